@@ -283,7 +283,7 @@ static mqtt_status decode_connect(rd *r, mqtt_connect *c, const mqtt_codec *code
         mqtt_status st;
         uint8_t reason;
         const char *message;
-        const char *rule = topic_name_problem(v, c->will_topic, false, &st, &reason, &message);
+        const char *rule = will_topic_problem(v, c->will_topic, &st, &reason, &message);
         if (rule) return fail(r, st, rule, topic_at, reason, message);
         TRY(read_bin(r, &c->will_payload));
     } else {
@@ -324,11 +324,9 @@ static mqtt_status decode_connack(rd *r, mqtt_connack *a)
     return at_end(r, RULE(r->v, "MQTT-3.2.1", "MQTT-3.2.2"));
 }
 
-static mqtt_status decode_packet_id(rd *r, uint16_t *id, mqtt_packet_type type)
+/* A Packet Identifier of 0 (cold path of decode_packet_id). */
+static mqtt_status packet_id_zero(rd *r, mqtt_packet_type type, size_t at)
 {
-    size_t at = r->pos;
-    TRY(read_u16(r, id));
-    if (*id != 0) return MQTT_OK;
     const char *rule;
     if (type == MQTT_PUBLISH || type == MQTT_SUBSCRIBE || type == MQTT_UNSUBSCRIBE)
         rule = RULE(r->v, "MQTT-2.3.1-1",
@@ -336,6 +334,12 @@ static mqtt_status decode_packet_id(rd *r, uint16_t *id, mqtt_packet_type type)
     else
         rule = RULE(r->v, "MQTT-2.3.1", "MQTT-2.2.1");
     return protocol(r, rule, at, "Packet Identifier is 0");
+}
+
+static inline mqtt_status decode_packet_id(rd *r, uint16_t *id, mqtt_packet_type type)
+{
+    TRY(read_u16(r, id));
+    return *id ? MQTT_OK : packet_id_zero(r, type, r->pos - 2);
 }
 
 static mqtt_status decode_publish(rd *r, mqtt_publish *p, uint8_t flags)
@@ -351,13 +355,15 @@ static mqtt_status decode_publish(rd *r, mqtt_publish *p, uint8_t flags)
     if (p->qos > 0) TRY(decode_packet_id(r, &p->packet_id, MQTT_PUBLISH));
     if (r->v == MQTT_V5) TRY(read_props(r, MQTT_PUBLISH, &p->properties));
     else no_props(&p->properties);
-    mqtt_status st;
-    uint8_t reason;
-    const char *message;
-    const char *rule = topic_name_problem(r->v, p->topic,
-                                          MQTT_HAS_PROP(&p->properties, MQTT_PROP_TOPIC_ALIAS), &st,
-                                          &reason, &message);
-    if (rule) return fail(r, st, rule, topic_at, reason, message);
+    if (!topic_name_plain(p->topic.ptr, p->topic.len)) {
+        mqtt_status st;
+        uint8_t reason;
+        const char *message;
+        const char *rule = topic_name_problem(r->v, p->topic,
+                                              MQTT_HAS_PROP(&p->properties, MQTT_PROP_TOPIC_ALIAS), &st,
+                                              &reason, &message);
+        if (rule) return fail(r, st, rule, topic_at, reason, message);
+    }
     TRY(need(r, r->end - r->pos));
     p->payload.ptr = r->buf + r->pos;
     p->payload.len = r->end - r->pos;
@@ -414,7 +420,7 @@ static mqtt_status decode_subscribe(rd *r, mqtt_subscribe *s, mqtt_packet_type t
                 e.retain_as_published = o & 0x08;
                 e.retain_handling = (o >> 4) & 0x03;
                 if (o & 0xC0) return malformed(r, "MQTT-3.8.3-5", opt_at, "Subscription Options reserved bits are not 0");
-                if (e.qos == 3) return malformed(r, "MQTT-3.8.3.1", opt_at, "Maximum QoS is 3");
+                if (e.qos == 3) return protocol(r, "MQTT-3.8.3.1", opt_at, "Maximum QoS is 3");
                 if (e.retain_handling == 3) return protocol(r, "MQTT-3.8.3.1", opt_at, "Retain Handling is 3");
                 if (e.no_local && mqtt_shared_split(e.topic_filter, NULL, NULL))
                     return protocol(r, "MQTT-3.8.3-4", opt_at, "No Local is set on a Shared Subscription");
@@ -474,10 +480,46 @@ static mqtt_status decode_disconnect(rd *r, mqtt_disconnect *d, mqtt_packet_type
     return at_end(r, "MQTT-2.2.2.1");
 }
 
+/*
+ * Fast path for the most common packet: a whole 3.x PUBLISH with a plain ASCII topic.
+ * It accepts only what decode_publish would accept and returns false on anything
+ * unusual (errors included), which then takes the general path: so every rejection
+ * is still reported in one place, with its rule.
+ */
+static inline bool publish_fast(const uint8_t *buf, size_t hdr, size_t total, uint8_t flags,
+                                mqtt_publish *p)
+{
+    uint8_t qos = (flags >> 1) & 0x03;
+    if (qos == 3 || (flags & 0x08 && qos == 0)) return false;
+    size_t rl = total - hdr;
+    size_t id_len = qos ? 2 : 0;
+    if (rl < 2 + id_len) return false;
+    const uint8_t *b = buf + hdr;
+    size_t tlen = (size_t)b[0] << 8 | b[1];
+    if (tlen > rl - 2 - id_len || !topic_name_plain(b + 2, tlen)) return false;
+    uint16_t id = 0;
+    if (qos) {
+        id = (uint16_t)(b[2 + tlen] << 8 | b[3 + tlen]);
+        if (id == 0) return false;
+    }
+    p->qos = qos;
+    p->dup = flags & 0x08;
+    p->retain = flags & 0x01;
+    p->topic.ptr = b + 2;
+    p->topic.len = tlen;
+    p->packet_id = id;
+    no_props(&p->properties);
+    size_t head = 2 + tlen + id_len;
+    p->payload.ptr = b + head;
+    p->payload.len = rl - head;
+    return true;
+}
+
 /* ---------------------------------------------------------------- entry */
 
-mqtt_status mqtt_decode(const mqtt_codec *codec, const uint8_t *buf, size_t len, mqtt_packet *pkt,
-                        mqtt_error *err)
+/* The general path: any packet, any state, every error. */
+static __attribute__((noinline)) mqtt_status decode_any(const mqtt_codec *codec, const uint8_t *buf,
+                                                        size_t len, mqtt_packet *pkt, mqtt_error *err)
 {
     pkt->length = 0;
     if (len == 0) return MQTT_NEED_MORE;
@@ -554,4 +596,31 @@ mqtt_status mqtt_decode(const mqtt_codec *codec, const uint8_t *buf, size_t len,
     if (st != MQTT_OK) return st;
     if (len < total) return MQTT_NEED_MORE;
     return MQTT_OK;
+}
+
+mqtt_status mqtt_decode(const mqtt_codec *codec, const uint8_t *buf, size_t len, mqtt_packet *pkt,
+                        mqtt_error *err)
+{
+    /* A whole 3.x PUBLISH with a 1- or 2-byte Remaining Length: the hot path of every
+     * broker and tool. Anything it does not accept goes the general way. */
+    if (len >= 2 && (buf[0] >> 4) == MQTT_PUBLISH &&
+        (codec->version == MQTT_V311 || codec->version == MQTT_V31)) {
+        size_t rl = buf[1], hdr = 2;
+        if (rl & 0x80) {
+            if (len < 3 || (buf[2] & 0x80)) goto general;
+            rl = (rl & 0x7F) | (size_t)buf[2] << 7;
+            hdr = 3;
+        }
+        size_t total = hdr + rl;
+        if (len >= total && (!codec->max_packet_size || total <= codec->max_packet_size) &&
+            publish_fast(buf, hdr, total, buf[0] & 0x0F, &pkt->publish)) {
+            pkt->type = MQTT_PUBLISH;
+            pkt->flags = buf[0] & 0x0F;
+            pkt->remaining_length = (uint32_t)rl;
+            pkt->length = total;
+            return MQTT_OK;
+        }
+    }
+general:
+    return decode_any(codec, buf, len, pkt, err);
 }

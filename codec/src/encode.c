@@ -163,7 +163,7 @@ static mqtt_status connect_size(enc *e, const mqtt_connect *c, size_t *n)
         mqtt_status st;
         uint8_t rc;
         const char *message;
-        const char *rule = topic_name_problem(v, c->will_topic, false, &st, &rc, &message);
+        const char *rule = will_topic_problem(v, c->will_topic, &st, &rc, &message);
         if (rule) return refuse(e, st, rule, rc, message);
         TRY(field(e, c->will_topic, n));
         TRY(field(e, c->will_payload, n));
@@ -190,12 +190,14 @@ static mqtt_status publish_size(enc *e, const mqtt_publish *p, size_t *n)
     if (p->qos > 2) return refuse_malformed(e, "MQTT-3.3.1-4", "PUBLISH QoS is 3");
     if (p->dup && p->qos == 0) return refuse_malformed(e, "MQTT-3.3.1-2", "DUP is set on a QoS 0 PUBLISH");
     if (p->qos) TRY(packet_id(e, p->packet_id, MQTT_PUBLISH));
-    mqtt_status st;
-    uint8_t rc;
-    const char *message;
-    bool alias = e->v == MQTT_V5 && MQTT_HAS_PROP(&p->properties, MQTT_PROP_TOPIC_ALIAS);
-    const char *rule = topic_name_problem(e->v, p->topic, alias, &st, &rc, &message);
-    if (rule) return refuse(e, st, rule, rc, message);
+    if (!topic_name_plain(p->topic.ptr, p->topic.len)) {
+        mqtt_status st;
+        uint8_t rc;
+        const char *message;
+        bool alias = e->v == MQTT_V5 && MQTT_HAS_PROP(&p->properties, MQTT_PROP_TOPIC_ALIAS);
+        const char *rule = topic_name_problem(e->v, p->topic, alias, &st, &rc, &message);
+        if (rule) return refuse(e, st, rule, rc, message);
+    }
     *n += 2 + p->topic.len + (p->qos ? 2 : 0) + p->payload.len;
     return props_size(e, &p->properties, MQTT_PUBLISH, n);
 }
@@ -236,7 +238,12 @@ static mqtt_status subscribe_size(enc *e, const mqtt_subscribe *s, mqtt_packet_t
         if (rule) return refuse(e, st, rule, rc, message);
         *n += 2 + x->topic_filter.len + (sub ? 1 : 0);
         if (!sub) continue;
-        if (x->qos > 2) return refuse_malformed(e, RULE(e->v, "MQTT-3.8.3-4", "MQTT-3.8.3.1"), "Maximum QoS is 3");
+        if (x->qos > 2) {
+            /* 3.1.1: malformed (MQTT-3-8.3-4); 5.0 3.8.3.1: "It is a Protocol Error if the
+             * Maximum QoS field has the value 3". */
+            if (e->v == MQTT_V5) return refuse_protocol(e, "MQTT-3.8.3.1", "Maximum QoS is 3");
+            return refuse_malformed(e, "MQTT-3.8.3-4", "Maximum QoS is 3");
+        }
         if (e->v != MQTT_V5) {
             if (x->no_local || x->retain_as_published || x->retain_handling)
                 return refuse_malformed(e, "MQTT-3.8.3-4", "subscription options exist only in MQTT 5.0");
@@ -336,6 +343,26 @@ mqtt_status mqtt_encoded_size(const mqtt_codec *codec, const mqtt_packet *pkt, s
 
 /* ---------------------------------------------------------------- writing */
 
+/* Copies n bytes; short copies in 16-byte steps inline, since a libc call costs more
+ * than the copy for the small topics and payloads that dominate MQTT traffic. */
+static inline void copy_bytes(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    if (n > 256) {
+        memcpy(dst, src, n);
+    } else if (n >= 16) {
+        for (size_t i = 0; i + 16 <= n; i += 16) __builtin_memcpy(dst + i, src + i, 16);
+        __builtin_memcpy(dst + n - 16, src + n - 16, 16); /* overlapping tail */
+    } else if (n >= 8) {
+        __builtin_memcpy(dst, src, 8);
+        __builtin_memcpy(dst + n - 8, src + n - 8, 8);
+    } else if (n >= 4) {
+        __builtin_memcpy(dst, src, 4);
+        __builtin_memcpy(dst + n - 4, src + n - 4, 4);
+    } else {
+        for (size_t i = 0; i < n; i++) dst[i] = src[i];
+    }
+}
+
 static inline uint8_t *put_u16(uint8_t *w, uint16_t v)
 {
     w[0] = (uint8_t)(v >> 8);
@@ -365,7 +392,7 @@ static inline uint8_t *put_varint(uint8_t *w, uint32_t v)
 static inline uint8_t *put_bytes(uint8_t *w, mqtt_bytes b)
 {
     w = put_u16(w, (uint16_t)b.len);
-    if (b.len) memcpy(w, b.ptr, b.len);
+    copy_bytes(w, b.ptr, b.len);
     return w + b.len;
 }
 
@@ -464,8 +491,10 @@ static uint8_t *put_connect(uint8_t *w, mqtt_version v, const mqtt_connect *c)
     return w;
 }
 
-mqtt_status mqtt_encode(const mqtt_codec *codec, const mqtt_packet *pkt, uint8_t *buf, size_t cap,
-                        size_t *written, mqtt_error *err)
+/* The general path: any packet, every check. */
+static __attribute__((noinline)) mqtt_status encode_any(const mqtt_codec *codec, const mqtt_packet *pkt,
+                                                        uint8_t *buf, size_t cap, size_t *written,
+                                                        mqtt_error *err)
 {
     enc e = {.err = err};
     size_t rl, total;
@@ -495,7 +524,7 @@ mqtt_status mqtt_encode(const mqtt_codec *codec, const mqtt_packet *pkt, uint8_t
         w = put_bytes(w, p->topic);
         if (p->qos) w = put_u16(w, p->packet_id);
         w = put_props(w, v, &p->properties);
-        if (p->payload.len) memcpy(w, p->payload.ptr, p->payload.len);
+        copy_bytes(w, p->payload.ptr, p->payload.len);
         w += p->payload.len;
         break;
     }
@@ -534,4 +563,38 @@ mqtt_status mqtt_encode(const mqtt_codec *codec, const mqtt_packet *pkt, uint8_t
     }
     *written = (size_t)(w - buf);
     return MQTT_OK;
+}
+
+/*
+ * A 3.x PUBLISH with a plain ASCII topic and no properties: the hot path. It writes
+ * only what publish_size would accept and returns false on anything else (errors
+ * included), which then takes the general path.
+ */
+static inline bool publish_fast(const mqtt_codec *codec, const mqtt_publish *p, uint8_t *buf, size_t cap,
+                                size_t *written)
+{
+    if (p->qos > 2 || (p->dup && p->qos == 0) || (p->qos && p->packet_id == 0) ||
+        !props_empty(&p->properties) || !topic_name_plain(p->topic.ptr, p->topic.len))
+        return false;
+    size_t rl = 2 + p->topic.len + (p->qos ? 2 : 0) + p->payload.len;
+    if (rl > MQTT_MAX_REMAINING_LENGTH) return false;
+    size_t total = 1 + varint_size((uint32_t)rl) + rl;
+    if (total > cap || (codec->max_packet_size && total > codec->max_packet_size)) return false;
+    uint8_t *w = buf;
+    *w++ = (uint8_t)(MQTT_PUBLISH << 4 | (p->dup ? 0x08 : 0) | p->qos << 1 | (p->retain ? 1 : 0));
+    w = put_varint(w, (uint32_t)rl);
+    w = put_bytes(w, p->topic);
+    if (p->qos) w = put_u16(w, p->packet_id);
+    copy_bytes(w, p->payload.ptr, p->payload.len);
+    *written = total;
+    return true;
+}
+
+mqtt_status mqtt_encode(const mqtt_codec *codec, const mqtt_packet *pkt, uint8_t *buf, size_t cap,
+                        size_t *written, mqtt_error *err)
+{
+    if (pkt->type == MQTT_PUBLISH && (codec->version == MQTT_V311 || codec->version == MQTT_V31) &&
+        publish_fast(codec, &pkt->publish, buf, cap, written))
+        return MQTT_OK;
+    return encode_any(codec, pkt, buf, cap, written, err);
 }

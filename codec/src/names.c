@@ -13,7 +13,7 @@ mqtt_status codec_fail(mqtt_error *err, mqtt_status status, mqtt_version v, cons
     if (err) {
         err->status = status;
         err->rule = rule;
-        err->version = v == MQTT_VERSION_UNKNOWN ? MQTT_V311 : v;
+        err->version = v == MQTT_V5 ? MQTT_V5 : MQTT_V311; /* 3.1 cites the 3.1.1 ids */
         err->offset = offset;
         err->reason_code = reason;
         err->message = message;
@@ -118,8 +118,9 @@ static const reason_info REASONS[] = {
     {0x84, S, P(MQTT_CONNACK), "Unsupported Protocol Version"},
     {0x85, S, P(MQTT_CONNACK), "Client Identifier not valid"},
     {0x86, S, P(MQTT_CONNACK), "Bad User Name or Password"},
-    {0x87, C | S, P(MQTT_CONNACK) | P(MQTT_PUBACK) | P(MQTT_PUBREC) | P(MQTT_SUBACK) | P(MQTT_UNSUBACK) |
-                      P(MQTT_DISCONNECT), "Not authorized"},
+    {0x87, C | S, P(MQTT_CONNACK) | P(MQTT_PUBACK) | P(MQTT_PUBREC) | P(MQTT_SUBACK) | P(MQTT_UNSUBACK),
+     "Not authorized"},
+    {0x87, S, P(MQTT_DISCONNECT), "Not authorized"}, /* Table 3-10: Server only */
     {0x88, S, P(MQTT_CONNACK), "Server unavailable"},
     {0x89, S, P(MQTT_CONNACK) | P(MQTT_DISCONNECT), "Server busy"},
     {0x8A, S, P(MQTT_CONNACK), "Banned"},
@@ -174,8 +175,8 @@ const char *reason_rule(mqtt_packet_type type)
     case MQTT_PUBREC: return "MQTT-3.5.2-1";
     case MQTT_PUBREL: return "MQTT-3.6.2-1";
     case MQTT_PUBCOMP: return "MQTT-3.7.2-1";
-    case MQTT_SUBACK: return "MQTT-3.9.3-1";
-    case MQTT_UNSUBACK: return "MQTT-3.11.3-1";
+    case MQTT_SUBACK: return "MQTT-3.9.3-2";
+    case MQTT_UNSUBACK: return "MQTT-3.11.3-2";
     case MQTT_DISCONNECT: return "MQTT-3.14.2-1";
     case MQTT_AUTH: return "MQTT-3.15.2-1";
     default: return "MQTT-2.4";
@@ -205,26 +206,6 @@ const char *mqtt_connack_return_name(uint8_t code)
     }
 }
 
-bool side_allowed(mqtt_version v, mqtt_packet_type type, mqtt_side from)
-{
-    switch (type) {
-    case MQTT_CONNECT:
-    case MQTT_SUBSCRIBE:
-    case MQTT_UNSUBSCRIBE:
-    case MQTT_PINGREQ:
-        return from == MQTT_FROM_CLIENT;
-    case MQTT_CONNACK:
-    case MQTT_SUBACK:
-    case MQTT_UNSUBACK:
-    case MQTT_PINGRESP:
-        return from == MQTT_FROM_SERVER;
-    case MQTT_DISCONNECT:
-        return v == MQTT_V5 || from == MQTT_FROM_CLIENT; /* 3.x servers just close */
-    default:
-        return true;
-    }
-}
-
 const char *flags_rule(mqtt_version v, mqtt_packet_type t)
 {
     switch (t) {
@@ -232,6 +213,7 @@ const char *flags_rule(mqtt_version v, mqtt_packet_type t)
     case MQTT_SUBSCRIBE: return "MQTT-3.8.1-1";
     case MQTT_UNSUBSCRIBE: return "MQTT-3.10.1-1";
     case MQTT_DISCONNECT: return "MQTT-3.14.1-1";
+    case MQTT_AUTH: return "MQTT-3.15.1-1";
     default: return RULE(v, "MQTT-2.2.2-2", "MQTT-2.1.3-1");
     }
 }

@@ -55,6 +55,11 @@ include codec/codec.mk
 .PHONY: build-all
 build-all: $(ALL_TARGETS)
 
+# Everything users run: the library (install-codec) and every binary in build/bin.
+install: build-all install-codec
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BIN)/* $(DESTDIR)$(PREFIX)/bin/
+
 deps:
 	@scripts/ensure-deps.sh $(sort $(DEPS_BUILD))
 

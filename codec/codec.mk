@@ -31,9 +31,9 @@ $(ATEST)/test-codec: $(call objs,test,$(CODEC_TESTS)) $(ALIB)/libmqttcodec.a
 	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion
 
 ALL_TARGETS  += $(LIB)/libmqttcodec.a $(LIB)/libmqttcodec.so $(BIN)/mqtt-codec
-CHECK_SUITES += check-codec check-codec-pure check-codec-cli check-readme-example
+CHECK_SUITES += check-codec check-codec-pure check-codec-cli check-readme-example check-install
 
-.PHONY: check-codec check-codec-pure check-codec-cli check-readme-example coverage bench-codec
+.PHONY: install-codec check-codec check-codec-pure check-codec-cli check-readme-example check-install coverage bench-codec
 check-codec: $(ATEST)/test-codec
 	@scripts/run-suite.sh codec $(ATEST)/test-codec --jobs 2
 
@@ -47,6 +47,10 @@ check-codec-cli: $(ABIN)/mqtt-codec
 # The README's C example must compile and run against the installed layout.
 check-readme-example: $(LIB)/libmqttcodec.a
 	@scripts/run-suite.sh readme-example scripts/check-readme-example.sh $(LIB)/libmqttcodec.a
+
+# `make install` into a temporary prefix, then build and run a program through pkg-config.
+check-install: $(LIB)/libmqttcodec.a $(LIB)/libmqttcodec.so $(BIN)/mqtt-codec
+	@scripts/run-suite.sh install scripts/check-install.sh
 
 bench-codec: $(BUILD)/bench/bench-codec
 	@$(BUILD)/bench/bench-codec
@@ -66,8 +70,9 @@ coverage: deps-check
 	cd $(BUILD)/coverage && ./test-codec --jobs 1 >/dev/null
 	gcovr --root . --filter 'codec/src/' --object-directory $(BUILD)/coverage --print-summary --txt
 
-install: $(LIB)/libmqttcodec.a $(LIB)/libmqttcodec.so $(BIN)/mqtt-codec
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/mqtt $(DESTDIR)$(PREFIX)/bin
+# The library, its headers and pkg-config file (the top Makefile's `install` adds the binaries).
+install-codec: $(LIB)/libmqttcodec.a $(LIB)/libmqttcodec.so
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/mqtt
 	install -m 644 $(LIB)/libmqttcodec.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIB)/libmqttcodec.so $(DESTDIR)$(PREFIX)/lib/libmqttcodec.so.$(CODEC_VERSION)
 	ln -sf libmqttcodec.so.$(CODEC_VERSION) $(DESTDIR)$(PREFIX)/lib/libmqttcodec.so.0
@@ -75,4 +80,3 @@ install: $(LIB)/libmqttcodec.a $(LIB)/libmqttcodec.so $(BIN)/mqtt-codec
 	install -m 644 $(CODEC_HEADERS) $(DESTDIR)$(PREFIX)/include/mqtt/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(CODEC_VERSION)|' codec/libmqttcodec.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libmqttcodec.pc
-	install -m 755 $(wildcard $(BIN)/*) $(DESTDIR)$(PREFIX)/bin/

@@ -1,0 +1,54 @@
+# conformance: mqtt-conform, the scenario runner (issue 4).
+#   make build/bin/mqtt-conform     the runner (release); build/asan/bin/mqtt-conform for tests
+#   make conform-run                every scenario against the reference broker, reports in reports/
+#   make bench-conform              scenarios per second against the reference broker
+# Check suites: parser tests, engine tests against a misbehaving fake broker,
+# the whole suite against Debian's mosquitto (with its profile) and against
+# the reference broker (skipped, saying so, while build/asan/bin/mqtt-broker
+# does not exist).
+
+CONF_LIB_SRCS := $(filter-out conformance/src/main.c,$(wildcard conformance/src/*.c))
+CONF_TEST_SRCS := $(wildcard conformance/tests/test_*.c)
+
+$(BIN)/mqtt-conform: $(call objs,release,conformance/src/main.c $(CONF_LIB_SRCS) $(NET_SRCS)) $(LIB)/libmqttcodec.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^
+
+$(ABIN)/mqtt-conform: $(call objs,asan,conformance/src/main.c $(CONF_LIB_SRCS) $(NET_SRCS)) $(ALIB)/libmqttcodec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_asan) -o $@ $^
+
+$(ATEST)/test-conform: $(call objs,test,$(CONF_TEST_SRCS)) $(call objs,asan,$(CONF_LIB_SRCS) $(NET_SRCS)) $(ALIB)/libmqttcodec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion -lpthread
+
+ALL_TARGETS  += $(BIN)/mqtt-conform $(ABIN)/mqtt-conform
+CHECK_SUITES += check-conform check-conform-cli check-conform-mosquitto check-conform-reference
+DEPS_CHECK   += mosquitto
+BENCH_TARGETS += bench-conform
+
+.PHONY: conform-run check-conform check-conform-cli check-conform-mosquitto check-conform-reference bench-conform
+
+# The main job: every scenario against the reference broker (started and
+# stopped by the runner), reports in reports/.
+conform-run: $(BIN)/mqtt-conform $(BIN)/mqtt-broker
+	$(BIN)/mqtt-conform --out reports $(CONFORM_FLAGS)
+
+# Parser (with its error messages), planner, reports and the engine against
+# a fake broker that sends garbage, stalls or closes early.
+check-conform: $(ATEST)/test-conform $(ABIN)/mqtt-conform
+	@scripts/run-suite.sh conform $(ATEST)/test-conform --jobs 2
+
+# Exit status 2 and clear messages: usage errors, broken scenarios (all
+# errors listed), unreachable broker, missing reference broker.
+check-conform-cli: $(ABIN)/mqtt-conform
+	@scripts/run-suite.sh conform-cli conformance/tests/check-cli.sh $(ABIN)/mqtt-conform
+
+check-conform-mosquitto: $(ABIN)/mqtt-conform
+	@scripts/run-suite.sh conform-mosquitto conformance/tests/run-mosquitto.sh $(ABIN)/mqtt-conform
+
+check-conform-reference: $(ABIN)/mqtt-conform
+	@scripts/run-suite.sh conform-reference conformance/tests/run-reference.sh $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
+
+bench-conform: $(BIN)/mqtt-conform
+	@conformance/tests/bench.sh $(BIN)/mqtt-conform $(BIN)/mqtt-broker

@@ -1,0 +1,1256 @@
+/*
+ * The run engine (engine.h). One poll(2) loop drives up to `jobs` runs; each
+ * run is a step machine over its scenario, each client a non-blocking socket
+ * with an output buffer and an inbox of decoded packets.
+ *
+ * Invariants:
+ * - Packets are built only with mqtt_encode and read only with mqtt_decode;
+ *   the one exception is `send raw`, which is bytes by definition.
+ * - Nothing blocks: connects are non-blocking, sends are buffered, and every
+ *   wait is a deadline checked by the loop. A run past its scenario deadline
+ *   ends as `error`, whatever it was waiting for.
+ * - Bytes from the broker that do not decode end that client's stream (it
+ *   cannot be re-synchronised) and are reported with the codec's rule id.
+ */
+#include "conformance/src/engine.h"
+
+#include "net/net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define DEFAULT_EXPECT_MS 2000
+#define DEFAULT_NOTHING_MS 500
+
+static const char *const verdict_names[V__COUNT] = {
+    "pending", "pass", "fail", "skip", "error", "expected-failure", "unexpected-pass", "not run"};
+
+const char *conf_verdict_name(conf_verdict v)
+{
+    return v < V__COUNT ? verdict_names[v] : "?";
+}
+
+bool conf_verdict_bad(conf_verdict v)
+{
+    return v == V_FAIL || v == V_ERROR || v == V_XPASS || v == V_NOTRUN;
+}
+
+/* ---- per-run state ---- */
+
+typedef struct {
+    uint8_t *bytes;
+    size_t len;
+    int64_t t_ms;
+    mqtt_packet pkt;
+    mqtt_user_property up[64];
+    uint32_t sid[32];
+    mqtt_subscription subs[8];
+} rx;
+
+enum { CS_IDLE, CS_CONNECTING, CS_OPEN, CS_CLOSED };
+
+typedef struct {
+    int fd;
+    int state;
+    bool peer_closed;      /* the broker closed (EOF or reset) */
+    bool self_closed;      /* we closed (disconnect/drop) */
+    bool garbage;          /* undecodable bytes arrived */
+    char why[640];         /* how the connection ended, for messages */
+    uint8_t *rbuf;
+    size_t rlen, rcap;
+    uint8_t *wbuf;
+    size_t wlen, wcap;
+    rx **inbox;
+    size_t nin, incap;
+    rx *last;              /* what the last expect matched */
+    uint16_t next_pid;
+    int64_t closed_at;
+} client;
+
+typedef struct {
+    client *cl;
+    size_t ncl;
+    conf_vars vars;
+    size_t step;
+    int phase;
+    int64_t t0;
+    int64_t step_deadline;
+    int64_t step_started;
+    int64_t run_deadline;
+    uint16_t pid;          /* shortcut: the packet id in flight */
+    uint8_t want_codes[32];
+    size_t nwant;
+    bool done;
+} rt_state;
+
+typedef struct {
+    const conf_engine_cfg *cfg;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    char target[300];
+} engine;
+
+void conf_run_event(conf_run *r, int cl, int kind, int step, int64_t t_ms, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (r->nev == r->evcap) {
+        size_t nc = r->evcap ? r->evcap * 2 : 16;
+        conf_event *ne = realloc(r->ev, nc * sizeof *ne);
+        if (!ne) return;
+        r->ev = ne;
+        r->evcap = nc;
+    }
+    r->ev[r->nev++] = (conf_event){t_ms, cl, kind, step, strdup(buf)};
+}
+
+void conf_run_free(conf_run *r)
+{
+    for (size_t i = 0; i < r->nev; i++) free(r->ev[i].text);
+    free(r->ev);
+    free(r->message);
+    r->ev = NULL;
+    r->nev = r->evcap = 0;
+    r->message = NULL;
+}
+
+static int64_t scaled(const engine *e, int64_t ms)
+{
+    double v = (double)ms * e->cfg->time_scale;
+    return v < 1 ? 1 : (int64_t)v;
+}
+
+static int64_t rel(const rt_state *rt, int64_t now)
+{
+    return now - rt->t0;
+}
+
+/* Hex of the first bytes, for messages about raw and undecodable data. */
+static void hexdump(char *out, size_t cap, const uint8_t *p, size_t n)
+{
+    size_t o = 0;
+    if (cap) out[0] = '\0';
+    for (size_t i = 0; i < n && o + 4 < cap; i++) {
+        if (i == 48) { snprintf(out + o, cap - o, " ..."); return; }
+        o += (size_t)snprintf(out + o, cap - o, "%s%02x", i ? " " : "", p[i]);
+    }
+}
+
+static void fmt_packet(const mqtt_packet *p, int vi, char *buf, size_t cap)
+{
+    mqtt_format_line(p, conf_vi_version(vi), buf, cap);
+}
+
+static void rx_free(rx *x)
+{
+    if (!x) return;
+    free(x->bytes);
+    free(x);
+}
+
+static void client_close(client *c)
+{
+    if (c->fd >= 0) close(c->fd);
+    c->fd = -1;
+    c->state = CS_CLOSED;
+    c->wlen = 0;
+}
+
+static void client_clear_inbox(client *c)
+{
+    for (size_t i = 0; i < c->nin; i++) rx_free(c->inbox[i]);
+    c->nin = 0;
+}
+
+static void rt_free(rt_state *rt)
+{
+    if (!rt) return;
+    for (size_t i = 0; i < rt->ncl; i++) {
+        client *c = &rt->cl[i];
+        client_close(c);
+        client_clear_inbox(c);
+        free(c->inbox);
+        rx_free(c->last);
+        free(c->rbuf);
+        free(c->wbuf);
+    }
+    free(rt->cl);
+    conf_vars_free(&rt->vars);
+    free(rt);
+}
+
+/* ---- ending a run ---- */
+
+static void finish(conf_run *r, conf_verdict v, int64_t now, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void finish(conf_run *r, conf_verdict v, int64_t now, const char *fmt, ...)
+{
+    rt_state *rt = r->rt;
+    if (rt->done) return;
+    rt->done = true;
+    r->verdict = v;
+    if (fmt) {
+        char buf[2048];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        free(r->message);
+        r->message = strdup(buf);
+        r->fail_step = (int)rt->step;
+        conf_run_event(r, -1, EV_FAIL, (int)rt->step, rel(rt, now), "%s", buf);
+    }
+}
+
+/* ---- sockets ---- */
+
+static int start_connect(engine *e, conf_run *r, client *c, int ci, int64_t now)
+{
+    rt_state *rt = r->rt;
+    if (c->fd >= 0) client_close(c);
+    client_clear_inbox(c);
+    c->rlen = 0;
+    c->wlen = 0;
+    c->peer_closed = c->self_closed = c->garbage = false;
+    c->why[0] = '\0';
+    int fd = socket(e->addr.ss_family, SOCK_STREAM, 0);
+    if (fd < 0 || net_set_nonblocking(fd) < 0) {
+        if (fd >= 0) close(fd);
+        snprintf(c->why, sizeof c->why, "socket: %s", strerror(errno));
+        c->state = CS_CLOSED;
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->fd = fd;
+    if (connect(fd, (struct sockaddr *)&e->addr, e->addrlen) == 0) {
+        c->state = CS_OPEN;
+    } else if (errno == EINPROGRESS) {
+        c->state = CS_CONNECTING;
+    } else {
+        snprintf(c->why, sizeof c->why, "connect %s: %s", e->target, strerror(errno));
+        client_close(c);
+        c->peer_closed = true;
+        conf_run_event(r, ci, EV_NOTE, (int)rt->step, rel(rt, now), "%s", c->why);
+        return -1;
+    }
+    conf_run_event(r, ci, EV_NOTE, (int)rt->step, rel(rt, now), "TCP connect to %s", e->target);
+    return 0;
+}
+
+static void flush(conf_run *r, client *c, int ci, int64_t now)
+{
+    rt_state *rt = r->rt;
+    while (c->state == CS_OPEN && c->wlen > 0) {
+        ssize_t n = send(c->fd, c->wbuf, c->wlen, MSG_NOSIGNAL);
+        if (n > 0) {
+            memmove(c->wbuf, c->wbuf + n, c->wlen - (size_t)n);
+            c->wlen -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+        snprintf(c->why, sizeof c->why, "send failed: %s (the broker closed the connection)",
+                 n < 0 ? strerror(errno) : "nothing written");
+        conf_run_event(r, ci, EV_NOTE, (int)rt->step, rel(rt, now), "%s", c->why);
+        client_close(c);
+        c->peer_closed = true;
+        c->closed_at = now;
+        return;
+    }
+}
+
+/* Queues bytes for sending. Returns -1 if the client cannot send (message in *why). */
+static int queue(conf_run *r, client *c, int ci, const uint8_t *b, size_t n, int64_t now)
+{
+    if (c->state == CS_IDLE) {
+        snprintf(c->why, sizeof c->why, "not connected (add a connect or open step first)");
+        return -1;
+    }
+    if (c->state == CS_CLOSED) return -1;
+    if (c->wlen + n > c->wcap) {
+        size_t nc = (c->wlen + n) * 2;
+        uint8_t *nb = realloc(c->wbuf, nc);
+        if (!nb) return -1;
+        c->wbuf = nb;
+        c->wcap = nc;
+    }
+    memcpy(c->wbuf + c->wlen, b, n);
+    c->wlen += n;
+    flush(r, c, ci, now);
+    return 0;
+}
+
+static void on_readable(conf_run *r, client *c, int ci, int64_t now)
+{
+    rt_state *rt = r->rt;
+    for (;;) {
+        if (c->rcap - c->rlen < 4096) {
+            size_t nc = c->rcap ? c->rcap * 2 : 16384;
+            if (nc > ((size_t)MQTT_MAX_PACKET_SIZE)) nc = MQTT_MAX_PACKET_SIZE;
+            if (nc <= c->rlen) {
+                snprintf(c->why, sizeof c->why, "receive buffer full");
+                client_close(c);
+                return;
+            }
+            uint8_t *nb = realloc(c->rbuf, nc);
+            if (!nb) return;
+            c->rbuf = nb;
+            c->rcap = nc;
+        }
+        ssize_t n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
+        if (n > 0) {
+            c->rlen += (size_t)n;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        if (n < 0 && errno == EINTR) continue;
+        snprintf(c->why, sizeof c->why, "%s", n == 0 ? "the broker closed the connection"
+                                                     : errno == ECONNRESET ? "the broker reset the connection"
+                                                                           : strerror(errno));
+        c->peer_closed = true;
+        c->closed_at = now;
+        break;
+    }
+    /* Decode every complete packet. */
+    mqtt_codec codec = {.version = conf_vi_version(r->vi), .from = MQTT_FROM_SERVER};
+    size_t off = 0;
+    while (off < c->rlen && !c->garbage) {
+        rx *x = calloc(1, sizeof *x);
+        if (!x) break;
+        codec.user_properties = x->up;
+        codec.user_properties_cap = 64;
+        codec.subscription_identifiers = x->sid;
+        codec.subscription_identifiers_cap = 32;
+        codec.subscriptions = x->subs;
+        codec.subscriptions_cap = 8;
+        mqtt_error err = {0};
+        mqtt_packet tmp;
+        mqtt_status s = mqtt_decode(&codec, c->rbuf + off, c->rlen - off, &tmp, &err);
+        if (s == MQTT_NEED_MORE) { free(x); break; }
+        if (s != MQTT_OK) {
+            char e[256], hx[200];
+            mqtt_format_error(&err, e, sizeof e);
+            hexdump(hx, sizeof hx, c->rbuf + off, c->rlen - off);
+            snprintf(c->why, sizeof c->why, "the broker sent bytes that do not decode: %s; bytes: %s", e, hx);
+            conf_run_event(r, ci, EV_RECV, (int)rt->step, rel(rt, now), "undecodable: %s [%s]", e, hx);
+            c->garbage = true;
+            free(x);
+            break;
+        }
+        /* Copy the packet's bytes so its views outlive the receive buffer. */
+        x->len = tmp.length;
+        x->bytes = malloc(x->len ? x->len : 1);
+        if (!x->bytes) { free(x); break; }
+        memcpy(x->bytes, c->rbuf + off, x->len);
+        mqtt_decode(&codec, x->bytes, x->len, &x->pkt, NULL);
+        x->t_ms = rel(rt, now);
+        off += tmp.length;
+        char line[1024];
+        fmt_packet(&x->pkt, r->vi, line, sizeof line);
+        conf_run_event(r, ci, EV_RECV, (int)rt->step, rel(rt, now), "%s", line);
+        if (c->nin == c->incap) {
+            size_t nc = c->incap ? c->incap * 2 : 8;
+            rx **ni = realloc(c->inbox, nc * sizeof *ni);
+            if (!ni) { rx_free(x); break; }
+            c->inbox = ni;
+            c->incap = nc;
+        }
+        c->inbox[c->nin++] = x;
+    }
+    memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+    c->rlen -= off;
+    if (c->peer_closed || c->garbage) {
+        if (c->peer_closed && c->rlen > 0 && !c->garbage) {
+            char hx[200];
+            hexdump(hx, sizeof hx, c->rbuf, c->rlen);
+            conf_run_event(r, ci, EV_RECV, (int)rt->step, rel(rt, now), "incomplete packet before close [%s]", hx);
+        }
+        conf_run_event(r, ci, EV_NOTE, (int)rt->step, rel(rt, now), "%s",
+                       c->garbage ? "stopped reading: the stream cannot be resynchronised" : c->why);
+        client_close(c);
+        c->closed_at = now;
+    }
+}
+
+/* ---- building and sending packets ---- */
+
+/* Substitutes a field's value; on error finishes the run. */
+static char *value_of(conf_run *r, const conf_field *f, size_t *len, int64_t now)
+{
+    rt_state *rt = r->rt;
+    char err[256];
+    if (f->kind == VK_HEX || f->kind == VK_FILL) {
+        char *c = malloc(f->len + 1);
+        if (c) { memcpy(c, f->text, f->len); c[f->len] = '\0'; }
+        *len = f->len;
+        return c;
+    }
+    char *v = conf_subst(f->text, f->len, r->ns, r->vi, &rt->vars, len, err, sizeof err);
+    if (!v) finish(r, V_ERROR, now, "line %d: %s", f->line, err);
+    return v;
+}
+
+static int apply_fields(conf_run *r, conf_build *b, const conf_step *st, int64_t now)
+{
+    for (size_t i = 0; i < st->nfields; i++) {
+        size_t len;
+        char *v = value_of(r, &st->fields[i], &len, now);
+        if (!v) return -1;
+        const char *bad = conf_build_set(b, r->vi, &st->fields[i], v, len);
+        if (bad) {
+            finish(r, V_ERROR, now, "line %d: %s: expected %s, found \"%s\"", st->fields[i].line,
+                   conf_field_name(st->fields[i].id, st->fields[i].prop), bad, v);
+            free(v);
+            return -1;
+        }
+        free(v);
+    }
+    return 0;
+}
+
+static bool has_field(const conf_step *st, conf_field_id id)
+{
+    for (size_t i = 0; i < st->nfields; i++)
+        if (st->fields[i].id == id) return true;
+    return false;
+}
+
+static uint16_t next_pid(client *c)
+{
+    if (++c->next_pid == 0) c->next_pid = 1;
+    return c->next_pid;
+}
+
+/* Encodes and queues b->pkt for client ci. Returns 0, or -1 with the run finished. */
+static int send_packet(engine *e, conf_run *r, int ci, conf_build *b, int64_t now)
+{
+    (void)e;
+    rt_state *rt = r->rt;
+    client *c = &rt->cl[ci];
+    mqtt_codec codec = {.version = conf_vi_version(r->vi), .from = MQTT_FROM_CLIENT};
+    uint8_t stackbuf[4096];
+    uint8_t *buf = stackbuf;
+    size_t size = 0;
+    mqtt_error err = {0};
+    char line[1024];
+    fmt_packet(&b->pkt, r->vi, line, sizeof line);
+    mqtt_status s = mqtt_encoded_size(&codec, &b->pkt, &size, &err);
+    if (s == MQTT_OK && size > sizeof stackbuf) buf = malloc(size);
+    if (s == MQTT_OK && buf) s = mqtt_encode(&codec, &b->pkt, buf, size, &size, &err);
+    if (s != MQTT_OK || !buf) {
+        char es[256] = "out of memory";
+        if (buf) mqtt_format_error(&err, es, sizeof es);
+        if (buf != stackbuf) free(buf);
+        finish(r, V_ERROR, now, "the codec refuses to build %s: %s (use `send raw` for packets the spec forbids)",
+               line, es);
+        return -1;
+    }
+    conf_run_event(r, ci, EV_SENT, (int)rt->step, rel(rt, now), "%s", line);
+    int q = queue(r, c, ci, buf, size, now);
+    if (buf != stackbuf) free(buf);
+    if (q < 0) {
+        finish(r, V_FAIL, now, "%s cannot send %s: %s", r->sc->clients[ci], mqtt_packet_type_name(b->pkt.type),
+               c->why[0] ? c->why : "connection closed");
+        return -1;
+    }
+    return 0;
+}
+
+/* Builds and sends a packet of type t from a step's fields (plus defaults). */
+static int send_from_step(engine *e, conf_run *r, const conf_step *st, mqtt_packet_type t, int64_t now)
+{
+    rt_state *rt = r->rt;
+    client *c = &rt->cl[st->client];
+    conf_build *b = calloc(1, sizeof *b);
+    if (!b) return -1;
+    b->pkt.type = t;
+    char idbuf[64];
+    if (t == MQTT_CONNECT) {
+        snprintf(idbuf, sizeof idbuf, "%s-%s", r->ns, r->sc->clients[st->client]);
+        b->pkt.connect.client_id = (mqtt_bytes){(const uint8_t *)idbuf, strlen(idbuf)};
+        b->pkt.connect.clean_start = true;
+        b->pkt.connect.keep_alive = 60;
+        if (e->cfg->username) {
+            b->pkt.connect.has_username = true;
+            b->pkt.connect.username = (mqtt_bytes){(const uint8_t *)e->cfg->username, strlen(e->cfg->username)};
+        }
+        if (e->cfg->password) {
+            b->pkt.connect.has_password = true;
+            b->pkt.connect.password = (mqtt_bytes){(const uint8_t *)e->cfg->password, strlen(e->cfg->password)};
+        }
+    }
+    int rc = apply_fields(r, b, st, now);
+    if (rc == 0) {
+        if (t == MQTT_PUBLISH && b->pkt.publish.qos > 0 && !has_field(st, F_PACKET_ID))
+            b->pkt.publish.packet_id = next_pid(c);
+        if ((t == MQTT_SUBSCRIBE || t == MQTT_UNSUBSCRIBE) && !has_field(st, F_PACKET_ID))
+            b->pkt.subscribe.packet_id = next_pid(c);
+        if (t == MQTT_PUBLISH) rt->pid = b->pkt.publish.packet_id;
+        if (t == MQTT_SUBSCRIBE || t == MQTT_UNSUBSCRIBE) {
+            rt->pid = b->pkt.subscribe.packet_id;
+            rt->nwant = 0;
+            for (size_t i = 0; i < b->pkt.subscribe.count && i < 32; i++)
+                rt->want_codes[rt->nwant++] = b->subs[i].qos;
+        }
+        if (t == MQTT_CONNECT && (c->state == CS_IDLE || c->state == CS_CLOSED))
+            start_connect(e, r, c, st->client, now);
+        if (c->state == CS_CLOSED && t == MQTT_CONNECT) {
+            finish(r, V_ERROR, now, "%s: %s", r->sc->clients[st->client], c->why);
+            rc = -1;
+        } else {
+            rc = send_packet(e, r, st->client, b, now);
+        }
+    }
+    conf_build_free(b);
+    free(b);
+    return rc;
+}
+
+/* An ack (PUBACK/PUBREC/PUBREL/PUBCOMP) for packet id pid. */
+static int send_ack(engine *e, conf_run *r, int ci, mqtt_packet_type t, uint16_t pid, int64_t now)
+{
+    conf_build b = {0};
+    b.pkt.type = t;
+    b.pkt.ack.packet_id = pid;
+    int rc = send_packet(e, r, ci, &b, now);
+    conf_build_free(&b);
+    return rc;
+}
+
+static int send_raw(engine *e, conf_run *r, const conf_step *st, int64_t now)
+{
+    rt_state *rt = r->rt;
+    client *c = &rt->cl[st->client];
+    size_t cap = 256, n = 0, star_at = (size_t)-1;
+    uint8_t *buf = malloc(cap);
+    char err[256];
+    for (size_t i = 0; buf && i < st->nraw; i++) {
+        const conf_raw_tok *t = &st->raw[i];
+        char *v = NULL;
+        size_t vl = 0;
+        if (t->kind == RT_STAR) { star_at = n; continue; }
+        if (t->kind == RT_BYTES) { v = malloc(t->len + 1); if (v) memcpy(v, t->text, t->len); vl = t->len; }
+        else {
+            v = conf_subst(t->text, t->len, r->ns, r->vi, &rt->vars, &vl, err, sizeof err);
+            if (!v) { free(buf); finish(r, V_ERROR, now, "line %d: %s", st->line, err); return -1; }
+        }
+        if (!v) break;
+        size_t need = n + vl + 2;
+        if (need > cap) {
+            cap = need * 2;
+            uint8_t *nb = realloc(buf, cap);
+            if (!nb) { free(v); free(buf); buf = NULL; break; }
+            buf = nb;
+        }
+        if (t->kind == RT_MQTTSTR) {
+            buf[n++] = (uint8_t)(vl >> 8);
+            buf[n++] = (uint8_t)vl;
+        }
+        memcpy(buf + n, v, vl);
+        n += vl;
+        free(v);
+    }
+    if (!buf) { finish(r, V_ERROR, now, "out of memory"); return -1; }
+    if (star_at != (size_t)-1) {
+        /* Remaining Length of what follows the `*`, as a variable byte integer. */
+        size_t rem = n - star_at;
+        uint8_t vbi[4];
+        size_t k = 0;
+        do {
+            uint8_t d = rem % 128;
+            rem /= 128;
+            if (rem) d |= 0x80;
+            vbi[k++] = d;
+        } while (rem && k < 4);
+        uint8_t *nb = realloc(buf, n + k + 1);
+        if (!nb) { free(buf); finish(r, V_ERROR, now, "out of memory"); return -1; }
+        buf = nb;
+        memmove(buf + star_at + k, buf + star_at, n - star_at);
+        memcpy(buf + star_at, vbi, k);
+        n += k;
+    }
+    if (c->state == CS_IDLE) start_connect(e, r, c, st->client, now);
+    char hx[200];
+    hexdump(hx, sizeof hx, buf, n);
+    conf_run_event(r, st->client, EV_SENT, (int)rt->step, rel(rt, now), "raw %zu bytes [%s]", n, hx);
+    int q = queue(r, c, st->client, buf, n, now);
+    free(buf);
+    if (q < 0) {
+        finish(r, c->state == CS_IDLE ? V_ERROR : V_FAIL, now, "%s cannot send raw bytes: %s",
+               r->sc->clients[st->client], c->why[0] ? c->why : "connection closed");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- matching ---- */
+
+static void take(client *c, size_t i)
+{
+    rx_free(c->last);
+    c->last = c->inbox[i];
+    memmove(&c->inbox[i], &c->inbox[i + 1], (c->nin - i - 1) * sizeof c->inbox[0]);
+    c->nin--;
+}
+
+/* Does packet x match every field of st? NULL yes, else the first mismatch. */
+static const char *match_all(conf_run *r, const conf_step *st, const rx *x, char *buf, size_t cap, int64_t now,
+                             bool *fatal)
+{
+    *fatal = false;
+    for (size_t i = 0; i < st->nfields; i++) {
+        size_t len;
+        char *v = value_of(r, &st->fields[i], &len, now);
+        if (!v) { *fatal = true; return "variable"; }
+        const char *m = conf_match(&x->pkt, r->vi, &st->fields[i], v, len, buf, cap);
+        free(v);
+        if (m) return m;
+    }
+    return NULL;
+}
+
+/* What the client has received and not consumed, for failure messages. */
+static void inbox_summary(const conf_run *r, const client *c, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < c->nin && o + 16 < cap; i++) {
+        char line[512];
+        fmt_packet(&c->inbox[i]->pkt, r->vi, line, sizeof line);
+        o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? "; " : "", line);
+    }
+    if (!c->nin) snprintf(out, cap, "nothing");
+}
+
+/* Result of a wait: a packet was taken, still waiting, or the run finished. */
+enum { W_TAKEN, W_WAIT, W_DONE };
+
+/* Waits for a packet of type t on client ci for which check() holds; fails on
+ * mismatch (ordered mode), close, garbage or deadline. */
+static int wait_packet(conf_run *r, const conf_step *st, int ci, mqtt_packet_type t, bool unordered,
+                       int64_t now, const char *what)
+{
+    rt_state *rt = r->rt;
+    client *c = &rt->cl[ci];
+    char buf[1024];
+    const char *cname = r->sc->clients[ci];
+    for (size_t i = 0; i < c->nin; i++) {
+        rx *x = c->inbox[i];
+        if (x->pkt.type != t) continue;
+        bool fatal;
+        const char *m = st ? match_all(r, st, x, buf, sizeof buf, now, &fatal) : NULL;
+        if (st && fatal) return W_DONE;
+        if (!m) {
+            take(c, i);
+            return W_TAKEN;
+        }
+        if (!unordered) {
+            char line[1024];
+            fmt_packet(&x->pkt, r->vi, line, sizeof line);
+            finish(r, V_FAIL, now, "%s expected %s; got %s: %s", cname, what, line, m);
+            return W_DONE;
+        }
+    }
+    if (c->state == CS_CLOSED || c->garbage) {
+        char sum[1024];
+        inbox_summary(r, c, sum, sizeof sum);
+        finish(r, V_FAIL, now, "%s expected %s; %s (unconsumed: %s)", cname, what,
+               c->why[0] ? c->why : "connection closed", sum);
+        return W_DONE;
+    }
+    if (c->state == CS_IDLE) {
+        finish(r, V_ERROR, now, "%s expected %s but is not connected (add a connect step)", cname, what);
+        return W_DONE;
+    }
+    if (now >= rt->step_deadline) {
+        char sum[1024];
+        inbox_summary(r, c, sum, sizeof sum);
+        finish(r, V_FAIL, now, "%s expected %s within %.1fs; received meanwhile: %s", cname, what,
+               (double)(rt->step_deadline - rt->step_started) / 1000.0,
+               sum);
+        return W_DONE;
+    }
+    return W_WAIT;
+}
+
+/* ---- steps ---- */
+
+enum { S_DONE, S_WAIT, S_END };
+
+static int64_t step_ms(const conf_step *st, int64_t def)
+{
+    return st->ms >= 0 ? st->ms : def;
+}
+
+static void describe_expect(const conf_step *st, char *out, size_t cap)
+{
+    /* The step's source text without the client name is the best description. */
+    const char *s = st->src ? strstr(st->src, "expect ") : NULL;
+    if (s) {
+        snprintf(out, cap, "%s", s + 7);
+        char *w = strstr(out, " within ");
+        if (w) *w = '\0';
+    }
+    else snprintf(out, cap, "%s", mqtt_packet_type_name(st->ptype));
+}
+
+static int exec_step(engine *e, conf_run *r, const conf_step *st, int64_t now)
+{
+    rt_state *rt = r->rt;
+    client *c = st->client >= 0 ? &rt->cl[st->client] : NULL;
+    const char *cname = st->client >= 0 ? r->sc->clients[st->client] : "";
+    char what[512];
+    if (rt->phase == 0) {
+        rt->step_started = now;
+        rt->step_deadline = now + scaled(e, step_ms(st, st->kind == ST_EXPECT_NOTHING ? DEFAULT_NOTHING_MS
+                                                   : st->kind == ST_WAIT ? 0 : DEFAULT_EXPECT_MS));
+    }
+    switch (st->kind) {
+    case ST_OPEN:
+        if (start_connect(e, r, c, st->client, now) < 0) {
+            finish(r, V_ERROR, now, "%s: %s", cname, c->why);
+            return S_END;
+        }
+        return S_DONE;
+
+    case ST_CONNECT:
+        if (rt->phase == 0) {
+            if (send_from_step(e, r, st, MQTT_CONNECT, now) < 0) return S_END;
+            rt->phase = 1;
+        }
+        {
+            conf_step any = {.kind = ST_EXPECT, .ptype = MQTT_CONNACK};
+            int w = wait_packet(r, &any, st->client, MQTT_CONNACK, false, now, "CONNACK");
+            if (w == W_WAIT) return S_WAIT;
+            if (w == W_DONE) return S_END;
+            uint8_t rc = c->last->pkt.connack.reason_code;
+            if (rc != 0) {
+                char line[512];
+                fmt_packet(&c->last->pkt, r->vi, line, sizeof line);
+                finish(r, V_FAIL, now, "%s connect: expected CONNACK with reason code 0 (accepted), got %s", cname,
+                       line);
+                return S_END;
+            }
+            return S_DONE;
+        }
+
+    case ST_SEND:
+        if (st->ptype == MQTT_PUBLISH || st->ptype == MQTT_CONNECT || c->state != CS_IDLE) {
+            if (send_from_step(e, r, st, st->ptype, now) < 0) return S_END;
+            return S_DONE;
+        }
+        finish(r, V_ERROR, now, "%s is not connected (add a connect or open step first)", cname);
+        return S_END;
+
+    case ST_SEND_RAW:
+        return send_raw(e, r, st, now) < 0 ? S_END : S_DONE;
+
+    case ST_PUBLISH:
+        if (rt->phase == 0) {
+            if (send_from_step(e, r, st, MQTT_PUBLISH, now) < 0) return S_END;
+            rt->phase = 1;
+            /* qos 0: nothing comes back */
+            bool qos0 = true;
+            for (size_t i = 0; i < st->nfields; i++)
+                if (st->fields[i].id == F_QOS && strcmp(st->fields[i].text, "0") != 0) qos0 = false;
+            if (qos0) return S_DONE;
+        }
+        {
+            mqtt_packet_type want = rt->phase == 2 ? MQTT_PUBCOMP : MQTT_PUBACK;
+            /* The first answer is PUBACK (qos 1) or PUBREC (qos 2): accept the one that comes. */
+            for (size_t i = 0; rt->phase == 1 && i < c->nin; i++)
+                if (c->inbox[i]->pkt.type == MQTT_PUBREC && c->inbox[i]->pkt.ack.packet_id == rt->pid) want = MQTT_PUBREC;
+            char idv[16];
+            snprintf(idv, sizeof idv, "%u", rt->pid);
+            conf_field f = {.id = F_PACKET_ID, .kind = VK_WORD, .text = idv, .len = strlen(idv), .line = st->line};
+            conf_step m = {.kind = ST_EXPECT, .fields = &f, .nfields = 1};
+            snprintf(what, sizeof what, "%s packet_id=%u (publish handshake)",
+                     rt->phase == 2 ? "PUBCOMP" : "PUBACK or PUBREC", rt->pid);
+            int w = wait_packet(r, &m, st->client, want, true, now, what);
+            if (w == W_WAIT) {
+                /* a PUBREC may still come instead of a PUBACK */
+                return S_WAIT;
+            }
+            if (w == W_DONE) return S_END;
+            uint8_t rc = c->last->pkt.ack.reason_code;
+            if (rc >= 0x80) {
+                char line[512];
+                fmt_packet(&c->last->pkt, r->vi, line, sizeof line);
+                finish(r, V_FAIL, now, "%s publish: the broker refused the message: %s", cname, line);
+                return S_END;
+            }
+            if (want == MQTT_PUBREC) {
+                if (send_ack(e, r, st->client, MQTT_PUBREL, rt->pid, now) < 0) return S_END;
+                rt->phase = 2;
+                rt->step_deadline = now + scaled(e, DEFAULT_EXPECT_MS);
+                return S_WAIT;
+            }
+            return S_DONE;
+        }
+
+    case ST_SUBSCRIBE:
+    case ST_UNSUBSCRIBE:
+        if (rt->phase == 0) {
+            if (send_from_step(e, r, st, st->ptype, now) < 0) return S_END;
+            rt->phase = 1;
+        }
+        {
+            mqtt_packet_type want = st->kind == ST_SUBSCRIBE ? MQTT_SUBACK : MQTT_UNSUBACK;
+            char idv[16];
+            snprintf(idv, sizeof idv, "%u", rt->pid);
+            conf_field f = {.id = F_PACKET_ID, .kind = VK_WORD, .text = idv, .len = strlen(idv), .line = st->line};
+            conf_step m = {.kind = ST_EXPECT, .fields = &f, .nfields = 1};
+            snprintf(what, sizeof what, "%s packet_id=%u", mqtt_packet_type_name(want), rt->pid);
+            int w = wait_packet(r, &m, st->client, want, false, now, what);
+            if (w != W_TAKEN) return w == W_WAIT ? S_WAIT : S_END;
+            if (want == MQTT_SUBACK) {
+                mqtt_bytes got = c->last->pkt.suback.reason_codes;
+                bool ok = got.len == rt->nwant && memcmp(got.ptr, rt->want_codes, rt->nwant) == 0;
+                if (!ok) {
+                    char line[512];
+                    fmt_packet(&c->last->pkt, r->vi, line, sizeof line);
+                    finish(r, V_FAIL, now, "%s subscribe: expected the SUBACK to grant the requested QoS, got %s",
+                           cname, line);
+                    return S_END;
+                }
+            }
+            return S_DONE;
+        }
+
+    case ST_ACK: {
+        rx *l = c->last;
+        if (!l) {
+            finish(r, V_ERROR, now, "%s ack: no packet was matched before (ack answers the last expect)", cname);
+            return S_END;
+        }
+        mqtt_packet_type t = MQTT_PINGREQ;
+        uint16_t pid = 0;
+        if (l->pkt.type == MQTT_PUBLISH && l->pkt.publish.qos == 1) t = MQTT_PUBACK;
+        else if (l->pkt.type == MQTT_PUBLISH && l->pkt.publish.qos == 2) t = MQTT_PUBREC;
+        else if (l->pkt.type == MQTT_PUBREC) t = MQTT_PUBREL;
+        else if (l->pkt.type == MQTT_PUBREL) t = MQTT_PUBCOMP;
+        if (t == MQTT_PINGREQ) {
+            finish(r, V_ERROR, now, "%s ack: the last matched packet (%s) needs no acknowledgement", cname,
+                   mqtt_packet_type_name(l->pkt.type));
+            return S_END;
+        }
+        pid = l->pkt.type == MQTT_PUBLISH ? l->pkt.publish.packet_id : l->pkt.ack.packet_id;
+        return send_ack(e, r, st->client, t, pid, now) < 0 ? S_END : S_DONE;
+    }
+
+    case ST_EXPECT: {
+        rt->phase = 1;
+        describe_expect(st, what, sizeof what);
+        int w = wait_packet(r, st, st->client, st->ptype, st->unordered, now, what);
+        return w == W_TAKEN ? S_DONE : w == W_WAIT ? S_WAIT : S_END;
+    }
+
+    case ST_EXPECT_NOTHING:
+        rt->phase = 1;
+        if (c->nin) {
+            char sum[1024];
+            inbox_summary(r, c, sum, sizeof sum);
+            finish(r, V_FAIL, now, "%s expected nothing; got %s", cname, sum);
+            return S_END;
+        }
+        if (c->state == CS_CLOSED || c->garbage) {
+            finish(r, V_FAIL, now, "%s expected nothing; %s", cname, c->why[0] ? c->why : "connection closed");
+            return S_END;
+        }
+        return now >= rt->step_deadline ? S_DONE : S_WAIT;
+
+    case ST_EXPECT_CLOSE:
+        rt->phase = 1;
+        if (c->garbage) {
+            finish(r, V_FAIL, now, "%s expected the connection closed; %s", cname, c->why);
+            return S_END;
+        }
+        if (c->state == CS_CLOSED && c->self_closed) {
+            finish(r, V_ERROR, now, "%s expect close: the scenario closed this connection itself", cname);
+            return S_END;
+        }
+        if (c->state == CS_IDLE) {
+            finish(r, V_ERROR, now, "%s expect close: not connected", cname);
+            return S_END;
+        }
+        if (c->state == CS_CLOSED) {
+            /* 5.0: if a DISCONNECT came and a reason was given, it must be that one. */
+            for (size_t i = 0; i < c->nin; i++) {
+                rx *x = c->inbox[i];
+                if (x->pkt.type != MQTT_DISCONNECT) continue;
+                char buf[512];
+                bool fatal;
+                const char *m = match_all(r, st, x, buf, sizeof buf, now, &fatal);
+                if (fatal) return S_END;
+                if (m) {
+                    finish(r, V_FAIL, now, "%s expected the connection closed%s; the DISCONNECT before it: %s", cname,
+                           st->nfields ? " (after a DISCONNECT with that reason, if any)" : "", m);
+                    return S_END;
+                }
+            }
+            client_clear_inbox(c);
+            return S_DONE;
+        }
+        if (now >= rt->step_deadline) {
+            char sum[1024];
+            inbox_summary(r, c, sum, sizeof sum);
+            finish(r, V_FAIL, now, "%s expected the broker to close the connection within %.1fs; it is still open "
+                   "(received: %s)", cname, (double)scaled(e, step_ms(st, DEFAULT_EXPECT_MS)) / 1000.0, sum);
+            return S_END;
+        }
+        return S_WAIT;
+
+    case ST_CAPTURE: {
+        char buf[1024];
+        if (!c->last) {
+            finish(r, V_ERROR, now, "%s capture: no packet was matched before", cname);
+            return S_END;
+        }
+        if (!conf_field_text(&c->last->pkt, st->cap_field, st->cap_prop, buf, sizeof buf)) {
+            finish(r, V_FAIL, now, "%s capture: the %s has no %s", cname,
+                   mqtt_packet_type_name(c->last->pkt.type), conf_field_name(st->cap_field, st->cap_prop));
+            return S_END;
+        }
+        conf_vars_set(&rt->vars, st->cap_var, buf, strlen(buf));
+        conf_run_event(r, st->client, EV_NOTE, (int)rt->step, rel(rt, now), "captured %s = %s", st->cap_var, buf);
+        return S_DONE;
+    }
+
+    case ST_DISCONNECT:
+        if (rt->phase == 0) {
+            if (c->state == CS_IDLE) {
+                finish(r, V_ERROR, now, "%s disconnect: not connected", cname);
+                return S_END;
+            }
+            if (send_from_step(e, r, st, MQTT_DISCONNECT, now) < 0) return S_END;
+            rt->phase = 1;
+        }
+        if (c->wlen > 0 && c->state != CS_CLOSED && now < rt->step_deadline) return S_WAIT;
+        client_close(c);
+        c->self_closed = true;
+        conf_run_event(r, st->client, EV_NOTE, (int)rt->step, rel(rt, now), "closed the connection");
+        return S_DONE;
+
+    case ST_DROP:
+        client_close(c);
+        c->self_closed = true;
+        conf_run_event(r, st->client, EV_NOTE, (int)rt->step, rel(rt, now), "dropped the TCP connection");
+        return S_DONE;
+
+    case ST_WAIT:
+        rt->phase = 1;
+        return now >= rt->step_deadline ? S_DONE : S_WAIT;
+    }
+    return S_DONE;
+}
+
+/* Runs steps until one has to wait or the run ends. */
+static void advance(engine *e, conf_run *r, int64_t now)
+{
+    rt_state *rt = r->rt;
+    while (!rt->done) {
+        if (now >= rt->run_deadline) {
+            const conf_step *st = rt->step < r->sc->nsteps ? &r->sc->steps[rt->step] : NULL;
+            finish(r, V_ERROR, now, "the run passed its deadline (%.1fs) at line %d: %s",
+                   (double)(rt->run_deadline - rt->t0) / 1000.0, st ? st->line : 0, st ? st->src : "");
+            return;
+        }
+        if (rt->step >= r->sc->nsteps) {
+            finish(r, V_PASS, now, NULL);
+            return;
+        }
+        const conf_step *st = &r->sc->steps[rt->step];
+        if (!(st->vmask & CONF_VBIT(r->vi))) {
+            rt->step++;
+            continue;
+        }
+        int s = exec_step(e, r, st, now);
+        if (s == S_WAIT) return;
+        if (s == S_END) return;
+        rt->step++;
+        rt->phase = 0;
+    }
+}
+
+static int64_t next_wakeup(const conf_run *r)
+{
+    const rt_state *rt = r->rt;
+    int64_t t = rt->run_deadline;
+    if (rt->step < r->sc->nsteps && rt->step_deadline < t) t = rt->step_deadline;
+    return t;
+}
+
+/* ---- broker checks ---- */
+
+int conf_probe_broker(const char *host, uint16_t port, int timeout_ms, char *msg, size_t msglen)
+{
+    int64_t deadline = net_now_ms() + timeout_ms;
+    int fd = net_connect(host, port, timeout_ms, msg, msglen);
+    if (fd < 0) return -1;
+    mqtt_codec codec = {.version = MQTT_V311, .from = MQTT_FROM_CLIENT};
+    mqtt_packet p = {.type = MQTT_CONNECT};
+    p.connect.clean_start = true;
+    p.connect.keep_alive = 10;
+    char id[32];
+    snprintf(id, sizeof id, "conform-probe-%d", (int)getpid());
+    p.connect.client_id = (mqtt_bytes){(const uint8_t *)id, strlen(id)};
+    uint8_t buf[128];
+    size_t n = 0;
+    if (mqtt_encode(&codec, &p, buf, sizeof buf, &n, NULL) != MQTT_OK) {
+        snprintf(msg, msglen, "cannot encode the probe CONNECT");
+        close(fd);
+        return -1;
+    }
+    if (net_send_all(fd, buf, n, timeout_ms) != (ssize_t)n) {
+        snprintf(msg, msglen, "%s:%u accepted TCP but the CONNECT could not be sent", host, port);
+        close(fd);
+        return -1;
+    }
+    uint8_t in[64];
+    size_t got = 0;
+    codec.from = MQTT_FROM_SERVER;
+    for (;;) {
+        int left = (int)(deadline - net_now_ms());
+        ssize_t k = net_recv_some(fd, in + got, sizeof in - got, left < 0 ? 0 : left);
+        if (k <= 0) {
+            snprintf(msg, msglen, "%s:%u accepted TCP but %s", host, port,
+                     k == 0 ? "closed the connection without a CONNACK" : k == NET_TIMEOUT
+                         ? "sent no CONNACK in time" : "the connection failed");
+            close(fd);
+            return -1;
+        }
+        got += (size_t)k;
+        mqtt_packet ack;
+        mqtt_error err;
+        mqtt_status s = mqtt_decode(&codec, in, got, &ack, &err);
+        if (s == MQTT_NEED_MORE && got < sizeof in) continue;
+        close(fd);
+        if (s == MQTT_OK && ack.type == MQTT_CONNACK) return 0;
+        snprintf(msg, msglen, "%s:%u answered CONNECT with something other than a CONNACK", host, port);
+        return -1;
+    }
+}
+
+/* ---- the loop ---- */
+
+static int resolve(engine *e, char *msg, size_t msglen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    char service[8];
+    snprintf(service, sizeof service, "%u", (unsigned)e->cfg->port);
+    int rc = getaddrinfo(e->cfg->host, service, &hints, &res);
+    if (rc != 0 || !res) {
+        snprintf(msg, msglen, "cannot resolve %s: %s", e->cfg->host, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(&e->addr, res->ai_addr, res->ai_addrlen);
+    e->addrlen = res->ai_addrlen;
+    freeaddrinfo(res);
+    snprintf(e->target, sizeof e->target, "%s:%u", e->cfg->host, (unsigned)e->cfg->port);
+    return 0;
+}
+
+static uint32_t ns_seed;
+
+static void make_ns(char *out, size_t idx)
+{
+    static const char b36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    /* 'm' + 3 chars unique to this process + 3 chars for the run index: 7 in all, so
+     * that "${ns}-client" stays within the 23 characters MQTT 3.1 allows. */
+    uint32_t s = ns_seed;
+    out[0] = 'm';
+    for (int i = 1; i <= 3; i++) { out[i] = b36[s % 36]; s /= 36; }
+    size_t x = idx;
+    for (int i = 6; i >= 4; i--) { out[i] = b36[x % 36]; x /= 36; }
+    out[7] = '\0';
+}
+
+static int start_run(engine *e, conf_run *r, size_t idx, int64_t now)
+{
+    rt_state *rt = calloc(1, sizeof *rt);
+    if (!rt) return -1;
+    rt->ncl = r->sc->nclients;
+    rt->cl = calloc(rt->ncl, sizeof *rt->cl);
+    if (!rt->cl) { free(rt); return -1; }
+    for (size_t i = 0; i < rt->ncl; i++) rt->cl[i].fd = -1;
+    rt->t0 = now;
+    rt->run_deadline = now + scaled(e, r->sc->deadline_ms);
+    r->rt = rt;
+    r->fail_step = -1;
+    make_ns(r->ns, idx);
+    conf_run_event(r, -1, EV_NOTE, 0, 0, "run %s@%s, namespace %s, broker %s", r->sc->id, conf_vi_name(r->vi),
+                   r->ns, e->target);
+    return 0;
+}
+
+static void end_run(conf_run *r, int64_t now)
+{
+    rt_state *rt = r->rt;
+    r->duration_ms = now - rt->t0;
+    rt_free(rt);
+    r->rt = NULL;
+    if (r->deviation) {
+        if (r->verdict == V_FAIL || r->verdict == V_ERROR) r->verdict = V_XFAIL;
+        else if (r->verdict == V_PASS) r->verdict = V_XPASS;
+    }
+}
+
+int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_engine_result *res,
+                    char *msg, size_t msglen)
+{
+    engine e = {.cfg = cfg};
+    res->died_after = -1;
+    int64_t start = net_now_ms();
+    if (resolve(&e, msg, msglen) < 0) return -1;
+    ns_seed = (uint32_t)getpid() * 2654435761u ^ (uint32_t)start;
+    int jobs = cfg->jobs > 0 ? cfg->jobs : 1;
+
+    size_t total = 0, finished = 0;
+    for (size_t i = 0; i < n; i++)
+        if (runs[i].verdict == V_PENDING) total++;
+    size_t *active = calloc((size_t)jobs + 1, sizeof *active);
+    struct pollfd *pfd = NULL;
+    size_t pfdcap = 0;
+    struct { size_t run; size_t cl; } *map = NULL;
+    if (!active) return -1;
+    size_t nactive = 0, next = 0;
+    bool serial_running = false;
+
+    for (;;) {
+        int64_t now = net_now_ms();
+        /* Start runs while there is room. A `serial` run waits for an empty
+         * engine and then runs alone. */
+        while (next < n && res->died_after < 0) {
+            conf_run *r = &runs[next];
+            if (r->verdict != V_PENDING) { next++; continue; }
+            if (serial_running || nactive >= (size_t)jobs) break;
+            if (r->sc->serial && nactive > 0) break;
+            if (start_run(&e, r, next, now) < 0) { r->verdict = V_ERROR; next++; continue; }
+            active[nactive++] = next;
+            if (r->sc->serial) serial_running = true;
+            next++;
+            advance(&e, r, now);
+        }
+        if (res->died_after >= 0) {
+            for (; next < n; next++)
+                if (runs[next].verdict == V_PENDING) {
+                    runs[next].verdict = V_NOTRUN;
+                    char b[512];
+                    snprintf(b, sizeof b, "not run: the broker stopped accepting connections after %s@%s",
+                             runs[res->died_after].sc->id, conf_vi_name(runs[res->died_after].vi));
+                    runs[next].message = strdup(b);
+                    finished++;
+                }
+        }
+        /* Collect finished runs. */
+        for (size_t a = 0; a < nactive;) {
+            conf_run *r = &runs[active[a]];
+            rt_state *rt = r->rt;
+            if (!rt->done) { a++; continue; }
+            bool malformed = r->sc->malformed;
+            if (r->sc->serial) serial_running = false;
+            end_run(r, now);
+            finished++;
+            size_t idx = active[a];
+            active[a] = active[--nactive];
+            if (malformed && res->died_after < 0) {
+                char pm[512];
+                int alive = -1;
+                /* A few tries: a broker busy with many connections may be slow to accept one more. */
+                for (int attempt = 0; attempt < 3 && alive < 0; attempt++)
+                    alive = conf_probe_broker(cfg->host, cfg->port, (int)scaled(&e, 2000), pm, sizeof pm);
+                if (alive < 0) {
+                    res->died_after = (int)idx;
+                    char b[1024];
+                    snprintf(b, sizeof b, "after this run the broker no longer accepts connections: %s", pm);
+                    conf_run_event(r, -1, EV_NOTE, r->fail_step, r->duration_ms, "%s", b);
+                    if (!r->message) r->message = strdup(b);
+                }
+            }
+            if (cfg->on_done) cfg->on_done(r, finished, total, cfg->arg);
+        }
+        if (nactive == 0 && (next >= n)) break;
+        if (nactive == 0) continue;
+
+        /* Poll every open socket of every active run. */
+        size_t np = 0;
+        int64_t wake = now + 200;
+        for (size_t a = 0; a < nactive; a++) {
+            conf_run *r = &runs[active[a]];
+            rt_state *rt = r->rt;
+            int64_t w = next_wakeup(r);
+            if (w < wake) wake = w;
+            for (size_t k = 0; k < rt->ncl; k++) {
+                client *c = &rt->cl[k];
+                if (c->fd < 0) continue;
+                if (np == pfdcap) {
+                    size_t nc = pfdcap ? pfdcap * 2 : 64;
+                    void *a1 = realloc(pfd, nc * sizeof *pfd);
+                    if (!a1) break;
+                    pfd = a1;
+                    void *a2 = realloc(map, nc * sizeof *map);
+                    if (!a2) break;
+                    map = a2;
+                    pfdcap = nc;
+                }
+                pfd[np].fd = c->fd;
+                pfd[np].events = (short)(POLLIN | ((c->wlen || c->state == CS_CONNECTING) ? POLLOUT : 0));
+                pfd[np].revents = 0;
+                map[np].run = active[a];
+                map[np].cl = k;
+                np++;
+            }
+        }
+        int timeout = (int)(wake - now);
+        if (timeout < 0) timeout = 0;
+        int pr = poll(pfd, np, timeout);
+        if (pr < 0 && errno != EINTR) break;
+        now = net_now_ms();
+        for (size_t i = 0; pr > 0 && i < np; i++) {
+            if (!pfd[i].revents) continue;
+            conf_run *r = &runs[map[i].run];
+            rt_state *rt = r->rt;
+            client *c = &rt->cl[map[i].cl];
+            int ci = (int)map[i].cl;
+            if (c->fd != pfd[i].fd) continue;
+            if (c->state == CS_CONNECTING) {
+                int err = 0;
+                socklen_t el = sizeof err;
+                getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+                if (err) {
+                    snprintf(c->why, sizeof c->why, "connect %s: %s", e.target, strerror(err));
+                    conf_run_event(r, ci, EV_NOTE, (int)rt->step, rel(rt, now), "%s", c->why);
+                    client_close(c);
+                    c->peer_closed = true;
+                    continue;
+                }
+                c->state = CS_OPEN;
+            }
+            if (pfd[i].revents & POLLOUT) flush(r, c, ci, now);
+            if (c->state == CS_OPEN && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                on_readable(r, c, ci, now);
+        }
+        for (size_t a = 0; a < nactive; a++) advance(&e, &runs[active[a]], now);
+    }
+    free(active);
+    free(pfd);
+    free(map);
+    res->wall_ms = net_now_ms() - start;
+    return 0;
+}

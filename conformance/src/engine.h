@@ -1,0 +1,71 @@
+/*
+ * The run engine: executes scenario runs (scenario x version x repeat)
+ * against one broker, many at a time, in one poll(2) loop. Every socket is
+ * non-blocking and every run has a deadline, so a broker that stalls, sends
+ * garbage or closes early makes runs fail, never hang.
+ */
+#ifndef CONF_ENGINE_H
+#define CONF_ENGINE_H
+
+#include "conformance/src/conform.h"
+
+#include <stdio.h>
+
+typedef enum { V_PENDING, V_PASS, V_FAIL, V_SKIP, V_ERROR, V_XFAIL, V_XPASS, V_NOTRUN, V__COUNT } conf_verdict;
+const char *conf_verdict_name(conf_verdict v); /* "pass", "expected-failure", "not run" ... */
+/* True when this verdict makes the exit status 1. */
+bool conf_verdict_bad(conf_verdict v);
+
+enum { EV_SENT, EV_RECV, EV_NOTE, EV_FAIL };
+typedef struct {
+    int64_t t_ms;   /* since the run started */
+    int client;     /* -1: the runner itself */
+    int kind;       /* EV_* */
+    int step;       /* index of the step that was running */
+    char *text;
+} conf_event;
+
+typedef struct {
+    const conf_scenario *sc;
+    int vi;
+    int rep;
+    char ns[16];
+    conf_verdict verdict;
+    char *message;          /* why it failed / was skipped / errored */
+    int fail_step;          /* index of the failing step, -1 */
+    const char *deviation;  /* reason from the profile, when the run is a known deviation */
+    conf_event *ev;
+    size_t nev, evcap;
+    int64_t duration_ms;
+    void *rt;               /* engine-private while running */
+} conf_run;
+
+typedef struct {
+    const char *host;
+    uint16_t port;
+    const char *username, *password;
+    double time_scale;
+    int jobs;
+    /* Called once per finished run (not for skipped ones), e.g. for a progress line. */
+    void (*on_done)(const conf_run *run, size_t done, size_t total, void *arg);
+    void *arg;
+} conf_engine_cfg;
+
+typedef struct {
+    int died_after;         /* index of the run after which the broker stopped answering, -1 */
+    int64_t wall_ms;
+} conf_engine_result;
+
+/* Runs every run whose verdict is V_PENDING (others are left alone).
+ * Returns 0, or -1 if the broker's address cannot be resolved (msg filled). */
+int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_engine_result *res,
+                    char *msg, size_t msglen);
+
+/* Connects, sends a 3.1.1 CONNECT and waits for any CONNACK: is the broker
+ * there and speaking MQTT? 0 yes, -1 with msg filled. */
+int conf_probe_broker(const char *host, uint16_t port, int timeout_ms, char *msg, size_t msglen);
+
+void conf_run_free(conf_run *r);
+void conf_run_event(conf_run *r, int client, int kind, int step, int64_t t_ms, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+#endif

@@ -1,0 +1,52 @@
+/*
+ * Report writers: console, JUnit XML, JSON, Markdown and a self-contained
+ * HTML page, all from the same finished runs; plus the normative coverage
+ * (ids checked / passed / failed per version) they all print.
+ */
+#ifndef CONF_REPORT_H
+#define CONF_REPORT_H
+
+#include "conformance/src/engine.h"
+#include "conformance/src/profile.h"
+
+#include <stdio.h>
+#include <time.h>
+
+typedef struct {
+    conf_run *runs;
+    size_t n;
+    const conf_profile *profile;
+    const char *target;       /* HOST:PORT, plus "(reference broker)" when spawned */
+    conf_engine_result res;
+    double time_scale;
+    int jobs;
+    time_t started;
+} conf_report;
+
+/* Counts of runs by verdict. */
+void report_counts(const conf_report *r, size_t counts[V__COUNT]);
+
+/* Per-version coverage of the normative ids. */
+typedef struct {
+    bool used;                /* some run of this version ran */
+    size_t total;             /* ids in the spec (139 or 251) */
+    size_t checked, passed, failed;
+    unsigned char *state;     /* per id: 0 unchecked, 1 passed, 2 failed (malloc'd) */
+} report_cov;
+void report_coverage(const conf_report *r, report_cov cov[CONF_NVERSIONS]);
+void report_coverage_free(report_cov cov[CONF_NVERSIONS]);
+
+/* One transcript line: "+0.012s a -> CONNECT ..." into buf. */
+void report_event_line(const conf_run *run, const conf_event *ev, char *buf, size_t cap);
+
+/* Escapers writing to f. */
+void report_xml_escape(FILE *f, const char *s);
+void report_json_string(FILE *f, const char *s);
+
+void report_console(FILE *f, const conf_report *r, bool color, bool verbose, bool quiet);
+/* Each returns 0, or -1 with a message on stderr naming the file. */
+int report_junit(const char *path, const conf_report *r);
+int report_json(const char *path, const conf_report *r);
+int report_markdown(const char *path, const conf_report *r);
+int report_html(const char *path, const conf_report *r);
+#endif

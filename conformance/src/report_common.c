@@ -1,0 +1,98 @@
+/*
+ * Shared pieces of the report writers: verdict counts, normative coverage
+ * and the transcript line format. Coverage keys ids by (version, id): the
+ * same id means different things in 3.1.1 and 5.0; 3.1 runs use 3.1.1 ids.
+ * An id is "failed" in a version when any run checking it failed there
+ * (expected failures included: the report shows every deviation), "passed"
+ * when it was checked and never failed.
+ */
+#include "conformance/src/report.h"
+#include "conformance/src/spec_ids.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void report_counts(const conf_report *r, size_t counts[V__COUNT])
+{
+    memset(counts, 0, V__COUNT * sizeof counts[0]);
+    for (size_t i = 0; i < r->n; i++) counts[r->runs[i].verdict]++;
+}
+
+void report_coverage(const conf_report *r, report_cov cov[CONF_NVERSIONS])
+{
+    for (int vi = 0; vi < CONF_NVERSIONS; vi++) {
+        size_t n;
+        conf_id_list(vi, &n);
+        cov[vi] = (report_cov){.total = n, .state = calloc(n, 1)};
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        const conf_run *run = &r->runs[i];
+        conf_verdict v = run->verdict;
+        bool failed = v == V_FAIL || v == V_ERROR || v == V_XFAIL;
+        bool passed = v == V_PASS || v == V_XPASS;
+        if (!failed && !passed) continue;
+        report_cov *c = &cov[run->vi];
+        c->used = true;
+        for (size_t k = 0; k < run->sc->nrules[run->vi]; k++) {
+            int idx = conf_id_index(run->vi, run->sc->rules[run->vi][k]);
+            if (idx < 0 || !c->state) continue;
+            if (failed) c->state[idx] = 2;
+            else if (c->state[idx] == 0) c->state[idx] = 1;
+        }
+    }
+    for (int vi = 0; vi < CONF_NVERSIONS; vi++) {
+        for (size_t k = 0; cov[vi].state && k < cov[vi].total; k++) {
+            if (cov[vi].state[k]) cov[vi].checked++;
+            if (cov[vi].state[k] == 1) cov[vi].passed++;
+            if (cov[vi].state[k] == 2) cov[vi].failed++;
+        }
+    }
+}
+
+void report_coverage_free(report_cov cov[CONF_NVERSIONS])
+{
+    for (int vi = 0; vi < CONF_NVERSIONS; vi++) {
+        free(cov[vi].state);
+        cov[vi].state = NULL;
+    }
+}
+
+void report_event_line(const conf_run *run, const conf_event *ev, char *buf, size_t cap)
+{
+    const char *who = ev->client >= 0 && (size_t)ev->client < run->sc->nclients ? run->sc->clients[ev->client] : "runner";
+    const char *arrow = ev->kind == EV_SENT ? "->" : ev->kind == EV_RECV ? "<-" : ev->kind == EV_FAIL ? "!!" : "..";
+    snprintf(buf, cap, "+%lld.%03llds %-8s %s %s", (long long)(ev->t_ms / 1000), (long long)(ev->t_ms % 1000), who,
+             arrow, ev->text);
+}
+
+void report_xml_escape(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        switch (c) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default:
+            /* XML 1.0 forbids most control characters, even escaped */
+            if (c < 0x20 && c != '\n' && c != '\t') fputc('?', f);
+            else fputc(c, f);
+        }
+    }
+}
+
+void report_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c == '\n') fputs("\\n", f);
+        else if (c == '\t') fputs("\\t", f);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}

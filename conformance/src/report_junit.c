@@ -1,0 +1,102 @@
+/*
+ * JUnit XML: one testsuite per protocol version, one testcase per run
+ * (classname = area, name = id@version). fail -> <failure>, error and
+ * not run -> <error>, skip -> <skipped>, expected-failure -> passes with the
+ * deviation in <system-out>, unexpected-pass -> <failure> (the profile is
+ * out of date). Failures carry the message and the whole transcript.
+ */
+#include "conformance/src/report.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void transcript(FILE *f, const conf_run *run)
+{
+    for (size_t k = 0; k < run->nev; k++) {
+        char line[2300];
+        report_event_line(run, &run->ev[k], line, sizeof line);
+        report_xml_escape(f, line);
+        fputc('\n', f);
+    }
+}
+
+int report_junit(const char *path, const conf_report *r)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "mqtt-conform: cannot write %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    size_t c[V__COUNT];
+    report_counts(r, c);
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(f, "<testsuites name=\"mqtt-conform\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n",
+            r->n, c[V_FAIL] + c[V_XPASS], c[V_ERROR] + c[V_NOTRUN], c[V_SKIP], (double)r->res.wall_ms / 1000.0);
+    for (int vi = 0; vi < CONF_NVERSIONS; vi++) {
+        size_t tests = 0, fails = 0, errs = 0, skips = 0;
+        for (size_t i = 0; i < r->n; i++) {
+            if (r->runs[i].vi != vi) continue;
+            tests++;
+            conf_verdict v = r->runs[i].verdict;
+            fails += v == V_FAIL || v == V_XPASS;
+            errs += v == V_ERROR || v == V_NOTRUN;
+            skips += v == V_SKIP;
+        }
+        if (!tests) continue;
+        fprintf(f, "  <testsuite name=\"MQTT %s\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\">\n",
+                conf_vi_name(vi), tests, fails, errs, skips);
+        for (size_t i = 0; i < r->n; i++) {
+            const conf_run *run = &r->runs[i];
+            if (run->vi != vi) continue;
+            fprintf(f, "    <testcase classname=\"");
+            report_xml_escape(f, run->sc->area);
+            fprintf(f, "\" name=\"");
+            report_xml_escape(f, run->sc->id);
+            fprintf(f, "@%s", conf_vi_name(vi));
+            if (run->rep > 0) fprintf(f, "#%d", run->rep + 1);
+            fprintf(f, "\" time=\"%.3f\">\n", (double)run->duration_ms / 1000.0);
+            const char *tag = NULL;
+            switch (run->verdict) {
+            case V_FAIL: case V_XPASS: tag = "failure"; break;
+            case V_ERROR: case V_NOTRUN: tag = "error"; break;
+            default: break;
+            }
+            if (run->verdict == V_SKIP) {
+                fprintf(f, "      <skipped message=\"");
+                report_xml_escape(f, run->message ? run->message : "skipped");
+                fprintf(f, "\"/>\n");
+            }
+            if (tag) {
+                fprintf(f, "      <%s message=\"", tag);
+                if (run->verdict == V_XPASS) fprintf(f, "unexpected pass: the profile lists this as a known deviation (");
+                report_xml_escape(f, run->verdict == V_XPASS ? run->deviation : run->message ? run->message : "");
+                if (run->verdict == V_XPASS) fprintf(f, ")");
+                fprintf(f, "\" type=\"%s\">", conf_verdict_name(run->verdict));
+                if (run->fail_step >= 0 && (size_t)run->fail_step < run->sc->nsteps) {
+                    fprintf(f, "%s:%d: ", run->sc->path, run->sc->steps[run->fail_step].line);
+                    report_xml_escape(f, run->sc->steps[run->fail_step].src);
+                    fputc('\n', f);
+                }
+                transcript(f, run);
+                fprintf(f, "</%s>\n", tag);
+            }
+            if (run->verdict == V_XFAIL) {
+                fprintf(f, "      <system-out>expected failure (known deviation: ");
+                report_xml_escape(f, run->deviation);
+                fprintf(f, ")\n");
+                report_xml_escape(f, run->message);
+                fputc('\n', f);
+                transcript(f, run);
+                fprintf(f, "</system-out>\n");
+            }
+            fprintf(f, "    </testcase>\n");
+        }
+        fprintf(f, "  </testsuite>\n");
+    }
+    fprintf(f, "</testsuites>\n");
+    if (fclose(f) != 0) {
+        fprintf(stderr, "mqtt-conform: cannot write %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,86 @@
+/*
+ * Markdown report (for pull requests): summary, coverage table, a table of
+ * every run, then the details of each run that did not pass with its
+ * transcript in a code block.
+ */
+#include "conformance/src/report.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Table cells must not contain '|' or newlines. */
+static void cell(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '|') fputs("\\|", f);
+        else if (*s == '\n') fputc(' ', f);
+        else fputc(*s, f);
+    }
+}
+
+int report_markdown(const char *path, const conf_report *r)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "mqtt-conform: cannot write %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    size_t c[V__COUNT];
+    report_counts(r, c);
+    fprintf(f, "# MQTT conformance report\n\n");
+    fprintf(f, "Broker `%s`, profile `%s`, %zu runs in %.1f s (time scale %g, %d in parallel).\n\n", r->target,
+            r->profile && r->profile->name ? r->profile->name : "default", r->n, (double)r->res.wall_ms / 1000.0,
+            r->time_scale, r->jobs);
+    fprintf(f, "| verdict | runs |\n| --- | ---: |\n");
+    for (int v = V_PASS; v < V__COUNT; v++)
+        if (c[v]) fprintf(f, "| %s | %zu |\n", conf_verdict_name((conf_verdict)v), c[v]);
+    if (r->res.died_after >= 0)
+        fprintf(f, "\n**The broker stopped accepting connections after `%s@%s`; later runs were not run.**\n",
+                r->runs[r->res.died_after].sc->id, conf_vi_name(r->runs[r->res.died_after].vi));
+
+    report_cov cov[CONF_NVERSIONS];
+    report_coverage(r, cov);
+    fprintf(f, "\n## Normative coverage\n\n| version | ids | checked | passed | failed |\n| --- | ---: | ---: | ---: | ---: |\n");
+    for (int vi = 0; vi < CONF_NVERSIONS; vi++)
+        if (cov[vi].used)
+            fprintf(f, "| MQTT %s | %zu | %zu | %zu | %zu |\n", conf_vi_name(vi), cov[vi].total, cov[vi].checked,
+                    cov[vi].passed, cov[vi].failed);
+    report_coverage_free(cov);
+
+    fprintf(f, "\n## Runs\n\n| scenario | version | verdict | seconds | note |\n| --- | --- | --- | ---: | --- |\n");
+    for (size_t i = 0; i < r->n; i++) {
+        const conf_run *run = &r->runs[i];
+        fprintf(f, "| `%s` | %s | %s | %.2f | ", run->sc->id, conf_vi_name(run->vi), conf_verdict_name(run->verdict),
+                (double)run->duration_ms / 1000.0);
+        if (run->deviation) { fputs("known deviation: ", f); cell(f, run->deviation); }
+        else if (run->verdict == V_SKIP) cell(f, run->message);
+        fputs(" |\n", f);
+    }
+
+    bool any = false;
+    for (size_t i = 0; i < r->n; i++) {
+        const conf_run *run = &r->runs[i];
+        if (run->verdict == V_PASS || run->verdict == V_SKIP || run->verdict == V_NOTRUN) continue;
+        if (!any) fprintf(f, "\n## Failures and deviations\n");
+        any = true;
+        fprintf(f, "\n### `%s@%s`: %s\n\n", run->sc->id, conf_vi_name(run->vi), conf_verdict_name(run->verdict));
+        fprintf(f, "%s\n\n", run->sc->title);
+        if (run->deviation) fprintf(f, "Known deviation: %s\n\n", run->deviation);
+        if (run->message) fprintf(f, "%s\n\n", run->message);
+        if (run->fail_step >= 0 && (size_t)run->fail_step < run->sc->nsteps)
+            fprintf(f, "At `%s:%d`: `%s`\n\n", run->sc->path, run->sc->steps[run->fail_step].line,
+                    run->sc->steps[run->fail_step].src);
+        fprintf(f, "```\n");
+        for (size_t k = 0; k < run->nev; k++) {
+            char line[2300];
+            report_event_line(run, &run->ev[k], line, sizeof line);
+            fprintf(f, "%s\n", line);
+        }
+        fprintf(f, "```\n");
+    }
+    if (fclose(f) != 0) {
+        fprintf(stderr, "mqtt-conform: cannot write %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# CLI checks of mqtt-conform: exit status 2 with a clear message for usage
+# errors, broken scenarios (all errors listed) and an unreachable broker.
+# Usage: check-cli.sh MQTT-CONFORM
+set -u
+conform=$1
+pass=0 fail=0
+tmp=$(mktemp -d /tmp/conform-cli.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+check() { # name expected-status grep-pattern command...
+    local name=$1 want=$2 pat=$3; shift 3
+    out=$("$@" 2>&1); rc=$?
+    if [ "$rc" = "$want" ] && echo "$out" | grep -q -- "$pat"; then pass=$((pass + 1))
+    else fail=$((fail + 1)); echo "FAIL $name: exit $rc (want $want), output: $out"; fi
+}
+mkdir -p "$tmp/s/x"
+printf 'title T\nversions 5.0\nrules MQTT-0.0.0-0\nclients a\nb connect\n' > "$tmp/s/x/01-a.mqs"
+printf 'title T\nversions 9\nclients a\na connect\n' > "$tmp/s/x/02-b.mqs"
+check bad-option 2 "usage:" "$conform" --bogus
+check bad-versions 2 "versions expects" "$conform" --versions 4.0 --list
+check bad-jobs 2 "-j expects" "$conform" -j 0
+check broken-scenarios 2 "01-a.mqs:3:7: MQTT-0.0.0-0 is not a normative statement" "$conform" --list "$tmp/s"
+check all-errors-listed 2 "02-b.mqs:2:10: expected a protocol version" "$conform" --list "$tmp/s"
+check nothing-run 2 "nothing was run" "$conform" "$tmp/s"
+check unreachable 2 "not reachable" "$conform" --broker 127.0.0.1:1 --no-reports conformance/scenarios/connect/01-accepted.mqs
+check missing-broker-bin 2 "is not there" "$conform" --broker-bin /nonexistent/mqtt-broker --no-reports conformance/scenarios/connect
+check list 0 "scenarios" "$conform" --list --filter tag:smoke
+check empty-filter 2 "selects no scenario" "$conform" --list --filter tag:does-not-exist
+check bad-profile 2 "no such file" "$conform" --profile /nonexistent.profile --list
+echo "cli: $pass passed, $fail failed"
+[ "$fail" = 0 ]

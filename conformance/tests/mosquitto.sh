@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Starts Debian's mosquitto on 127.0.0.1 on a free port with a generated
+# config, for the conformance tests. Source it, then:
+#   mosq_start DIR      sets MOSQ_PORT and MOSQ_PID (log in DIR/mosquitto.log)
+#   mosq_stop
+# Never uses 1883. Config and log live in DIR, readable by the mosquitto user
+# (the config also says `user root` when we are root, so no privilege drop).
+
+mosq_start() {
+    local dir=$1 tries=0
+    command -v mosquitto >/dev/null || { echo "mosquitto is not installed (apt-get install mosquitto)" >&2; return 1; }
+    mkdir -p "$dir"
+    chmod 755 "$dir"
+    while [ $tries -lt 20 ]; do
+        tries=$((tries + 1))
+        MOSQ_PORT=$(( (RANDOM % 30000) + 20000 ))
+        if ss -ltn 2>/dev/null | grep -q ":$MOSQ_PORT\b"; then continue; fi
+        {
+            echo "listener $MOSQ_PORT 127.0.0.1"
+            echo "allow_anonymous true"
+            echo "persistence false"
+            echo "max_queued_messages 1000"
+            [ "$(id -u)" = 0 ] && echo "user root"
+            echo "log_dest stdout"
+            echo "log_type error"
+            echo "log_type warning"
+        } > "$dir/mosquitto.conf"
+        chmod 644 "$dir/mosquitto.conf"
+        mosquitto -c "$dir/mosquitto.conf" > "$dir/mosquitto.log" 2>&1 &
+        MOSQ_PID=$!
+        # poll for the listening socket (deadline 5 s)
+        local i
+        for i in $(seq 1 100); do
+            if ! kill -0 "$MOSQ_PID" 2>/dev/null; then break; fi
+            if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$MOSQ_PORT\b"; then return 0; fi
+            sleep 0.05
+        done
+        kill "$MOSQ_PID" 2>/dev/null; wait "$MOSQ_PID" 2>/dev/null
+    done
+    echo "could not start mosquitto on a free port (see $dir/mosquitto.log)" >&2
+    return 1
+}
+
+mosq_stop() {
+    [ -n "${MOSQ_PID:-}" ] || return 0
+    kill "$MOSQ_PID" 2>/dev/null
+    wait "$MOSQ_PID" 2>/dev/null
+    MOSQ_PID=
+}

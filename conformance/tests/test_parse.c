@@ -1,0 +1,302 @@
+/*
+ * Parser tests: valid scenarios become the right model; every kind of error
+ * is reported as file:line:col with what was expected, and all errors of a
+ * file are reported (not only the first). Also substitution, filters,
+ * profiles and the coverage count.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conformance/src/conform.h"
+#include "conformance/src/plan.h"
+#include "conformance/src/profile.h"
+#include "conformance/src/report.h"
+
+static conf_errors errs;
+
+static conf_scenario *parse(const char *text)
+{
+    conf_errors_free(&errs);
+    return conf_parse_scenario("t.mqs", "area/01-t", text, &errs);
+}
+
+/* True if some error message contains needle. */
+static bool has_error(const char *needle)
+{
+    for (size_t i = 0; i < errs.count; i++)
+        if (strstr(errs.msgs[i], needle)) return true;
+    return false;
+}
+
+#define HEADER "title T\nversions 3.1.1 5.0\nrules MQTT-3.1.0-1\nclients a b\n"
+
+Test(conform_parse, valid_scenario_builds_model)
+{
+    conf_scenario *s = parse("# comment\n" HEADER "tags smoke x\nneeds retain qos1\n"
+                             "a connect keep_alive=5 clean=0\n"
+                             "a send PUBLISH topic=${ns}/t payload=\"a b\" qos=1\n"
+                             "[5.0] a expect PUBACK packet_id=1 reason_code<0x80 within 1.5s\n"
+                             "b expect nothing for 250ms\n"
+                             "a capture packet_id as pid\n"
+                             "wait 1s\n"
+                             "a send raw 30 * s\"${ns}/t\" \"x\" 00ff\n"
+                             "a expect close\n");
+    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert_str_eq(s->title, "T");
+    cr_assert_str_eq(s->area, "area");
+    cr_assert_eq(s->vmask, CONF_VBIT(CONF_VI_311) | CONF_VBIT(CONF_VI_5));
+    cr_assert_eq(s->nrules[CONF_VI_311], 1);
+    cr_assert_eq(s->nrules[CONF_VI_5], 1);
+    cr_assert_eq(s->nclients, 2);
+    cr_assert_eq(s->ntags, 2);
+    cr_assert(s->needs & (1u << CAP_RETAIN));
+    cr_assert_eq(s->nsteps, 8);
+    cr_assert_eq(s->steps[0].kind, ST_CONNECT);
+    cr_assert_eq(s->steps[1].nfields, 3);
+    cr_assert_eq(s->steps[1].fields[1].kind, VK_QUOTED);
+    cr_assert_str_eq(s->steps[1].fields[1].text, "a b");
+    cr_assert_eq(s->steps[2].vmask, CONF_VBIT(CONF_VI_5));
+    cr_assert_eq(s->steps[2].ms, 1500);
+    cr_assert_eq(s->steps[2].fields[1].op, OP_LT);
+    cr_assert_eq(s->steps[3].kind, ST_EXPECT_NOTHING);
+    cr_assert_eq(s->steps[3].ms, 250);
+    cr_assert_str_eq(s->steps[4].cap_var, "pid");
+    cr_assert_eq(s->steps[5].ms, 1000);
+    cr_assert_eq(s->steps[6].nraw, 5);
+    cr_assert_eq(s->steps[6].raw[1].kind, RT_STAR);
+    cr_assert_eq(s->steps[6].raw[2].kind, RT_MQTTSTR);
+    cr_assert_eq(s->steps[6].raw[3].kind, RT_TEXT);
+    cr_assert_eq(s->steps[6].raw[4].len, 2);
+    cr_assert(s->malformed);
+    conf_scenario_free(s);
+}
+
+Test(conform_parse, continuation_line_joins)
+{
+    conf_scenario *s = parse(HEADER "a send SUBSCRIBE filter=${ns}/a qos=1 \\\n   filter=${ns}/b qos=2\n");
+    cr_assert_not_null(s);
+    cr_assert_eq(s->steps[0].nfields, 4);
+    conf_scenario_free(s);
+}
+
+Test(conform_parse, unknown_client_names_line_and_column)
+{
+    cr_assert_null(parse(HEADER "a connect\n  zz connect\n"));
+    cr_assert(has_error("t.mqs:6:3: expected a client name declared in `clients`"), "%s", errs.msgs[0]);
+}
+
+Test(conform_parse, unknown_rule_id_is_an_error)
+{
+    cr_assert_null(parse("title T\nversions 5.0\nrules MQTT-9.9.9-9\nclients a\na connect\n"));
+    cr_assert(has_error("t.mqs:3:7: MQTT-9.9.9-9 is not a normative statement of MQTT 5.0"), "%s", errs.msgs[0]);
+}
+
+Test(conform_parse, rule_of_one_version_only_checked_there)
+{
+    /* MQTT-3.1.2-24 exists in both; MQTT-3.1.2-29 only in 5.0 */
+    conf_scenario *s = parse("title T\nversions 3.1.1 5.0\nrules 3.1.1 MQTT-3.1.2-24\nrules 5.0 MQTT-3.1.2-29\n"
+                             "clients a\na connect\n");
+    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert_str_eq(s->rules[CONF_VI_5][0], "MQTT-3.1.2-29");
+    conf_scenario_free(s);
+}
+
+Test(conform_parse, unterminated_quote)
+{
+    cr_assert_null(parse(HEADER "a send PUBLISH topic=\"abc\n"));
+    cr_assert(has_error("t.mqs:5:16: expected a closing '\"'"), "%s", errs.msgs[0]);
+}
+
+Test(conform_parse, unknown_field_says_packet)
+{
+    cr_assert_null(parse(HEADER "a send PUBLISH topic=x colour=red\n"));
+    cr_assert(has_error("5:24: 'colour' is not a field of a sent PUBLISH"), "%s", errs.msgs[0]);
+}
+
+Test(conform_parse, bad_number_value)
+{
+    cr_assert_null(parse(HEADER "a send PUBLISH topic=x qos=high\n"));
+    cr_assert(has_error("qos: expected a number, found 'high'"), "%s", errs.msgs[0]);
+}
+
+Test(conform_parse, property_in_3x_expect_needs_guard)
+{
+    cr_assert_null(parse(HEADER "a expect CONNACK receive_maximum=10\n"));
+    cr_assert(has_error("receive_maximum is a 5.0 property: expected a [5.0] guard"), "%s", errs.msgs[0]);
+    conf_scenario *s = parse(HEADER "[5.0] a expect CONNACK receive_maximum=10\n");
+    cr_assert_not_null(s);
+    conf_scenario_free(s);
+}
+
+Test(conform_parse, bad_duration)
+{
+    cr_assert_null(parse(HEADER "wait 5 seconds\n"));
+    cr_assert(has_error("expected one duration like 500ms or 2s after `wait`"));
+}
+
+Test(conform_parse, bad_raw_token)
+{
+    cr_assert_null(parse(HEADER "a send raw 30 zz\n"));
+    cr_assert(has_error("5:15: expected hex bytes"), "%s", errs.msgs[0]);
+}
+
+Test(conform_parse, missing_header_lines_all_reported)
+{
+    cr_assert_null(parse("a connect\n"));
+    cr_assert(has_error("expected a `title` line"));
+    cr_assert(has_error("expected a `versions` line"));
+    cr_assert(has_error("expected a `clients` line"));
+    cr_assert(has_error("expected a `rules` line"));
+}
+
+Test(conform_parse, several_errors_in_one_file)
+{
+    cr_assert_null(parse(HEADER "a frobnicate\nb send NOPE\na expect PUBLISH qos=x\n"));
+    cr_assert_geq(errs.count, 3);
+    cr_assert(has_error("5:3: expected a step"));
+    cr_assert(has_error("6:8: expected a packet type a client sends"));
+    cr_assert(has_error("7:22: qos: expected a number"));
+}
+
+Test(conform_parse, header_after_step_is_an_error)
+{
+    cr_assert_null(parse(HEADER "a connect\ntags late\n"));
+    cr_assert(has_error("6:1: expected a step: header statements"));
+}
+
+Test(conform_parse, unknown_capability_lists_known)
+{
+    cr_assert_null(parse("title T\nversions 5.0\nrules MQTT-3.1.0-1\nneeds teleport\nclients a\na connect\n"));
+    cr_assert(has_error("4:7: expected a capability (qos1, qos2, retain"), "%s", errs.msgs[0]);
+}
+
+Test(conform_parse, send_ack_needs_packet_id)
+{
+    cr_assert_null(parse(HEADER "a send PUBACK\n"));
+    cr_assert(has_error("expected packet_id=... on a sent PUBACK"));
+}
+
+Test(conform_subst, namespace_version_and_variables)
+{
+    conf_vars v = {0};
+    conf_vars_set(&v, "pid", "42", 2);
+    char err[128];
+    size_t n;
+    char *out = conf_subst("${ns}/x/${pid}@${version}", 25, "mabc123", CONF_VI_5, &v, &n, err, sizeof err);
+    cr_assert_str_eq(out, "mabc123/x/42@5.0");
+    cr_assert_eq(n, strlen(out));
+    free(out);
+    cr_assert_null(conf_subst("${nope}", 7, "m", CONF_VI_5, &v, &n, err, sizeof err));
+    cr_assert(strstr(err, "${nope} is not set"));
+    conf_vars_free(&v);
+}
+
+Test(conform_filter, by_area_tag_rule_and_text)
+{
+    conf_scenario *s = parse(HEADER "tags smoke\na connect\n");
+    cr_assert_not_null(s);
+    cr_assert(conf_filter_match(s, "area"));
+    cr_assert(conf_filter_match(s, "area:area"));
+    cr_assert(conf_filter_match(s, "tag:smoke"));
+    cr_assert(conf_filter_match(s, "MQTT-3.1.0-1"));
+    cr_assert(conf_filter_match(s, "nothing,01-t"));
+    cr_assert(conf_filter_match(s, "id:area/*"));
+    cr_assert_not(conf_filter_match(s, "tag:slow"));
+    cr_assert_not(conf_filter_match(s, "rule:MQTT-3.1.0-2"));
+    conf_scenario_free(s);
+}
+
+static char *write_tmp(const char *text)
+{
+    char *path = strdup("/tmp/conform-test-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+Test(conform_profile, loads_capabilities_and_deviations)
+{
+    char *path = write_tmp("name m\nversions 3.1.1 5.0\nmax_qos 1\nlacks retain\n"
+                           "deviation connect/* 5.0 \"does X\"\n");
+    conf_profile p;
+    conf_errors e = {0};
+    cr_assert_eq(conf_profile_load(path, &p, &e), 0, "%s", e.count ? e.msgs[0] : "");
+    cr_assert_str_eq(p.name, "m");
+    cr_assert(p.lacks & (1u << CAP_QOS2));
+    cr_assert(p.lacks & (1u << CAP_RETAIN));
+    cr_assert_not(p.lacks & (1u << CAP_QOS1));
+    cr_assert_not_null(conf_profile_deviation(&p, "connect/01-x", CONF_VI_5));
+    cr_assert_null(conf_profile_deviation(&p, "connect/01-x", CONF_VI_311));
+    cr_assert_str_eq(conf_profile_deviation(&p, "connect/01-x", CONF_VI_5)->reason, "does X");
+    conf_profile_free(&p);
+    unlink(path);
+    free(path);
+}
+
+Test(conform_profile, deviation_without_reason_is_an_error)
+{
+    char *path = write_tmp("name m\ndeviation connect/* all\nlacks flying\n");
+    conf_profile p;
+    conf_errors e = {0};
+    cr_assert_eq(conf_profile_load(path, &p, &e), -1);
+    cr_assert_eq(e.count, 2);
+    cr_assert(strstr(e.msgs[0], ":2:") && strstr(e.msgs[0], "expected a quoted reason"), "%s", e.msgs[0]);
+    cr_assert(strstr(e.msgs[1], ":3:7: expected a capability name"), "%s", e.msgs[1]);
+    conf_errors_free(&e);
+    conf_profile_free(&p);
+    unlink(path);
+    free(path);
+}
+
+Test(conform_plan, skips_missing_capability_and_marks_deviation)
+{
+    conf_scenario *s = parse("title T\nversions 3.1.1 5.0\nrules MQTT-3.1.0-1\nneeds retain\nclients a\na connect\n");
+    cr_assert_not_null(s);
+    conf_profile p;
+    conf_profile_default(&p);
+    p.lacks = 1u << CAP_RETAIN;
+    conf_run *runs;
+    size_t n = conf_plan(&s, 1, CONF_VALL, 2, &p, &runs);
+    cr_assert_eq(n, 4); /* 2 versions x 2 repeats */
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(runs[i].verdict, V_SKIP);
+        cr_assert(strstr(runs[i].message, "retain"));
+        conf_run_free(&runs[i]);
+    }
+    free(runs);
+    conf_profile_free(&p);
+    conf_scenario_free(s);
+}
+
+Test(conform_report, coverage_counts_per_version)
+{
+    conf_scenario *s = parse("title T\nversions 3.1.1 5.0\nrules MQTT-3.1.0-1 MQTT-3.1.0-2\nclients a\na connect\n");
+    cr_assert_not_null(s);
+    conf_run runs[2] = {{.sc = s, .vi = CONF_VI_311, .verdict = V_PASS}, {.sc = s, .vi = CONF_VI_5, .verdict = V_FAIL}};
+    conf_report r = {.runs = runs, .n = 2};
+    report_cov cov[CONF_NVERSIONS];
+    report_coverage(&r, cov);
+    cr_assert_eq(cov[CONF_VI_311].total, 139);
+    cr_assert_eq(cov[CONF_VI_5].total, 251);
+    cr_assert_eq(cov[CONF_VI_311].checked, 2);
+    cr_assert_eq(cov[CONF_VI_311].passed, 2);
+    cr_assert_eq(cov[CONF_VI_5].failed, 2);
+    cr_assert_not(cov[CONF_VI_31].used);
+    report_coverage_free(cov);
+    conf_scenario_free(s);
+}
+
+Test(conform_load, real_scenarios_all_parse)
+{
+    conf_scenario **all;
+    conf_errors e = {0};
+    size_t n = conf_load_dir("conformance/scenarios", &all, &e);
+    cr_assert_eq(e.count, 0, "%s", e.count ? e.msgs[0] : "");
+    cr_assert_geq(n, 30);
+    for (size_t i = 0; i < n; i++) conf_scenario_free(all[i]);
+    free(all);
+}

@@ -26,11 +26,13 @@ $(ABIN)/mqtt-codec: $(call objs,asan,codec/cli/mqtt_codec_cli.c) $(ALIB)/libmqtt
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_asan) -o $@ $^
 
-$(ATEST)/test-codec: $(call objs,test,$(CODEC_TESTS)) $(ALIB)/libmqttcodec.a
+# The tests link net/ too: test_interop.c talks to Debian's mosquitto_pub over TCP.
+$(ATEST)/test-codec: $(call objs,test,$(CODEC_TESTS)) $(call objs,asan,$(NET_SRCS)) $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion
 
 ALL_TARGETS  += $(LIB)/libmqttcodec.a $(LIB)/libmqttcodec.so $(BIN)/mqtt-codec
+DEPS_CHECK   += mosquitto-clients binutils
 CHECK_SUITES += check-codec check-codec-pure check-codec-cli check-readme-example check-install
 
 .PHONY: install-codec check-codec check-codec-pure check-codec-cli check-readme-example check-install coverage bench-codec
@@ -66,7 +68,7 @@ coverage: deps-check
 	@scripts/ensure-deps.sh gcovr
 	@rm -rf $(BUILD)/coverage && mkdir -p $(BUILD)/coverage
 	$(CC) $(filter-out -Wpedantic -Wmissing-prototypes,$(STD) $(WARN)) $(INCLUDES) -O0 -g --coverage \
-	    -o $(BUILD)/coverage/test-codec $(CODEC_TESTS) $(CODEC_SRCS) -lcriterion
+	    -o $(BUILD)/coverage/test-codec $(CODEC_TESTS) $(NET_SRCS) $(CODEC_SRCS) -lcriterion
 	cd $(BUILD)/coverage && ./test-codec --jobs 1 >/dev/null
 	gcovr --root . --filter 'codec/src/' --object-directory $(BUILD)/coverage --print-summary --txt
 

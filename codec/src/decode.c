@@ -128,6 +128,15 @@ static inline mqtt_status read_utf8(rd *r, mqtt_bytes *out, const char *message)
     return MQTT_OK;
 }
 
+/* One string of a UTF-8 String Pair: its own statement covers both strings (MQTT-1.5.7-1). */
+static mqtt_status read_pair_string(rd *r, mqtt_bytes *out, const char *message)
+{
+    TRY(read_bin(r, out));
+    size_t bad;
+    if (mqtt_utf8_check(r->v, *out, &bad)) return malformed(r, "MQTT-1.5.7-1", (size_t)(out->ptr - r->buf) + bad, message);
+    return MQTT_OK;
+}
+
 /* ---------------------------------------------------------------- properties */
 
 static mqtt_status read_props(rd *r, unsigned ctx, mqtt_properties *p)
@@ -177,8 +186,8 @@ static mqtt_status read_props(rd *r, unsigned ctx, mqtt_properties *p)
         }
         case PT_PAIR: {
             mqtt_user_property up;
-            TRY(read_utf8(r, &up.name, "User Property name is not valid UTF-8 (or contains U+0000)"));
-            TRY(read_utf8(r, &up.value, "User Property value is not valid UTF-8 (or contains U+0000)"));
+            TRY(read_pair_string(r, &up.name, "User Property name is not valid UTF-8 (or contains U+0000)"));
+            TRY(read_pair_string(r, &up.value, "User Property value is not valid UTF-8 (or contains U+0000)"));
             if (r->n_user >= r->c->user_properties_cap)
                 return fail(r, MQTT_ERR_LIMIT, "LIMIT-user-properties", here, RC_IMPLEMENTATION_SPECIFIC,
                             "more User Properties than the caller array holds");

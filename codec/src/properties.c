@@ -124,8 +124,26 @@ const char *prop_section(unsigned id, unsigned ctx)
         case 0x03: return "MQTT-3.3.2.3.9";
         }
         break;
+    case MQTT_PUBACK:
+        if (id == 0x1F) return "MQTT-3.4.2.2.2";
+        break;
+    case MQTT_PUBREC:
+        if (id == 0x1F) return "MQTT-3.5.2.2.2";
+        break;
+    case MQTT_PUBREL:
+        if (id == 0x1F) return "MQTT-3.6.2.2.2";
+        break;
+    case MQTT_PUBCOMP:
+        if (id == 0x1F) return "MQTT-3.7.2.2.2";
+        break;
     case MQTT_SUBSCRIBE:
         if (id == 0x0B) return "MQTT-3.8.2.1.2";
+        break;
+    case MQTT_SUBACK:
+        if (id == 0x1F) return "MQTT-3.9.2.1.2";
+        break;
+    case MQTT_UNSUBACK:
+        if (id == 0x1F) return "MQTT-3.11.2.1.2";
         break;
     case MQTT_DISCONNECT:
         switch (id) {
@@ -174,8 +192,12 @@ const char *prop_check(unsigned id, unsigned ctx, mqtt_side from, const mqtt_pro
         return "MQTT-2.2.2.2";
     }
     if (!(PROPS[id].contexts & CTX(ctx))) {
+        /* 2.2.2.2: "A Control Packet which contains an Identifier which is not valid for
+         * its packet type ... is a Malformed Packet." */
+        *status = MQTT_ERR_MALFORMED;
+        *reason = RC_MALFORMED;
         *message = "property is not allowed in this packet";
-        return protocol_error(status, reason, "MQTT-2.2.2.2");
+        return "MQTT-2.2.2.2";
     }
     const char *section = prop_section(id, ctx);
     switch (id) {
@@ -279,7 +301,7 @@ const char *prop_check(unsigned id, unsigned ctx, mqtt_side from, const mqtt_pro
         for (size_t i = 0; check_strings && i < p->user_property_count; i++) {
             const char *rule = utf8_problem(true, p->user_properties[i].name, status, reason, message);
             if (!rule) rule = utf8_problem(true, p->user_properties[i].value, status, reason, message);
-            if (rule) return rule;
+            if (rule) return "MQTT-1.5.7-1"; /* the String Pair statement */
         }
         break;
     default:

@@ -64,8 +64,10 @@ static bool has_wildcard(mqtt_bytes t)
     return memchr(t.ptr, '+', t.len) != NULL || memchr(t.ptr, '#', t.len) != NULL;
 }
 
-const char *topic_name_problem(mqtt_version v, mqtt_bytes topic, bool alias_present,
-                               mqtt_status *status, uint8_t *reason, const char **message)
+/* A topic name's problems; `wildcard_rule` is the statement a wildcard breaks where it is. */
+static const char *topic_problem(mqtt_version v, mqtt_bytes topic, bool alias_present,
+                                 const char *wildcard_rule, mqtt_status *status, uint8_t *reason,
+                                 const char **message)
 {
     *status = MQTT_ERR_PROTOCOL;
     *reason = RC_TOPIC_NAME_INVALID;
@@ -90,9 +92,23 @@ const char *topic_name_problem(mqtt_version v, mqtt_bytes topic, bool alias_pres
     }
     if (has_wildcard(topic)) {
         *message = "topic name contains a wildcard character";
-        return "MQTT-3.3.2-2";
+        return wildcard_rule;
     }
     return NULL;
+}
+
+const char *topic_name_problem(mqtt_version v, mqtt_bytes topic, bool alias_present,
+                               mqtt_status *status, uint8_t *reason, const char **message)
+{
+    return topic_problem(v, topic, alias_present, "MQTT-3.3.2-2", status, reason, message);
+}
+
+const char *will_topic_problem(mqtt_version v, mqtt_bytes topic, mqtt_status *status,
+                               uint8_t *reason, const char **message)
+{
+    /* The PUBLISH rule (MQTT-3.3.2-2) does not apply to a Will: the general one does. */
+    return topic_problem(v, topic, false, RULE(v, "MQTT-4.7.1-1", "MQTT-4.7.0-1"), status, reason,
+                         message);
 }
 
 const char *mqtt_topic_name_check(mqtt_version version, mqtt_bytes topic)

@@ -195,7 +195,7 @@ Test(codec_format, connect_json_has_every_field)
                 "\"client_id\":\"c1\",\"will\":{\"qos\":1,\"retain\":false,"
                 "\"properties\":{\"content_type\":\"text/plain\"},\"topic\":\"t\","
                 "\"payload\":\"627965\",\"payload_length\":3,\"payload_text\":\"bye\"},"
-                "\"username\":\"u\",\"password\":\"736563726574\"}");
+                "\"username\":\"u\",\"password_length\":6}");
 }
 
 Test(codec_format, connack_v5_line_and_json)

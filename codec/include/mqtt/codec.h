@@ -83,7 +83,7 @@ mqtt_status mqtt_encode(const mqtt_codec *codec, const mqtt_packet *pkt,
                         uint8_t *buf, size_t cap, size_t *written, mqtt_error *err);
 
 /* Names for people and reports; all return static strings, never NULL. */
-const char *mqtt_packet_type_name(mqtt_packet_type type);  /* "PUBLISH", "UNKNOWN(0)"-> "UNKNOWN" */
+const char *mqtt_packet_type_name(mqtt_packet_type type);  /* "PUBLISH"; "RESERVED" for 0, "UNKNOWN" above 15 */
 const char *mqtt_status_name(mqtt_status status);          /* "malformed", "protocol error", ... */
 const char *mqtt_version_name(mqtt_version version);       /* "3.1", "3.1.1", "5.0", "unknown" */
 const char *mqtt_property_name(mqtt_property_id id);       /* "Session Expiry Interval", "unknown" */

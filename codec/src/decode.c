@@ -89,7 +89,7 @@ static inline mqtt_status read_u32(rd *r, uint32_t *out)
 }
 
 /* A Variable Byte Integer (5.0 section 1.5.5): at most 4 bytes, minimal. */
-static mqtt_status read_varint(rd *r, uint32_t *out)
+static mqtt_status read_varint_long(rd *r, uint32_t *out)
 {
     size_t start = r->pos;
     uint32_t value = 0;
@@ -104,6 +104,16 @@ static mqtt_status read_varint(rd *r, uint32_t *out)
         return malformed(r, "MQTT-1.5.5-1", start, "Variable Byte Integer not in its shortest form");
     *out = value;
     return MQTT_OK;
+}
+
+/* Property ids and lengths are almost always one byte: that case inline. */
+static inline mqtt_status read_varint(rd *r, uint32_t *out)
+{
+    if (r->pos < r->end && r->pos < r->avail && r->buf[r->pos] < 0x80) {
+        *out = r->buf[r->pos++];
+        return MQTT_OK;
+    }
+    return read_varint_long(r, out);
 }
 
 /* Two-byte length then bytes (Binary Data). */
@@ -123,7 +133,7 @@ static inline mqtt_status read_utf8(rd *r, mqtt_bytes *out, const char *message)
 {
     TRY(read_bin(r, out));
     size_t bad;
-    const char *rule = mqtt_utf8_check(r->v, *out, &bad);
+    const char *rule = utf8_rule(r->v, *out, &bad);
     if (rule) return malformed(r, rule, (size_t)(out->ptr - r->buf) + bad, message);
     return MQTT_OK;
 }
@@ -133,7 +143,7 @@ static mqtt_status read_pair_string(rd *r, mqtt_bytes *out, const char *message)
 {
     TRY(read_bin(r, out));
     size_t bad;
-    if (mqtt_utf8_check(r->v, *out, &bad)) return malformed(r, "MQTT-1.5.7-1", (size_t)(out->ptr - r->buf) + bad, message);
+    if (utf8_rule(r->v, *out, &bad)) return malformed(r, "MQTT-1.5.7-1", (size_t)(out->ptr - r->buf) + bad, message);
     return MQTT_OK;
 }
 
@@ -202,9 +212,11 @@ static mqtt_status read_props(rd *r, unsigned ctx, mqtt_properties *p)
     }
     r->end = packet_end;
 
-    /* Identity and range checks, shared with the encoder. */
+    /* Identity and range checks, shared with the encoder; only where there is something
+     * left to check (a property not allowed here, or one with a value rule). */
     for (uint64_t bits = p->present; bits; bits &= bits - 1) {
         unsigned id = (unsigned)__builtin_ctzll(bits);
+        if (prop_allowed(id, ctx) && !(PROPS_VALUE_CHECKED & MQTT_PROP_BIT(id))) continue;
         mqtt_status st;
         uint8_t reason;
         const char *message;

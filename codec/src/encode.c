@@ -52,14 +52,16 @@ static mqtt_status field(enc *e, mqtt_bytes b, size_t *size)
 static mqtt_status utf8_field(enc *e, mqtt_bytes b, size_t *size, const char *message)
 {
     TRY(field(e, b, size));
-    const char *rule = mqtt_utf8_check(e->v, b, NULL);
+    const char *rule = utf8_rule(e->v, b, NULL);
     return rule ? refuse_malformed(e, rule, message) : MQTT_OK;
 }
 
 static bool props_empty(const mqtt_properties *p)
 {
+    /* Bit 0 names no property: ignored here as when writing (singles_of), so it
+     * cannot turn a shortest-form acknowledgement into a long one. */
     uint64_t singles = p->present & ~(MQTT_PROP_BIT(MQTT_PROP_USER_PROPERTY) |
-                                      MQTT_PROP_BIT(MQTT_PROP_SUBSCRIPTION_IDENTIFIER));
+                                      MQTT_PROP_BIT(MQTT_PROP_SUBSCRIPTION_IDENTIFIER) | 1u);
     return singles == 0 && p->user_property_count == 0 && p->subscription_identifier_count == 0;
 }
 

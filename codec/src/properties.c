@@ -8,6 +8,8 @@
  * "MQTT-3.1.2.11.3" name the section whose "It is a Protocol Error ..."
  * sentence applies: those sentences have no numbered statement of their own.
  */
+#include <stddef.h>
+
 #include "internal.h"
 
 #define CONNECT_ CTX(MQTT_CONNECT)
@@ -22,46 +24,38 @@
 #define AUTH_ CTX(MQTT_AUTH)
 #define WILL_ CTX(CTX_WILL)
 
-typedef struct {
-    uint8_t type;      /* prop_type */
-    uint16_t contexts; /* CTX() bits where the property may appear */
-} prop_info;
+#define F(field) (uint16_t) offsetof(mqtt_properties, field)
 
-static const prop_info PROPS[0x2B] = {
-    [MQTT_PROP_PAYLOAD_FORMAT_INDICATOR] = {PT_BYTE, PUBLISH_ | WILL_},
-    [MQTT_PROP_MESSAGE_EXPIRY_INTERVAL] = {PT_U32, PUBLISH_ | WILL_},
-    [MQTT_PROP_CONTENT_TYPE] = {PT_UTF8, PUBLISH_ | WILL_},
-    [MQTT_PROP_RESPONSE_TOPIC] = {PT_UTF8, PUBLISH_ | WILL_},
-    [MQTT_PROP_CORRELATION_DATA] = {PT_BINARY, PUBLISH_ | WILL_},
-    [MQTT_PROP_SUBSCRIPTION_IDENTIFIER] = {PT_VARINT, PUBLISH_ | SUBSCRIBE_},
-    [MQTT_PROP_SESSION_EXPIRY_INTERVAL] = {PT_U32, CONNECT_ | CONNACK_ | DISCONNECT_},
-    [MQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER] = {PT_UTF8, CONNACK_},
-    [MQTT_PROP_SERVER_KEEP_ALIVE] = {PT_U16, CONNACK_},
-    [MQTT_PROP_AUTHENTICATION_METHOD] = {PT_UTF8, CONNECT_ | CONNACK_ | AUTH_},
-    [MQTT_PROP_AUTHENTICATION_DATA] = {PT_BINARY, CONNECT_ | CONNACK_ | AUTH_},
-    [MQTT_PROP_REQUEST_PROBLEM_INFORMATION] = {PT_BYTE, CONNECT_},
-    [MQTT_PROP_WILL_DELAY_INTERVAL] = {PT_U32, WILL_},
-    [MQTT_PROP_REQUEST_RESPONSE_INFORMATION] = {PT_BYTE, CONNECT_},
-    [MQTT_PROP_RESPONSE_INFORMATION] = {PT_UTF8, CONNACK_},
-    [MQTT_PROP_SERVER_REFERENCE] = {PT_UTF8, CONNACK_ | DISCONNECT_},
-    [MQTT_PROP_REASON_STRING] = {PT_UTF8, CONNACK_ | ACKS_ | SUBACK_ | UNSUBACK_ | DISCONNECT_ | AUTH_},
-    [MQTT_PROP_RECEIVE_MAXIMUM] = {PT_U16, CONNECT_ | CONNACK_},
-    [MQTT_PROP_TOPIC_ALIAS_MAXIMUM] = {PT_U16, CONNECT_ | CONNACK_},
-    [MQTT_PROP_TOPIC_ALIAS] = {PT_U16, PUBLISH_},
-    [MQTT_PROP_MAXIMUM_QOS] = {PT_BYTE, CONNACK_},
-    [MQTT_PROP_RETAIN_AVAILABLE] = {PT_BYTE, CONNACK_},
+const prop_info codec_props[PROP_ID_LIMIT] = {
+    [MQTT_PROP_PAYLOAD_FORMAT_INDICATOR] = {PT_BYTE, PUBLISH_ | WILL_, F(payload_format_indicator)},
+    [MQTT_PROP_MESSAGE_EXPIRY_INTERVAL] = {PT_U32, PUBLISH_ | WILL_, F(message_expiry_interval)},
+    [MQTT_PROP_CONTENT_TYPE] = {PT_UTF8, PUBLISH_ | WILL_, F(content_type)},
+    [MQTT_PROP_RESPONSE_TOPIC] = {PT_UTF8, PUBLISH_ | WILL_, F(response_topic)},
+    [MQTT_PROP_CORRELATION_DATA] = {PT_BINARY, PUBLISH_ | WILL_, F(correlation_data)},
+    [MQTT_PROP_SUBSCRIPTION_IDENTIFIER] = {PT_VARINT, PUBLISH_ | SUBSCRIBE_, 0},
+    [MQTT_PROP_SESSION_EXPIRY_INTERVAL] = {PT_U32, CONNECT_ | CONNACK_ | DISCONNECT_, F(session_expiry_interval)},
+    [MQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER] = {PT_UTF8, CONNACK_, F(assigned_client_identifier)},
+    [MQTT_PROP_SERVER_KEEP_ALIVE] = {PT_U16, CONNACK_, F(server_keep_alive)},
+    [MQTT_PROP_AUTHENTICATION_METHOD] = {PT_UTF8, CONNECT_ | CONNACK_ | AUTH_, F(authentication_method)},
+    [MQTT_PROP_AUTHENTICATION_DATA] = {PT_BINARY, CONNECT_ | CONNACK_ | AUTH_, F(authentication_data)},
+    [MQTT_PROP_REQUEST_PROBLEM_INFORMATION] = {PT_BYTE, CONNECT_, F(request_problem_information)},
+    [MQTT_PROP_WILL_DELAY_INTERVAL] = {PT_U32, WILL_, F(will_delay_interval)},
+    [MQTT_PROP_REQUEST_RESPONSE_INFORMATION] = {PT_BYTE, CONNECT_, F(request_response_information)},
+    [MQTT_PROP_RESPONSE_INFORMATION] = {PT_UTF8, CONNACK_, F(response_information)},
+    [MQTT_PROP_SERVER_REFERENCE] = {PT_UTF8, CONNACK_ | DISCONNECT_, F(server_reference)},
+    [MQTT_PROP_REASON_STRING] = {PT_UTF8, CONNACK_ | ACKS_ | SUBACK_ | UNSUBACK_ | DISCONNECT_ | AUTH_, F(reason_string)},
+    [MQTT_PROP_RECEIVE_MAXIMUM] = {PT_U16, CONNECT_ | CONNACK_, F(receive_maximum)},
+    [MQTT_PROP_TOPIC_ALIAS_MAXIMUM] = {PT_U16, CONNECT_ | CONNACK_, F(topic_alias_maximum)},
+    [MQTT_PROP_TOPIC_ALIAS] = {PT_U16, PUBLISH_, F(topic_alias)},
+    [MQTT_PROP_MAXIMUM_QOS] = {PT_BYTE, CONNACK_, F(maximum_qos)},
+    [MQTT_PROP_RETAIN_AVAILABLE] = {PT_BYTE, CONNACK_, F(retain_available)},
     [MQTT_PROP_USER_PROPERTY] = {PT_PAIR, CONNECT_ | CONNACK_ | PUBLISH_ | WILL_ | ACKS_ | SUBSCRIBE_ |
-                                              SUBACK_ | UNSUBSCRIBE_ | UNSUBACK_ | DISCONNECT_ | AUTH_},
-    [MQTT_PROP_MAXIMUM_PACKET_SIZE] = {PT_U32, CONNECT_ | CONNACK_},
-    [MQTT_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE] = {PT_BYTE, CONNACK_},
-    [MQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE] = {PT_BYTE, CONNACK_},
-    [MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE] = {PT_BYTE, CONNACK_},
+                                              SUBACK_ | UNSUBSCRIBE_ | UNSUBACK_ | DISCONNECT_ | AUTH_, 0},
+    [MQTT_PROP_MAXIMUM_PACKET_SIZE] = {PT_U32, CONNECT_ | CONNACK_, F(maximum_packet_size)},
+    [MQTT_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE] = {PT_BYTE, CONNACK_, F(wildcard_subscription_available)},
+    [MQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE] = {PT_BYTE, CONNACK_, F(subscription_identifier_available)},
+    [MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE] = {PT_BYTE, CONNACK_, F(shared_subscription_available)},
 };
-
-prop_type prop_type_of(unsigned id)
-{
-    return id < sizeof PROPS / sizeof PROPS[0] ? (prop_type)PROPS[id].type : PT_NONE;
-}
 
 /* The section defining property `id` where it appears in context `ctx`. */
 const char *prop_section(unsigned id, unsigned ctx)
@@ -173,7 +167,7 @@ static const char *protocol_error(mqtt_status *status, uint8_t *reason, const ch
 static const char *utf8_problem(bool check, mqtt_bytes s, mqtt_status *status, uint8_t *reason,
                                 const char **message)
 {
-    const char *rule = check ? mqtt_utf8_check(MQTT_V5, s, NULL) : NULL;
+    const char *rule = check ? utf8_rule(MQTT_V5, s, NULL) : NULL;
     if (rule) {
         *status = MQTT_ERR_MALFORMED;
         *reason = RC_MALFORMED;
@@ -191,7 +185,7 @@ const char *prop_check(unsigned id, unsigned ctx, mqtt_side from, const mqtt_pro
         *message = "unknown property identifier";
         return "MQTT-2.2.2.2";
     }
-    if (!(PROPS[id].contexts & CTX(ctx))) {
+    if (!prop_allowed(id, ctx)) {
         /* 2.2.2.2: "A Control Packet which contains an Identifier which is not valid for
          * its packet type ... is a Malformed Packet." */
         *status = MQTT_ERR_MALFORMED;
@@ -331,34 +325,3 @@ const char *props_check_set(unsigned ctx, const mqtt_properties *p, const char *
     return NULL;
 }
 
-void *prop_slot(mqtt_properties *p, unsigned id)
-{
-    switch (id) {
-    case MQTT_PROP_PAYLOAD_FORMAT_INDICATOR: return &p->payload_format_indicator;
-    case MQTT_PROP_MESSAGE_EXPIRY_INTERVAL: return &p->message_expiry_interval;
-    case MQTT_PROP_CONTENT_TYPE: return &p->content_type;
-    case MQTT_PROP_RESPONSE_TOPIC: return &p->response_topic;
-    case MQTT_PROP_CORRELATION_DATA: return &p->correlation_data;
-    case MQTT_PROP_SESSION_EXPIRY_INTERVAL: return &p->session_expiry_interval;
-    case MQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER: return &p->assigned_client_identifier;
-    case MQTT_PROP_SERVER_KEEP_ALIVE: return &p->server_keep_alive;
-    case MQTT_PROP_AUTHENTICATION_METHOD: return &p->authentication_method;
-    case MQTT_PROP_AUTHENTICATION_DATA: return &p->authentication_data;
-    case MQTT_PROP_REQUEST_PROBLEM_INFORMATION: return &p->request_problem_information;
-    case MQTT_PROP_WILL_DELAY_INTERVAL: return &p->will_delay_interval;
-    case MQTT_PROP_REQUEST_RESPONSE_INFORMATION: return &p->request_response_information;
-    case MQTT_PROP_RESPONSE_INFORMATION: return &p->response_information;
-    case MQTT_PROP_SERVER_REFERENCE: return &p->server_reference;
-    case MQTT_PROP_REASON_STRING: return &p->reason_string;
-    case MQTT_PROP_RECEIVE_MAXIMUM: return &p->receive_maximum;
-    case MQTT_PROP_TOPIC_ALIAS_MAXIMUM: return &p->topic_alias_maximum;
-    case MQTT_PROP_TOPIC_ALIAS: return &p->topic_alias;
-    case MQTT_PROP_MAXIMUM_QOS: return &p->maximum_qos;
-    case MQTT_PROP_RETAIN_AVAILABLE: return &p->retain_available;
-    case MQTT_PROP_MAXIMUM_PACKET_SIZE: return &p->maximum_packet_size;
-    case MQTT_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE: return &p->wildcard_subscription_available;
-    case MQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE: return &p->subscription_identifier_available;
-    case MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE: return &p->shared_subscription_available;
-    default: return NULL; /* repeated properties live outside single slots */
-    }
-}

@@ -83,7 +83,7 @@ static const char *topic_problem(mqtt_version v, mqtt_bytes topic, bool alias_pr
         *reason = RC_MALFORMED;
         return "MQTT-4.7.3-3";
     }
-    const char *rule = mqtt_utf8_check(v, topic, NULL);
+    const char *rule = utf8_rule(v, topic, NULL);
     if (rule) {
         *status = MQTT_ERR_MALFORMED;
         *reason = RC_MALFORMED;
@@ -157,6 +157,10 @@ static const char *wildcard_problem(mqtt_version v, mqtt_bytes f, const char **m
 const char *topic_filter_problem(mqtt_version v, mqtt_bytes filter, mqtt_status *status,
                                  uint8_t *reason, const char **message)
 {
+    /* Most filters are plain ASCII without wildcards: valid unless a 5.0 shared one. */
+    if (topic_name_plain(filter.ptr, filter.len) &&
+        !(v == MQTT_V5 && filter.len >= 7 && memcmp(filter.ptr, "$share/", 7) == 0))
+        return NULL;
     *status = MQTT_ERR_PROTOCOL;
     *reason = RC_TOPIC_FILTER_INVALID;
     if (filter.len == 0) {
@@ -170,7 +174,7 @@ const char *topic_filter_problem(mqtt_version v, mqtt_bytes filter, mqtt_status 
         *message = "topic filter is longer than 65535 bytes";
         return "MQTT-4.7.3-3";
     }
-    const char *rule = mqtt_utf8_check(v, filter, NULL);
+    const char *rule = utf8_rule(v, filter, NULL);
     if (rule) {
         *status = MQTT_ERR_MALFORMED;
         *reason = RC_MALFORMED;

@@ -1,0 +1,275 @@
+/*
+ * broker_conn: what the core does to one connection: encode packets into
+ * its output (always through mqtt_encode, never by hand), close it for a
+ * reason with the right code, detach it from its session, and keep the
+ * congestion state that throttles publishers.
+ *
+ * Invariants:
+ *  - nothing is queued on a connection once it is closing, except the one
+ *    DISCONNECT or CONNACK that explains why (sent before the state changes);
+ *  - a server DISCONNECT is only sent after a successful CONNACK, and only
+ *    in 5.0 (MQTT-3.14.0-1);
+ *  - a congested connection (output above out_high_water) is never filled
+ *    further: deliveries wait in its session queue. A connection is
+ *    backlogged while congested or while that queue holds half of
+ *    max_queued_messages (its client does not ack fast enough); the
+ *    publisher whose message found it so is blocked on it (not read) until
+ *    output and queue drain to half those marks, or until it makes no
+ *    progress (no write, no ack) for stall_ms: then it throttles nobody and
+ *    its queue limit drops messages instead.
+ */
+#include "broker/src/broker_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static mqtt_properties *packet_props(mqtt_packet *pkt)
+{
+    switch (pkt->type) {
+    case MQTT_CONNACK: return &pkt->connack.properties;
+    case MQTT_PUBACK:
+    case MQTT_PUBREC:
+    case MQTT_PUBREL:
+    case MQTT_PUBCOMP: return &pkt->ack.properties;
+    case MQTT_SUBACK:
+    case MQTT_UNSUBACK: return &pkt->suback.properties;
+    case MQTT_DISCONNECT:
+    case MQTT_AUTH: return &pkt->disconnect.properties;
+    default: return NULL;
+    }
+}
+
+/* Drops the Reason String and User Properties, which must not make a packet
+ * exceed the client's Maximum Packet Size (MQTT-3.2.2-19/20, 3.4.2-2/3, ...).
+ * Returns true if there was something to drop. */
+static bool strip_optional(mqtt_packet *pkt)
+{
+    mqtt_properties *p = packet_props(pkt);
+    if (!p) return false;
+    bool had = MQTT_HAS_PROP(p, MQTT_PROP_REASON_STRING) || p->user_property_count;
+    p->present &= ~MQTT_PROP_BIT(MQTT_PROP_REASON_STRING);
+    p->present &= ~MQTT_PROP_BIT(MQTT_PROP_USER_PROPERTY);
+    p->user_property_count = 0;
+    return had;
+}
+
+bool broker_send(broker_conn *c, mqtt_packet *pkt)
+{
+    broker_core *core = c->core;
+    if (c->state == CONN_CLOSING) return false;
+    mqtt_codec codec;
+    broker_codec(c, &codec, MQTT_FROM_SERVER);
+    size_t size = 0;
+    mqtt_error err;
+    mqtt_status st = mqtt_encoded_size(&codec, pkt, &size, &err);
+    if (st != MQTT_OK && strip_optional(pkt)) st = mqtt_encoded_size(&codec, pkt, &size, &err);
+    if (st != MQTT_OK) {
+        char text[256];
+        mqtt_format_error(&err, text, sizeof text);
+        broker_log_conn(c, BROKER_LOG_NOTICE, "%s not sent: %s", mqtt_packet_type_name(pkt->type), text);
+        return false;
+    }
+    uint8_t *dst = broker_buf_reserve(&c->out, size);
+    size_t written = 0;
+    st = mqtt_encode(&codec, pkt, dst, size, &written, &err);
+    if (st != MQTT_OK) { /* cannot happen after mqtt_encoded_size said OK */
+        char text[256];
+        mqtt_format_error(&err, text, sizeof text);
+        broker_log_conn(c, BROKER_LOG_ERROR, "encoding %s failed: %s", mqtt_packet_type_name(pkt->type), text);
+        return false;
+    }
+    c->out.len += written;
+    core->stats.packets_sent++;
+    if (pkt->type == MQTT_PUBLISH) core->stats.publish_sent++;
+    broker_trace_packet(c, pkt, false);
+    broker_mark_dirty(c);
+    broker_conn_output_changed(c);
+    return true;
+}
+
+void broker_send_ack(broker_conn *c, mqtt_packet_type type, uint16_t id, uint8_t reason,
+                     const char *reason_string)
+{
+    mqtt_packet pkt;
+    memset(&pkt, 0, sizeof pkt);
+    pkt.type = type;
+    pkt.ack.packet_id = id;
+    if (c->version == MQTT_V5) {
+        pkt.ack.reason_code = reason;
+        /* Reason strings on acks only when the client asked for problem
+         * information (MQTT-3.1.2-29). */
+        if (reason_string && c->request_problem_info) {
+            pkt.ack.properties.present |= MQTT_PROP_BIT(MQTT_PROP_REASON_STRING);
+            pkt.ack.properties.reason_string = (mqtt_bytes){(const uint8_t *)reason_string, strlen(reason_string)};
+        }
+    }
+    broker_send(c, &pkt);
+}
+
+/* ------------------------------------------------------------ back-pressure */
+
+/* Queue length from which a subscriber throttles its publishers. */
+static size_t queue_high(const broker_core *core)
+{
+    uint32_t m = core->opt.max_queued_messages;
+    return m ? (m + 1) / 2 : 1000;
+}
+
+bool broker_conn_backlogged(const broker_conn *c)
+{
+    return c->congested || (c->session && c->session->qlen >= queue_high(c->core));
+}
+
+static void wake_waiters(broker_conn *c)
+{
+    for (size_t i = 0; i < c->nwaiters; i++) {
+        broker_conn *w = c->waiters[i];
+        w->blocked_on = NULL;
+        /* It was not read while blocked: do not count that against its keep alive. */
+        w->last_rx = c->core->now;
+        broker_mark_dirty(w);
+    }
+    c->nwaiters = 0;
+}
+
+void broker_conn_throttle(broker_conn *sub)
+{
+    broker_core *core = sub->core;
+    broker_conn *pub = core->cur_publisher;
+    if (!pub || pub == sub || pub->blocked_on || sub->stalled || pub->state == CONN_CLOSING) return;
+    if (sub->state != CONN_ACTIVE || !broker_conn_backlogged(sub)) return;
+    if (sub->nwaiters == 0) sub->last_progress = core->now; /* the stall clock starts now */
+    pub->blocked_on = sub;
+    if (sub->nwaiters == sub->waiters_cap) {
+        sub->waiters_cap = sub->waiters_cap ? sub->waiters_cap * 2 : 4;
+        sub->waiters = broker_xrealloc(sub->waiters, sub->waiters_cap * sizeof *sub->waiters);
+    }
+    sub->waiters[sub->nwaiters++] = pub;
+    broker_mark_dirty(pub);
+}
+
+void broker_conn_check_release(broker_conn *c)
+{
+    bool drained = !c->congested && (!c->session || c->session->qlen <= queue_high(c->core) / 2);
+    if (drained) c->stalled = false;
+    if (c->nwaiters && (drained || c->stalled)) wake_waiters(c);
+}
+
+void broker_conn_output_changed(broker_conn *c)
+{
+    size_t pending = broker_buf_pending(&c->out);
+    size_t high = c->core->opt.out_high_water;
+    if (!c->congested) {
+        if (pending > high) c->congested = true;
+    } else if (pending <= high / 2) {
+        c->congested = false;
+    }
+    broker_conn_check_release(c);
+}
+
+/* ------------------------------------------------------------------ close */
+
+void broker_conn_detach(broker_conn *c, bool publish_will)
+{
+    broker_core *core = c->core;
+    if (c->state == CONN_CLOSING) return;
+    bool was_active = c->state == CONN_ACTIVE;
+    c->state = CONN_CLOSING;
+    broker_mark_dirty(c);
+    if (c->blocked_on) {
+        broker_conn *s = c->blocked_on;
+        for (size_t i = 0; i < s->nwaiters; i++) {
+            if (s->waiters[i] == c) {
+                s->waiters[i] = s->waiters[--s->nwaiters];
+                break;
+            }
+        }
+        c->blocked_on = NULL;
+    }
+    wake_waiters(c);
+    if (c->alias_in) {
+        for (size_t i = 0; i < core->opt.max_topic_alias; i++) free(c->alias_in[i].topic);
+        free(c->alias_in);
+        c->alias_in = NULL;
+    }
+    if (c->alias_out) {
+        for (size_t i = 0; i < c->nalias_out; i++) free(c->alias_out[i].topic);
+        free(c->alias_out);
+        c->alias_out = NULL;
+        c->nalias_out = 0;
+    }
+    if (was_active) core->nconnected--;
+    broker_session *s = c->session;
+    if (!s) return;
+    s->conn = NULL;
+    c->session = NULL;
+    broker_session_will_on_close(core, s, publish_will && !core->shutting_down);
+    if (!s->persistent) {
+        broker_session_end(core, s);
+    } else {
+        broker_session_drop_qos0(s);
+        broker_session_schedule_expiry(core, s);
+    }
+}
+
+static void vformat(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+    int n = vsnprintf(buf, cap, fmt, ap);
+    if (n < 0) buf[0] = '\0';
+}
+
+void broker_conn_fail(broker_conn *c, uint8_t reason, const char *rule, bool will, const char *fmt, ...)
+{
+    if (c->state == CONN_CLOSING) return;
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vformat(why, sizeof why, fmt, ap);
+    va_end(ap);
+    bool send_disconnect = c->state == CONN_ACTIVE && c->version == MQTT_V5 && reason;
+    if (send_disconnect)
+        broker_log_conn(c, reason == 0x8B ? BROKER_LOG_INFO : BROKER_LOG_NOTICE,
+                        "%s: %s; closing with DISCONNECT 0x%02X (%s)", rule, why, reason,
+                        mqtt_reason_name(MQTT_DISCONNECT, reason));
+    else
+        broker_log_conn(c, BROKER_LOG_NOTICE, "%s: %s; closing", rule, why);
+    if (send_disconnect) {
+        mqtt_packet pkt;
+        memset(&pkt, 0, sizeof pkt);
+        pkt.type = MQTT_DISCONNECT;
+        pkt.disconnect.reason_code = reason;
+        /* A Reason String is allowed on DISCONNECT whatever Request Problem
+         * Information says (MQTT-3.1.2-29); dropped if too large. */
+        pkt.disconnect.properties.present = MQTT_PROP_BIT(MQTT_PROP_REASON_STRING);
+        pkt.disconnect.properties.reason_string = (mqtt_bytes){(const uint8_t *)why, strlen(why)};
+        broker_send(c, &pkt);
+    }
+    broker_conn_detach(c, will);
+}
+
+void broker_conn_refuse(broker_conn *c, uint8_t code, const char *rule, const char *fmt, ...)
+{
+    if (c->state == CONN_CLOSING) return;
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vformat(why, sizeof why, fmt, ap);
+    va_end(ap);
+    bool v5 = c->version == MQTT_V5;
+    broker_log_conn(c, BROKER_LOG_NOTICE, "%s: %s; CONNACK 0x%02X (%s), closing", rule, why, code,
+                    v5 ? mqtt_reason_name(MQTT_CONNACK, code) : mqtt_connack_return_name(code));
+    mqtt_packet pkt;
+    memset(&pkt, 0, sizeof pkt);
+    pkt.type = MQTT_CONNACK;
+    /* Session Present is 0 with a refusal (3.1.1 MQTT-3.2.2-4, 5.0 MQTT-3.2.2-6). */
+    pkt.connack.session_present = false;
+    pkt.connack.reason_code = code;
+    if (v5) {
+        pkt.connack.properties.present = MQTT_PROP_BIT(MQTT_PROP_REASON_STRING);
+        pkt.connack.properties.reason_string = (mqtt_bytes){(const uint8_t *)why, strlen(why)};
+    }
+    broker_send(c, &pkt);
+    broker_conn_detach(c, false); /* the Will of a refused CONNECT is never stored */
+}

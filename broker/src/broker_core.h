@@ -1,0 +1,195 @@
+/*
+ * broker_core: the sans-I/O protocol core of mqtt-broker.
+ *
+ * The core owns sessions, subscriptions (a topic trie), retained messages,
+ * wills and every timer of the broker. It never touches a socket or a clock:
+ * the caller (the epoll loop in event_loop.c, the Criterion tests, the fuzzer
+ * in fuzz/fuzz_broker.c, pcap replay) feeds each connection the bytes it
+ * received, passes the current time `now` (milliseconds on any monotonic
+ * clock) into every call, and collects the bytes the core queued for each
+ * connection. One core is single-threaded: call it from one thread only.
+ *
+ * Typical driver loop:
+ *
+ *     broker_core *core = broker_core_new(&opts, now);
+ *     broker_conn *c = broker_conn_open(core, "127.0.0.1:5000", io, now);
+ *     broker_conn_feed(c, bytes, n, now);          // bytes read from the peer
+ *     for (broker_conn *d; (d = broker_core_next_dirty(core)); ) {
+ *         const uint8_t *out; size_t len = broker_conn_output(d, &out);
+ *         ... write up to len bytes, then broker_conn_output_done(d, written, now);
+ *         if (broker_conn_should_close(d) && nothing left to write) {
+ *             close the transport; broker_conn_close(d, now);  // frees d
+ *         }
+ *         ... read from d only while broker_conn_wants_read(d)
+ *     }
+ *     call broker_core_tick(core, now) when now >= broker_core_next_deadline(core)
+ *     ...
+ *     broker_core_free(core);                      // frees every remaining conn
+ *
+ * Lifetimes: a broker_conn stays valid until broker_conn_close() or
+ * broker_core_free(); the core never frees one by itself, even when it decides
+ * to close it (it only sets should_close). Pointers returned by
+ * broker_conn_output() stay valid until the next call into the core.
+ *
+ * Memory exhaustion aborts the process with a message (like redis): every
+ * allocation of the core goes through broker_xmalloc() and friends.
+ */
+#ifndef BROKER_CORE_H
+#define BROKER_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BROKER_VERSION "0.1.0"
+
+typedef struct broker_core broker_core;
+typedef struct broker_conn broker_conn;
+
+/* Severity of a log line. BROKER_LOG_PACKET lines trace every packet (-v). */
+typedef enum {
+    BROKER_LOG_ERROR = 0,
+    BROKER_LOG_WARNING = 1,
+    BROKER_LOG_NOTICE = 2,
+    BROKER_LOG_INFO = 3,
+    BROKER_LOG_DEBUG = 4,
+    BROKER_LOG_PACKET = 5
+} broker_log_level;
+
+/* Receives one log line (no trailing newline, valid during the call only). */
+typedef void (*broker_log_fn)(void *ctx, broker_log_level level, const char *line);
+
+/*
+ * Broker behaviour. Fill with broker_options_default(), then change fields.
+ * The names follow mosquitto.conf where an equivalent exists.
+ */
+typedef struct {
+    bool allow_anonymous;          /* false: CONNECT without credentials is refused (0x05 / 0x87);
+                                      with no password backend yet (issue 8) every client is refused */
+    uint16_t max_keepalive;        /* 3.x clients asking more are refused (0x02, as mosquitto);
+                                      5.0 clients get a Server Keep Alive of this value */
+    uint32_t max_queued_messages;  /* per session, QoS 1/2 while offline and anything while the
+                                      connection is congested; 0 = unlimited */
+    uint16_t max_inflight_messages;/* unacknowledged QoS 1/2 PUBLISH per client (and the Receive
+                                      Maximum announced to 5.0 clients); 0 = 65535 */
+    uint32_t message_size_limit;   /* largest PUBLISH payload accepted, 0 = no limit */
+    uint32_t max_packet_size;      /* largest packet accepted from a client (announced to 5.0 clients as
+                                      Maximum Packet Size; bigger: 0x95), 0 = protocol maximum */
+    uint32_t sys_interval;         /* seconds between $SYS/broker/... updates, 0 = none */
+    bool retain_available;         /* false: PUBLISH with RETAIN is refused (0x9A) */
+    uint8_t max_qos;               /* 0..2: highest QoS granted / accepted */
+    uint16_t max_topic_alias;      /* Topic Alias Maximum announced to 5.0 clients (mosquitto: 10) */
+    size_t out_high_water;         /* pending output bytes above which a connection is congested:
+                                      nothing more is queued in it and its publishers are throttled */
+    uint32_t stall_ms;             /* a congested connection that writes nothing for this long no
+                                      longer throttles its publishers (its queue drops instead) */
+    bool trace_packets;            /* log every packet in and out (BROKER_LOG_PACKET) */
+    broker_log_fn log;             /* NULL: no log */
+    void *log_ctx;
+} broker_options;
+
+/* Counters, as published under $SYS/broker/. */
+typedef struct {
+    uint64_t bytes_received, bytes_sent;
+    uint64_t packets_received, packets_sent;
+    uint64_t publish_received, publish_sent, publish_dropped;
+    uint64_t clients_connected, clients_maximum;
+    uint64_t sessions;             /* connected and disconnected (persistent) sessions */
+    uint64_t subscriptions;
+    uint64_t retained;
+} broker_stats;
+
+/* Fills *opts with the defaults (those of mosquitto 2.0 where they exist). */
+void broker_options_default(broker_options *opts);
+
+/* A new core. The options are copied. Never NULL (aborts on memory exhaustion). */
+broker_core *broker_core_new(const broker_options *opts, int64_t now);
+
+/* Frees the core, every connection still open and every session. */
+void broker_core_free(broker_core *core);
+
+/*
+ * Runs the timers due at `now`: keep alive expiry (MQTT-3.1.2-24 / 5.0
+ * MQTT-3.1.2-22), delayed wills, session expiry, message expiry in queues,
+ * $SYS updates, stalled congestion. Returns broker_core_next_deadline().
+ */
+int64_t broker_core_tick(broker_core *core, int64_t now);
+
+/* The time at which broker_core_tick() has work to do (never later than
+ * one second after the last tick). */
+int64_t broker_core_next_deadline(const broker_core *core);
+
+/* Starts a clean shutdown: every connection gets DISCONNECT 0x8B (5.0) and
+ * should_close. Wills are not published. Idempotent. */
+void broker_core_shutdown(broker_core *core, int64_t now);
+
+/*
+ * The next connection whose output, read interest or close state changed
+ * since it was last returned, or NULL. Each returned connection is removed
+ * from the set; the driver writes its output, updates its interest and
+ * closes it as needed.
+ */
+broker_conn *broker_core_next_dirty(broker_core *core);
+
+/* Number of open connections (including those waiting to be closed). */
+size_t broker_core_conn_count(const broker_core *core);
+
+/* Copies the counters into *out. */
+void broker_core_stats(const broker_core *core, broker_stats *out);
+
+/*
+ * A new network connection. `peer` (e.g. "127.0.0.1:5000") names it in log
+ * lines and is copied; `io` is the driver's handle, returned by
+ * broker_conn_io(). The connection must send CONNECT first (MQTT-3.1.0-1).
+ */
+broker_conn *broker_conn_open(broker_core *core, const char *peer, void *io, int64_t now);
+
+/*
+ * Bytes received from the peer. Complete packets are decoded and handled at
+ * once; a partial packet is kept until the rest arrives. Bytes fed after the
+ * core decided to close the connection are ignored (MQTT-3.1.4-5 / 5.0
+ * MQTT-3.1.4-6). May queue output on this and other connections.
+ */
+void broker_conn_feed(broker_conn *c, const uint8_t *data, size_t len, int64_t now);
+
+/* The bytes waiting to be sent to the peer: sets *data and returns their count. */
+size_t broker_conn_output(const broker_conn *c, const uint8_t **data);
+
+/* The driver sent the first n bytes of broker_conn_output(). */
+void broker_conn_output_done(broker_conn *c, size_t n, int64_t now);
+
+/* False while the connection is throttled (a subscriber it publishes to
+ * cannot keep up) or closing: the driver should not read from it. */
+bool broker_conn_wants_read(const broker_conn *c);
+
+/* True once the core decided to close the connection: send what is left of
+ * the output, then close the transport and call broker_conn_close(). */
+bool broker_conn_should_close(const broker_conn *c);
+
+/*
+ * The transport is gone (peer closed, I/O error, or the driver closed it
+ * after should_close). If the core had not decided to close it, this is an
+ * abnormal disconnection: the Will is published (or its delay starts).
+ * Frees c.
+ */
+void broker_conn_close(broker_conn *c, int64_t now);
+
+/* The driver's handle given to broker_conn_open(). */
+void *broker_conn_io(const broker_conn *c);
+
+/* The client identifier once CONNECT was accepted, else "" (valid while c is). */
+const char *broker_conn_client_id(const broker_conn *c);
+
+/* Allocation that aborts with a message on memory exhaustion. */
+void *broker_xmalloc(size_t n);
+void *broker_xcalloc(size_t n, size_t size);
+void *broker_xrealloc(void *p, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

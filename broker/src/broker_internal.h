@@ -1,0 +1,418 @@
+/*
+ * broker_internal: the data structures shared by the files of the core
+ * (sessions, subscriptions, retained messages, connections) and the
+ * functions they call in each other. Nothing here is visible to drivers:
+ * they use broker_core.h only.
+ *
+ * Ownership in one paragraph: the core owns sessions (map by client id),
+ * the two tries (subscriptions, retained) and the list of connections. A
+ * session owns its subscriptions, its queue and in-flight window, its
+ * incoming QoS 2 messages and its Will. Application messages (broker_msg)
+ * are immutable and reference counted: the retained store, every queue entry
+ * and every in-flight entry holds one reference.
+ */
+#ifndef BROKER_INTERNAL_H
+#define BROKER_INTERNAL_H
+
+#include "broker/src/broker_core.h"
+
+#include <mqtt/mqtt.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ maps */
+
+/* Open addressing hash map of item pointers; items carry their own keys. */
+typedef struct {
+    uint32_t hash;
+    void *item; /* NULL: empty slot */
+} broker_map_slot;
+
+typedef struct {
+    broker_map_slot *slots;
+    size_t cap; /* power of two, or 0 */
+    size_t count;
+} broker_map;
+
+typedef bool (*broker_map_eq)(const void *item, const void *key);
+
+uint32_t broker_hash(const void *data, size_t len, uint32_t seed);
+void *broker_map_get(const broker_map *m, uint32_t hash, const void *key, broker_map_eq eq);
+void broker_map_put(broker_map *m, uint32_t hash, void *item);
+void broker_map_remove(broker_map *m, uint32_t hash, const void *item);
+void broker_map_free(broker_map *m);
+
+/* --------------------------------------------------------------- buffers */
+
+typedef struct {
+    uint8_t *data;
+    size_t off; /* first byte not yet consumed */
+    size_t len; /* end of the bytes held */
+    size_t cap;
+} broker_buf;
+
+/* Makes room for n more bytes after len; returns where to write them. */
+uint8_t *broker_buf_reserve(broker_buf *b, size_t n);
+void broker_buf_consume(broker_buf *b, size_t n);
+void broker_buf_free(broker_buf *b);
+static inline size_t broker_buf_pending(const broker_buf *b) { return b->len - b->off; }
+
+/* -------------------------------------------------------------- messages */
+
+/* An application message, immutable once built. All views point into data[]. */
+typedef struct broker_msg {
+    uint32_t refs;
+    uint8_t qos;
+    bool retain;
+    bool has_expiry;
+    bool has_pfi;
+    uint8_t pfi;                 /* Payload Format Indicator */
+    bool has_content_type, has_response_topic, has_correlation_data;
+    int64_t expiry_at;           /* ms, when has_expiry (MQTT-3.3.2-5) */
+    mqtt_bytes topic, payload, content_type, response_topic, correlation_data;
+    mqtt_user_property *user_props; /* in wire order (MQTT-3.3.2-18) */
+    size_t user_prop_count;
+    uint8_t data[];
+} broker_msg;
+
+/* Builds a message; props may be NULL (3.x, $SYS). Copies everything. */
+broker_msg *broker_msg_new(mqtt_bytes topic, mqtt_bytes payload, uint8_t qos, bool retain,
+                           const mqtt_properties *props, int64_t now);
+static inline broker_msg *broker_msg_ref(broker_msg *m) { m->refs++; return m; }
+void broker_msg_unref(broker_msg *m);
+bool broker_msg_expired(const broker_msg *m, int64_t now);
+
+/* ----------------------------------------------------------------- tries */
+
+struct broker_sub;
+struct broker_share;
+
+/* One level of a topic trie. Children are found through the trie's map
+ * (keyed by parent and segment) and enumerated through the sibling list. */
+typedef struct broker_node {
+    struct broker_node *parent, *first_child, *next_sibling, *prev_sibling;
+    uint32_t hash;
+    uint32_t seg_len;
+    /* subscription trie */
+    struct broker_sub **subs;
+    uint32_t nsubs, subs_cap;
+    struct broker_share *shares;
+    /* retained trie */
+    broker_msg *retained;
+    char seg[];
+} broker_node;
+
+typedef struct {
+    broker_node *root;
+    broker_map children;
+    size_t nodes;
+} broker_trie;
+
+/* A topic or filter split at '/'. */
+typedef struct {
+    mqtt_bytes *levels;
+    size_t count, cap;
+} broker_levels;
+
+void broker_levels_split(broker_levels *lv, mqtt_bytes topic);
+void broker_levels_free(broker_levels *lv);
+
+void broker_trie_init(broker_trie *t);
+void broker_trie_free(broker_trie *t);
+broker_node *broker_trie_child(const broker_trie *t, const broker_node *parent, mqtt_bytes seg);
+broker_node *broker_trie_get_or_add(broker_trie *t, const broker_levels *lv);
+broker_node *broker_trie_find(const broker_trie *t, const broker_levels *lv);
+/* Frees n and its empty ancestors if they hold nothing. */
+void broker_trie_prune(broker_trie *t, broker_node *n);
+
+/* ---------------------------------------------------------- subscriptions */
+
+typedef struct broker_sub {
+    struct broker_session *session;
+    broker_node *node;
+    struct broker_share *share; /* NULL for a non-shared subscription */
+    uint32_t subid;             /* Subscription Identifier, 0 = none */
+    uint8_t qos;                /* granted */
+    bool no_local;
+    bool rap;                   /* Retain As Published */
+    uint8_t rh;                 /* Retain Handling */
+    size_t filter_len;
+    char filter[];              /* as subscribed, "$share/g/f" included */
+} broker_sub;
+
+/* A shared subscription: one (ShareName, filter) pair and its members. */
+typedef struct broker_share {
+    struct broker_share *next;
+    broker_sub **members;
+    size_t count, cap;
+    size_t next_pick;           /* round robin */
+    size_t name_len;
+    char name[];
+} broker_share;
+
+/* --------------------------------------------------------------- sessions */
+
+enum {
+    DLV_QUEUED = 0,
+    DLV_WAIT_PUBACK,
+    DLV_WAIT_PUBREC,
+    DLV_WAIT_PUBCOMP
+};
+
+/* One message on its way to one session. */
+typedef struct {
+    broker_msg *msg;            /* NULL once PUBREL was sent (WAIT_PUBCOMP) */
+    uint16_t packet_id;
+    uint8_t qos;                /* delivered QoS: min(publish, subscription) */
+    uint8_t state;
+    bool retain;                /* RETAIN flag to send */
+    bool sent;                  /* sent before: DUP on resend (MQTT-3.3.1-1) */
+    uint16_t nsubids;
+    union {
+        uint32_t one;
+        uint32_t *many;
+    } subids;
+} broker_delivery;
+
+/* An incoming QoS 2 message between PUBREC and PUBREL (MQTT-4.3.3-10). */
+typedef struct {
+    uint16_t packet_id;
+    broker_msg *msg;            /* NULL: refused (not delivered on PUBREL) */
+} broker_rx_qos2;
+
+typedef struct broker_session {
+    struct broker_conn *conn;   /* NULL while offline */
+    struct broker_sub **subs;
+    broker_delivery *inflight;  /* in send order */
+    broker_delivery *queue;     /* ring */
+    broker_rx_qos2 *rx;
+    broker_msg *will;
+    int64_t expires_at;         /* when offline; 0 = never */
+    int64_t will_at;            /* delayed will due; 0 = none pending */
+    uint64_t match_gen;         /* routing scratch */
+    uint32_t match_idx;
+    uint32_t nsubs, subs_cap;
+    uint32_t ninflight, inflight_cap;
+    uint32_t qhead, qlen, qcap;
+    uint32_t nrx, rx_cap;
+    uint32_t expiry_interval;   /* seconds (5.0); UINT32_MAX = never */
+    uint32_t will_delay;        /* seconds */
+    uint32_t hash;
+    uint16_t next_packet_id;
+    bool persistent;            /* survives the end of its connection */
+    uint16_t client_id_len;     /* MQTT strings are at most 65535 bytes */
+    char client_id[];           /* NUL-terminated */
+} broker_session;
+
+/* ------------------------------------------------------------ connections */
+
+enum { CONN_NEW = 0, CONN_ACTIVE, CONN_CLOSING };
+
+typedef struct {
+    uint8_t *topic;
+    size_t len;
+} broker_alias;
+
+typedef struct {
+    uint8_t *topic;
+    size_t len;
+    uint32_t hash;
+} broker_alias_out;
+
+struct broker_conn {
+    broker_core *core;
+    void *io;
+    broker_session *session;
+    struct broker_conn *prev, *next;             /* all connections */
+    struct broker_conn *dirty_prev, *dirty_next;
+    broker_buf in, out;
+    broker_alias *alias_in;                      /* core->opt.max_topic_alias entries */
+    broker_alias_out *alias_out;
+    struct broker_conn *blocked_on;              /* backlogged subscriber throttling us */
+    struct broker_conn **waiters;                /* publishers blocked on us */
+    int64_t last_rx;
+    int64_t last_progress;                       /* last write or ack while backlogged */
+    uint32_t nwaiters, waiters_cap;
+    uint32_t client_max_packet;                  /* 5.0 Maximum Packet Size, 0 = none */
+    uint16_t keepalive;                          /* seconds in force, 0 = none */
+    uint16_t client_receive_max;                 /* 5.0 Receive Maximum, 65535 default */
+    uint16_t client_alias_max;                   /* 5.0 Topic Alias Maximum of the client */
+    uint16_t nalias_out;
+    uint8_t state;
+    uint8_t version;                             /* mqtt_version */
+    bool dirty;
+    bool request_problem_info;                   /* 5.0, default 1 */
+    bool congested;                              /* output above out_high_water */
+    bool stalled;                                /* backlogged and no progress for stall_ms */
+    char peer[];                                 /* NUL-terminated */
+};
+
+/* ------------------------------------------------------------------- core */
+
+/* One recipient of a message being routed. */
+typedef struct {
+    broker_session *session;
+    uint8_t qos;
+    bool retain;
+    size_t subid_start, nsubids; /* in core->route_subids */
+} broker_target;
+
+struct broker_core {
+    broker_options opt;
+    int64_t started_at;
+    int64_t now;
+    int64_t next_deadline;
+    bool shutting_down;
+
+    broker_map sessions;
+    size_t nsessions;
+    broker_trie subs;
+    broker_trie retained;
+    size_t nretained;
+    size_t nsubscriptions;
+
+    broker_conn *conns;
+    size_t nconns;
+    size_t nconnected;
+    broker_conn *dirty_head, *dirty_tail;
+
+    /* scratch, reused by every call (single-threaded) */
+    mqtt_user_property *rx_user_props;
+    uint32_t *rx_subids;
+    mqtt_subscription *rx_subscriptions;
+    broker_levels levels;
+    broker_target *targets;
+    size_t ntargets, targets_cap;
+    uint32_t *route_subids;
+    size_t nroute_subids, route_subids_cap;
+    uint64_t match_gen;
+    broker_conn *cur_publisher;                  /* the PUBLISH being handled, for throttling */
+
+    uint64_t assigned_ids;
+    broker_stats stats;
+    int64_t next_sys;
+    char sys_last[16][40];
+};
+
+/* Capacities of the codec's caller arrays for one decoded packet. */
+#define BROKER_RX_USER_PROPS 4096
+#define BROKER_RX_SUBIDS 64
+#define BROKER_RX_SUBSCRIPTIONS 4096
+/* Most outgoing topic aliases the broker assigns per connection. */
+#define BROKER_MAX_ALIAS_OUT 64
+
+/* ---------------------------------------------------------------- logging */
+
+void broker_log(broker_core *core, broker_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A line naming the client: `client "id" (peer): ...`. */
+void broker_log_conn(broker_conn *c, broker_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void broker_trace_packet(broker_conn *c, const mqtt_packet *pkt, bool incoming);
+
+/* ---------------------------------------------------------- connections */
+
+void broker_mark_dirty(broker_conn *c);
+void broker_note_deadline(broker_core *core, int64_t at);
+
+/* Encodes pkt into c's output. Returns false if it could not be encoded for
+ * this client (e.g. larger than its Maximum Packet Size): nothing is queued. */
+bool broker_send(broker_conn *c, mqtt_packet *pkt);
+/* Sends an ack (PUBACK, PUBREC, PUBREL, PUBCOMP) with a reason code. */
+void broker_send_ack(broker_conn *c, mqtt_packet_type type, uint16_t id, uint8_t reason,
+                     const char *reason_string);
+/* A codec set up for this connection and direction. */
+void broker_codec(const broker_conn *c, mqtt_codec *codec, mqtt_side from);
+
+/*
+ * Closes c for a protocol violation or a policy decision, at most once:
+ * logs `rule` and `why` with the client's name, sends DISCONNECT `reason`
+ * (5.0, after a successful CONNACK only, MQTT-3.14.0-1), publishes or
+ * schedules the Will (unless will == false) and detaches the session.
+ */
+void broker_conn_fail(broker_conn *c, uint8_t reason, const char *rule, bool will, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Refuses a CONNECT: CONNACK with `code` (3.x return code or 5.0 reason), then close. */
+void broker_conn_refuse(broker_conn *c, uint8_t code, const char *rule, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Marks c closing and detaches it from its session (common end of every close). */
+void broker_conn_detach(broker_conn *c, bool publish_will);
+/* Congestion bookkeeping after output was queued or written. */
+void broker_conn_output_changed(broker_conn *c);
+/* Back-pressure (broker_conn.c): a connection is backlogged when its output is
+ * congested or its session queue holds max_queued_messages / 2 or more; the
+ * publisher being handled is then blocked on it (not read) until it drains. */
+bool broker_conn_backlogged(const broker_conn *c);
+void broker_conn_throttle(broker_conn *sub);
+void broker_conn_check_release(broker_conn *c);
+
+/* -------------------------------------------------------------- sessions */
+
+broker_session *broker_session_find(broker_core *core, const uint8_t *id, size_t len);
+broker_session *broker_session_new(broker_core *core, const uint8_t *id, size_t len);
+/* Ends a session: subscriptions, queue, in-flight, pending will (published). */
+void broker_session_end(broker_core *core, broker_session *s);
+/* Queues or sends one delivery (takes its own reference on msg). */
+void broker_session_deliver(broker_core *core, broker_session *s, broker_msg *msg, uint8_t qos,
+                            bool retain, const uint32_t *subids, size_t nsubids);
+/* Sends queued messages while the window and the output allow. */
+void broker_session_pump(broker_core *core, broker_session *s);
+/* Re-sends in-flight PUBLISH (DUP) and PUBREL after a reconnect (MQTT-4.4.0-1). */
+void broker_session_resend(broker_core *core, broker_session *s);
+/* Drops queued QoS 0 messages when the client goes offline (not kept offline). */
+void broker_session_drop_qos0(broker_session *s);
+size_t broker_session_window(const broker_session *s);
+void broker_delivery_free(broker_delivery *d);
+/* The connection's Will: publish it now, or at will_at for a 5.0 Will Delay. */
+void broker_session_will_on_close(broker_core *core, broker_session *s, bool publish);
+void broker_session_publish_will(broker_core *core, broker_session *s);
+void broker_session_schedule_expiry(broker_core *core, broker_session *s);
+/* Removes a subscription from its session, the trie and its share group. */
+void broker_sub_remove(broker_core *core, broker_sub *sub);
+broker_sub *broker_session_find_sub(broker_session *s, const uint8_t *filter, size_t len);
+broker_rx_qos2 *broker_session_find_rx(broker_session *s, uint16_t id);
+void broker_session_remove_rx(broker_session *s, broker_rx_qos2 *rx);
+broker_delivery *broker_session_find_inflight(broker_session *s, uint16_t id);
+void broker_session_remove_inflight(broker_session *s, broker_delivery *d);
+
+/* --------------------------------------------------------------- routing */
+
+/* Delivers msg to every matching subscription; publisher (may be NULL) is
+ * the sending session, for No Local. Returns the number of recipients. */
+size_t broker_route(broker_core *core, broker_msg *msg, const broker_session *publisher);
+/* Stores, replaces or deletes the retained message of msg->topic (MQTT-3.3.1-5..7). */
+void broker_retain_store(broker_core *core, broker_msg *msg);
+/* Sends the retained messages matching sub's filter to its session. */
+void broker_retain_send(broker_core *core, broker_sub *sub);
+/* Publishes an application message: retain store + route. Returns recipients. */
+size_t broker_publish_msg(broker_core *core, broker_msg *msg, const broker_session *publisher);
+
+/* ------------------------------------------------------------------ $SYS */
+
+void broker_sys_update(broker_core *core, bool force);
+
+/* -------------------------------------------------------------- handlers */
+
+void broker_handle_connect(broker_conn *c, const mqtt_connect *p);
+void broker_handle_publish(broker_conn *c, const mqtt_publish *p);
+void broker_handle_puback(broker_conn *c, const mqtt_ack *p);
+void broker_handle_pubrec(broker_conn *c, const mqtt_ack *p);
+void broker_handle_pubrel(broker_conn *c, const mqtt_ack *p);
+void broker_handle_pubcomp(broker_conn *c, const mqtt_ack *p);
+void broker_handle_subscribe(broker_conn *c, const mqtt_subscribe *p);
+void broker_handle_unsubscribe(broker_conn *c, const mqtt_subscribe *p);
+void broker_handle_pingreq(broker_conn *c);
+void broker_handle_disconnect(broker_conn *c, const mqtt_disconnect *p);
+void broker_handle_auth(broker_conn *c, const mqtt_disconnect *p);
+
+/* The auth seam (issue 8 adds password files and ACLs): 0 to accept a
+ * CONNECT, else the 5.0 reason code to refuse it with. */
+uint8_t broker_auth_connect(broker_core *core, const mqtt_connect *p);
+/* Whether c may publish to topic: 0 = yes, else the 5.0 reason code. */
+uint8_t broker_auth_publish(broker_core *core, const broker_conn *c, mqtt_bytes topic);
+
+static inline bool broker_bytes_eq(mqtt_bytes a, const void *p, size_t len)
+{
+    return a.len == len && (len == 0 || memcmp(a.ptr, p, len) == 0);
+}
+
+#endif

@@ -1,0 +1,54 @@
+# pcaps: mqtt-pcap (decode, check, convert and replay captured MQTT traffic),
+# the pcap writer the conformance runner links (PCAP_WRITER_SRCS), the
+# regression corpus (pcaps/corpus) and its tests, and `make bench-pcap`.
+
+PCAP_LIB_SRCS    := $(filter-out pcaps/src/pcap_main.c,$(wildcard pcaps/src/*.c))
+PCAP_SRCS        := $(PCAP_LIB_SRCS) pcaps/src/pcap_main.c
+# For other parts: the writer is self-contained (libc only).
+PCAP_WRITER_SRCS := pcaps/src/pcap_writer.c
+PCAP_TESTS       := $(wildcard pcaps/tests/test_*.c)
+PCAP_LDLIBS      := -lpcap -lz
+
+DEPS_BUILD += libpcap-dev zlib1g-dev
+# tshark is installed by pcaps/scripts/ensure-tshark.sh (it needs a debconf answer first).
+DEPS_CHECK += tcpdump mosquitto mosquitto-clients jq
+
+$(BIN)/mqtt-pcap: $(call objs,release,$(PCAP_SRCS) $(NET_SRCS)) $(LIB)/libmqttcodec.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(PCAP_LDLIBS)
+
+$(ABIN)/mqtt-pcap: $(call objs,asan,$(PCAP_SRCS) $(NET_SRCS)) $(ALIB)/libmqttcodec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_asan) -o $@ $^ $(PCAP_LDLIBS)
+
+# The check tests validate rule ids against the conformance runner's embedded id lists.
+PCAP_TEST_EXTRA  := conformance/src/spec_ids.c
+
+$(ATEST)/test-pcap: $(call objs,test,$(PCAP_TESTS)) \
+                    $(call objs,asan,$(PCAP_LIB_SRCS) $(NET_SRCS) $(PCAP_TEST_EXTRA)) \
+                    $(ALIB)/libmqttcodec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion $(PCAP_LDLIBS)
+
+ALL_TARGETS  += $(BIN)/mqtt-pcap $(ABIN)/mqtt-pcap
+CHECK_SUITES += check-pcap check-pcap-cli
+
+.PHONY: check-pcap check-pcap-cli bench-pcap pcap-deps
+pcap-deps:
+	@pcaps/scripts/ensure-tshark.sh tshark
+
+check-pcap: $(ATEST)/test-pcap $(ABIN)/mqtt-pcap pcap-deps
+	@scripts/run-suite.sh pcap $(ATEST)/test-pcap --jobs 2
+
+check-pcap-cli: $(ABIN)/mqtt-pcap $(BUILD)/bench/pcap-gen pcap-deps
+	@scripts/run-suite.sh pcap-cli pcaps/tests/check_cli.sh $(ABIN)/mqtt-pcap
+
+$(BUILD)/bench/pcap-gen: $(call objs,release,pcaps/bench/pcap_gen.c $(PCAP_WRITER_SRCS)) \
+                         $(LIB)/libmqttcodec.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^
+
+bench-pcap: $(BIN)/mqtt-pcap $(BUILD)/bench/pcap-gen pcap-deps
+	@pcaps/bench/bench_pcap.sh $(BIN)/mqtt-pcap $(BUILD)/bench/pcap-gen
+
+BENCH_TARGETS += bench-pcap

@@ -1,0 +1,464 @@
+/*
+ * mqtt-pcap replay: plays the client side of a capture against a live broker
+ * and compares the broker's answers with the recorded ones.
+ *
+ * The capture is read first (events collected, raw bytes copied); then one
+ * TCP connection per captured MQTT connection that starts with a CONNECT is
+ * opened when its CONNECT is due, client packets are sent in capture order
+ * (at the recorded pace, or back to back with --fast), and each recorded
+ * broker packet is awaited on its connection: the oldest received packet of
+ * the same type is taken (packets of different types may interleave, as in
+ * the scenario language) and compared with the recorded one as formatted by
+ * the codec. Fields the broker chooses differ between runs and are mapped,
+ * not compared: packet ids of the broker's PUBLISH/PUBREL (the client's
+ * acknowledgements are re-encoded with the id the broker used) and the
+ * Assigned Client Identifier. A recorded close by the broker must happen;
+ * packets the broker sent that the recording lacks are reported at the end.
+ * Exit 0 when everything matched, 1 on differences, 2 when the broker cannot
+ * be reached.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net/net.h"
+#include "pcaps/src/pcap_cli.h"
+
+typedef struct {
+    pcap_ev_kind kind;
+    unsigned conn;
+    int dir;
+    int64_t ns;
+    mqtt_version version;
+    uint8_t *raw;
+    size_t len;
+    int closer;
+} item;
+
+typedef struct {
+    item *items;
+    size_t n, cap;
+    const pcap_cli *cli;
+    bool oom;
+} collect_ctx;
+
+/* A packet received from the broker and not yet matched. */
+typedef struct {
+    uint8_t *raw;
+    size_t len;
+} rx;
+
+typedef struct {
+    bool include;
+    int fd;                  /* -1: not open */
+    mqtt_version version;
+    bool peer_closed;
+    bool closed;             /* we closed it */
+    uint8_t *buf;            /* bytes received, not yet framed */
+    size_t blen, bcap;
+    rx *inbox;
+    size_t ninbox, capinbox;
+    uint16_t idmap[65536];   /* recorded broker packet id -> live one (0: unknown) */
+} rconn;
+
+typedef struct {
+    const pcap_cli *cli;
+    rconn **c;
+    size_t nc;
+    char host[256];
+    uint16_t port;
+    uint64_t sent, compared, diffs, extra;
+    mqtt_user_property props[1024];
+    uint32_t subids[256];
+    mqtt_subscription subs[4096];
+    char *fa, *fb;
+    size_t ca, cb;
+} replay;
+
+static void on_event(void *vctx, const pcap_event *ev)
+{
+    collect_ctx *c = vctx;
+    if (c->cli->conn_filter && ev->conn->id != c->cli->conn_filter)
+        return;
+    if (ev->kind != PCAP_EV_PACKET && ev->kind != PCAP_EV_CLOSE && ev->kind != PCAP_EV_BAD)
+        return;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        item *ni = realloc(c->items, cap * sizeof *ni);
+        if (!ni) {
+            c->oom = true;
+            return;
+        }
+        c->items = ni;
+        c->cap = cap;
+    }
+    item *it = &c->items[c->n];
+    memset(it, 0, sizeof *it);
+    it->kind = ev->kind;
+    it->conn = ev->conn->id;
+    it->dir = ev->from;
+    it->ns = ev->ts_sec * 1000000000 + ev->ts_nsec;
+    it->version = ev->kind == PCAP_EV_CLOSE ? ev->conn->version : ev->version;
+    it->closer = ev->kind == PCAP_EV_CLOSE ? ev->closer : -1;
+    if (ev->raw_len) {
+        it->raw = malloc(ev->raw_len);
+        if (!it->raw) {
+            c->oom = true;
+            return;
+        }
+        memcpy(it->raw, ev->raw, ev->raw_len);
+        it->len = ev->raw_len;
+    }
+    c->n++;
+}
+
+static mqtt_status decode(replay *r, mqtt_version v, int dir, const uint8_t *p, size_t n,
+                          mqtt_packet *pkt, mqtt_error *err)
+{
+    mqtt_codec codec = {.version = v, .from = (mqtt_side)dir,
+                        .user_properties = r->props, .user_properties_cap = 1024,
+                        .subscription_identifiers = r->subids, .subscription_identifiers_cap = 256,
+                        .subscriptions = r->subs, .subscriptions_cap = 4096};
+    return mqtt_decode(&codec, p, n, pkt, err);
+}
+
+static void report(replay *r, unsigned conn, const char *fmt, const char *a, const char *b)
+{
+    if (r->cli->quiet)
+        return;
+    printf("c%u: ", conn);
+    printf(fmt, a, b);
+    putchar('\n');
+}
+
+/* Reads what the broker sent on c (waiting at most timeout_ms for the first
+ * byte) and frames it into the inbox. */
+static void pump(replay *r, rconn *c, unsigned id, int timeout_ms)
+{
+    if (c->fd < 0 || c->peer_closed)
+        return;
+    uint8_t tmp[65536];
+    ssize_t n = net_recv_some(c->fd, tmp, sizeof tmp, timeout_ms);
+    if (n == NET_TIMEOUT)
+        return;
+    if (n <= 0) {
+        c->peer_closed = true;
+        return;
+    }
+    if (c->blen + (size_t)n > c->bcap) {
+        size_t cap = c->bcap ? c->bcap : 65536;
+        while (cap < c->blen + (size_t)n)
+            cap *= 2;
+        uint8_t *nb = realloc(c->buf, cap);
+        if (!nb)
+            return;
+        c->buf = nb;
+        c->bcap = cap;
+    }
+    memcpy(c->buf + c->blen, tmp, (size_t)n);
+    c->blen += (size_t)n;
+    size_t off = 0;
+    while (off < c->blen) {
+        mqtt_packet pkt;
+        mqtt_error err;
+        mqtt_status st = decode(r, c->version, MQTT_FROM_SERVER, c->buf + off, c->blen - off,
+                                &pkt, &err);
+        if (st == MQTT_NEED_MORE)
+            break;
+        if (st != MQTT_OK) {
+            char e[300];
+            mqtt_format_error(&err, e, sizeof e);
+            r->diffs++;
+            report(r, id, "the broker sent bytes that do not decode: %s%s", e, "");
+            off = c->blen;
+            break;
+        }
+        if (c->ninbox == c->capinbox) {
+            size_t cap = c->capinbox ? c->capinbox * 2 : 16;
+            rx *ni = realloc(c->inbox, cap * sizeof *ni);
+            if (!ni)
+                break;
+            c->inbox = ni;
+            c->capinbox = cap;
+        }
+        uint8_t *copy = malloc(pkt.length);
+        if (!copy)
+            break;
+        memcpy(copy, c->buf + off, pkt.length);
+        c->inbox[c->ninbox].raw = copy;
+        c->inbox[c->ninbox].len = pkt.length;
+        c->ninbox++;
+        off += pkt.length;
+    }
+    memmove(c->buf, c->buf + off, c->blen - off);
+    c->blen -= off;
+}
+
+/* Takes the oldest inbox packet of `type`; waits for it until the deadline. */
+static bool take(replay *r, rconn *c, unsigned id, mqtt_packet_type type, int64_t deadline,
+                 uint8_t **raw, size_t *len)
+{
+    for (;;) {
+        for (size_t i = 0; i < c->ninbox; i++) {
+            if ((c->inbox[i].raw[0] >> 4) == (int)type) {
+                *raw = c->inbox[i].raw;
+                *len = c->inbox[i].len;
+                memmove(c->inbox + i, c->inbox + i + 1, (c->ninbox - i - 1) * sizeof *c->inbox);
+                c->ninbox--;
+                return true;
+            }
+        }
+        int64_t left = deadline - net_now_ms();
+        if (left <= 0 || c->peer_closed || c->fd < 0)
+            return false;
+        pump(r, c, id, (int)left);
+    }
+}
+
+static const char *line(replay *r, mqtt_version v, const mqtt_packet *pkt, bool first)
+{
+    return first ? pcap_format_line(pkt, v, &r->fa, &r->ca)
+                 : pcap_format_line(pkt, v, &r->fb, &r->cb);
+}
+
+/* Compares a recorded broker packet with the live one, mapping broker-chosen fields. */
+static void compare(replay *r, rconn *c, unsigned id, const item *it, uint8_t *raw, size_t len)
+{
+    mqtt_packet want, got;
+    r->compared++;
+    if (decode(r, it->version, MQTT_FROM_SERVER, it->raw, it->len, &want, NULL) != MQTT_OK)
+        return;
+    /* The recorded packet's views must survive decoding the live one: decode
+     * it last into separate storage by formatting it first. */
+    const char *w = line(r, it->version, &want, true);
+    uint16_t recorded_id = 0;
+    if (want.type == MQTT_PUBLISH && want.publish.qos)
+        recorded_id = want.publish.packet_id;
+    if (want.type == MQTT_PUBREL)
+        recorded_id = want.ack.packet_id;
+    if (decode(r, c->version, MQTT_FROM_SERVER, raw, len, &got, NULL) != MQTT_OK)
+        return;
+    if (recorded_id) {
+        uint16_t live = got.type == MQTT_PUBLISH ? got.publish.packet_id : got.ack.packet_id;
+        if (got.type == MQTT_PUBLISH) {
+            c->idmap[recorded_id] = live;
+            got.publish.packet_id = recorded_id;
+        } else if (c->idmap[recorded_id] == live) {
+            got.ack.packet_id = recorded_id;
+        }
+    }
+    if (got.type == MQTT_CONNACK && c->version == MQTT_V5) {
+        mqtt_properties *p = &got.connack.properties;
+        const mqtt_properties *q = &want.connack.properties;
+        if (MQTT_HAS_PROP(p, MQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER) &&
+            MQTT_HAS_PROP(q, MQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER))
+            p->assigned_client_identifier = q->assigned_client_identifier;
+    }
+    const char *g = line(r, c->version, &got, false);
+    if (strcmp(w, g) != 0) {
+        r->diffs++;
+        report(r, id, "S>C differs:\n    recorded: %s\n    live:     %s", w, g);
+    } else if (!r->cli->quiet && r->cli->json) {
+        /* nothing: JSON output is not offered for replay */
+    }
+}
+
+static uint8_t *rewrite_ack(replay *r, rconn *c, const item *it, size_t *len)
+{
+    mqtt_packet pkt;
+    if (decode(r, it->version, MQTT_FROM_CLIENT, it->raw, it->len, &pkt, NULL) != MQTT_OK)
+        return NULL;
+    bool answers_broker = pkt.type == MQTT_PUBACK || pkt.type == MQTT_PUBREC ||
+                          pkt.type == MQTT_PUBCOMP;
+    if (!answers_broker || !c->idmap[pkt.ack.packet_id] ||
+        c->idmap[pkt.ack.packet_id] == pkt.ack.packet_id)
+        return NULL;
+    pkt.ack.packet_id = c->idmap[pkt.ack.packet_id];
+    mqtt_codec codec = {.version = it->version, .from = MQTT_FROM_CLIENT};
+    size_t need;
+    if (mqtt_encoded_size(&codec, &pkt, &need, NULL) != MQTT_OK)
+        return NULL;
+    uint8_t *out = malloc(need);
+    if (out && mqtt_encode(&codec, &pkt, out, need, len, NULL) != MQTT_OK) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static void pace(const pcap_cli *cli, int64_t rec_ns, int64_t rec0, int64_t start_ms)
+{
+    if (cli->fast)
+        return;
+    int64_t due = start_ms + (rec_ns - rec0) / 1000000;
+    int64_t now = net_now_ms();
+    if (due > now) {
+        struct timespec ts = {(time_t)((due - now) / 1000), (long)((due - now) % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int run(replay *r, item *items, size_t n)
+{
+    /* Which connections have a CONNECT (only those can be replayed). */
+    for (size_t i = 0; i < n; i++) {
+        item *it = &items[i];
+        if (it->kind == PCAP_EV_PACKET && it->dir == MQTT_FROM_CLIENT && it->len &&
+            (it->raw[0] >> 4) == MQTT_CONNECT && !r->c[it->conn]) {
+            r->c[it->conn] = calloc(1, sizeof(rconn));
+            if (!r->c[it->conn])
+                return 2;
+            r->c[it->conn]->fd = -1;
+            r->c[it->conn]->include = true;
+            r->c[it->conn]->version = it->version;
+        }
+    }
+    int64_t rec0 = n ? items[0].ns : 0, start = net_now_ms();
+    for (size_t i = 0; i < n; i++) {
+        item *it = &items[i];
+        rconn *c = r->c[it->conn];
+        if (!c)
+            continue;
+        if (it->kind == PCAP_EV_CLOSE) {
+            if (it->closer == MQTT_FROM_SERVER && c->fd >= 0) {
+                int64_t deadline = net_now_ms() + r->cli->timeout_ms;
+                while (!c->peer_closed && net_now_ms() < deadline)
+                    pump(r, c, it->conn, (int)(deadline - net_now_ms()));
+                if (!c->peer_closed) {
+                    r->diffs++;
+                    report(r, it->conn, "the broker closed the connection in the recording, "
+                                        "but kept it open %s%s", "past the timeout", "");
+                }
+            } else if (it->closer == MQTT_FROM_CLIENT) {
+                pace(r->cli, it->ns, rec0, start);
+            }
+            /* Collect what came before closing our side, then close. */
+            if (c->fd >= 0) {
+                pump(r, c, it->conn, 50);
+                close(c->fd);
+                c->fd = -1;
+            }
+            continue;
+        }
+        if (it->dir == MQTT_FROM_CLIENT) {
+            pace(r->cli, it->ns, rec0, start);
+            if (c->fd < 0) {
+                if (c->closed)
+                    continue;
+                char err[300];
+                c->fd = net_connect(r->host, r->port, r->cli->timeout_ms, err, sizeof err);
+                if (c->fd < 0) {
+                    fprintf(stderr, "mqtt-pcap replay: %s\n", err);
+                    return 2;
+                }
+                c->closed = true; /* one TCP connection per captured connection */
+            }
+            size_t len = it->len;
+            uint8_t *re = it->kind == PCAP_EV_PACKET ? rewrite_ack(r, c, it, &len) : NULL;
+            ssize_t s = net_send_all(c->fd, re ? re : it->raw, re ? len : it->len,
+                                     r->cli->timeout_ms);
+            free(re);
+            if (s < 0) {
+                r->diffs++;
+                report(r, it->conn, "sending failed (%s): the broker closed the connection%s",
+                       s == NET_TIMEOUT ? "timeout" : strerror(errno), "");
+                close(c->fd);
+                c->fd = -1;
+                continue;
+            }
+            r->sent++;
+            continue;
+        }
+        if (it->kind != PCAP_EV_PACKET)
+            continue;
+        uint8_t *raw;
+        size_t len;
+        mqtt_packet_type type = (mqtt_packet_type)(it->raw[0] >> 4);
+        if (take(r, c, it->conn, type, net_now_ms() + r->cli->timeout_ms, &raw, &len)) {
+            compare(r, c, it->conn, it, raw, len);
+            free(raw);
+        } else {
+            mqtt_packet want;
+            r->compared++;
+            r->diffs++;
+            if (decode(r, it->version, MQTT_FROM_SERVER, it->raw, it->len, &want, NULL) == MQTT_OK)
+                report(r, it->conn, "S>C missing: recorded %s, got nothing within the timeout%s",
+                       line(r, it->version, &want, true), "");
+        }
+    }
+    /* Whatever the broker sent that the recording did not have. */
+    for (size_t k = 0; k < r->nc; k++) {
+        rconn *c = r->c[k];
+        if (!c)
+            continue;
+        if (c->fd >= 0)
+            pump(r, c, (unsigned)k, 50);
+        for (size_t i = 0; i < c->ninbox; i++) {
+            mqtt_packet pkt;
+            r->extra++;
+            r->diffs++;
+            if (decode(r, c->version, MQTT_FROM_SERVER, c->inbox[i].raw, c->inbox[i].len, &pkt,
+                       NULL) == MQTT_OK)
+                report(r, (unsigned)k, "S>C extra: %s (not in the recording)%s",
+                       line(r, c->version, &pkt, true), "");
+            free(c->inbox[i].raw);
+        }
+        c->ninbox = 0;
+    }
+    return 0;
+}
+
+int pcap_cmd_replay(const pcap_cli *cli)
+{
+    replay r = {.cli = cli, .port = 1883};
+    if (net_parse_hostport(cli->broker, r.host, sizeof r.host, &r.port) != 0) {
+        fprintf(stderr, "mqtt-pcap replay: bad --broker '%s' (want HOST:PORT)\n", cli->broker);
+        return 2;
+    }
+    collect_ctx cc = {.cli = cli};
+    int rc = pcap_cli_run(cli, on_event, &cc, NULL);
+    if (rc == 2)
+        return 2;
+    unsigned maxid = 0;
+    for (size_t i = 0; i < cc.n; i++)
+        if (cc.items[i].conn > maxid)
+            maxid = cc.items[i].conn;
+    r.nc = (size_t)maxid + 1;
+    r.c = calloc(r.nc, sizeof *r.c);
+    int st = r.c ? run(&r, cc.items, cc.n) : 2;
+    size_t conns = 0;
+    for (size_t k = 0; k < r.nc; k++) {
+        if (!r.c || !r.c[k])
+            continue;
+        conns++;
+        if (r.c[k]->fd >= 0)
+            close(r.c[k]->fd);
+        for (size_t i = 0; i < r.c[k]->ninbox; i++)
+            free(r.c[k]->inbox[i].raw);
+        free(r.c[k]->inbox);
+        free(r.c[k]->buf);
+        free(r.c[k]);
+    }
+    free(r.c);
+    for (size_t i = 0; i < cc.n; i++)
+        free(cc.items[i].raw);
+    free(cc.items);
+    free(r.fa);
+    free(r.fb);
+    if (st == 2)
+        return 2;
+    if (conns == 0) {
+        fprintf(stderr, "mqtt-pcap replay: %s: no connection starts with a CONNECT in this "
+                        "capture: nothing to replay\n", cli->file);
+        return 1;
+    }
+    printf("%s: replayed %zu connection%s against %s: %llu packets sent, %llu broker packets "
+           "compared, %llu difference%s\n",
+           cli->file, conns, conns == 1 ? "" : "s", cli->broker, (unsigned long long)r.sent,
+           (unsigned long long)r.compared, (unsigned long long)r.diffs, r.diffs == 1 ? "" : "s");
+    fflush(stdout);
+    return (rc || r.diffs || cc.oom) ? 1 : 0;
+}

@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# End-to-end checks of the mqtt-pcap command line (run by `make check-pcap-cli`):
+# exit codes and messages, stdin and gzip input, JSON output, truncated and
+# corrupted files through the sanitized binary, the pcap writer read back by
+# tshark as MQTT without errors, to-scenario output parsed and run by
+# mqtt-conform, and replay of the corpus against Debian's mosquitto and the
+# reference broker (skipped, saying so, while it is not built).
+#   check_cli.sh build/asan/bin/mqtt-pcap
+set -u
+PCAP=${1:?usage: check_cli.sh MQTT_PCAP}
+GEN=build/bench/pcap-gen
+CONFORM=build/bin/mqtt-conform
+BROKER=build/bin/mqtt-broker
+CORPUS=pcaps/corpus
+T=$(mktemp -d)
+pass=0 fail=0 skip=0
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { pass=$((pass + 1)); echo "  ok   $1"; }
+bad() { fail=$((fail + 1)); echo "  FAIL $1"; [ -n "${2:-}" ] && echo "$2" | head -20 | sed 's/^/       /'; }
+skipped() { skip=$((skip + 1)); echo "  SKIP $1"; }
+# expect_rc NAME WANT CMD...: runs CMD, output in $T/out and $T/err.
+expect_rc() {
+    local name=$1 want=$2; shift 2
+    "$@" > "$T/out" 2> "$T/err"; local rc=$?
+    if [ "$rc" -eq "$want" ] && ! grep -q "AddressSanitizer\|runtime error" "$T/err"; then ok "$name"
+    else bad "$name (exit $rc, want $want)" "$(cat "$T/err")"; fi
+}
+free_port() {
+    local p
+    for _ in $(seq 1 200); do
+        p=$((20000 + RANDOM % 30000))
+        ss -ltn "sport = :$p" 2>/dev/null | grep -q LISTEN || { echo "$p"; return; }
+    done
+    echo 0
+}
+# wait_listen PORT: poll until something listens there (deadline 5 s).
+wait_listen() {
+    for _ in $(seq 1 100); do
+        ss -ltn "sport = :$1" | grep -q LISTEN && return 0
+        sleep 0.05
+    done
+    return 1
+}
+args_of() { cat "$CORPUS/$1.args" 2>/dev/null; }
+
+echo "command line"
+expect_rc "no arguments: usage, exit 2" 2 "$PCAP"
+expect_rc "unknown command: exit 2" 2 "$PCAP" frobnicate x.pcap
+expect_rc "bad --port: exit 2" 2 "$PCAP" dump "$CORPUS/v5_qos1.pcap" --port 70000
+expect_rc "missing file: exit 2" 2 "$PCAP" dump "$T/nope.pcap"
+grep -q "nope.pcap: No such file" "$T/err" && ok "missing file is named" || bad "missing file is named" "$(cat "$T/err")"
+expect_rc "--help: exit 0" 0 "$PCAP" --help
+expect_rc "replay without --broker: exit 2" 2 "$PCAP" replay "$CORPUS/v5_qos1.pcap"
+
+echo "input forms"
+name=v5_qos2
+cat "$CORPUS/$name.pcap" | "$PCAP" dump - $(args_of $name) > "$T/stdin.dump" 2>"$T/err"
+cmp -s "$T/stdin.dump" "$CORPUS/$name.dump" && ok "dump from standard input" || bad "dump from standard input" "$(diff "$T/stdin.dump" "$CORPUS/$name.dump")"
+gzip -c "$CORPUS/$name.pcap" | "$PCAP" dump - $(args_of $name) > "$T/gz.dump" 2>"$T/err"
+cmp -s "$T/gz.dump" "$CORPUS/$name.dump" && ok "dump of gzip from a pipe" || bad "dump of gzip from a pipe" "$(cat "$T/err")"
+gzip -c "$CORPUS/$name.pcap" > "$T/$name.pcap.gz"
+"$PCAP" dump "$T/$name.pcap.gz" $(args_of $name) > "$T/gzf.dump" 2>"$T/err"
+cmp -s "$T/gzf.dump" "$CORPUS/$name.dump" && ok "dump of a .gz file" || bad "dump of a .gz file" "$(cat "$T/err")"
+
+echo "JSON"
+"$PCAP" dump "$CORPUS/$name.pcap" $(args_of $name) --json > "$T/j" 2>"$T/err"
+if command -v jq >/dev/null; then
+    if jq -e . "$T/j" > /dev/null 2>&1 && [ "$(wc -l < "$T/j")" -eq "$(wc -l < "$CORPUS/$name.dump")" ] &&
+       [ "$(jq -r 'select(.event=="packet") | .packet.type' "$T/j" | head -1)" = CONNECT ]; then
+        ok "dump --json: one valid object per line"
+    else bad "dump --json: one valid object per line" "$(head -3 "$T/j")"; fi
+    "$PCAP" stats "$CORPUS/$name.pcap" $(args_of $name) --json > "$T/s" 2>"$T/err"
+    [ "$(jq -r .connections "$T/s")" = 2 ] && [ "$(jq -r '.versions["5.0"]' "$T/s")" = 2 ] &&
+        ok "stats --json counts connections and versions" || bad "stats --json" "$(cat "$T/s")"
+else
+    skipped "JSON validity (jq is not installed)"
+fi
+expect_rc "stats" 0 "$PCAP" stats "$CORPUS/v311_retained.pcap" $(args_of v311_retained)
+grep -q "^connections   3 (3.1: 0, 3.1.1: 3" "$T/out" && ok "stats text" || bad "stats text" "$(cat "$T/out")"
+
+echo "check"
+for f in "$CORPUS"/*.pcap; do
+    n=$(basename "$f" .pcap)
+    "$PCAP" check "$f" $(args_of "$n") > "$T/out" 2>&1 || { bad "check $n: mosquitto traffic is clean" "$(cat "$T/out")"; continue; }
+done
+ok "check: every corpus capture has 0 violations (exit 0)"
+
+echo "truncated and corrupt files"
+f=$CORPUS/v5_qos1.pcap
+size=$(stat -c %s "$f")
+head -c $((size - 30)) "$f" > "$T/trunc.pcap"
+expect_rc "truncated capture: exit 1" 1 "$PCAP" dump "$T/trunc.pcap" $(args_of v5_qos1)
+grep -q "trunc.pcap: offset [0-9]* (record [0-9]*)" "$T/err" && ok "the error names the file offset" || bad "the error names the file offset" "$(cat "$T/err")"
+head -n 8 "$CORPUS/v5_qos1.dump" | cmp -s - <(head -n 8 "$T/out") && ok "everything before the error is kept" || bad "everything before the error is kept" "$(diff <(head -n 8 "$CORPUS/v5_qos1.dump") <(head -n 8 "$T/out"))"
+gzip -c "$f" | head -c 700 > "$T/trunc.pcap.gz"
+expect_rc "truncated gzip: exit 1" 1 "$PCAP" dump "$T/trunc.pcap.gz"
+grep -q "gzip" "$T/err" && ok "the gzip error says gzip" || bad "the gzip error says gzip" "$(cat "$T/err")"
+crashed=0
+for i in $(seq 1 30); do
+    cp "$f" "$T/c.pcap"
+    printf '\xff\x00\x7f\x80' | dd of="$T/c.pcap" bs=1 seek=$(( (i * 97) % size )) conv=notrunc status=none
+    "$PCAP" dump "$T/c.pcap" > /dev/null 2> "$T/err"; rc=$?
+    if [ $rc -gt 1 ] || grep -q "AddressSanitizer\|runtime error" "$T/err"; then crashed=$((crashed + 1)); fi
+done
+[ $crashed -eq 0 ] && ok "30 corrupted copies: exit 0 or 1, no sanitizer report" || bad "corrupted copies crashed $crashed times"
+
+echo "pcap writer read by tshark"
+if command -v tshark >/dev/null && [ -x "$GEN" ]; then
+    for link in ethernet raw; do
+        "$GEN" "$T/w-$link.pcap" 0.3 $([ $link = raw ] && echo raw) > /dev/null
+        frames=$(tshark -r "$T/w-$link.pcap" -Y mqtt 2>/dev/null | wc -l)
+        errors=$(tshark -r "$T/w-$link.pcap" -Y '_ws.malformed || _ws.expert.severity >= warning' 2>/dev/null | wc -l)
+        types=$(tshark -r "$T/w-$link.pcap" -T fields -e mqtt.msgtype 2>/dev/null | tr ',' '\n' | grep -v '^$' | sort -un | tr '\n' ' ')
+        if [ "$frames" -gt 100 ] && [ "$errors" -eq 0 ] && [ "$types" = "1 2 3 4 5 6 7 8 9 12 13 14 " ]; then
+            ok "tshark decodes the writer's $link capture as MQTT ($frames frames, no warnings)"
+        else
+            bad "tshark on the writer's $link capture: $frames frames, $errors warnings, types '$types'" \
+                "$(tshark -r "$T/w-$link.pcap" -Y '_ws.malformed || _ws.expert.severity >= warning' 2>&1 | head -5)"
+        fi
+        "$PCAP" check "$T/w-$link.pcap" > "$T/out" 2>&1 && ok "mqtt-pcap check of the $link capture: clean" || bad "check of the $link capture" "$(tail -3 "$T/out")"
+    done
+else
+    skipped "writer/tshark (tshark or $GEN missing: run make pcap-deps $GEN)"
+fi
+
+# A broker on a free port: mosquitto with a generated config, never on 1883.
+# Sets $port (empty if it did not start). Not run in $(...): the pid must be
+# recorded in this shell so that cleanup stops it.
+start_mosquitto() { # $1 = allow_anonymous (default true)
+    port=$(free_port)
+    printf 'listener %s 127.0.0.1\nallow_anonymous %s\nuser root\npersistence false\nlog_dest none\n' \
+        "$port" "${1:-true}" > "$T/mosq-$port.conf"
+    mosquitto -c "$T/mosq-$port.conf" > /dev/null 2>&1 &
+    PIDS+=($!)
+    wait_listen "$port" || port=""
+}
+
+echo "to-scenario"
+if [ -x "$CONFORM" ]; then
+    nsc=0
+    for f in "$CORPUS"/*.pcap; do
+        n=$(basename "$f" .pcap)
+        if "$PCAP" to-scenario "$f" $(args_of "$n") -o "$T/$n.mqs" 2> "$T/err"; then
+            nsc=$((nsc + 1))
+        elif ! grep -q "nothing to replay" "$T/err"; then
+            bad "to-scenario $n" "$(cat "$T/err")"
+        fi
+    done
+    "$CONFORM" --list "$T"/*.mqs > "$T/out" 2>&1 && [ "$(grep -c 'Replay of the capture' "$T/out")" -eq "$nsc" ] &&
+        ok "mqtt-conform parses all $nsc generated scenarios" || bad "mqtt-conform --list" "$(cat "$T/out")"
+    if [ -x "$BROKER" ]; then
+        "$CONFORM" --no-reports -q "$T"/*.mqs > "$T/out" 2>&1 &&
+            ok "generated scenarios pass against the reference broker" || bad "scenarios vs reference broker" "$(tail -15 "$T/out")"
+    else
+        skipped "generated scenarios vs the reference broker ($BROKER not built yet)"
+    fi
+    start_mosquitto
+    if [ -n "$port" ]; then
+        "$CONFORM" --no-reports -q --broker "127.0.0.1:$port" "$T"/*.mqs > "$T/out" 2>&1 &&
+            ok "generated scenarios pass against mosquitto" || bad "scenarios vs mosquitto" "$(tail -15 "$T/out")"
+    else bad "mosquitto did not start"; fi
+else
+    skipped "to-scenario through mqtt-conform ($CONFORM not built yet)"
+fi
+
+echo "replay"
+start_mosquitto
+if [ -n "$port" ]; then
+    all=0
+    for f in "$CORPUS"/*.pcap; do
+        n=$(basename "$f" .pcap)
+        case $n in *midstream*) continue ;; esac
+        "$PCAP" replay "$f" $(args_of "$n") --broker "127.0.0.1:$port" --fast > "$T/out" 2>&1 ||
+            { all=1; bad "replay $n against mosquitto" "$(cat "$T/out")"; }
+    done
+    [ $all -eq 0 ] && ok "replay --fast of the corpus against mosquitto: no differences"
+    expect_rc "replay at the recorded pace" 0 "$PCAP" replay "$CORPUS/v5_qos2.pcap" $(args_of v5_qos2) --broker "127.0.0.1:$port"
+    expect_rc "replay of a capture without CONNECT: exit 1" 1 "$PCAP" replay "$CORPUS/v5_midstream_will.pcap" $(args_of v5_midstream_will) --broker "127.0.0.1:$port"
+else bad "mosquitto did not start"; fi
+# A broker that refuses anonymous clients answers differently: replay must say where.
+start_mosquitto false
+if [ -n "$port" ]; then
+    expect_rc "replay against a refusing broker: exit 1" 1 "$PCAP" replay "$CORPUS/v311_qos1.pcap" $(args_of v311_qos1) --broker "127.0.0.1:$port" --fast --timeout 500
+    grep -q "recorded: CONNACK sp=0 rc=0x00" "$T/out" && grep -q "live:     CONNACK sp=0 rc=0x05" "$T/out" &&
+        ok "the difference shows the recorded and the live CONNACK" || bad "difference report" "$(cat "$T/out")"
+fi
+cport=$(free_port)
+expect_rc "replay to a closed port: exit 2" 2 "$PCAP" replay "$CORPUS/v5_qos0.pcap" $(args_of v5_qos0) --broker "127.0.0.1:$cport" --timeout 500
+grep -q "127.0.0.1:$cport" "$T/err" && ok "the unreachable broker is named" || bad "unreachable broker named" "$(cat "$T/err")"
+
+if [ -x "$BROKER" ]; then
+    "$BROKER" -p 0 > "$T/broker.out" 2>&1 &
+    PIDS+=($!)
+    rport=""
+    for _ in $(seq 1 100); do
+        rport=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/broker.out" | head -1)
+        [ -n "$rport" ] && break
+        sleep 0.05
+    done
+    if [ -n "$rport" ]; then
+        all=0
+        for f in "$CORPUS"/*.pcap; do
+            n=$(basename "$f" .pcap)
+            case $n in *midstream*) continue ;; esac
+            "$PCAP" replay "$f" $(args_of "$n") --broker "127.0.0.1:$rport" --fast > "$T/out" 2>&1 ||
+                { all=1; bad "replay $n against the reference broker" "$(cat "$T/out")"; }
+        done
+        [ $all -eq 0 ] && ok "replay of the corpus against the reference broker: no differences"
+    else
+        bad "the reference broker did not print 'listening on'" "$(cat "$T/broker.out")"
+    fi
+else
+    skipped "replay against the reference broker ($BROKER is not built yet)"
+fi
+
+echo "pcap-cli: $pass passed, $fail failed ($skip skipped)"
+[ $fail -eq 0 ]

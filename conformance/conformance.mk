@@ -47,7 +47,7 @@ check-conform-cli: $(ABIN)/mqtt-conform
 check-conform-mosquitto: $(ABIN)/mqtt-conform
 	@scripts/run-suite.sh conform-mosquitto conformance/tests/run-mosquitto.sh $(ABIN)/mqtt-conform
 
-check-conform-reference: $(ABIN)/mqtt-conform
+check-conform-reference: $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
 	@scripts/run-suite.sh conform-reference conformance/tests/run-reference.sh $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
 
 bench-conform: $(BIN)/mqtt-conform

@@ -266,7 +266,8 @@ static mqtt_status decode_connect(rd *r, mqtt_connect *c, const mqtt_codec *code
     if ((mqisdp && v == MQTT_V31) || (mqtt && (v == MQTT_V311 || v == MQTT_V5))) {
         r->v = v;
     } else {
-        r->v = codec->version == MQTT_V5 ? MQTT_V5 : MQTT_V311;
+        /* A level-5 CONNECT with a wrong name still expects a 5.0 answer (5.0 MQTT-3.1.2-1). */
+        r->v = (v == MQTT_V5 || codec->version == MQTT_V5) ? MQTT_V5 : MQTT_V311;
         if (!mqtt && !mqisdp)
             return fail(r, MQTT_ERR_UNSUPPORTED_VERSION, "MQTT-3.1.2-1", at, RC_UNSUPPORTED_VERSION,
                         "protocol name is neither \"MQTT\" nor \"MQIsdp\"");

@@ -237,7 +237,9 @@ const char *prop_check(unsigned id, unsigned ctx, mqtt_side from, const mqtt_pro
     case MQTT_PROP_TOPIC_ALIAS:
         if (p->topic_alias == 0) {
             *message = "Topic Alias is 0";
-            return protocol_error(status, reason, "MQTT-3.3.2-8");
+            protocol_error(status, reason, NULL);
+            *reason = RC_TOPIC_ALIAS_INVALID; /* 5.0 3.3.2.3.4: DISCONNECT 0x94 */
+            return "MQTT-3.3.2-8";
         }
         break;
     case MQTT_PROP_SUBSCRIPTION_IDENTIFIER:

@@ -301,6 +301,19 @@ Test(codec_connect, unknown_protocol_name_is_unsupported_version)
               "MQTT-3.1.2-1", 2, 0x84);
 }
 
+Test(codec_connect, wrong_name_at_level_5_is_judged_by_5_0_rules)
+{
+    /* A server must answer a level-5 client in the 5.0 format (CONNACK 0x84, 5.0
+     * MQTT-3.1.2-1), so the error says which spec it comes from. */
+    mqtt_codec c = {.version = MQTT_VERSION_UNKNOWN, .from = MQTT_FROM_CLIENT};
+    mqtt_error e = TV_REJECT(&c, "10 0d 00 04 'MQTX' 05 02 00 3c 00 00 00", MQTT_ERR_UNSUPPORTED_VERSION,
+                             "MQTT-3.1.2-1", 2, 0x84);
+    cr_assert_eq(e.version, MQTT_V5);
+    e = TV_REJECT(&c, "10 0c 00 04 'MQTX' 04 02 00 3c 00 00", MQTT_ERR_UNSUPPORTED_VERSION,
+                  "MQTT-3.1.2-1", 2, 0x84);
+    cr_assert_eq(e.version, MQTT_V311);
+}
+
 /* ---- payload --------------------------------------------------------------- */
 
 Test(codec_connect, missing_client_id_is_malformed)

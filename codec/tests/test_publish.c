@@ -281,7 +281,7 @@ Test(codec_publish, missing_property_length_is_malformed_in_5)
 Test(codec_publish, topic_alias_0_is_a_protocol_error)
 {
     mqtt_codec c = TV_C5;
-    TV_REJECT(&c, "30 09 00 03 'a/b' 03 23 00 00", MQTT_ERR_PROTOCOL, "MQTT-3.3.2-8", 8, 0x82);
+    TV_REJECT(&c, "30 09 00 03 'a/b' 03 23 00 00", MQTT_ERR_PROTOCOL, "MQTT-3.3.2-8", 8, 0x94);
 }
 
 Test(codec_publish, topic_alias_twice_is_a_protocol_error)

@@ -24,7 +24,7 @@ int conf_vi_parse(const char *s, size_t n); /* -1 if not a version */
 enum {
     CAP_QOS1, CAP_QOS2, CAP_RETAIN, CAP_WILDCARDS, CAP_WILL, CAP_SESSION,
     CAP_SHARED, CAP_SUBID, CAP_TOPIC_ALIAS, CAP_DOLLAR, CAP_ASSIGNED_ID,
-    CAP_AUTH, CAP_REQRESP, CAP_COUNT
+    CAP_AUTH, CAP_REQRESP, CAP_MAX_PACKET, CAP_COUNT
 };
 extern const char *const conf_cap_names[CAP_COUNT];
 int conf_cap_parse(const char *s, size_t n); /* -1 if unknown */
@@ -80,13 +80,16 @@ typedef enum {
 
 typedef struct {
     conf_step_kind kind;
-    int client;            /* index in scenario clients; -1 for wait */
+    int client;            /* index in scenario clients; -1 for wait; a group's first member */
+    uint32_t group;        /* `a|b` steps: bit k set for each member (0: a single client) */
     unsigned vmask;        /* versions this step runs in (guard), CONF_VALL if none */
     mqtt_packet_type ptype; /* send / expect */
     conf_field *fields;
     size_t nfields;
     int64_t ms;            /* within / for / wait; -1 = default */
     bool unordered;
+    bool or_close;         /* expect TYPE ... or close: the broker closing instead also passes */
+    bool silent;           /* expect close silent: nothing unconsumed may arrive before the close */
     conf_raw_tok *raw;
     size_t nraw;
     conf_field_id cap_field; /* capture */
@@ -177,9 +180,13 @@ void conf_build_free(conf_build *b);
 const char *conf_build_set(conf_build *b, int vi, const conf_field *f, const char *val, size_t len);
 
 /* Compares field f (value val) with packet p; NULL if it matches, else a
- * description "reason_code is 0x80, expected 0x00" written into buf. */
+ * description "reason_code is 0x80, expected 0x00" written into buf.
+ * *up_from orders `user_property="k=v"` fields: each one is looked for from
+ * that index of the packet's user properties on, and moves it past the pair
+ * found, so the pairs written in a step must come in that order (start at 0
+ * for each packet). */
 const char *conf_match(const mqtt_packet *p, int vi, const conf_field *f, const char *val,
-                       size_t len, char *buf, size_t cap);
+                       size_t len, size_t *up_from, char *buf, size_t cap);
 /* Value of field id/prop in p as text (for capture). Returns false if absent. */
 bool conf_field_text(const mqtt_packet *p, conf_field_id id, int prop, char *buf, size_t cap);
 

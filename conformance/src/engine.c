@@ -56,7 +56,13 @@ typedef struct {
     mqtt_user_property up[64];
     uint32_t sid[32];
     mqtt_subscription subs[8];
+    uint8_t *topic_copy;   /* the topic a Topic Alias stood for (5.0), owned */
 } rx;
+
+typedef struct {
+    uint8_t *p;
+    size_t n;
+} alias_slot;
 
 enum { CS_IDLE, CS_CONNECTING, CS_OPEN, CS_CLOSED };
 
@@ -74,6 +80,10 @@ typedef struct {
     rx **inbox;
     size_t nin, incap;
     rx *last;              /* what the last expect matched */
+    uint16_t alias_max;    /* Topic Alias Maximum this client sent in CONNECT (5.0) */
+    uint32_t max_packet;   /* Maximum Packet Size this client sent in CONNECT (5.0), 0: none */
+    alias_slot *alias;     /* [alias] -> topic (owned copies), for PUBLISH from the broker */
+    size_t nalias;         /* slots allocated (alias_max + 1 once used) */
     uint16_t next_pid;
     int64_t closed_at;
 } client;
@@ -91,6 +101,7 @@ typedef struct {
     uint16_t pid;          /* shortcut: the packet id in flight */
     uint8_t want_codes[32];
     size_t nwant;
+    int group_matched;     /* member that matched the last group (a|b) expect, -1 */
     bool done;
 } rt_state;
 
@@ -158,6 +169,7 @@ static void fmt_packet(const mqtt_packet *p, int vi, char *buf, size_t cap)
 static void rx_free(rx *x)
 {
     if (!x) return;
+    free(x->topic_copy);
     free(x->bytes);
     free(x);
 }
@@ -176,6 +188,18 @@ static void client_clear_inbox(client *c)
     c->nin = 0;
 }
 
+/* Per-connection state of 5.0 limits: Topic Alias mappings last only as long
+ * as the connection (MQTT-3.3.2-7); the limits come from the next CONNECT. */
+static void client_clear_aliases(client *c)
+{
+    for (size_t i = 0; i < c->nalias; i++) free(c->alias[i].p);
+    free(c->alias);
+    c->alias = NULL;
+    c->nalias = 0;
+    c->alias_max = 0;
+    c->max_packet = 0;
+}
+
 static void rt_free(rt_state *rt)
 {
     if (!rt) return;
@@ -184,6 +208,7 @@ static void rt_free(rt_state *rt)
         client_close(c);
         client_clear_inbox(c);
         free(c->inbox);
+        client_clear_aliases(c);
         rx_free(c->last);
         free(c->rbuf);
         free(c->wbuf);
@@ -224,6 +249,7 @@ static int start_connect(engine *e, conf_run *r, client *c, int ci, int64_t now)
     rt_state *rt = r->rt;
     if (c->fd >= 0) client_close(c);
     client_clear_inbox(c);
+    client_clear_aliases(c);
     c->rlen = 0;
     c->wlen = 0;
     c->peer_closed = c->self_closed = c->garbage = false;
@@ -295,6 +321,52 @@ static int queue(conf_run *r, client *c, int ci, const uint8_t *b, size_t n, int
     return 0;
 }
 
+/* A PUBLISH from the broker with a Topic Alias (5.0): remember the mapping
+ * when it carries a topic, or stand the mapped topic in (copied into x) when
+ * its topic is empty, so scenarios match real topic names either way. An
+ * alias the client did not allow, or one with no mapping, is the broker's
+ * protocol error: it is reported like undecodable bytes (the stream is not
+ * read further). Returns false then, with c->why set. */
+static bool resolve_alias(client *c, rx *x)
+{
+    mqtt_publish *p = &x->pkt.publish;
+    if (!MQTT_HAS_PROP(&p->properties, MQTT_PROP_TOPIC_ALIAS)) return true;
+    uint16_t a = p->properties.topic_alias;
+    if (a == 0 || a > c->alias_max) {
+        snprintf(c->why, sizeof c->why, "the broker sent Topic Alias %u but this client allows %s%u "
+                 "(Topic Alias Maximum in its CONNECT; 5.0 MQTT-3.3.2-11, MQTT-3.1.2-27)",
+                 (unsigned)a, c->alias_max ? "1 to " : "", (unsigned)c->alias_max);
+        return false;
+    }
+    if (c->nalias <= a) {
+        alias_slot *na = realloc(c->alias, ((size_t)c->alias_max + 1) * sizeof *na);
+        if (!na) return true;
+        memset(na + c->nalias, 0, ((size_t)c->alias_max + 1 - c->nalias) * sizeof *na);
+        c->alias = na;
+        c->nalias = (size_t)c->alias_max + 1;
+    }
+    alias_slot *s = &c->alias[a];
+    if (p->topic.len > 0) {
+        uint8_t *t = malloc(p->topic.len);
+        if (!t) return true;
+        memcpy(t, p->topic.ptr, p->topic.len);
+        free(s->p);
+        s->p = t;
+        s->n = p->topic.len;
+        return true;
+    }
+    if (!s->p) {
+        snprintf(c->why, sizeof c->why, "the broker sent an empty topic with Topic Alias %u, which it never "
+                 "mapped on this connection (5.0 section 3.3.4: a Protocol Error)", (unsigned)a);
+        return false;
+    }
+    x->topic_copy = malloc(s->n);
+    if (!x->topic_copy) return true;
+    memcpy(x->topic_copy, s->p, s->n);
+    p->topic = (mqtt_bytes){x->topic_copy, s->n};
+    return true;
+}
+
 static void on_readable(conf_run *r, client *c, int ci, int64_t now)
 {
     rt_state *rt = r->rt;
@@ -363,6 +435,28 @@ static void on_readable(conf_run *r, client *c, int ci, int64_t now)
         char line[1024];
         fmt_packet(&x->pkt, r->vi, line, sizeof line);
         conf_run_event(r, ci, EV_RECV, (int)rt->step, rel(rt, now), "%s", line);
+        if (c->max_packet && x->len > c->max_packet) {
+            /* a packet this client said it would not process (5.0 MQTT-3.1.2-24) */
+            snprintf(c->why, sizeof c->why, "the broker sent a %zu-byte %s but this client's Maximum Packet Size is "
+                     "%" PRIu32 " (5.0 MQTT-3.1.2-24)", x->len, mqtt_packet_type_name(x->pkt.type), c->max_packet);
+            conf_run_event(r, ci, EV_NOTE, (int)rt->step, rel(rt, now), "%s", c->why);
+            c->garbage = true;
+            rx_free(x);
+            break;
+        }
+        if (r->vi == CONF_VI_5 && x->pkt.type == MQTT_PUBLISH) {
+            bool empty = x->pkt.publish.topic.len == 0;
+            if (!resolve_alias(c, x)) {
+                conf_run_event(r, ci, EV_NOTE, (int)rt->step, rel(rt, now), "%s", c->why);
+                c->garbage = true;
+                rx_free(x);
+                break;
+            }
+            if (empty && x->topic_copy)
+                conf_run_event(r, ci, EV_NOTE, (int)rt->step, rel(rt, now), "topic alias %u stands for \"%.*s\"",
+                               (unsigned)x->pkt.publish.properties.topic_alias, (int)x->pkt.publish.topic.len,
+                               (const char *)x->pkt.publish.topic.ptr);
+        }
         if (c->nin == c->incap) {
             size_t nc = c->incap ? c->incap * 2 : 8;
             rx **ni = realloc(c->inbox, nc * sizeof *ni);
@@ -394,6 +488,23 @@ static char *value_of(conf_run *r, const conf_field *f, size_t *len, int64_t now
 {
     rt_state *rt = r->rt;
     char err[256];
+    if (f->kind == VK_FILL && f->len > 0) {
+        /* fill:${var}: the variable holds the byte count; expand it here */
+        size_t nl;
+        char *n = conf_subst(f->text, f->len, r->ns, r->vi, &rt->vars, &nl, err, sizeof err);
+        if (!n) { finish(r, V_ERROR, now, "line %d: %s", f->line, err); return NULL; }
+        char *end;
+        unsigned long count = strtoul(n, &end, 10);
+        bool ok = nl > 0 && !*end && count <= 268435455ul;
+        free(n);
+        if (!ok) { finish(r, V_ERROR, now, "line %d: fill: expected a byte count in the variable", f->line); return NULL; }
+        char *c = malloc(count + 1);
+        if (!c) { finish(r, V_ERROR, now, "out of memory"); return NULL; }
+        memset(c, 'x', count);
+        c[count] = '\0';
+        *len = count;
+        return c;
+    }
     if (f->kind == VK_HEX || f->kind == VK_FILL) {
         char *c = malloc(f->len + 1);
         if (c) { memcpy(c, f->text, f->len); c[f->len] = '\0'; }
@@ -509,6 +620,13 @@ static int send_from_step(engine *e, conf_run *r, const conf_step *st, mqtt_pack
         }
         if (t == MQTT_CONNECT && (c->state == CS_IDLE || c->state == CS_CLOSED))
             start_connect(e, r, c, st->client, now);
+        if (t == MQTT_CONNECT) {
+            const mqtt_properties *cp = &b->pkt.connect.properties;
+            c->alias_max = r->vi == CONF_VI_5 && MQTT_HAS_PROP(cp, MQTT_PROP_TOPIC_ALIAS_MAXIMUM)
+                               ? cp->topic_alias_maximum : 0;
+            c->max_packet = r->vi == CONF_VI_5 && MQTT_HAS_PROP(cp, MQTT_PROP_MAXIMUM_PACKET_SIZE)
+                                ? cp->maximum_packet_size : 0;
+        }
         if (c->state == CS_CLOSED && t == MQTT_CONNECT) {
             finish(r, V_ERROR, now, "%s: %s", r->sc->clients[st->client], c->why);
             rc = -1;
@@ -613,11 +731,12 @@ static const char *match_all(conf_run *r, const conf_step *st, const rx *x, char
                              bool *fatal)
 {
     *fatal = false;
+    size_t up_from = 0;
     for (size_t i = 0; i < st->nfields; i++) {
         size_t len;
         char *v = value_of(r, &st->fields[i], &len, now);
         if (!v) { *fatal = true; return "variable"; }
-        const char *m = conf_match(&x->pkt, r->vi, &st->fields[i], v, len, buf, cap);
+        const char *m = conf_match(&x->pkt, r->vi, &st->fields[i], v, len, &up_from, buf, cap);
         free(v);
         if (m) return m;
     }
@@ -688,6 +807,71 @@ static int wait_packet(conf_run *r, const conf_step *st, int ci, mqtt_packet_typ
     return W_WAIT;
 }
 
+/* `a|b expect TYPE ...`: a matching packet arrives at one of the members.
+ * Ordered mode looks at each member's oldest packet of TYPE (a member whose
+ * oldest one does not match may simply hold the next message: that is not a
+ * failure here); `unordered` looks at every packet of TYPE. The packet is
+ * taken from that member's inbox only, so following `expect nothing` steps
+ * on every member prove that no second copy went elsewhere. */
+static int wait_group(engine *e, conf_run *r, const conf_step *st, int64_t now, const char *what)
+{
+    (void)e;
+    rt_state *rt = r->rt;
+    char names[256] = "";
+    size_t nl = 0;
+    bool any_open = false;
+    for (size_t k = 0; k < rt->ncl && k < 32; k++) {
+        if (!(st->group & (1u << k))) continue;
+        nl += (size_t)snprintf(names + nl, nl < sizeof names ? sizeof names - nl : 0, "%s%s", nl ? "|" : "",
+                               r->sc->clients[k]);
+        if (nl >= sizeof names) nl = sizeof names - 1;
+        client *c = &rt->cl[k];
+        if (c->state == CS_IDLE) {
+            finish(r, V_ERROR, now, "%s expected %s but %s is not connected (add a connect step)", names, what,
+                   r->sc->clients[k]);
+            return W_DONE;
+        }
+        for (size_t i = 0; i < c->nin; i++) {
+            rx *x = c->inbox[i];
+            if (x->pkt.type != st->ptype) continue;
+            char buf[1024];
+            bool fatal;
+            const char *m = match_all(r, st, x, buf, sizeof buf, now, &fatal);
+            if (fatal) return W_DONE;
+            if (!m) {
+                take(c, i);
+                rt->group_matched = (int)k;
+                conf_run_event(r, (int)k, EV_NOTE, (int)rt->step, rel(rt, now), "matched by %s (group %s)",
+                               r->sc->clients[k], names);
+                return W_TAKEN;
+            }
+            if (!st->unordered) break;
+        }
+        if (c->state != CS_CLOSED && !c->garbage) any_open = true;
+    }
+    if (!any_open || now >= rt->step_deadline) {
+        char sum[2048];
+        size_t o = 0;
+        for (size_t k = 0; k < rt->ncl && k < 32 && o + 64 < sizeof sum; k++) {
+            if (!(st->group & (1u << k))) continue;
+            char one[1024];
+            inbox_summary(r, &rt->cl[k], one, sizeof one);
+            client *c = &rt->cl[k];
+            o += (size_t)snprintf(sum + o, sizeof sum - o, "%s%s: %s%s%s", o ? "; " : "", r->sc->clients[k], one,
+                                  c->state == CS_CLOSED || c->garbage ? ", then " : "",
+                                  c->state == CS_CLOSED || c->garbage ? (c->why[0] ? c->why : "closed") : "");
+        }
+        if (!any_open)
+            finish(r, V_FAIL, now, "%s expected one of them to receive %s; every connection is closed (%s)", names,
+                   what, sum);
+        else
+            finish(r, V_FAIL, now, "%s expected one of them to receive %s within %.1fs; received meanwhile: %s",
+                   names, what, (double)(rt->step_deadline - rt->step_started) / 1000.0, sum);
+        return W_DONE;
+    }
+    return W_WAIT;
+}
+
 /* ---- steps ---- */
 
 enum { S_DONE, S_WAIT, S_END };
@@ -712,8 +896,17 @@ static void describe_expect(const conf_step *st, char *out, size_t cap)
 static int exec_step(engine *e, conf_run *r, const conf_step *st, int64_t now)
 {
     rt_state *rt = r->rt;
-    client *c = st->client >= 0 ? &rt->cl[st->client] : NULL;
-    const char *cname = st->client >= 0 ? r->sc->clients[st->client] : "";
+    int ci = st->client;
+    if (st->group && (st->kind == ST_ACK || st->kind == ST_CAPTURE)) {
+        /* A group ack/capture acts on the member that matched the last group expect. */
+        if (rt->group_matched < 0 || !(st->group & (1u << rt->group_matched))) {
+            finish(r, V_ERROR, now, "line %d: no member of this group matched an earlier group expect", st->line);
+            return S_END;
+        }
+        ci = rt->group_matched;
+    }
+    client *c = ci >= 0 ? &rt->cl[ci] : NULL;
+    const char *cname = ci >= 0 ? r->sc->clients[ci] : "";
     char what[512];
     if (rt->phase == 0) {
         rt->step_started = now;
@@ -850,12 +1043,33 @@ static int exec_step(engine *e, conf_run *r, const conf_step *st, int64_t now)
             return S_END;
         }
         pid = l->pkt.type == MQTT_PUBLISH ? l->pkt.publish.packet_id : l->pkt.ack.packet_id;
-        return send_ack(e, r, st->client, t, pid, now) < 0 ? S_END : S_DONE;
+        return send_ack(e, r, ci, t, pid, now) < 0 ? S_END : S_DONE;
     }
 
     case ST_EXPECT: {
         rt->phase = 1;
         describe_expect(st, what, sizeof what);
+        if (st->group) {
+            int g = wait_group(e, r, st, now, what);
+            return g == W_TAKEN ? S_DONE : g == W_WAIT ? S_WAIT : S_END;
+        }
+        if (st->or_close && c->state == CS_CLOSED && c->peer_closed && !c->garbage) {
+            /* `or close`: the packet, if it came before the close, must still match. */
+            for (size_t i = 0; i < c->nin; i++) {
+                char buf[1024];
+                bool fatal;
+                if (c->inbox[i]->pkt.type != st->ptype) continue;
+                const char *m = match_all(r, st, c->inbox[i], buf, sizeof buf, now, &fatal);
+                if (fatal) return S_END;
+                if (!m) {
+                    take(c, i);
+                    return S_DONE;
+                }
+            }
+            conf_run_event(r, st->client, EV_NOTE, (int)rt->step, rel(rt, now),
+                           "the broker closed the connection instead (allowed by `or close`)");
+            return S_DONE;
+        }
         int w = wait_packet(r, st, st->client, st->ptype, st->unordered, now, what);
         return w == W_TAKEN ? S_DONE : w == W_WAIT ? S_WAIT : S_END;
     }
@@ -878,6 +1092,13 @@ static int exec_step(engine *e, conf_run *r, const conf_step *st, int64_t now)
         rt->phase = 1;
         if (c->garbage) {
             finish(r, V_FAIL, now, "%s expected the connection closed; %s", cname, c->why);
+            return S_END;
+        }
+        if (st->silent && c->nin) {
+            char sum[1024];
+            inbox_summary(r, c, sum, sizeof sum);
+            finish(r, V_FAIL, now, "%s expected the broker to close the connection without sending anything; "
+                   "it sent %s", cname, sum);
             return S_END;
         }
         if (c->state == CS_CLOSED && c->self_closed) {
@@ -927,7 +1148,7 @@ static int exec_step(engine *e, conf_run *r, const conf_step *st, int64_t now)
             return S_END;
         }
         conf_vars_set(&rt->vars, st->cap_var, buf, strlen(buf));
-        conf_run_event(r, st->client, EV_NOTE, (int)rt->step, rel(rt, now), "captured %s = %s", st->cap_var, buf);
+        conf_run_event(r, ci, EV_NOTE, (int)rt->step, rel(rt, now), "captured %s = %s", st->cap_var, buf);
         return S_DONE;
     }
 
@@ -1089,6 +1310,7 @@ static int start_run(engine *e, conf_run *r, size_t idx, int64_t now)
     rt->cl = calloc(rt->ncl, sizeof *rt->cl);
     if (!rt->cl) { free(rt); return -1; }
     for (size_t i = 0; i < rt->ncl; i++) rt->cl[i].fd = -1;
+    rt->group_matched = -1;
     rt->t0 = now;
     rt->run_deadline = now + scaled(e, r->sc->deadline_ms);
     r->rt = rt;
@@ -1107,7 +1329,7 @@ static void end_run(conf_run *r, int64_t now)
     r->rt = NULL;
     if (r->deviation) {
         if (r->verdict == V_FAIL || r->verdict == V_ERROR) r->verdict = V_XFAIL;
-        else if (r->verdict == V_PASS) r->verdict = V_XPASS;
+        else if (r->verdict == V_PASS && !r->deviation_flaky) r->verdict = V_XPASS;
     }
 }
 

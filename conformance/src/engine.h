@@ -34,6 +34,7 @@ typedef struct {
     char *message;          /* why it failed / was skipped / errored */
     int fail_step;          /* index of the failing step, -1 */
     const char *deviation;  /* reason from the profile, when the run is a known deviation */
+    bool deviation_flaky;   /* the profile says `flaky`: a pass stays a pass */
     conf_event *ev;
     size_t nev, evcap;
     int64_t duration_ms;

@@ -296,7 +296,12 @@ const char *conf_field_check(const conf_field *f)
         return NULL; /* checked when run, after substitution */
     if (f->op != OP_EQ && f->op != OP_NE) {
         conf_ftype t = conf_field_type(f->id, f->prop);
-        if (t != FT_NUM) return "= or != (ordering compares numbers only)";
+        if (t == FT_LIST) {
+            /* reason_codes>=0x80: every code compares so (one number) */
+            if (memchr(f->text, ',', f->len)) return "one number after <, <=, > or >= (each code is compared with it)";
+        } else if (t != FT_NUM) {
+            return "= or != (ordering compares numbers only)";
+        }
     }
     return check_value(f->id, f->prop, f->kind, f->text, f->len, f->kind == VK_FILL ? f->num : 0);
 }
@@ -412,7 +417,7 @@ static mqtt_bytes keep(conf_build *b, const char *val, size_t len)
 /* The bytes a value stands for: fill:N expands, others are as written. */
 static mqtt_bytes value_bytes(conf_build *b, const conf_field *f, const char *val, size_t len)
 {
-    if (f->kind == VK_FILL) {
+    if (f->kind == VK_FILL && f->len == 0) { /* fill:N; fill:${var} arrives expanded */
         char *tmp = malloc(f->num ? f->num : 1);
         if (!tmp) return (mqtt_bytes){NULL, 0};
         memset(tmp, 'x', f->num);
@@ -674,7 +679,7 @@ static void quote(char *out, size_t cap, const uint8_t *p, size_t n)
 }
 
 const char *conf_match(const mqtt_packet *p, int vi, const conf_field *f, const char *val,
-                       size_t len, char *buf, size_t cap)
+                       size_t len, size_t *up_from, char *buf, size_t cap)
 {
     const char *name = conf_field_name(f->id, f->prop);
     conf_ftype t = conf_field_type(f->id, f->prop);
@@ -685,16 +690,25 @@ const char *conf_match(const mqtt_packet *p, int vi, const conf_field *f, const 
         const char *eq = memchr(val, '=', len);
         size_t nl = eq ? (size_t)(eq - val) : len;
         size_t vl = eq ? len - nl - 1 : 0;
-        bool found = false;
+        /* `=` looks from *up_from on (order kept, MQTT-3.3.2-18); `!=` anywhere. */
+        size_t from = f->op == OP_EQ && up_from ? *up_from : 0;
+        bool found = false, anywhere = false;
         for (size_t i = 0; pr && vi == CONF_VI_5 && i < pr->user_property_count; i++) {
             const mqtt_user_property *u = &pr->user_properties[i];
             if (u->name.len == nl && u->value.len == vl && memcmp(u->name.ptr, val, nl) == 0 &&
-                (vl == 0 || memcmp(u->value.ptr, eq + 1, vl) == 0))
-                found = true;
+                (vl == 0 || memcmp(u->value.ptr, eq + 1, vl) == 0)) {
+                anywhere = true;
+                if (i >= from && !found) {
+                    found = true;
+                    if (f->op == OP_EQ && up_from) *up_from = i + 1;
+                }
+            }
         }
         if (found == (f->op == OP_EQ)) return NULL;
         snprintf(buf, cap, "user property \"%.*s\" %s", (int)len, val,
-                 found ? "is present, expected absent" : "is missing");
+                 found ? "is present, expected absent"
+                 : anywhere ? "is out of order (user properties must keep the order they were sent in)"
+                            : "is missing");
         return buf;
     }
     if (f->id == F_PROP && f->prop == MQTT_PROP_SUBSCRIPTION_IDENTIFIER && f->kind == VK_WORD) {
@@ -725,8 +739,15 @@ const char *conf_match(const mqtt_packet *p, int vi, const conf_field *f, const 
         uint8_t want[256];
         size_t n = 0;
         if (!parse_list(val, len, want, sizeof want, &n)) { snprintf(buf, cap, "%s: bad list", name); return buf; }
-        bool same = n == g.bytes.len && memcmp(want, g.bytes.ptr, n) == 0;
-        if (same == (f->op == OP_EQ)) return NULL;
+        bool ok;
+        if (f->op == OP_EQ || f->op == OP_NE) {
+            bool same = n == g.bytes.len && memcmp(want, g.bytes.ptr, n) == 0;
+            ok = same == (f->op == OP_EQ);
+        } else {
+            ok = g.bytes.len > 0 && n == 1;
+            for (size_t i = 0; ok && i < g.bytes.len; i++) ok = cmp_num(g.bytes.ptr[i], f->op, want[0]);
+        }
+        if (ok) return NULL;
         size_t o = (size_t)snprintf(buf, cap, "%s are ", name);
         for (size_t i = 0; i < g.bytes.len && o < cap; i++)
             o += (size_t)snprintf(buf + o, cap - o, "%s0x%02X", i ? "," : "", g.bytes.ptr[i]);
@@ -755,7 +776,7 @@ const char *conf_match(const mqtt_packet *p, int vi, const conf_field *f, const 
     const uint8_t *wp = (const uint8_t *)val;
     size_t wl = len;
     char *fill = NULL;
-    if (f->kind == VK_FILL) {
+    if (f->kind == VK_FILL && f->len == 0) {
         fill = malloc(f->num ? f->num : 1);
         if (!fill) return "out of memory";
         memset(fill, 'x', f->num);

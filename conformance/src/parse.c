@@ -64,7 +64,7 @@ int conf_vi_parse(const char *s, size_t n)
 const char *const conf_cap_names[CAP_COUNT] = {
     "qos1", "qos2", "retain", "wildcards", "will", "session", "shared_subscriptions",
     "subscription_identifiers", "topic_alias", "dollar_topics", "assigned_client_id", "auth",
-    "request_response"};
+    "request_response", "max_packet_size"};
 
 int conf_cap_parse(const char *s, size_t n)
 {
@@ -469,16 +469,22 @@ static bool parse_field(pctx *c, const word *w, mqtt_packet_type pt, bool expect
         }
     } else if (vn >= 5 && memcmp(v, "fill:", 5) == 0) {
         f->kind = VK_FILL;
-        char *end;
-        char tmp[16] = "";
-        if (vn - 5 < sizeof tmp) memcpy(tmp, v + 5, vn - 5);
-        unsigned long nfill = strtoul(tmp, &end, 10);
-        if (vn == 5 || vn - 5 >= sizeof tmp || *end || nfill > 268435455ul) {
-            ERR(c, &vw, "expected a byte count after fill: (at most 268435455)");
-            return false;
+        if (vn > 8 && memcmp(v + 5, "${", 2) == 0 && v[vn - 1] == '}') {
+            /* fill:${var}: the count comes from a captured variable, at run time */
+            f->text = strndup(v + 5, vn - 5);
+            f->len = vn - 5;
+        } else {
+            char *end;
+            char tmp[16] = "";
+            if (vn - 5 < sizeof tmp) memcpy(tmp, v + 5, vn - 5);
+            unsigned long nfill = strtoul(tmp, &end, 10);
+            if (vn == 5 || vn - 5 >= sizeof tmp || *end || nfill > 268435455ul) {
+                ERR(c, &vw, "expected a byte count or ${variable} after fill: (at most 268435455)");
+                return false;
+            }
+            f->num = nfill;
+            f->text = strdup("");
         }
-        f->num = nfill;
-        f->text = strdup("");
     } else if (vn == 7 && memcmp(v, "present", 7) == 0 && expect) {
         f->kind = VK_PRESENT;
         f->text = strdup("present");
@@ -517,7 +523,7 @@ static void add_field(conf_step *st, const conf_field *f)
     st->fields = a;
 }
 
-/* Fields plus the keywords `within D`, `for D`, `unordered` (where allowed). */
+/* Fields plus the keywords `within D`, `for D`, `unordered`, `or close`, `silent` (where allowed). */
 static void parse_fields(pctx *c, conf_step *st, const word *w, int i, int n, mqtt_packet_type pt,
                          bool expect, const char *timing)
 {
@@ -533,6 +539,15 @@ static void parse_fields(pctx *c, conf_step *st, const word *w, int i, int n, mq
         }
         if (expect && st->kind == ST_EXPECT && weq(&w[i], "unordered")) {
             st->unordered = true;
+            continue;
+        }
+        if (expect && st->kind == ST_EXPECT && weq(&w[i], "or") && i + 1 < n && weq(&w[i + 1], "close")) {
+            st->or_close = true;
+            i++;
+            continue;
+        }
+        if (expect && st->kind == ST_EXPECT_CLOSE && weq(&w[i], "silent")) {
+            st->silent = true;
             continue;
         }
         conf_field f;
@@ -583,6 +598,43 @@ static void parse_raw(pctx *c, conf_step *st, const word *w, int i, int n)
     }
 }
 
+/* `a|b|c`: a group of two or more declared clients, for "exactly one of
+ * them receives this" (shared subscriptions). Sets st->group and, as
+ * st->client, the first member (for reports). */
+static bool parse_group(pctx *c, const word *w, conf_step *st)
+{
+    const conf_scenario *sc = c->sc;
+    size_t start = 0;
+    int members = 0;
+    while (start <= w->n) {
+        size_t end = start;
+        while (end < w->n && w->s[end] != '|') end++;
+        word part = {w->s + start, end - start, w->line, w->col + (int)start};
+        int found = -1;
+        for (size_t k = 0; k < sc->nclients; k++)
+            if (weq(&part, sc->clients[k])) found = (int)k;
+        if (found < 0 || found >= 32) {
+            ERR(c, &part, found < 0 ? "expected a client name declared in `clients` in the group, found '%.*s'"
+                                    : "expected one of the first 32 clients in a group, found '%.*s'",
+                (int)part.n, part.s);
+            return false;
+        }
+        if (st->group & (1u << found)) {
+            ERR(c, &part, "client '%s' appears twice in the group", sc->clients[found]);
+            return false;
+        }
+        st->group |= 1u << found;
+        if (st->client < 0) st->client = found;
+        members++;
+        start = end + 1;
+    }
+    if (members < 2) {
+        ERR(c, w, "expected two or more clients in a group like a|b");
+        return false;
+    }
+    return true;
+}
+
 static const char *const verbs =
     "connect, open, send, publish, subscribe, unsubscribe, ack, expect, capture, disconnect or drop";
 
@@ -614,8 +666,12 @@ static void step(pctx *c, const word *w, int n, const char *linetext)
         }
         goto add;
     }
-    for (size_t k = 0; k < sc->nclients; k++)
-        if (weq(&w[i], sc->clients[k])) st.client = (int)k;
+    if (memchr(w[i].s, '|', w[i].n)) {
+        if (!parse_group(c, &w[i], &st)) return;
+    } else {
+        for (size_t k = 0; k < sc->nclients; k++)
+            if (weq(&w[i], sc->clients[k])) st.client = (int)k;
+    }
     if (st.client < 0) {
         if (!sc->nclients)
             ERR(c, &w[i], "expected a header statement (title, versions, rules, needs, tags, clients, "
@@ -628,6 +684,12 @@ static void step(pctx *c, const word *w, int n, const char *linetext)
     i++;
     if (i >= n) { ERR(c, &w[i - 1], "expected a step (%s) after the client name", verbs); return; }
     const word *verb = &w[i++];
+    if (st.group && !weq(verb, "ack") && !weq(verb, "capture") &&
+        !(weq(verb, "expect") && i < n && !weq(&w[i], "nothing") && !weq(&w[i], "close"))) {
+        ERR(c, verb, "expected `expect TYPE`, `ack` or `capture` after a client group (a|b); "
+            "write other steps once per client");
+        return;
+    }
     if (weq(verb, "connect")) {
         st.kind = ST_CONNECT;
         st.ptype = MQTT_CONNECT;
@@ -695,6 +757,7 @@ static void step(pctx *c, const word *w, int n, const char *linetext)
             st.kind = ST_EXPECT;
             st.ptype = (mqtt_packet_type)t;
             parse_fields(c, &st, w, i + 1, n, st.ptype, true, "within");
+            if (st.group && st.or_close) ERR(c, &w[i], "expected no `or close` after a client group (a|b)");
         }
     } else if (weq(verb, "capture")) {
         st.kind = ST_CAPTURE;

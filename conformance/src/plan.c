@@ -80,6 +80,7 @@ size_t conf_plan(conf_scenario **sc, size_t nsc, unsigned vmask, int repeat, con
                 conf_deviation *d = prof ? conf_profile_deviation(prof, sc[i]->id, vi) : NULL;
                 if (d) {
                     r->deviation = d->reason;
+                    r->deviation_flaky = d->flaky;
                     d->used = true;
                 }
             }

@@ -136,7 +136,7 @@ int conf_profile_load(const char *path, conf_profile *p, conf_errors *errs)
             if (strcmp(a, "0") == 0) p->lacks |= (1u << CAP_QOS1) | (1u << CAP_QOS2);
             else if (strcmp(a, "1") == 0) p->lacks |= 1u << CAP_QOS2;
             else if (strcmp(a, "2") != 0) conf_error_add(errs, path, lineno, c2, "expected 0, 1 or 2 after max_qos");
-        } else if (strcmp(kw, "deviation") == 0) {
+        } else if (strcmp(kw, "deviation") == 0 || strcmp(kw, "flaky") == 0) {
             char *v = next_word(&s, &c3, line, &q);
             char *reason = v && v != (char *)-1 ? next_word(&s, &c4, line, &q) : NULL;
             unsigned m = v && v != (char *)-1 ? versions_of(v) : 0;
@@ -145,16 +145,17 @@ int conf_profile_load(const char *path, conf_profile *p, conf_errors *errs)
                 continue;
             }
             if (!reason || reason == (char *)-1 || !q || !*reason) {
-                conf_error_add(errs, path, lineno, c4, "expected a quoted reason: deviation ID VERSIONS \"why\"");
+                conf_error_add(errs, path, lineno, c4, "expected a quoted reason: %s ID VERSIONS \"why\"", kw);
                 continue;
             }
             conf_deviation *nd = realloc(p->devs, (p->ndevs + 1) * sizeof *nd);
             if (!nd) break;
             p->devs = nd;
-            p->devs[p->ndevs++] = (conf_deviation){strdup(a), m, strdup(reason), lineno, false};
+            p->devs[p->ndevs++] = (conf_deviation){strdup(a), m, strdup(reason), lineno, false,
+                                                   strcmp(kw, "flaky") == 0};
         } else {
             conf_error_add(errs, path, lineno, col,
-                           "expected name, broker, username, password, versions, lacks, max_qos or deviation, found '%s'", kw);
+                           "expected name, broker, username, password, versions, lacks, max_qos, deviation or flaky, found '%s'", kw);
         }
     }
     fclose(f);

@@ -10,6 +10,7 @@ typedef struct {
     char *reason;
     int line;
     bool used;
+    bool flaky;       /* `flaky`: may fail or pass (timing); failing is expected, passing is fine */
 } conf_deviation;
 
 typedef struct {

@@ -20,6 +20,7 @@ mosq_start() {
             echo "allow_anonymous true"
             echo "persistence false"
             echo "max_queued_messages 1000"
+            echo "max_packet_size 1048576"     # so the limit is tested both ways
             [ "$(id -u)" = 0 ] && echo "user root"
             echo "log_dest stdout"
             echo "log_type error"

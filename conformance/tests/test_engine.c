@@ -16,10 +16,19 @@
 #include "conformance/src/engine.h"
 #include "net/net.h"
 
-typedef enum { FAKE_GARBAGE, FAKE_STALL, FAKE_CLOSE, FAKE_CONNACK_THEN_DIE, FAKE_GOOD } fake_mode;
+/* FAKE_SCRIPT: CONNACK in the CONNECT's version (3.1.1 or 5.0 form), then the
+ * bytes scripted for that connection (by accept order), then a close if asked. */
+typedef enum { FAKE_GARBAGE, FAKE_STALL, FAKE_CLOSE, FAKE_CONNACK_THEN_DIE, FAKE_GOOD, FAKE_SCRIPT } fake_mode;
+
+typedef struct {
+    const uint8_t *bytes;
+    size_t len;
+    bool close;
+} fake_reply;
 
 typedef struct {
     fake_mode mode;
+    fake_reply script[4];
     int lfd;
     uint16_t port;
     volatile int stop;
@@ -54,6 +63,19 @@ static void *fake_main(void *arg)
             uint8_t buf[4096];
             ssize_t k = read(conns[i], buf, sizeof buf);
             if (k <= 0) continue; /* the runner closed; keep the fd to the end (simple) */
+            if (f->mode == FAKE_SCRIPT) {
+                if (buf[0] != 0x10 || k < 9) continue;
+                static const uint8_t ack311[] = {0x20, 0x02, 0x00, 0x00}, ack5[] = {0x20, 0x03, 0x00, 0x00, 0x00};
+                bool v5 = buf[8] == 5; /* protocol level of a short CONNECT (1-byte length) */
+                (void)!write(conns[i], v5 ? ack5 : ack311, v5 ? sizeof ack5 : sizeof ack311);
+                const fake_reply *rp = i < 4 ? &f->script[i] : NULL;
+                if (rp && rp->len) (void)!write(conns[i], rp->bytes, rp->len);
+                if (rp && rp->close) {
+                    close(conns[i]); /* poll() skips the -1 from now on */
+                    conns[i] = -1;
+                }
+                continue;
+            }
             if (f->mode == FAKE_GARBAGE) {
                 static const uint8_t junk[] = {0x20, 0x02, 0x07, 0x00, 0xff, 0xff};
                 (void)!write(conns[i], junk, sizeof junk); /* CONNACK with reserved flags 0x07 */
@@ -70,20 +92,27 @@ static void *fake_main(void *arg)
             /* FAKE_STALL: read and never answer */
         }
     }
-    for (int i = 0; i < nconn; i++) close(conns[i]);
+    for (int i = 0; i < nconn; i++)
+        if (conns[i] >= 0) close(conns[i]);
     if (f->lfd >= 0) close(f->lfd);
     return NULL;
 }
 
-static void fake_start(fake *f, fake_mode mode)
+static void fake_start_script(fake *f, fake_mode mode, const fake_reply *script, size_t n)
 {
     char err[128];
     memset(f, 0, sizeof *f);
     f->mode = mode;
+    for (size_t i = 0; i < n && i < 4; i++) f->script[i] = script[i];
     f->lfd = net_listen("127.0.0.1", 0, 16, err, sizeof err);
     cr_assert_geq(f->lfd, 0, "%s", err);
     f->port = net_local_port(f->lfd);
     cr_assert_eq(pthread_create(&f->th, NULL, fake_main, f), 0);
+}
+
+static void fake_start(fake *f, fake_mode mode)
+{
+    fake_start_script(f, mode, NULL, 0);
 }
 
 static void fake_stop(fake *f)
@@ -100,10 +129,10 @@ static conf_scenario *scenario(const char *text)
     return s;
 }
 
-/* Runs s once (version 3.1.1) against port; returns the run (caller frees). */
-static conf_run run_one(conf_scenario *s, uint16_t port, int64_t *elapsed)
+/* Runs s once (version vi) against port; returns the run (caller frees). */
+static conf_run run_vi(conf_scenario *s, int vi, uint16_t port, int64_t *elapsed)
 {
-    conf_run r = {.sc = s, .vi = CONF_VI_311, .verdict = V_PENDING, .fail_step = -1};
+    conf_run r = {.sc = s, .vi = vi, .verdict = V_PENDING, .fail_step = -1};
     conf_engine_cfg cfg = {.host = "127.0.0.1", .port = port, .time_scale = 1.0, .jobs = 4};
     conf_engine_result res;
     char msg[256];
@@ -111,6 +140,11 @@ static conf_run run_one(conf_scenario *s, uint16_t port, int64_t *elapsed)
     cr_assert_eq(conf_engine_run(&cfg, &r, 1, &res, msg, sizeof msg), 0, "%s", msg);
     *elapsed = net_now_ms() - t0;
     return r;
+}
+
+static conf_run run_one(conf_scenario *s, uint16_t port, int64_t *elapsed)
+{
+    return run_vi(s, CONF_VI_311, port, elapsed);
 }
 
 #define CONNECT_ONLY "title T\nversions 3.1.1\nrules MQTT-3.1.0-1\nclients a\na connect\n"
@@ -244,6 +278,260 @@ Test(conform_engine, codec_refusal_is_an_error_with_rule)
     conf_run r = run_one(s, f.port, &ms);
     cr_assert_eq(r.verdict, V_ERROR);
     cr_assert(strstr(r.message, "codec refuses") && strstr(r.message, "MQTT-"), "%s", r.message);
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}
+
+/* ---- language extensions: client groups, `or close`, `silent`, topic
+ * aliases from the broker, fill:${var}, flaky deviations ---- */
+
+/* True if an event of client ci (kind, text containing needle) was recorded. */
+static bool has_event(const conf_run *r, int ci, int kind, const char *needle)
+{
+    for (size_t i = 0; i < r->nev; i++)
+        if (r->ev[i].client == ci && r->ev[i].kind == kind && strstr(r->ev[i].text, needle)) return true;
+    return false;
+}
+
+/* 3.1.1 PUBLISH QoS 1, topic "t", packet id 7, payload "x". */
+static const uint8_t publish_t_x[] = {0x32, 0x06, 0x00, 0x01, 't', 0x00, 0x07, 'x'};
+
+Test(conform_group, expect_is_met_by_the_member_that_received)
+{
+    fake f;
+    fake_reply script[2] = {{NULL, 0, false}, {publish_t_x, sizeof publish_t_x, false}};
+    fake_start_script(&f, FAKE_SCRIPT, script, 2);
+    conf_scenario *s = scenario("title T\nversions 3.1.1\nrules MQTT-3.1.0-1\nclients a b\n"
+                                "a connect\nb connect\n"
+                                "a|b expect PUBLISH topic=t payload=\"x\" qos=1\n"
+                                "a|b capture packet_id as pid\n"
+                                "a|b ack\n"
+                                "a expect nothing for 100ms\nb expect nothing for 10ms\n");
+    int64_t ms;
+    conf_run r = run_one(s, f.port, &ms);
+    cr_assert_eq(r.verdict, V_PASS, "%s", r.message ? r.message : "");
+    cr_assert(has_event(&r, 1, EV_NOTE, "matched by b"), "the transcript names the member");
+    cr_assert(has_event(&r, 1, EV_NOTE, "captured pid = 7"), "capture acts on the member that matched");
+    cr_assert(has_event(&r, 1, EV_SENT, "PUBACK"), "ack is sent by the member that matched");
+    cr_assert_not(has_event(&r, 0, EV_SENT, "PUBACK"));
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}
+
+Test(conform_group, expect_fails_when_no_member_receives)
+{
+    fake f;
+    fake_start_script(&f, FAKE_SCRIPT, NULL, 0);
+    conf_scenario *s = scenario("title T\nversions 3.1.1\nrules MQTT-3.1.0-1\nclients a b\n"
+                                "a connect\nb connect\na|b expect PUBLISH topic=t within 300ms\n");
+    int64_t ms;
+    conf_run r = run_one(s, f.port, &ms);
+    cr_assert_eq(r.verdict, V_FAIL);
+    cr_assert(strstr(r.message, "a|b expected one of them to receive") && strstr(r.message, "a: nothing") &&
+              strstr(r.message, "b: nothing"), "%s", r.message);
+    cr_assert_lt(ms, 1500);
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}
+
+Test(conform_group, second_copy_is_caught_by_expect_nothing)
+{
+    fake f;
+    fake_reply script[2] = {{publish_t_x, sizeof publish_t_x, false}, {publish_t_x, sizeof publish_t_x, false}};
+    fake_start_script(&f, FAKE_SCRIPT, script, 2);
+    conf_scenario *s = scenario("title T\nversions 3.1.1\nrules MQTT-3.1.0-1\nclients a b\n"
+                                "a connect\nb connect\na|b expect PUBLISH payload=\"x\"\n"
+                                "a expect nothing for 200ms\nb expect nothing for 200ms\n");
+    int64_t ms;
+    conf_run r = run_one(s, f.port, &ms);
+    cr_assert_eq(r.verdict, V_FAIL, "both members got the message: not exactly one");
+    cr_assert(strstr(r.message, "b expected nothing; got PUBLISH"), "%s", r.message);
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}
+
+Test(conform_close, or_close_accepts_a_close_instead_of_the_packet)
+{
+    fake f;
+    fake_reply script[2] = {{NULL, 0, true}, {NULL, 0, true}};
+    fake_start_script(&f, FAKE_SCRIPT, script, 2);
+    conf_scenario *s = scenario("title T\nversions 3.1.1\nrules MQTT-3.1.0-1\nclients a\n"
+                                "a connect\na expect SUBACK packet_id=1 or close\n");
+    int64_t ms;
+    conf_run r = run_one(s, f.port, &ms);
+    cr_assert_eq(r.verdict, V_PASS, "%s", r.message ? r.message : "");
+    cr_assert(has_event(&r, 0, EV_NOTE, "closed the connection instead"));
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    /* without `or close` the same close fails the step */
+    s = scenario("title T\nversions 3.1.1\nrules MQTT-3.1.0-1\nclients a\na connect\na expect SUBACK packet_id=1\n");
+    r = run_one(s, f.port, &ms);
+    cr_assert_eq(r.verdict, V_FAIL);
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}
+
+Test(conform_close, or_close_still_checks_a_packet_that_came)
+{
+    fake f;
+    static const uint8_t suback_granted[] = {0x90, 0x03, 0x00, 0x01, 0x00};
+    fake_reply script[1] = {{suback_granted, sizeof suback_granted, false}};
+    fake_start_script(&f, FAKE_SCRIPT, script, 1);
+    conf_scenario *s = scenario("title T\nversions 3.1.1\nrules MQTT-3.1.0-1\nclients a\n"
+                                "a connect\na expect SUBACK packet_id=1 reason_codes>=0x80 or close\n");
+    int64_t ms;
+    conf_run r = run_one(s, f.port, &ms);
+    cr_assert_eq(r.verdict, V_FAIL, "a SUBACK granting QoS 0 is not a refusal");
+    cr_assert(strstr(r.message, "expected >= 0x80"), "%s", r.message);
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}
+
+Test(conform_close, silent_fails_when_a_packet_came_before_the_close)
+{
+    fake f;
+    /* every connection (the runs and the broker check after a raw-bytes run) gets
+     * CONNACK, then a close */
+    fake_reply script[4] = {{NULL, 0, true}, {NULL, 0, true}, {NULL, 0, true}, {NULL, 0, true}};
+    fake_start_script(&f, FAKE_SCRIPT, script, 4);
+    /* a raw 3.1.1 CONNECT */
+    const char *open_connect = "title T\nversions 3.1.1\nrules MQTT-3.1.0-1\nclients a\n"
+                               "a open\na send raw 10 * s\"MQTT\" 04 02 00 3c s\"id\"\n";
+    char text[512];
+    snprintf(text, sizeof text, "%sa expect close silent\n", open_connect);
+    conf_scenario *s = scenario(text);
+    int64_t ms;
+    conf_run r = run_one(s, f.port, &ms);
+    cr_assert_eq(r.verdict, V_FAIL, "%s", r.message ? r.message : "(passed)");
+    cr_assert(strstr(r.message, "without sending anything") && strstr(r.message, "CONNACK"), "%s", r.message);
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    snprintf(text, sizeof text, "%sa expect close\n", open_connect);
+    s = scenario(text);
+    r = run_one(s, f.port, &ms);
+    cr_assert_eq(r.verdict, V_PASS, "%s", r.message ? r.message : "");
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}
+
+/* 5.0 PUBLISH QoS 0 "t/x" with Topic Alias 1 ("a"), then the alias alone ("b"). */
+static const uint8_t publish_alias[] = {0x30, 0x0a, 0x00, 0x03, 't', '/', 'x', 0x03, 0x23, 0x00, 0x01, 'a',
+                                        0x30, 0x07, 0x00, 0x00, 0x03, 0x23, 0x00, 0x01, 'b'};
+
+Test(conform_alias, topic_alias_from_the_broker_is_resolved)
+{
+    fake f;
+    fake_reply script[1] = {{publish_alias, sizeof publish_alias, false}};
+    fake_start_script(&f, FAKE_SCRIPT, script, 1);
+    conf_scenario *s = scenario("title T\nversions 5.0\nrules MQTT-3.1.0-1\nclients a\n"
+                                "a connect topic_alias_maximum=2\n"
+                                "a expect PUBLISH topic=t/x payload=\"a\" topic_alias=1\n"
+                                "a expect PUBLISH topic=t/x payload=\"b\" topic_alias=1\n");
+    int64_t ms;
+    conf_run r = run_vi(s, CONF_VI_5, f.port, &ms);
+    cr_assert_eq(r.verdict, V_PASS, "%s", r.message ? r.message : "");
+    cr_assert(has_event(&r, 0, EV_NOTE, "topic alias 1 stands for \"t/x\""));
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}
+
+Test(conform_alias, topic_alias_the_client_did_not_allow_fails_the_run)
+{
+    fake f;
+    fake_reply script[1] = {{publish_alias, sizeof publish_alias, false}};
+    fake_start_script(&f, FAKE_SCRIPT, script, 1);
+    conf_scenario *s = scenario("title T\nversions 5.0\nrules MQTT-3.1.0-1\nclients a\n"
+                                "a connect\na expect PUBLISH topic=t/x\n");
+    int64_t ms;
+    conf_run r = run_vi(s, CONF_VI_5, f.port, &ms);
+    cr_assert_eq(r.verdict, V_FAIL);
+    cr_assert(strstr(r.message, "Topic Alias 1") && strstr(r.message, "MQTT-3.3.2-11"), "%s", r.message);
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}
+
+Test(conform_alias, unmapped_topic_alias_fails_the_run)
+{
+    fake f;
+    fake_reply script[1] = {{publish_alias + 12, sizeof publish_alias - 12, false}}; /* the alias alone */
+    fake_start_script(&f, FAKE_SCRIPT, script, 1);
+    conf_scenario *s = scenario("title T\nversions 5.0\nrules MQTT-3.1.0-1\nclients a\n"
+                                "a connect topic_alias_maximum=5\na expect PUBLISH payload=\"b\"\n");
+    int64_t ms;
+    conf_run r = run_vi(s, CONF_VI_5, f.port, &ms);
+    cr_assert_eq(r.verdict, V_FAIL);
+    cr_assert(strstr(r.message, "never mapped"), "%s", r.message);
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}
+
+Test(conform_fill, fill_count_from_a_captured_variable)
+{
+    fake f;
+    static const uint8_t publish_5[] = {0x30, 0x04, 0x00, 0x01, 'n', '5'}; /* payload "5" */
+    fake_reply script[1] = {{publish_5, sizeof publish_5, false}};
+    fake_start_script(&f, FAKE_SCRIPT, script, 1);
+    conf_scenario *s = scenario("title T\nversions 3.1.1\nrules MQTT-3.1.0-1\nclients a\n"
+                                "a connect\na expect PUBLISH topic=n\na capture payload as n\n"
+                                "a send PUBLISH topic=t payload=fill:${n}\n");
+    int64_t ms;
+    conf_run r = run_one(s, f.port, &ms);
+    cr_assert_eq(r.verdict, V_PASS, "%s", r.message ? r.message : "");
+    cr_assert(has_event(&r, 0, EV_SENT, "5B \"xxxxx\""), "a 5-byte payload of x was sent");
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}
+
+Test(conform_profile_run, flaky_deviation_keeps_a_pass)
+{
+    fake f;
+    fake_start(&f, FAKE_GOOD);
+    conf_scenario *s = scenario(CONNECT_ONLY);
+    conf_run runs[2] = {
+        {.sc = s, .vi = CONF_VI_311, .verdict = V_PENDING, .deviation = "timing", .deviation_flaky = true},
+        {.sc = s, .vi = CONF_VI_311, .verdict = V_PENDING, .deviation = "always"},
+    };
+    conf_engine_cfg cfg = {.host = "127.0.0.1", .port = f.port, .time_scale = 1.0, .jobs = 2};
+    conf_engine_result res;
+    char msg[256];
+    cr_assert_eq(conf_engine_run(&cfg, runs, 2, &res, msg, sizeof msg), 0, "%s", msg);
+    cr_assert_eq(runs[0].verdict, V_PASS, "flaky: a pass is a pass");
+    cr_assert_eq(runs[1].verdict, V_XPASS, "deviation: a pass is unexpected");
+    for (int i = 0; i < 2; i++) conf_run_free(&runs[i]);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}
+
+Test(conform_limits, packet_above_the_client_maximum_packet_size_fails_the_run)
+{
+    fake f;
+    static const uint8_t publish_12[] = {0x30, 0x0a, 0x00, 0x03, 't', '/', 'x', 0x00, 'a', 'b', 'c', 'd'};
+    fake_reply script[2] = {{publish_12, sizeof publish_12, false}, {publish_12, sizeof publish_12, false}};
+    fake_start_script(&f, FAKE_SCRIPT, script, 2);
+    conf_scenario *s = scenario("title T\nversions 5.0\nrules MQTT-3.1.0-1\nclients a\n"
+                                "a connect maximum_packet_size=11\na expect PUBLISH topic=t/x\n");
+    int64_t ms;
+    conf_run r = run_vi(s, CONF_VI_5, f.port, &ms);
+    cr_assert_eq(r.verdict, V_FAIL);
+    cr_assert(strstr(r.message, "12-byte PUBLISH") && strstr(r.message, "MQTT-3.1.2-24"), "%s", r.message);
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    /* 12 bytes fit a limit of 12 */
+    s = scenario("title T\nversions 5.0\nrules MQTT-3.1.0-1\nclients a\n"
+                 "a connect maximum_packet_size=12\na expect PUBLISH topic=t/x payload=\"abcd\"\n");
+    r = run_vi(s, CONF_VI_5, f.port, &ms);
+    cr_assert_eq(r.verdict, V_PASS, "%s", r.message ? r.message : "");
     conf_run_free(&r);
     conf_scenario_free(s);
     fake_stop(&f);

@@ -300,3 +300,152 @@ Test(conform_load, real_scenarios_all_parse)
     for (size_t i = 0; i < n; i++) conf_scenario_free(all[i]);
     free(all);
 }
+
+/* ---- language extensions ---- */
+
+Test(conform_parse, client_group_builds_a_member_mask)
+{
+    conf_scenario *s = parse("title T\nversions 5.0\nrules MQTT-3.1.0-1\nclients a b c\n"
+                             "a|c expect PUBLISH topic=x\na|c ack\nb|a capture packet_id as p\n");
+    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert_eq(s->steps[0].group, (1u << 0) | (1u << 2));
+    cr_assert_eq(s->steps[0].client, 0);
+    cr_assert_eq(s->steps[1].kind, ST_ACK);
+    cr_assert_eq(s->steps[2].client, 1, "the first member named");
+    conf_scenario_free(s);
+}
+
+Test(conform_parse, client_group_errors_name_the_problem)
+{
+    cr_assert_null(parse(HEADER "a|a expect PUBLISH\n"));
+    cr_assert(has_error("t.mqs:5:3: client 'a' appears twice in the group"), "%s", errs.msgs[0]);
+    cr_assert_null(parse(HEADER "a|zz expect PUBLISH\n"));
+    cr_assert(has_error("t.mqs:5:3: expected a client name declared in `clients` in the group, found 'zz'"),
+              "%s", errs.msgs[0]);
+    cr_assert_null(parse(HEADER "a|b connect\n"));
+    cr_assert(has_error("t.mqs:5:5: expected `expect TYPE`, `ack` or `capture` after a client group"), "%s",
+              errs.msgs[0]);
+    cr_assert_null(parse(HEADER "a|b expect nothing\n"));
+    cr_assert(has_error("after a client group"), "%s", errs.msgs[0]);
+    cr_assert_null(parse(HEADER "a|b expect PUBLISH or close\n"));
+    cr_assert(has_error("expected no `or close` after a client group"), "%s", errs.msgs[0]);
+}
+
+Test(conform_parse, or_close_and_silent_keywords)
+{
+    conf_scenario *s = parse(HEADER "a expect SUBACK reason_codes>=0x80 or close within 1s\n"
+                                    "a expect close silent within 500ms\n");
+    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert(s->steps[0].or_close);
+    cr_assert_eq(s->steps[0].nfields, 1);
+    cr_assert_eq(s->steps[0].fields[0].op, OP_GE);
+    cr_assert_eq(s->steps[0].ms, 1000);
+    cr_assert(s->steps[1].silent);
+    cr_assert_eq(s->steps[1].ms, 500);
+    conf_scenario_free(s);
+    cr_assert_null(parse(HEADER "a expect close or close\n"));
+    cr_assert_null(parse(HEADER "a expect PUBLISH silent\n"));
+    cr_assert_null(parse(HEADER "a expect SUBACK reason_codes>=1,2\n"));
+    cr_assert(has_error("one number after <, <=, > or >="), "%s", errs.msgs[0]);
+}
+
+Test(conform_parse, fill_takes_a_variable)
+{
+    conf_scenario *s = parse(HEADER "a send PUBLISH topic=t payload=fill:${limit}\n");
+    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert_eq(s->steps[0].fields[1].kind, VK_FILL);
+    cr_assert_str_eq(s->steps[0].fields[1].text, "${limit}");
+    conf_scenario_free(s);
+    cr_assert_null(parse(HEADER "a send PUBLISH topic=t payload=fill:12x\n"));
+    cr_assert(has_error("expected a byte count or ${variable} after fill:"), "%s", errs.msgs[0]);
+}
+
+Test(conform_parse, max_packet_size_is_a_capability)
+{
+    conf_scenario *s = parse("title T\nversions 5.0\nrules MQTT-3.1.0-1\nneeds max_packet_size\nclients a\na connect\n");
+    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert(s->needs & (1u << CAP_MAX_PACKET));
+    conf_scenario_free(s);
+}
+
+/* A 5.0 PUBLISH with user properties b=2, a=1 (in that order). */
+static mqtt_packet publish_with_props(mqtt_user_property *up)
+{
+    mqtt_packet p;
+    memset(&p, 0, sizeof p);
+    p.type = MQTT_PUBLISH;
+    up[0] = (mqtt_user_property){{(const uint8_t *)"b", 1}, {(const uint8_t *)"2", 1}};
+    up[1] = (mqtt_user_property){{(const uint8_t *)"a", 1}, {(const uint8_t *)"1", 1}};
+    p.publish.properties.present = MQTT_PROP_BIT(MQTT_PROP_USER_PROPERTY);
+    p.publish.properties.user_properties = up;
+    p.publish.properties.user_property_count = 2;
+    return p;
+}
+
+/* Matches every field of step st against p, like the engine does. */
+static const char *match_step(const conf_step *st, const mqtt_packet *p, char *buf, size_t cap)
+{
+    size_t from = 0;
+    for (size_t i = 0; i < st->nfields; i++) {
+        const conf_field *f = &st->fields[i];
+        const char *m = conf_match(p, CONF_VI_5, f, f->text, f->len, &from, buf, cap);
+        if (m) return m;
+    }
+    return NULL;
+}
+
+Test(conform_match, user_properties_must_keep_their_order)
+{
+    mqtt_user_property up[2];
+    mqtt_packet p = publish_with_props(up);
+    char buf[256];
+    conf_scenario *s = parse("title T\nversions 5.0\nrules MQTT-3.1.0-1\nclients a\n"
+                             "a expect PUBLISH user_property=\"b=2\" user_property=\"a=1\"\n"
+                             "a expect PUBLISH user_property=\"a=1\" user_property=\"b=2\"\n"
+                             "a expect PUBLISH user_property=\"a=1\" user_property!=\"c=3\"\n");
+    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert_null(match_step(&s->steps[0], &p, buf, sizeof buf), "%s", buf);
+    const char *m = match_step(&s->steps[1], &p, buf, sizeof buf);
+    cr_assert_not_null(m);
+    cr_assert(strstr(m, "\"b=2\" is out of order"), "%s", m);
+    cr_assert_null(match_step(&s->steps[2], &p, buf, sizeof buf), "%s", buf);
+    conf_scenario_free(s);
+}
+
+Test(conform_match, reason_codes_compare_each_code)
+{
+    mqtt_packet p;
+    memset(&p, 0, sizeof p);
+    p.type = MQTT_SUBACK;
+    static const uint8_t codes[] = {0x80, 0x8F};
+    p.suback.reason_codes = (mqtt_bytes){codes, 2};
+    char buf[256];
+    conf_scenario *s = parse("title T\nversions 5.0\nrules MQTT-3.1.0-1\nclients a\n"
+                             "a expect SUBACK reason_codes>=0x80\na expect SUBACK reason_codes<0x8F\n");
+    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert_null(match_step(&s->steps[0], &p, buf, sizeof buf), "%s", buf);
+    const char *m = match_step(&s->steps[1], &p, buf, sizeof buf);
+    cr_assert_not_null(m);
+    cr_assert(strstr(m, "0x80,0x8F, expected < 0x8F"), "%s", m);
+    conf_scenario_free(s);
+}
+
+Test(conform_profile, flaky_is_a_deviation_that_may_pass)
+{
+    char *path = write_tmp("name m\nflaky keepalive/* all \"timers are late under load\"\n"
+                           "deviation connect/* 5.0 \"does X\"\nflaky x/* all\n");
+    conf_profile p;
+    conf_errors e = {0};
+    cr_assert_eq(conf_profile_load(path, &p, &e), -1);
+    cr_assert_eq(e.count, 1);
+    cr_assert(strstr(e.msgs[0], ":4:") && strstr(e.msgs[0], "expected a quoted reason: flaky ID VERSIONS"), "%s",
+              e.msgs[0]);
+    conf_deviation *d = conf_profile_deviation(&p, "keepalive/02-expiry", CONF_VI_311);
+    cr_assert_not_null(d);
+    cr_assert(d->flaky);
+    cr_assert_not(conf_profile_deviation(&p, "connect/01-x", CONF_VI_5)->flaky);
+    conf_errors_free(&e);
+    conf_profile_free(&p);
+    unlink(path);
+    free(path);
+}

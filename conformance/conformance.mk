@@ -2,13 +2,19 @@
 #   make build/bin/mqtt-conform     the runner (release); build/asan/bin/mqtt-conform for tests
 #   make conform-run                every scenario against the reference broker, reports in reports/
 #   make bench-conform              scenarios per second against the reference broker
-# Check suites: parser tests, engine tests against a misbehaving fake broker,
+# Check suites: parser tests, engine tests against a misbehaving fake broker
+# (with the pcap of each run read back), the captures of failing runs checked
+# with mqtt-pcap and tshark,
 # the whole suite against Debian's mosquitto (with its profile) and against
 # the reference broker (skipped, saying so, while build/asan/bin/mqtt-broker
 # does not exist).
 
-CONF_LIB_SRCS := $(filter-out conformance/src/main.c,$(wildcard conformance/src/*.c))
-CONF_TEST_SRCS := $(wildcard conformance/tests/test_*.c)
+# The runner writes failing runs' traffic as pcap with the pcaps/ writer
+# (libc only). This is $(PCAP_WRITER_SRCS) of pcaps/pcaps.mk, named here
+# because that fragment is included after this one.
+CONF_LIB_SRCS := $(filter-out conformance/src/main.c,$(wildcard conformance/src/*.c)) pcaps/src/pcap_writer.c
+# pcap_read.c: an independent reader of the captures the runner writes, for the tests.
+CONF_TEST_SRCS := $(wildcard conformance/tests/test_*.c) conformance/tests/pcap_read.c
 
 $(BIN)/mqtt-conform: $(call objs,release,conformance/src/main.c $(CONF_LIB_SRCS) $(NET_SRCS)) $(LIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
@@ -23,11 +29,12 @@ $(ATEST)/test-conform: $(call objs,test,$(CONF_TEST_SRCS)) $(call objs,asan,$(CO
 	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion -lpthread
 
 ALL_TARGETS  += $(BIN)/mqtt-conform $(ABIN)/mqtt-conform
-CHECK_SUITES += check-conform check-conform-cli check-conform-mosquitto check-conform-reference
+CHECK_SUITES += check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap
 DEPS_CHECK   += mosquitto
 BENCH_TARGETS += bench-conform
 
-.PHONY: conform-run check-conform check-conform-cli check-conform-mosquitto check-conform-reference bench-conform
+.PHONY: conform-run check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap \
+        bench-conform
 
 # The main job: every scenario against the reference broker (started and
 # stopped by the runner), reports in reports/.
@@ -49,6 +56,13 @@ check-conform-mosquitto: $(ABIN)/mqtt-conform
 
 check-conform-reference: $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
 	@scripts/run-suite.sh conform-reference conformance/tests/run-reference.sh $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
+
+# Captures of failing runs (--pcap): written, linked from every report,
+# decoded by mqtt-pcap and by tshark (installed by pcap-deps, pcaps/pcaps.mk)
+# without warnings.
+check-conform-pcap: $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker $(ABIN)/mqtt-pcap pcap-deps
+	@scripts/run-suite.sh conform-pcap conformance/tests/check-pcap.sh $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker \
+	    $(ABIN)/mqtt-pcap
 
 bench-conform: $(BIN)/mqtt-conform
 	@conformance/tests/bench.sh $(BIN)/mqtt-conform $(BIN)/mqtt-broker

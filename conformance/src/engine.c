@@ -11,8 +11,12 @@
  *   ends as `error`, whatever it was waiting for.
  * - Bytes from the broker that do not decode end that client's stream (it
  *   cannot be re-synchronised) and are reported with the codec's rule id.
+ * - Every byte send(2) accepts and recv(2) returns, and every connect and
+ *   close, is also given to the run's traffic recording (traffic.h) as it
+ *   happens, so a run's pcap shows the wire as it was, garbage included.
  */
 #include "conformance/src/engine.h"
+#include "conformance/src/traffic.h"
 
 #include "net/net.h"
 
@@ -23,6 +27,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +91,8 @@ typedef struct {
     size_t nalias;         /* slots allocated (alias_max + 1 once used) */
     uint16_t next_pid;
     int64_t closed_at;
+    conf_traffic *tr;      /* the run's recording (NULL: none) */
+    int stream;            /* this connection's stream in it, -1 */
 } client;
 
 typedef struct {
@@ -103,6 +110,7 @@ typedef struct {
     size_t nwant;
     int group_matched;     /* member that matched the last group (a|b) expect, -1 */
     bool done;
+    conf_traffic *tr;      /* what went over the wire, for the pcap (NULL: not recorded) */
 } rt_state;
 
 typedef struct {
@@ -110,6 +118,8 @@ typedef struct {
     struct sockaddr_storage addr;
     socklen_t addrlen;
     char target[300];
+    char **pcap_names;     /* file names written in this invocation (kept unique) */
+    size_t npcap;
 } engine;
 
 void conf_run_event(conf_run *r, int cl, int kind, int step, int64_t t_ms, const char *fmt, ...)
@@ -134,9 +144,11 @@ void conf_run_free(conf_run *r)
     for (size_t i = 0; i < r->nev; i++) free(r->ev[i].text);
     free(r->ev);
     free(r->message);
+    free(r->pcap);
     r->ev = NULL;
     r->nev = r->evcap = 0;
     r->message = NULL;
+    r->pcap = NULL;
 }
 
 static int64_t scaled(const engine *e, int64_t ms)
@@ -174,9 +186,18 @@ static void rx_free(rx *x)
     free(x);
 }
 
+/* Closing our end: the kernel sends a FIN, or a RST when received data is
+ * still unread (RFC 2525 2.17), which is what the recording says. A stream
+ * the broker already closed keeps that close (conf_traffic_close takes the first). */
 static void client_close(client *c)
 {
-    if (c->fd >= 0) close(c->fd);
+    if (c->fd >= 0) {
+        int unread = 0;
+        if (c->stream >= 0 && ioctl(c->fd, FIONREAD, &unread) != 0) unread = 0;
+        conf_traffic_close(c->tr, c->stream, CONF_TR_CLIENT, unread > 0);
+        close(c->fd);
+    }
+    c->stream = -1;
     c->fd = -1;
     c->state = CS_CLOSED;
     c->wlen = 0;
@@ -215,6 +236,7 @@ static void rt_free(rt_state *rt)
     }
     free(rt->cl);
     conf_vars_free(&rt->vars);
+    conf_traffic_free(rt->tr);
     free(rt);
 }
 
@@ -264,12 +286,17 @@ static int start_connect(engine *e, conf_run *r, client *c, int ci, int64_t now)
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->fd = fd;
-    if (connect(fd, (struct sockaddr *)&e->addr, e->addrlen) == 0) {
+    int crc = connect(fd, (struct sockaddr *)&e->addr, e->addrlen);
+    int cerr = errno;
+    c->stream = conf_traffic_open(c->tr, ci, fd, (struct sockaddr *)&e->addr, e->addrlen);
+    if (crc == 0) {
         c->state = CS_OPEN;
-    } else if (errno == EINPROGRESS) {
+        conf_traffic_established(c->tr, c->stream);
+    } else if (cerr == EINPROGRESS) {
         c->state = CS_CONNECTING;
     } else {
-        snprintf(c->why, sizeof c->why, "connect %s: %s", e->target, strerror(errno));
+        snprintf(c->why, sizeof c->why, "connect %s: %s", e->target, strerror(cerr));
+        if (cerr == ECONNREFUSED) conf_traffic_refused(c->tr, c->stream);
         client_close(c);
         c->peer_closed = true;
         conf_run_event(r, ci, EV_NOTE, (int)rt->step, rel(rt, now), "%s", c->why);
@@ -285,6 +312,7 @@ static void flush(conf_run *r, client *c, int ci, int64_t now)
     while (c->state == CS_OPEN && c->wlen > 0) {
         ssize_t n = send(c->fd, c->wbuf, c->wlen, MSG_NOSIGNAL);
         if (n > 0) {
+            conf_traffic_data(c->tr, c->stream, CONF_TR_CLIENT, c->wbuf, (size_t)n);
             memmove(c->wbuf, c->wbuf + n, c->wlen - (size_t)n);
             c->wlen -= (size_t)n;
             continue;
@@ -292,6 +320,8 @@ static void flush(conf_run *r, client *c, int ci, int64_t now)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
         snprintf(c->why, sizeof c->why, "send failed: %s (the broker closed the connection)",
                  n < 0 ? strerror(errno) : "nothing written");
+        /* EPIPE/ECONNRESET: the broker's end answered with a reset */
+        conf_traffic_close(c->tr, c->stream, CONF_TR_SERVER, true);
         conf_run_event(r, ci, EV_NOTE, (int)rt->step, rel(rt, now), "%s", c->why);
         client_close(c);
         c->peer_closed = true;
@@ -386,14 +416,17 @@ static void on_readable(conf_run *r, client *c, int ci, int64_t now)
         }
         ssize_t n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
         if (n > 0) {
+            conf_traffic_data(c->tr, c->stream, CONF_TR_SERVER, c->rbuf + c->rlen, (size_t)n);
             c->rlen += (size_t)n;
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
         if (n < 0 && errno == EINTR) continue;
+        int rerr = n < 0 ? errno : 0;
+        if (n == 0 || rerr == ECONNRESET) conf_traffic_close(c->tr, c->stream, CONF_TR_SERVER, n < 0);
         snprintf(c->why, sizeof c->why, "%s", n == 0 ? "the broker closed the connection"
-                                                     : errno == ECONNRESET ? "the broker reset the connection"
-                                                                           : strerror(errno));
+                                                     : rerr == ECONNRESET ? "the broker reset the connection"
+                                                                          : strerror(rerr));
         c->peer_closed = true;
         c->closed_at = now;
         break;
@@ -1309,7 +1342,13 @@ static int start_run(engine *e, conf_run *r, size_t idx, int64_t now)
     rt->ncl = r->sc->nclients;
     rt->cl = calloc(rt->ncl, sizeof *rt->cl);
     if (!rt->cl) { free(rt); return -1; }
-    for (size_t i = 0; i < rt->ncl; i++) rt->cl[i].fd = -1;
+    if (e->cfg->pcap_mode != CONF_PCAP_NONE && e->cfg->pcap_dir)
+        rt->tr = conf_traffic_new(CONF_TRAFFIC_LIMIT); /* NULL (out of memory): no capture */
+    for (size_t i = 0; i < rt->ncl; i++) {
+        rt->cl[i].fd = -1;
+        rt->cl[i].stream = -1;
+        rt->cl[i].tr = rt->tr;
+    }
     rt->group_matched = -1;
     rt->t0 = now;
     rt->run_deadline = now + scaled(e, r->sc->deadline_ms);
@@ -1321,23 +1360,76 @@ static int start_run(engine *e, conf_run *r, size_t idx, int64_t now)
     return 0;
 }
 
-static void end_run(conf_run *r, int64_t now)
+/* A file name for r's pcap under the pcap directory, unique in this invocation. */
+static char *pcap_path(engine *e, const conf_run *r)
+{
+    char base[400], name[420];
+    conf_traffic_filename(r->sc->id, conf_vi_name(r->vi), r->rep, base, sizeof base);
+    snprintf(name, sizeof name, "%s", base);
+    for (int k = 2;; k++) {
+        bool used = false;
+        for (size_t i = 0; i < e->npcap && !used; i++) used = strcmp(e->pcap_names[i], name) == 0;
+        if (!used) break;
+        /* only ids that differ in characters the name replaces get here */
+        snprintf(name, sizeof name, "%.*s-%d.pcap", (int)(strlen(base) - 5), base, k);
+    }
+    char **nn = realloc(e->pcap_names, (e->npcap + 1) * sizeof *nn);
+    if (!nn) return NULL;
+    e->pcap_names = nn;
+    if (!(nn[e->npcap] = strdup(name))) return NULL;
+    e->npcap++;
+    size_t len = strlen(e->cfg->pcap_dir) + strlen(name) + 2;
+    char *path = malloc(len);
+    if (path) snprintf(path, len, "%s/%s", e->cfg->pcap_dir, name);
+    return path;
+}
+
+/* Writes the run's traffic as a pcap if the mode asks for it: every run
+ * (`all`), or runs whose scenario failed: fail, error, expected-failure
+ * (`failures`). Sets r->pcap; a write error is noted in the run and counted. */
+static void write_pcap(engine *e, conf_run *r, conf_engine_result *res)
+{
+    rt_state *rt = r->rt;
+    bool failed = r->verdict == V_FAIL || r->verdict == V_ERROR || r->verdict == V_XFAIL;
+    if (!rt->tr || !(e->cfg->pcap_mode == CONF_PCAP_ALL || (e->cfg->pcap_mode == CONF_PCAP_FAILURES && failed)))
+        return;
+    if (conf_traffic_truncated(rt->tr))
+        conf_run_event(r, -1, EV_NOTE, r->fail_step, r->duration_ms, "the pcap ends early: this run exchanged more "
+                       "than %u MiB (or memory ran out), later traffic was not recorded", CONF_TRAFFIC_LIMIT >> 20);
+    char err[600];
+    char *path = pcap_path(e, r);
+    if (path && conf_traffic_write(rt->tr, path, err, sizeof err) == 0) {
+        free(r->pcap);
+        r->pcap = path;
+        res->pcap_written++;
+        return;
+    }
+    if (!path) snprintf(err, sizeof err, "out of memory");
+    free(path);
+    conf_run_event(r, -1, EV_NOTE, r->fail_step, r->duration_ms, "pcap not written: %s", err);
+    if (!res->pcap_errors++) snprintf(res->pcap_error, sizeof res->pcap_error, "%s", err);
+}
+
+static void end_run(engine *e, conf_run *r, int64_t now, conf_engine_result *res)
 {
     rt_state *rt = r->rt;
     r->duration_ms = now - rt->t0;
-    rt_free(rt);
-    r->rt = NULL;
+    /* every connection still open ends now (as a drop), before the capture is written */
+    for (size_t i = 0; i < rt->ncl; i++) client_close(&rt->cl[i]);
     if (r->deviation) {
         if (r->verdict == V_FAIL || r->verdict == V_ERROR) r->verdict = V_XFAIL;
         else if (r->verdict == V_PASS && !r->deviation_flaky) r->verdict = V_XPASS;
     }
+    write_pcap(e, r, res);
+    rt_free(rt);
+    r->rt = NULL;
 }
 
 int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_engine_result *res,
                     char *msg, size_t msglen)
 {
     engine e = {.cfg = cfg};
-    res->died_after = -1;
+    *res = (conf_engine_result){.died_after = -1};
     int64_t start = net_now_ms();
     if (resolve(&e, msg, msglen) < 0) return -1;
     ns_seed = (uint32_t)getpid() * 2654435761u ^ (uint32_t)start;
@@ -1387,7 +1479,7 @@ int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_e
             if (!rt->done) { a++; continue; }
             bool malformed = r->sc->malformed;
             if (r->sc->serial) serial_running = false;
-            end_run(r, now);
+            end_run(&e, r, now, res);
             finished++;
             size_t idx = active[a];
             active[a] = active[--nactive];
@@ -1458,11 +1550,13 @@ int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_e
                 if (err) {
                     snprintf(c->why, sizeof c->why, "connect %s: %s", e.target, strerror(err));
                     conf_run_event(r, ci, EV_NOTE, (int)rt->step, rel(rt, now), "%s", c->why);
+                    if (err == ECONNREFUSED) conf_traffic_refused(c->tr, c->stream);
                     client_close(c);
                     c->peer_closed = true;
                     continue;
                 }
                 c->state = CS_OPEN;
+                conf_traffic_established(c->tr, c->stream);
             }
             if (pfd[i].revents & POLLOUT) flush(r, c, ci, now);
             if (c->state == CS_OPEN && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -1473,6 +1567,8 @@ int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_e
     free(active);
     free(pfd);
     free(map);
+    for (size_t i = 0; i < e.npcap; i++) free(e.pcap_names[i]);
+    free(e.pcap_names);
     res->wall_ms = net_now_ms() - start;
     return 0;
 }

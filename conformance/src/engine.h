@@ -8,6 +8,7 @@
 #define CONF_ENGINE_H
 
 #include "conformance/src/conform.h"
+#include "conformance/src/traffic.h"
 
 #include <stdio.h>
 
@@ -38,6 +39,7 @@ typedef struct {
     conf_event *ev;
     size_t nev, evcap;
     int64_t duration_ms;
+    char *pcap;             /* path of the pcap written for this run (cfg.pcap_dir/NAME), or NULL */
     void *rt;               /* engine-private while running */
 } conf_run;
 
@@ -47,6 +49,11 @@ typedef struct {
     const char *username, *password;
     double time_scale;
     int jobs;
+    /* Captures: with a pcap_dir (which must exist) and a mode other than
+     * none, each run's traffic is recorded and written there as
+     * <id>@<version>.pcap (conf_traffic_filename) when the mode says so. */
+    conf_pcap_mode pcap_mode;
+    const char *pcap_dir;
     /* Called once per finished run (not for skipped ones), e.g. for a progress line. */
     void (*on_done)(const conf_run *run, size_t done, size_t total, void *arg);
     void *arg;
@@ -55,6 +62,9 @@ typedef struct {
 typedef struct {
     int died_after;         /* index of the run after which the broker stopped answering, -1 */
     int64_t wall_ms;
+    size_t pcap_written;    /* pcap files written */
+    size_t pcap_errors;     /* pcaps that could not be written ... */
+    char pcap_error[600];   /* ... and the first one's reason */
 } conf_engine_result;
 
 /* Runs every run whose verdict is V_PENDING (others are left alone).

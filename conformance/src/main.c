@@ -11,7 +11,9 @@
 
 #include "net/net.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -45,9 +47,15 @@ static void usage(FILE *f)
         "  --repeat N           run each scenario N times (flaky behaviour)\n"
         "  -j, --jobs N         runs in parallel (default %d)\n"
         "  --out DIR            report directory (default reports): junit.xml,\n"
-        "                       report.json, report.md, report.html\n"
+        "                       report.json, report.md, report.html, pcap/\n"
         "  --junit F --json F --markdown F --html F   write that report to F instead\n"
-        "  --no-reports         write no report files\n"
+        "  --no-reports         write no report files (and no captures)\n"
+        "  --pcap WHEN          write runs' traffic as pcap (real addresses, ports and\n"
+        "                       timestamps; every client of a run in one file) to\n"
+        "                       DIR/pcap/<area>_<name>@<version>.pcap, linked from the\n"
+        "                       reports. WHEN: failures (default: runs that fail, error\n"
+        "                       or are expected failures), all, or none. Earlier\n"
+        "                       *@*.pcap files there are removed first\n"
         "  -v, --verbose        show every transcript on the console\n"
         "  -q, --quiet          no table on the console, only failures and the summary\n"
         "  -h, --help           this text\n\n"
@@ -133,6 +141,32 @@ static int write_reports(const conf_report *rep, const char *outdir, const char 
     return rc;
 }
 
+/* Makes DIR/pcap (for the captures of this invocation) and removes the
+ * captures an earlier run left there (only names this runner writes,
+ * "*@*.pcap"), so the directory never shows a failure that is gone.
+ * Returns 0, or -1 with a message on stderr. */
+static int prepare_pcap_dir(const char *dir)
+{
+    if (!is_dir(dir) && mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "mqtt-conform: cannot create %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "mqtt-conform: cannot read %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    struct dirent *de;
+    char p[PATH_MAX + 300];
+    while ((de = readdir(d))) {
+        if (fnmatch("*@*.pcap", de->d_name, FNM_PERIOD) != 0) continue;
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        if (is_file(p)) unlink(p);
+    }
+    closedir(d);
+    return 0;
+}
+
 /* Everything main allocates, so that every exit path frees it (the tests run
  * the sanitized build, where a leak is a failure). */
 static conf_scenario **all;
@@ -163,11 +197,12 @@ int main(int argc, char **argv)
     const char *broker = NULL, *broker_bin = NULL, *username = NULL, *password = NULL;
     const char *versions = "3.1,3.1.1,5.0", *profile_arg = NULL, *filter = NULL;
     const char *outdir = "reports", *junit = NULL, *json = NULL, *md = NULL, *html = NULL;
-    bool list = false, verbose = false, quiet = false, no_reports = false;
+    bool list = false, verbose = false, quiet = false, no_reports = false, pcap_given = false;
+    conf_pcap_mode pcap_mode = CONF_PCAP_FAILURES;
     double time_scale = 1.0;
     int repeat = 1, jobs = DEFAULT_JOBS;
     enum { O_BROKER = 256, O_BIN, O_USER, O_PASS, O_VERS, O_PROF, O_FILTER, O_LIST, O_SCALE, O_REPEAT, O_OUT,
-           O_JUNIT, O_JSON, O_MD, O_HTML, O_NOREP };
+           O_JUNIT, O_JSON, O_MD, O_HTML, O_NOREP, O_PCAP };
     static const struct option opts[] = {
         {"broker", required_argument, 0, O_BROKER}, {"broker-bin", required_argument, 0, O_BIN},
         {"username", required_argument, 0, O_USER}, {"password", required_argument, 0, O_PASS},
@@ -177,7 +212,8 @@ int main(int argc, char **argv)
         {"jobs", required_argument, 0, 'j'}, {"out", required_argument, 0, O_OUT},
         {"junit", required_argument, 0, O_JUNIT}, {"json", required_argument, 0, O_JSON},
         {"markdown", required_argument, 0, O_MD}, {"html", required_argument, 0, O_HTML},
-        {"no-reports", no_argument, 0, O_NOREP}, {"verbose", no_argument, 0, 'v'},
+        {"no-reports", no_argument, 0, O_NOREP}, {"pcap", required_argument, 0, O_PCAP},
+        {"verbose", no_argument, 0, 'v'},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int o;
     char *end;
@@ -218,6 +254,13 @@ int main(int argc, char **argv)
         case O_MD: md = optarg; break;
         case O_HTML: html = optarg; break;
         case O_NOREP: no_reports = true; break;
+        case O_PCAP:
+            if (conf_pcap_mode_parse(optarg, &pcap_mode) < 0) {
+                fprintf(stderr, "mqtt-conform: --pcap expects failures, all or none, not '%s'\n", optarg);
+                return 2;
+            }
+            pcap_given = true;
+            break;
         case 'v': verbose = true; break;
         case 'q': quiet = true; break;
         case 'h': usage(stdout); return 0;
@@ -225,6 +268,12 @@ int main(int argc, char **argv)
         }
     }
     if (no_reports) outdir = NULL;
+    if (no_reports && pcap_given && pcap_mode != CONF_PCAP_NONE) {
+        fprintf(stderr, "mqtt-conform: --pcap writes into the report directory (DIR/pcap): use --out DIR "
+                "instead of --no-reports\n");
+        return 2;
+    }
+    if (!outdir) pcap_mode = CONF_PCAP_NONE;
 
     /* versions */
     unsigned vmask = 0;
@@ -348,9 +397,25 @@ int main(int argc, char **argv)
         return cleanup(2);
     }
 
+    char pcapdir[PATH_MAX + 8] = "";
+    if (outdir && pcap_mode == CONF_PCAP_NONE) {
+        /* no captures this time: none of an earlier run may look like one of this run */
+        snprintf(pcapdir, sizeof pcapdir, "%s/pcap", outdir);
+        if (is_dir(pcapdir)) prepare_pcap_dir(pcapdir);
+        pcapdir[0] = '\0';
+    } else if (pcap_mode != CONF_PCAP_NONE) {
+        snprintf(pcapdir, sizeof pcapdir, "%s/pcap", outdir);
+        if ((!is_dir(outdir) && mkdir(outdir, 0755) != 0 && errno != EEXIST) || prepare_pcap_dir(pcapdir) < 0) {
+            if (!is_dir(outdir)) fprintf(stderr, "mqtt-conform: cannot create %s: %s\n", outdir, strerror(errno));
+            conf_broker_stop(&proc, msg, sizeof msg);
+            return cleanup(2);
+        }
+    }
+
     progress_state ps = {.tty = isatty(2) && !quiet};
     conf_engine_cfg cfg = {.host = host, .port = port, .username = username, .password = password,
-                           .time_scale = time_scale, .jobs = jobs, .on_done = on_done, .arg = &ps};
+                           .time_scale = time_scale, .jobs = jobs, .on_done = on_done, .arg = &ps,
+                           .pcap_mode = pcap_mode, .pcap_dir = pcapdir[0] ? pcapdir : NULL};
     conf_report rep = {.runs = runs, .n = nruns, .profile = &prof, .target = target, .time_scale = time_scale,
                        .jobs = jobs, .started = time(NULL)};
     if (conf_engine_run(&cfg, runs, nruns, &rep.res, msg, sizeof msg) < 0) {
@@ -373,6 +438,13 @@ int main(int argc, char **argv)
                     prof.devs[i].line, prof.devs[i].glob);
     int rrc = write_reports(&rep, outdir, junit, json, md, html);
     if (outdir && !quiet) printf("reports written to %s/ (junit.xml report.json report.md report.html)\n", outdir);
+    if (rep.res.pcap_written && !quiet) printf("%zu pcap file%s written to %s/\n", rep.res.pcap_written,
+                                               rep.res.pcap_written == 1 ? "" : "s", pcapdir);
+    if (rep.res.pcap_errors) {
+        fprintf(stderr, "mqtt-conform: %zu pcap file%s could not be written: %s\n", rep.res.pcap_errors,
+                rep.res.pcap_errors == 1 ? "" : "s", rep.res.pcap_error);
+        rrc = 1;
+    }
 
     int bad = 0;
     for (size_t i = 0; i < nruns; i++) bad |= conf_verdict_bad(runs[i].verdict);

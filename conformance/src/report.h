@@ -39,6 +39,16 @@ void report_coverage_free(report_cov cov[CONF_NVERSIONS]);
 /* One transcript line: "+0.012s a -> CONNECT ..." into buf. */
 void report_event_line(const conf_run *run, const conf_event *ev, char *buf, size_t cap);
 
+/* The path of `target` (a file that exists) relative to the directory of
+ * `report_path` (a report being written), for links from that report:
+ * "pcap/x@5.0.pcap". Falls back to `target` as given if either cannot be
+ * resolved. */
+void report_rel_link(const char *report_path, const char *target, char *out, size_t cap);
+
+/* Writes a relative path as a URL path: characters other than letters,
+ * digits and -._~/@ percent-encoded (for href and Markdown links). */
+void report_url_path(FILE *f, const char *path);
+
 /* Escapers writing to f. */
 void report_xml_escape(FILE *f, const char *s);
 void report_json_string(FILE *f, const char *s);

@@ -9,6 +9,8 @@
 #include "conformance/src/report.h"
 #include "conformance/src/spec_ids.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,4 +97,48 @@ void report_json_string(FILE *f, const char *s)
         else fputc(c, f);
     }
     fputc('"', f);
+}
+
+/* Length of the path component at p (which is just after a '/'). */
+static size_t comp_len(const char *p)
+{
+    const char *e = strchr(p, '/');
+    return e ? (size_t)(e - p) : strlen(p);
+}
+
+void report_rel_link(const char *report_path, const char *target, char *out, size_t cap)
+{
+    char dir[PATH_MAX], base[PATH_MAX], tgt[PATH_MAX];
+    snprintf(out, cap, "%s", target);
+    snprintf(dir, sizeof dir, "%s", report_path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir) dir[1] = '\0';
+    else if (slash) *slash = '\0';
+    else snprintf(dir, sizeof dir, ".");
+    if (!realpath(dir, base) || !realpath(target, tgt)) return;
+    /* Both are absolute and canonical. Skip the directories they share... */
+    const char *b = strcmp(base, "/") == 0 ? base + 1 : base; /* at a '/' or the end */
+    const char *t = tgt;                                       /* at a '/' */
+    for (;;) {
+        if (*b != '/') break;
+        size_t bl = comp_len(b + 1), tl = comp_len(t + 1);
+        if (bl != tl || memcmp(b + 1, t + 1, bl) != 0 || t[1 + tl] != '/') break;
+        b += 1 + bl;
+        t += 1 + tl;
+    }
+    /* ... climb out of the rest of the report's directory, then down to the target. */
+    size_t o = 0;
+    for (; *b == '/' && o + 4 < cap; b += 1 + comp_len(b + 1)) o += (size_t)snprintf(out + o, cap - o, "../");
+    snprintf(out + o, cap - o, "%s", t + 1);
+}
+
+void report_url_path(FILE *f, const char *path)
+{
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        unsigned char c = *p;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                  c == '.' || c == '_' || c == '~' || c == '/' || c == '@';
+        if (ok) fputc(c, f);
+        else fprintf(f, "%%%02X", c);
+    }
 }

@@ -1,7 +1,7 @@
 /*
  * The console report: one row per scenario with a verdict per version, then
  * every run that did not pass with its reason and transcript, the coverage
- * table, and a closing count line ("mqtt-conform: N passed, M failed ...")
+ * table (with the pcap of each failure, when one was written), and a closing count line ("mqtt-conform: N passed, M failed ...")
  * that scripts/run-suite.sh understands.
  */
 #include "conformance/src/report.h"
@@ -68,6 +68,7 @@ details:
         if (run->fail_step >= 0 && (size_t)run->fail_step < run->sc->nsteps)
             fprintf(f, "  at %s:%d: %s\n", run->sc->path, run->sc->steps[run->fail_step].line,
                     run->sc->steps[run->fail_step].src);
+        if (run->pcap) fprintf(f, "  pcap: %s\n", run->pcap);
         if (run->verdict == V_FAIL || run->verdict == V_ERROR || verbose) {
             /* the whole transcript is in the files; the console shows the last lines */
             size_t from = run->nev > 14 && !verbose ? run->nev - 14 : 0;

@@ -4,11 +4,13 @@
  * and per run a <details> with its message, the failing step and an SVG
  * sequence diagram of the exchange (clients on the left, the broker on the
  * right) with the failing step's messages and the failure marked in red.
+ * Runs with a pcap link it (relative to the page's directory).
  */
 #include "conformance/src/report.h"
 #include "conformance/src/spec_ids.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #define MAX_DIAGRAM_EVENTS 300
@@ -96,6 +98,19 @@ static const char *css =
     ".l{fill:#135}.lf{fill:#c00;font-weight:bold}.n{fill:#888}.t{fill:#999}"
     "rect.fail{fill:#fee;stroke:#c00}.ft{fill:#c00;font-weight:bold}";
 
+/* <a href="relative/path.pcap">text</a> */
+static void pcap_link(FILE *f, const char *report_path, const conf_run *run, const char *text)
+{
+    char rel[PATH_MAX];
+    report_rel_link(report_path, run->pcap, rel, sizeof rel);
+    const char *name = strrchr(run->pcap, '/');
+    fprintf(f, "<a href=\"");
+    report_url_path(f, rel);
+    fprintf(f, "\" download>");
+    esc(f, text ? text : name ? name + 1 : run->pcap);
+    fprintf(f, "</a>");
+}
+
 static void vclass(FILE *f, conf_verdict v)
 {
     const char *n = conf_verdict_name(v);
@@ -151,7 +166,10 @@ int report_html(const char *path, const conf_report *r)
     }
     report_coverage_free(cov);
 
-    fprintf(f, "<h2>Runs</h2>\n<table><tr><th>scenario</th><th>version</th><th>verdict</th><th>s</th><th>title</th></tr>\n");
+    bool pcaps = false;
+    for (size_t i = 0; i < r->n; i++) pcaps |= r->runs[i].pcap != NULL;
+    fprintf(f, "<h2>Runs</h2>\n<table><tr><th>scenario</th><th>version</th><th>verdict</th><th>s</th><th>title</th>%s</tr>\n",
+            pcaps ? "<th>capture</th>" : "");
     for (size_t i = 0; i < r->n; i++) {
         const conf_run *run = &r->runs[i];
         fprintf(f, "<tr class=\"");
@@ -161,7 +179,13 @@ int report_html(const char *path, const conf_report *r)
         fprintf(f, "</a></td><td>%s</td><td>%s</td><td>%.2f</td><td>", conf_vi_name(run->vi),
                 conf_verdict_name(run->verdict), (double)run->duration_ms / 1000.0);
         esc(f, run->sc->title);
-        fprintf(f, "</td></tr>\n");
+        fprintf(f, "</td>");
+        if (pcaps) {
+            fprintf(f, "<td>");
+            if (run->pcap) pcap_link(f, path, run, "pcap");
+            fprintf(f, "</td>");
+        }
+        fprintf(f, "</tr>\n");
     }
     fprintf(f, "</table>\n<h2>Exchanges</h2>\n");
     for (size_t i = 0; i < r->n; i++) {
@@ -197,6 +221,11 @@ int report_html(const char *path, const conf_report *r)
             fprintf(f, ":%d</code>: <code>", run->sc->steps[run->fail_step].line);
             esc(f, run->sc->steps[run->fail_step].src);
             fprintf(f, "</code></p>\n");
+        }
+        if (run->pcap) {
+            fprintf(f, "<p>Capture of this run (opens in Wireshark): ");
+            pcap_link(f, path, run, NULL);
+            fprintf(f, "</p>\n");
         }
         diagram(f, run);
         fprintf(f, "<pre>");

@@ -1,6 +1,7 @@
 /*
  * JSON report: the run's settings, counts, coverage (with the id lists per
- * state) and every run with its verdict, message, rules and transcript.
+ * state) and every run with its verdict, message, rules, pcap path (null
+ * when none was written) and transcript.
  */
 #include "conformance/src/report.h"
 #include "conformance/src/spec_ids.h"
@@ -98,6 +99,9 @@ int report_json(const char *path, const conf_report *r)
             fprintf(f, "%d", run->sc->steps[run->fail_step].line);
         else
             fputs("null", f);
+        fprintf(f, ", \"pcap\": ");
+        if (run->pcap) report_json_string(f, run->pcap);
+        else fputs("null", f);
         fprintf(f, ", \"transcript\": [");
         for (size_t k = 0; k < run->nev; k++) {
             const conf_event *ev = &run->ev[k];

@@ -3,12 +3,22 @@
  * (classname = area, name = id@version). fail -> <failure>, error and
  * not run -> <error>, skip -> <skipped>, expected-failure -> passes with the
  * deviation in <system-out>, unexpected-pass -> <failure> (the profile is
- * out of date). Failures carry the message and the whole transcript.
+ * out of date). Failures carry the message, the path of the run's pcap (also
+ * as a [[ATTACHMENT|path]] line in <system-out>, which Jenkins and GitLab
+ * show as a file of the test) and the whole transcript.
  */
 #include "conformance/src/report.h"
 
 #include <errno.h>
 #include <string.h>
+
+static void pcap_line(FILE *f, const conf_run *run)
+{
+    if (!run->pcap) return;
+    fprintf(f, "pcap: ");
+    report_xml_escape(f, run->pcap);
+    fputc('\n', f);
+}
 
 static void transcript(FILE *f, const conf_run *run)
 {
@@ -77,16 +87,27 @@ int report_junit(const char *path, const conf_report *r)
                     report_xml_escape(f, run->sc->steps[run->fail_step].src);
                     fputc('\n', f);
                 }
+                pcap_line(f, run);
                 transcript(f, run);
                 fprintf(f, "</%s>\n", tag);
             }
-            if (run->verdict == V_XFAIL) {
-                fprintf(f, "      <system-out>expected failure (known deviation: ");
-                report_xml_escape(f, run->deviation);
-                fprintf(f, ")\n");
-                report_xml_escape(f, run->message);
-                fputc('\n', f);
-                transcript(f, run);
+            if (run->verdict == V_XFAIL || run->pcap) {
+                fprintf(f, "      <system-out>");
+                if (run->verdict == V_XFAIL) {
+                    fprintf(f, "expected failure (known deviation: ");
+                    report_xml_escape(f, run->deviation);
+                    fprintf(f, ")\n");
+                    report_xml_escape(f, run->message);
+                    fputc('\n', f);
+                    pcap_line(f, run);
+                    transcript(f, run);
+                }
+                if (run->pcap) {
+                    /* the attachment convention of Jenkins' junit-attachments and GitLab */
+                    fprintf(f, "[[ATTACHMENT|");
+                    report_xml_escape(f, run->pcap);
+                    fprintf(f, "]]\n");
+                }
                 fprintf(f, "</system-out>\n");
             }
             fprintf(f, "    </testcase>\n");

@@ -1,11 +1,13 @@
 /*
  * Markdown report (for pull requests): summary, coverage table, a table of
  * every run, then the details of each run that did not pass with its
- * transcript in a code block.
+ * transcript in a code block. Runs with a pcap link it (relative to the
+ * report's directory, so the report and reports/pcap/ travel together).
  */
 #include "conformance/src/report.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 /* Table cells must not contain '|' or newlines. */
@@ -16,6 +18,19 @@ static void cell(FILE *f, const char *s)
         else if (*s == '\n') fputc(' ', f);
         else fputc(*s, f);
     }
+}
+
+/* [text](relative/path.pcap); text defaults to the file's name. */
+static void pcap_link(FILE *f, const char *report_path, const conf_run *run, const char *text)
+{
+    char rel[PATH_MAX];
+    report_rel_link(report_path, run->pcap, rel, sizeof rel);
+    const char *name = strrchr(run->pcap, '/');
+    fputc('[', f);
+    cell(f, text ? text : name ? name + 1 : run->pcap);
+    fputs("](", f);
+    report_url_path(f, rel);
+    fputc(')', f);
 }
 
 int report_markdown(const char *path, const conf_report *r)
@@ -47,14 +62,23 @@ int report_markdown(const char *path, const conf_report *r)
                     cov[vi].passed, cov[vi].failed);
     report_coverage_free(cov);
 
-    fprintf(f, "\n## Runs\n\n| scenario | version | verdict | seconds | note |\n| --- | --- | --- | ---: | --- |\n");
+    bool pcaps = false;
+    for (size_t i = 0; i < r->n; i++) pcaps |= r->runs[i].pcap != NULL;
+    fprintf(f, "\n## Runs\n\n| scenario | version | verdict | seconds | note |%s\n| --- | --- | --- | ---: | --- |%s\n",
+            pcaps ? " capture |" : "", pcaps ? " --- |" : "");
     for (size_t i = 0; i < r->n; i++) {
         const conf_run *run = &r->runs[i];
         fprintf(f, "| `%s` | %s | %s | %.2f | ", run->sc->id, conf_vi_name(run->vi), conf_verdict_name(run->verdict),
                 (double)run->duration_ms / 1000.0);
         if (run->deviation) { fputs("known deviation: ", f); cell(f, run->deviation); }
         else if (run->verdict == V_SKIP) cell(f, run->message);
-        fputs(" |\n", f);
+        fputs(" |", f);
+        if (pcaps) {
+            fputc(' ', f);
+            if (run->pcap) pcap_link(f, path, run, "pcap");
+            fputs(" |", f);
+        }
+        fputs("\n", f);
     }
 
     bool any = false;
@@ -70,6 +94,11 @@ int report_markdown(const char *path, const conf_report *r)
         if (run->fail_step >= 0 && (size_t)run->fail_step < run->sc->nsteps)
             fprintf(f, "At `%s:%d`: `%s`\n\n", run->sc->path, run->sc->steps[run->fail_step].line,
                     run->sc->steps[run->fail_step].src);
+        if (run->pcap) {
+            fputs("Capture (opens in Wireshark): ", f);
+            pcap_link(f, path, run, NULL);
+            fputs("\n\n", f);
+        }
         fprintf(f, "```\n");
         for (size_t k = 0; k < run->nev; k++) {
             char line[2300];

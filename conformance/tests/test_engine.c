@@ -18,7 +18,8 @@
 
 /* FAKE_SCRIPT: CONNACK in the CONNECT's version (3.1.1 or 5.0 form), then the
  * bytes scripted for that connection (by accept order), then a close if asked. */
-typedef enum { FAKE_GARBAGE, FAKE_STALL, FAKE_CLOSE, FAKE_CONNACK_THEN_DIE, FAKE_GOOD, FAKE_SCRIPT } fake_mode;
+/* FAKE_RESET: reads the CONNECT, then resets the connection (RST, SO_LINGER 0). */
+typedef enum { FAKE_GARBAGE, FAKE_STALL, FAKE_CLOSE, FAKE_CONNACK_THEN_DIE, FAKE_GOOD, FAKE_SCRIPT, FAKE_RESET } fake_mode;
 
 typedef struct {
     const uint8_t *bytes;
@@ -74,6 +75,13 @@ static void *fake_main(void *arg)
                     close(conns[i]); /* poll() skips the -1 from now on */
                     conns[i] = -1;
                 }
+                continue;
+            }
+            if (f->mode == FAKE_RESET) {
+                struct linger lg = {.l_onoff = 1, .l_linger = 0};
+                setsockopt(conns[i], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+                close(conns[i]);
+                conns[i] = -1;
                 continue;
             }
             if (f->mode == FAKE_GARBAGE) {
@@ -532,6 +540,280 @@ Test(conform_limits, packet_above_the_client_maximum_packet_size_fails_the_run)
                  "a connect maximum_packet_size=12\na expect PUBLISH topic=t/x payload=\"abcd\"\n");
     r = run_vi(s, CONF_VI_5, f.port, &ms);
     cr_assert_eq(r.verdict, V_PASS, "%s", r.message ? r.message : "");
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}
+
+/* ---- captures: each run's traffic as a pcap (traffic.h), read back with an
+ * independent reader (pcap_read.h) ---- */
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "pcap_read.h"
+
+/* Does data[0..len) contain the bytes of needle? */
+static bool holds(const uint8_t *data, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(data + i, needle, n) == 0) return true;
+    return false;
+}
+
+static int64_t wall_us_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* A fresh directory for one test's captures. */
+static void pcap_dir(char *dir, size_t cap)
+{
+    snprintf(dir, cap, "/tmp/conform-pcap-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+/* Removes dir and the files in it; returns how many files there were. */
+static int pcap_dir_clean(const char *dir)
+{
+    DIR *d = opendir(dir);
+    cr_assert(d);
+    struct dirent *e;
+    int n = 0;
+    char p[512];
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+        n++;
+    }
+    closedir(d);
+    rmdir(dir);
+    return n;
+}
+
+/* Runs the given runs against port with captures in dir. */
+static void run_with_pcap(conf_run *runs, size_t n, uint16_t port, conf_pcap_mode mode, const char *dir,
+                          conf_engine_result *res)
+{
+    conf_engine_cfg cfg = {.host = "127.0.0.1", .port = port, .time_scale = 1.0, .jobs = 4, .pcap_mode = mode,
+                           .pcap_dir = dir};
+    char msg[256];
+    cr_assert_eq(conf_engine_run(&cfg, runs, n, res, msg, sizeof msg), 0, "%s", msg);
+}
+
+static void read_capture(const conf_run *r, uint16_t port, tr_capture *c)
+{
+    char err[512];
+    cr_assert_not_null(r->pcap, "a pcap was written for %s", r->sc->id);
+    cr_assert_eq(tr_read(r->pcap, port, c, err, sizeof err), 0, "%s", err);
+}
+
+Test(conform_pcap, undecodable_bytes_are_recorded_exactly_as_received)
+{
+    fake f;
+    fake_start(&f, FAKE_GARBAGE);
+    conf_scenario *s = scenario(CONNECT_ONLY);
+    char dir[64];
+    pcap_dir(dir, sizeof dir);
+    conf_run r = {.sc = s, .vi = CONF_VI_311, .verdict = V_PENDING};
+    conf_engine_result res;
+    int64_t t0 = wall_us_now();
+    run_with_pcap(&r, 1, f.port, CONF_PCAP_FAILURES, dir, &res);
+    int64_t t1 = wall_us_now();
+    cr_assert_eq(r.verdict, V_FAIL);
+    cr_assert_str_eq(r.pcap + strlen(dir), "/engine_01-t@3.1.1.pcap");
+    cr_assert_eq(res.pcap_written, 1);
+    tr_capture c;
+    read_capture(&r, f.port, &c);
+    cr_assert_eq(c.n, 1, "one client, one connection");
+    tr_stream *st = &c.s[0];
+    static const uint8_t junk[] = {0x20, 0x02, 0x07, 0x00, 0xff, 0xff};
+    cr_assert_eq(st->len[TR_SERVER], sizeof junk, "the broker's bytes, all of them (%zu)", st->len[TR_SERVER]);
+    cr_assert_arr_eq(st->data[TR_SERVER], junk, sizeof junk);
+    cr_assert(st->len[TR_CLIENT] > 2 && st->data[TR_CLIENT][0] == 0x10, "the CONNECT as sent");
+    cr_assert(st->syn && st->synack && st->established);
+    cr_assert(st->fin[TR_CLIENT] && !st->rst[TR_CLIENT], "the runner stopped reading and closed: a FIN");
+    static const uint8_t lo[4] = {127, 0, 0, 1};
+    cr_assert_arr_eq(st->client_ip, lo, 4);
+    cr_assert_arr_eq(st->server_ip, lo, 4);
+    cr_assert_neq(st->client_port, 0);
+    cr_assert(c.ordered, "timestamps never go back");
+    cr_assert(c.first_us >= t0 && c.last_us <= t1, "wall-clock timestamps of this run: %lld..%lld not in %lld..%lld",
+              (long long)c.first_us, (long long)c.last_us, (long long)t0, (long long)t1);
+    tr_free(&c);
+    conf_run_free(&r);
+    cr_assert_eq(pcap_dir_clean(dir), 1);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}
+
+Test(conform_pcap, broker_reset_is_an_rst_from_the_broker)
+{
+    fake f;
+    fake_start(&f, FAKE_RESET);
+    conf_scenario *s = scenario(CONNECT_ONLY);
+    char dir[64];
+    pcap_dir(dir, sizeof dir);
+    conf_run r = {.sc = s, .vi = CONF_VI_311, .verdict = V_PENDING};
+    conf_engine_result res;
+    run_with_pcap(&r, 1, f.port, CONF_PCAP_FAILURES, dir, &res);
+    cr_assert_eq(r.verdict, V_FAIL);
+    cr_assert(strstr(r.message, "reset"), "%s", r.message);
+    tr_capture c;
+    read_capture(&r, f.port, &c);
+    cr_assert_eq(c.n, 1);
+    cr_assert(c.s[0].rst[TR_SERVER], "RST from the broker's port");
+    cr_assert(!c.s[0].fin[TR_CLIENT] && !c.s[0].fin[TR_SERVER] && !c.s[0].rst[TR_CLIENT], "nothing else closes it");
+    tr_free(&c);
+    conf_run_free(&r);
+    pcap_dir_clean(dir);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}
+
+Test(conform_pcap, refused_connection_is_a_syn_answered_by_rst)
+{
+    char err[128];
+    int lfd = net_listen("127.0.0.1", 0, 1, err, sizeof err);
+    uint16_t port = net_local_port(lfd);
+    close(lfd); /* nothing listens there now */
+    conf_scenario *s = scenario(CONNECT_ONLY);
+    char dir[64];
+    pcap_dir(dir, sizeof dir);
+    conf_run r = {.sc = s, .vi = CONF_VI_311, .verdict = V_PENDING};
+    conf_engine_result res;
+    run_with_pcap(&r, 1, port, CONF_PCAP_FAILURES, dir, &res);
+    cr_assert(r.verdict == V_ERROR || r.verdict == V_FAIL, "%s", conf_verdict_name(r.verdict));
+    tr_capture c;
+    read_capture(&r, port, &c);
+    cr_assert_eq(c.n, 1);
+    cr_assert(c.s[0].syn && !c.s[0].synack && c.s[0].rst[TR_SERVER]);
+    cr_assert_eq(c.s[0].len[TR_CLIENT] + c.s[0].len[TR_SERVER], 0);
+    tr_free(&c);
+    conf_run_free(&r);
+    pcap_dir_clean(dir);
+    conf_scenario_free(s);
+}
+
+Test(conform_pcap, every_client_and_reconnect_is_its_own_stream_in_one_file)
+{
+    fake f;
+    fake_start(&f, FAKE_GOOD);
+    /* a drops and reconnects, b connects: three streams; the last step fails */
+    conf_scenario *s = scenario("title T\nversions 3.1.1\nrules MQTT-3.1.0-1\nclients a b\n"
+                                "a connect\na drop\na connect\nb connect\nb expect PINGRESP within 100ms\n");
+    char dir[64];
+    pcap_dir(dir, sizeof dir);
+    conf_run r = {.sc = s, .vi = CONF_VI_311, .verdict = V_PENDING};
+    conf_engine_result res;
+    run_with_pcap(&r, 1, f.port, CONF_PCAP_FAILURES, dir, &res);
+    cr_assert_eq(r.verdict, V_FAIL);
+    tr_capture c;
+    read_capture(&r, f.port, &c);
+    cr_assert_eq(c.n, 3, "%zu streams", c.n);
+    static const uint8_t connack[] = {0x20, 0x02, 0x00, 0x00};
+    for (size_t i = 0; i < 3; i++) {
+        cr_assert(c.s[i].established);
+        cr_assert_eq(c.s[i].len[TR_SERVER], sizeof connack);
+        cr_assert_arr_eq(c.s[i].data[TR_SERVER], connack, sizeof connack);
+        cr_assert(c.s[i].fin[TR_CLIENT], "stream %zu: the runner's close is a FIN", i);
+    }
+    cr_assert(c.s[0].last_us <= c.s[1].first_us, "the dropped connection ends before the reconnect");
+    cr_assert_neq(c.s[0].client_port, c.s[1].client_port);
+    /* client ids in the CONNECTs tell the clients apart: a, a, b */
+    cr_assert(holds(c.s[0].data[TR_CLIENT], c.s[0].len[TR_CLIENT], "-a"));
+    cr_assert(holds(c.s[1].data[TR_CLIENT], c.s[1].len[TR_CLIENT], "-a"));
+    cr_assert(holds(c.s[2].data[TR_CLIENT], c.s[2].len[TR_CLIENT], "-b"));
+    tr_free(&c);
+    conf_run_free(&r);
+    pcap_dir_clean(dir);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}
+
+Test(conform_pcap, passing_runs_get_a_pcap_only_with_all)
+{
+    fake f;
+    fake_start(&f, FAKE_GOOD);
+    conf_scenario *s = scenario(CONNECT_ONLY);
+    char dir[64];
+    pcap_dir(dir, sizeof dir);
+    conf_engine_result res;
+    conf_run r = {.sc = s, .vi = CONF_VI_311, .verdict = V_PENDING};
+    run_with_pcap(&r, 1, f.port, CONF_PCAP_FAILURES, dir, &res);
+    cr_assert_eq(r.verdict, V_PASS);
+    cr_assert_null(r.pcap);
+    cr_assert_eq(res.pcap_written, 0);
+    conf_run_free(&r);
+    r = (conf_run){.sc = s, .vi = CONF_VI_311, .verdict = V_PENDING};
+    run_with_pcap(&r, 1, f.port, CONF_PCAP_NONE, dir, &res);
+    cr_assert_null(r.pcap);
+    conf_run_free(&r);
+    r = (conf_run){.sc = s, .vi = CONF_VI_311, .verdict = V_PENDING};
+    run_with_pcap(&r, 1, f.port, CONF_PCAP_ALL, dir, &res);
+    cr_assert_eq(r.verdict, V_PASS);
+    cr_assert_not_null(r.pcap);
+    tr_capture c;
+    read_capture(&r, f.port, &c);
+    cr_assert_eq(c.n, 1);
+    tr_free(&c);
+    conf_run_free(&r);
+    cr_assert_eq(pcap_dir_clean(dir), 1, "only the --pcap all run wrote a file");
+    conf_scenario_free(s);
+    fake_stop(&f);
+}
+
+Test(conform_pcap, expected_failures_get_a_pcap_and_names_stay_unique)
+{
+    fake f;
+    fake_start(&f, FAKE_STALL);
+    /* two ids that map to the same file name, plus a repeat */
+    conf_errors e = {0};
+    conf_scenario *s1 = conf_parse_scenario("t.mqs", "x/a b", CONNECT_ONLY "a expect PINGRESP within 50ms\n", &e);
+    conf_scenario *s2 = conf_parse_scenario("t.mqs", "x/a_b", CONNECT_ONLY, &e);
+    cr_assert(s1 && s2);
+    s1->steps[0].ms = s2->steps[0].ms = 100; /* the stalling broker never answers: fail fast */
+    conf_run runs[3] = {
+        {.sc = s1, .vi = CONF_VI_311, .verdict = V_PENDING},
+        {.sc = s2, .vi = CONF_VI_311, .verdict = V_PENDING, .deviation = "known"},
+        {.sc = s2, .vi = CONF_VI_311, .rep = 1, .verdict = V_PENDING},
+    };
+    char dir[64];
+    pcap_dir(dir, sizeof dir);
+    conf_engine_result res;
+    run_with_pcap(runs, 3, f.port, CONF_PCAP_FAILURES, dir, &res);
+    cr_assert_eq(runs[1].verdict, V_XFAIL);
+    const char *want[3] = {"/x_a_b@3.1.1.pcap", "/x_a_b@3.1.1-2.pcap", "/x_a_b@3.1.1-r2.pcap"};
+    for (int i = 0; i < 3; i++) {
+        cr_assert_not_null(runs[i].pcap, "run %d", i);
+        cr_assert_str_eq(runs[i].pcap + strlen(dir), want[i]);
+        conf_run_free(&runs[i]);
+    }
+    cr_assert_eq(res.pcap_written, 3);
+    cr_assert_eq(pcap_dir_clean(dir), 3);
+    conf_scenario_free(s1);
+    conf_scenario_free(s2);
+    fake_stop(&f);
+}
+
+Test(conform_pcap, unwritable_directory_is_a_noted_error)
+{
+    fake f;
+    fake_start(&f, FAKE_GARBAGE);
+    conf_scenario *s = scenario(CONNECT_ONLY);
+    conf_run r = {.sc = s, .vi = CONF_VI_311, .verdict = V_PENDING};
+    conf_engine_result res;
+    run_with_pcap(&r, 1, f.port, CONF_PCAP_FAILURES, "/nonexistent/dir", &res);
+    cr_assert_eq(r.verdict, V_FAIL, "the verdict is the broker's, not the capture's");
+    cr_assert_null(r.pcap);
+    cr_assert_eq(res.pcap_errors, 1);
+    cr_assert(strstr(res.pcap_error, "/nonexistent/dir/engine_01-t@3.1.1.pcap"), "%s", res.pcap_error);
+    cr_assert(has_event(&r, -1, EV_NOTE, "pcap not written"));
     conf_run_free(&r);
     conf_scenario_free(s);
     fake_stop(&f);

@@ -3,15 +3,20 @@
  * broker_config.h). Line-oriented; every error names file and line and
  * stops the parse, so a broker never starts with a half-read
  * configuration. Values are checked for range here, not where they are
- * used.
+ * used. Options are mosquitto 2.0's, with its meaning; the ones it has and
+ * this broker does not implement are refused by name rather than ignored.
  */
 #include "broker/src/broker_config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define DEFAULT_LOG_MASK \
+    ((1u << BROKER_LOG_ERROR) | (1u << BROKER_LOG_WARNING) | (1u << BROKER_LOG_NOTICE) | (1u << BROKER_LOG_INFO))
 
 void broker_config_init(broker_config *cfg)
 {
@@ -19,6 +24,38 @@ void broker_config_init(broker_config *cfg)
     broker_options_default(&cfg->opts);
     snprintf(cfg->default_listener.host, sizeof cfg->default_listener.host, "127.0.0.1");
     cfg->default_listener.port = 1883;
+    cfg->default_listener.sec.allow_anonymous = -1;
+    cfg->sec.allow_anonymous = -1;
+    cfg->autosave_interval = 1800;
+    cfg->log_mask = DEFAULT_LOG_MASK;
+}
+
+static void free_sec(broker_security_config *s)
+{
+    free(s->password_file);
+    free(s->acl_file);
+}
+
+static void free_listener(broker_listener *l)
+{
+    free(l->cafile);
+    free(l->capath);
+    free(l->certfile);
+    free(l->keyfile);
+    free(l->tls_version);
+    free_sec(&l->sec);
+}
+
+void broker_config_free(broker_config *cfg)
+{
+    for (size_t i = 0; i < cfg->nlisteners; i++) free_listener(&cfg->listeners[i]);
+    free_listener(&cfg->default_listener);
+    free_sec(&cfg->sec);
+    free(cfg->persistence_location);
+    free(cfg->persistence_file);
+    for (size_t i = 0; i < cfg->nlog_dests; i++) free(cfg->log_dests[i].path);
+    free(cfg->user);
+    broker_config_init(cfg);
 }
 
 typedef struct {
@@ -79,31 +116,249 @@ static int parse_host(ctx *x, const char *opt, const char *v, char *out, size_t 
     return 0;
 }
 
-/* One line, already split into at most 4 words. */
-static int option(broker_config *cfg, ctx *x, char **w, size_t nw)
+/* A path option: the rest of the line. Replaces an earlier value. */
+static int parse_path(ctx *x, const char *opt, const char *rest, char **out)
 {
-    const char *opt = w[0], *v = nw > 1 ? w[1] : NULL;
+    if (!rest || !*rest) return fail(x, "%s: missing path", opt);
+    if (strlen(rest) > 4095) return fail(x, "%s: path longer than 4095 bytes", opt);
+    free(*out);
+    *out = broker_xmalloc(strlen(rest) + 1);
+    strcpy(*out, rest);
+    return 0;
+}
+
+/* The listener that listener options apply to: the last `listener`, or the
+ * default one before any. */
+static broker_listener *cur_listener(broker_config *cfg)
+{
+    return cfg->nlisteners ? &cfg->listeners[cfg->nlisteners - 1] : &cfg->default_listener;
+}
+
+static broker_security_config *cur_security(broker_config *cfg)
+{
+    return cfg->per_listener_settings ? &cur_listener(cfg)->sec : &cfg->sec;
+}
+
+static const struct {
+    const char *name;
+    unsigned mask;
+} log_types[] = {
+    {"error", 1u << BROKER_LOG_ERROR},
+    {"warning", 1u << BROKER_LOG_WARNING},
+    {"notice", 1u << BROKER_LOG_NOTICE},
+    {"information", 1u << BROKER_LOG_INFO},
+    {"debug", 1u << BROKER_LOG_DEBUG},
+    /* mosquitto's per-event types: this broker logs subscriptions at info
+     * and has no websockets; accepted so that mosquitto files load. */
+    {"subscribe", 0},
+    {"unsubscribe", 0},
+    {"websockets", 0},
+    {"none", 0},
+    {"all", DEFAULT_LOG_MASK | (1u << BROKER_LOG_DEBUG)},
+};
+
+/* Options mosquitto has that this broker does not implement: refused by
+ * name, with the reason, rather than reported as unknown or ignored. */
+static const char *const unsupported[] = {
+    "bridge_cafile", "connection", "address", "psk_file", "psk_hint", "auth_plugin", "plugin", "websockets_log_level",
+    "http_dir", "mount_point", "clientid_prefixes", "allow_zero_length_clientid", "queue_qos0_messages",
+    "upgrade_outgoing_qos", "autosave_on_changes", "persistent_client_expiration", "check_retain_source",
+    "max_inflight_bytes", "max_queued_bytes", "memory_limit", "allow_duplicate_messages", "retry_interval",
+    "set_tcp_nodelay", "socket_domain", "bind_interface", "use_username_as_clientid", "use_subject_as_username",
+    "ciphers", "ciphers_tls1.3", "crlfile", "dhparamfile", "keyfile_password", "ocsp_responder", "pid_file",
+    "connection_messages", "log_timestamp", "log_timestamp_format", "password_file_plugin", "acl_file_plugin",
+    NULL,
+};
+
+static int parse_text(broker_config *cfg, const char *text, size_t len, const char *name, char *err, size_t errlen);
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* include_dir: every *.conf file of dir, in byte order of their names (as
+ * mosquitto), parsed as if they followed this line. */
+static int include_dir(broker_config *cfg, ctx *x, const char *dir)
+{
+    if (cfg->depth > 0) return fail(x, "include_dir: only allowed in the main configuration file");
+    DIR *d = opendir(dir);
+    if (!d) return fail(x, "include_dir: cannot open %s: %s", dir, strerror(errno));
+    char **names = NULL;
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t l = strlen(e->d_name);
+        if (l <= 5 || strcmp(e->d_name + l - 5, ".conf") != 0) continue;
+        names = broker_xrealloc(names, (n + 1) * sizeof *names);
+        names[n] = broker_xmalloc(l + 1);
+        strcpy(names[n++], e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, name_cmp);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        size_t pl = strlen(dir) + strlen(names[i]) + 2;
+        char *path = broker_xmalloc(pl);
+        snprintf(path, pl, "%s/%s", dir, names[i]);
+        size_t flen;
+        char *text = broker_read_file(path, &flen, x->err, x->errlen);
+        if (!text) {
+            rc = -1;
+        } else {
+            cfg->depth++;
+            rc = parse_text(cfg, text, flen, path, x->err, x->errlen);
+            cfg->depth--;
+            free(text);
+        }
+        free(path);
+    }
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    return rc;
+}
+
+static bool is_listener_option(const char *opt)
+{
+    static const char *const names[] = {"max_connections", "protocol", "cafile", "capath", "certfile", "keyfile",
+                                        "require_certificate", "use_identity_as_username", "tls_version", NULL};
+    for (size_t i = 0; names[i]; i++)
+        if (strcmp(opt, names[i]) == 0) return true;
+    return false;
+}
+
+/* One line: opt, its first word v (or NULL), the number of words, and the
+ * rest of the line after opt (trimmed). */
+static int option(broker_config *cfg, ctx *x, const char *opt, char **w, size_t nw, const char *rest)
+{
+    const char *v = nw > 1 ? w[1] : NULL;
     broker_options *o = &cfg->opts;
     unsigned long n;
+    static const char *const path_opts[] = {"password_file", "acl_file", "cafile", "capath", "certfile", "keyfile",
+                                            "persistence_location", "include_dir", "log_dest", NULL};
+    bool takes_rest = false;
+    for (size_t i = 0; path_opts[i]; i++)
+        if (strcmp(opt, path_opts[i]) == 0) takes_rest = true;
     size_t max_words = strcmp(opt, "listener") == 0 ? 3 : 2;
-    if (nw > max_words) return fail(x, "%s: unexpected '%s'", opt, w[max_words]);
+    if (!takes_rest && nw > max_words) return fail(x, "%s: unexpected '%s'", opt, w[max_words]);
+    if (is_listener_option(opt)) cfg->any_listener_option = true;
 
     if (strcmp(opt, "listener") == 0) {
         if (cfg->nlisteners == BROKER_MAX_LISTENERS)
             return fail(x, "listener: at most %d listeners", BROKER_MAX_LISTENERS);
         broker_listener *l = &cfg->listeners[cfg->nlisteners];
         memset(l, 0, sizeof *l);
+        l->sec.allow_anonymous = -1;
         if (parse_port(x, opt, v, &l->port)) return -1;
         if (nw > 2 && parse_host(x, opt, w[2], l->host, sizeof l->host)) return -1;
         cfg->nlisteners++;
     } else if (strcmp(opt, "port") == 0) {
         if (parse_port(x, opt, v, &cfg->default_listener.port)) return -1;
+        if (!cfg->default_set) cfg->default_listener.host[0] = '\0'; /* all addresses, as mosquitto */
         cfg->default_set = true;
     } else if (strcmp(opt, "bind_address") == 0) {
         if (parse_host(x, opt, v, cfg->default_listener.host, sizeof cfg->default_listener.host)) return -1;
         cfg->default_set = true;
+    } else if (strcmp(opt, "protocol") == 0) {
+        if (!v) return fail(x, "protocol: missing value");
+        if (strcmp(v, "websockets") == 0)
+            return fail(x, "protocol websockets: not supported by mqtt-broker (only mqtt)");
+        if (strcmp(v, "mqtt") != 0) return fail(x, "protocol: expected mqtt, got '%s'", v);
+    } else if (strcmp(opt, "max_connections") == 0) {
+        if (v && strcmp(v, "-1") == 0) {
+            cur_listener(cfg)->max_connections = 0;
+        } else {
+            if (parse_uint(x, opt, v, 1000000000, &n)) return -1;
+            cur_listener(cfg)->max_connections = (uint32_t)n;
+        }
+    } else if (strcmp(opt, "per_listener_settings") == 0) {
+        bool b;
+        if (parse_bool(x, opt, v, &b)) return -1;
+        if (b && (cfg->any_security || cfg->nlisteners))
+            return fail(x, "per_listener_settings true: must come before any listener and any allow_anonymous, "
+                           "password_file or acl_file");
+        cfg->per_listener_settings = b;
     } else if (strcmp(opt, "allow_anonymous") == 0) {
-        return parse_bool(x, opt, v, &o->allow_anonymous);
+        bool b;
+        if (parse_bool(x, opt, v, &b)) return -1;
+        cur_security(cfg)->allow_anonymous = b;
+        cfg->any_security = true;
+    } else if (strcmp(opt, "password_file") == 0) {
+        cfg->any_security = true;
+        return parse_path(x, opt, rest, &cur_security(cfg)->password_file);
+    } else if (strcmp(opt, "acl_file") == 0) {
+        cfg->any_security = true;
+        return parse_path(x, opt, rest, &cur_security(cfg)->acl_file);
+    } else if (strcmp(opt, "cafile") == 0) {
+        return parse_path(x, opt, rest, &cur_listener(cfg)->cafile);
+    } else if (strcmp(opt, "capath") == 0) {
+        return parse_path(x, opt, rest, &cur_listener(cfg)->capath);
+    } else if (strcmp(opt, "certfile") == 0) {
+        return parse_path(x, opt, rest, &cur_listener(cfg)->certfile);
+    } else if (strcmp(opt, "keyfile") == 0) {
+        return parse_path(x, opt, rest, &cur_listener(cfg)->keyfile);
+    } else if (strcmp(opt, "require_certificate") == 0) {
+        return parse_bool(x, opt, v, &cur_listener(cfg)->require_certificate);
+    } else if (strcmp(opt, "use_identity_as_username") == 0) {
+        return parse_bool(x, opt, v, &cur_listener(cfg)->use_identity_as_username);
+    } else if (strcmp(opt, "tls_version") == 0) {
+        if (!v) return fail(x, "tls_version: missing value");
+        if (strcmp(v, "tlsv1.3") != 0 && strcmp(v, "tlsv1.2") != 0 && strcmp(v, "tlsv1.1") != 0)
+            return fail(x, "tls_version: expected tlsv1.3, tlsv1.2 or tlsv1.1, got '%s'", v);
+        return parse_path(x, opt, v, &cur_listener(cfg)->tls_version);
+    } else if (strcmp(opt, "persistence") == 0) {
+        return parse_bool(x, opt, v, &cfg->persistence);
+    } else if (strcmp(opt, "persistence_location") == 0) {
+        return parse_path(x, opt, rest, &cfg->persistence_location);
+    } else if (strcmp(opt, "persistence_file") == 0) {
+        if (!v) return fail(x, "persistence_file: missing file name");
+        if (strchr(v, '/')) return fail(x, "persistence_file: a file name, not a path (use persistence_location)");
+        return parse_path(x, opt, v, &cfg->persistence_file);
+    } else if (strcmp(opt, "autosave_interval") == 0) {
+        if (parse_uint(x, opt, v, 86400 * 365, &n)) return -1;
+        cfg->autosave_interval = (uint32_t)n;
+    } else if (strcmp(opt, "log_dest") == 0) {
+        char *r = (char *)rest;
+        if (!r || !*r) return fail(x, "log_dest: missing destination");
+        const char *kind = w[1];
+        if (strcmp(kind, "none") == 0) {
+            cfg->log_none = true;
+            return 0;
+        }
+        if (cfg->nlog_dests == BROKER_MAX_LOG_DESTS) return fail(x, "log_dest: at most %d", BROKER_MAX_LOG_DESTS);
+        broker_log_dest *d = &cfg->log_dests[cfg->nlog_dests];
+        memset(d, 0, sizeof *d);
+        if (strcmp(kind, "stderr") == 0) d->kind = BROKER_LOGDEST_STDERR;
+        else if (strcmp(kind, "stdout") == 0) d->kind = BROKER_LOGDEST_STDOUT;
+        else if (strcmp(kind, "syslog") == 0) d->kind = BROKER_LOGDEST_SYSLOG;
+        else if (strcmp(kind, "file") == 0) {
+            const char *path = rest + 4;
+            while (*path == ' ' || *path == '\t') path++;
+            if (!*path) return fail(x, "log_dest file: missing path");
+            d->kind = BROKER_LOGDEST_FILE;
+            if (parse_path(x, opt, path, &d->path)) return -1;
+        } else if (strcmp(kind, "topic") == 0 || strcmp(kind, "dlt") == 0) {
+            return fail(x, "log_dest %s: not supported by mqtt-broker (stderr, stdout, file, syslog, none)", kind);
+        } else {
+            return fail(x, "log_dest: unknown destination '%s' (stderr, stdout, file PATH, syslog, none)", kind);
+        }
+        if (d->kind != BROKER_LOGDEST_FILE && nw > 2) return fail(x, "log_dest: unexpected '%s'", w[2]);
+        cfg->nlog_dests++;
+    } else if (strcmp(opt, "log_type") == 0) {
+        if (!v) return fail(x, "log_type: missing value");
+        size_t i = 0;
+        while (i < sizeof log_types / sizeof log_types[0] && strcmp(log_types[i].name, v) != 0) i++;
+        if (i == sizeof log_types / sizeof log_types[0])
+            return fail(x, "log_type: unknown type '%s' (error, warning, notice, information, debug, subscribe, "
+                           "unsubscribe, websockets, none, all)", v);
+        if (!cfg->log_type_set) cfg->log_mask = 0;
+        cfg->log_type_set = true;
+        cfg->log_mask |= log_types[i].mask;
+    } else if (strcmp(opt, "include_dir") == 0) {
+        if (!rest || !*rest) return fail(x, "include_dir: missing directory");
+        return include_dir(cfg, x, rest);
+    } else if (strcmp(opt, "user") == 0) {
+        if (!v) return fail(x, "user: missing user name");
+        return parse_path(x, opt, v, &cfg->user);
     } else if (strcmp(opt, "retain_available") == 0) {
         return parse_bool(x, opt, v, &o->retain_available);
     } else if (strcmp(opt, "max_keepalive") == 0) {
@@ -133,13 +388,15 @@ static int option(broker_config *cfg, ctx *x, char **w, size_t nw)
         if (parse_uint(x, opt, v, 65535, &n)) return -1;
         o->max_topic_alias = (uint16_t)n;
     } else {
+        for (size_t i = 0; unsupported[i]; i++)
+            if (strcmp(opt, unsupported[i]) == 0)
+                return fail(x, "%s: a mosquitto option mqtt-broker does not implement", opt);
         return fail(x, "unknown option '%s'", opt);
     }
     return 0;
 }
 
-int broker_config_parse(broker_config *cfg, const char *text, size_t len, const char *name, char *err,
-                        size_t errlen)
+static int parse_text(broker_config *cfg, const char *text, size_t len, const char *name, char *err, size_t errlen)
 {
     ctx x = {name, 0, err, errlen};
     size_t pos = 0;
@@ -147,48 +404,71 @@ int broker_config_parse(broker_config *cfg, const char *text, size_t len, const 
         x.line++;
         size_t end = pos;
         while (end < len && text[end] != '\n') end++;
-        char line[1024];
+        char line[4200];
         size_t n = end - pos;
         if (n >= sizeof line) return fail(&x, "line longer than %zu bytes", sizeof line - 1);
         memcpy(line, text + pos, n);
         line[n] = '\0';
         pos = end + 1;
         if (memchr(line, '\0', n)) return fail(&x, "NUL byte in line");
-        if (n && line[n - 1] == '\r') line[--n] = '\0';
-        char *words[4];
+        while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t')) line[--n] = '\0';
+        char *p = line;
+        while (*p == ' ' || *p == '\t') p++;
+        if (!*p || *p == '#') continue;
+        /* rest: what follows the option name, trimmed */
+        char *opt_end = p;
+        while (*opt_end && *opt_end != ' ' && *opt_end != '\t') opt_end++;
+        char *rest = opt_end;
+        while (*rest == ' ' || *rest == '\t') rest++;
+        char restcopy[4200];
+        snprintf(restcopy, sizeof restcopy, "%s", rest);
+        char *words[4] = {NULL, NULL, NULL, NULL};
         size_t nw = 0;
         char *save = NULL;
-        for (char *t = strtok_r(line, " \t", &save); t && nw < 4; t = strtok_r(NULL, " \t", &save)) {
-            if (nw == 0 && t[0] == '#') break;
-            words[nw++] = t;
-        }
+        for (char *t = strtok_r(p, " \t", &save); t && nw < 4; t = strtok_r(NULL, " \t", &save)) words[nw++] = t;
         if (nw == 0) continue;
-        if (option(cfg, &x, words, nw)) return -1;
+        if (option(cfg, &x, words[0], words, nw, restcopy)) return -1;
     }
     return 0;
 }
 
-int broker_config_load(broker_config *cfg, const char *path, char *err, size_t errlen)
+bool broker_config_local_only(const broker_config *cfg)
+{
+    return cfg->nlisteners == 0 && !cfg->default_set;
+}
+
+int broker_config_parse(broker_config *cfg, const char *text, size_t len, const char *name, char *err,
+                        size_t errlen)
+{
+    if (parse_text(cfg, text, len, name, err, errlen)) return -1;
+    /* Anonymous access without a configured listener only (mosquitto 2). */
+    cfg->opts.allow_anonymous = cfg->sec.allow_anonymous >= 0 ? cfg->sec.allow_anonymous == 1
+                                                             : broker_config_local_only(cfg);
+    cfg->opts.persistence = cfg->persistence;
+    return 0;
+}
+
+char *broker_read_file(const char *path, size_t *len_out, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
+        return NULL;
     }
     size_t cap = 4096, len = 0;
     char *buf = broker_xmalloc(cap);
     for (;;) {
-        if (len == cap) {
+        if (len + 1 >= cap) {
             if (cap >= (64u << 20)) {
                 fclose(f);
                 free(buf);
-                snprintf(err, errlen, "%s: larger than 64 MiB, not a configuration file", path);
-                return -1;
+                snprintf(err, errlen, "%s: larger than 64 MiB", path);
+                return NULL;
             }
             cap *= 2;
             buf = broker_xrealloc(buf, cap);
         }
-        size_t n = fread(buf + len, 1, cap - len, f);
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
         len += n;
         if (n == 0) break;
     }
@@ -197,8 +477,18 @@ int broker_config_load(broker_config *cfg, const char *path, char *err, size_t e
     if (rd_err) {
         free(buf);
         snprintf(err, errlen, "%s: read error", path);
-        return -1;
+        return NULL;
     }
+    buf[len] = '\0';
+    *len_out = len;
+    return buf;
+}
+
+int broker_config_load(broker_config *cfg, const char *path, char *err, size_t errlen)
+{
+    size_t len;
+    char *buf = broker_read_file(path, &len, err, errlen);
+    if (!buf) return -1;
     int rc = broker_config_parse(cfg, buf, len, path, err, errlen);
     free(buf);
     return rc;
@@ -212,4 +502,11 @@ size_t broker_config_listeners(const broker_config *cfg, broker_listener *out, s
     }
     for (size_t i = 0; i < cfg->nlisteners && n < cap; i++) out[n++] = cfg->listeners[i];
     return n;
+}
+
+broker_security_config broker_config_security(const broker_config *cfg, const broker_listener *l)
+{
+    broker_security_config s = cfg->per_listener_settings ? l->sec : cfg->sec;
+    if (s.allow_anonymous < 0) s.allow_anonymous = broker_config_local_only(cfg) ? 1 : 0;
+    return s;
 }

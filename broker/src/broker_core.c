@@ -50,6 +50,9 @@ broker_core *broker_core_new(const broker_options *opts, int64_t now)
     core->rx_user_props = broker_xcalloc(BROKER_RX_USER_PROPS, sizeof *core->rx_user_props);
     core->rx_subids = broker_xcalloc(BROKER_RX_SUBIDS, sizeof *core->rx_subids);
     core->rx_subscriptions = broker_xcalloc(BROKER_RX_SUBSCRIPTIONS, sizeof *core->rx_subscriptions);
+    for (size_t i = 0; i < BROKER_MAX_POLICIES; i++) core->policies[i].allow_anonymous = core->opt.allow_anonymous;
+    core->pgen = 1;
+    core->next_pid = 1;
     if (core->opt.sys_interval) {
         broker_sys_update(core, true);
         core->next_sys = now + (int64_t)core->opt.sys_interval * 1000;
@@ -73,6 +76,7 @@ static void free_conn(broker_conn *c)
     broker_buf_free(&c->in);
     broker_buf_free(&c->out);
     free(c->waiters);
+    free(c->identity);
     free(c);
 }
 
@@ -80,6 +84,7 @@ void broker_core_free(broker_core *core)
 {
     if (!core) return;
     core->shutting_down = true; /* no will is published from here on */
+    core->opt.persistence = false; /* freeing is not ending: nothing more to journal */
     while (core->conns) {
         broker_conn *c = core->conns;
         broker_conn_detach(c, false);
@@ -101,6 +106,8 @@ void broker_core_free(broker_core *core)
     free(core->rx_user_props);
     free(core->rx_subids);
     free(core->rx_subscriptions);
+    broker_buf_free(&core->journal);
+    broker_core_restore_done(core); /* frees what a restore left, publishes nothing: shutting down */
     free(core);
 }
 

@@ -49,6 +49,7 @@ extern "C" {
 
 typedef struct broker_core broker_core;
 typedef struct broker_conn broker_conn;
+typedef struct broker_acl broker_acl; /* broker_acl.h */
 
 /* Severity of a log line. BROKER_LOG_PACKET lines trace every packet (-v). */
 typedef enum {
@@ -68,8 +69,8 @@ typedef void (*broker_log_fn)(void *ctx, broker_log_level level, const char *lin
  * The names follow mosquitto.conf where an equivalent exists.
  */
 typedef struct {
-    bool allow_anonymous;          /* false: CONNECT without credentials is refused (0x05 / 0x87);
-                                      with no password backend yet (issue 8) every client is refused */
+    bool allow_anonymous;          /* false: CONNECT without a user name is refused (0x05 / 0x87); the
+                                      default of every policy (broker_core_set_policy overrides it) */
     uint16_t max_keepalive;        /* 3.x clients asking more are refused (0x02, as mosquitto);
                                       5.0 clients get a Server Keep Alive of this value */
     uint32_t max_queued_messages;  /* per session, QoS 1/2 while offline and anything while the
@@ -88,6 +89,8 @@ typedef struct {
     uint32_t stall_ms;             /* a congested connection that writes nothing for this long no
                                       longer throttles its publishers (its queue drops instead) */
     bool trace_packets;            /* log every packet in and out (BROKER_LOG_PACKET) */
+    bool persistence;              /* journal every change to retained messages and persistent
+                                      sessions (broker_core_journal), see "Persistence" below */
     broker_log_fn log;             /* NULL: no log */
     void *log_ctx;
 } broker_options;
@@ -183,6 +186,100 @@ void *broker_conn_io(const broker_conn *c);
 
 /* The client identifier once CONNECT was accepted, else "" (valid while c is). */
 const char *broker_conn_client_id(const broker_conn *c);
+
+/* ---------------------------------------------------------------- security */
+
+/* Checks a user name and password (any bytes); true = accepted. */
+typedef bool (*broker_password_fn)(void *ctx, const char *username, const uint8_t *password, size_t len);
+
+/*
+ * Authentication and authorization of the clients of one listener (or of
+ * all, without per_listener_settings), as mosquitto 2.0:
+ *  - a CONNECT without a user name is accepted only with allow_anonymous;
+ *  - with check_password, a user name must come with its password
+ *    (a failure is logged without the password);
+ *  - use_identity_as_username: the Common Name of the verified client
+ *    certificate (broker_conn_set_identity) is the user name, the
+ *    CONNECT's user name and password are ignored, and a connection
+ *    without one is refused;
+ *  - refusals: CONNACK 0x05 (3.x) / 0x87 Not authorized (5.0);
+ *  - acl (broker_acl.h): publishes not allowed are dropped (5.0 PUBACK /
+ *    PUBREC 0x87), subscriptions that can deliver nothing are refused
+ *    (0x80 / 0x87), and every message is checked for read at delivery.
+ * The pointers must stay valid until the policy is replaced or the core
+ * freed: on a reload, set the new policy first, then free the old objects.
+ */
+typedef struct {
+    bool allow_anonymous;
+    broker_password_fn check_password; /* NULL: no password file */
+    void *password_ctx;
+    const broker_acl *acl;             /* NULL: no ACL, everything allowed */
+    bool use_identity_as_username;
+} broker_policy;
+
+#define BROKER_MAX_POLICIES 32
+
+/* Sets policy `index` (< BROKER_MAX_POLICIES, the listener's number).
+ * Every policy starts as {allow_anonymous = opts.allow_anonymous}. Applies
+ * to new CONNECTs, and to the ACL checks of sessions already connected. */
+void broker_core_set_policy(broker_core *core, unsigned index, const broker_policy *p);
+
+/* The policy (listener) a connection came through; default 0. Call before
+ * feeding it. */
+void broker_conn_set_policy(broker_conn *c, unsigned index);
+
+/* The CN of the client certificate the TLS layer verified (copied), or
+ * NULL; used with use_identity_as_username. Call before feeding. */
+void broker_conn_set_identity(broker_conn *c, const char *cn);
+
+/* ------------------------------------------------------------- persistence */
+
+/*
+ * With opts.persistence, the core appends a record to its journal for
+ * every change that must survive a restart: retained messages set or
+ * deleted, persistent sessions (created, changed, ended), their
+ * subscriptions, QoS 1/2 messages queued for them, sent, acknowledged, and
+ * incoming QoS 2 messages stored and released. The driver must write the
+ * journal to stable storage (write + fsync) BEFORE it sends any output
+ * produced since: then no acknowledged message (PUBACK / PUBREC sent) can
+ * be lost by a crash. Journal and snapshot share one self-checking format
+ * (broker_persist.c): a header, then records each with its length and a
+ * CRC-32.
+ */
+
+/* The journal bytes produced since the last broker_core_journal_done(). */
+size_t broker_core_journal(const broker_core *core, const uint8_t **data);
+/* The driver wrote (and synced) all of them. */
+void broker_core_journal_done(broker_core *core);
+/* A journal file's header for `generation` (fixed size, 17 bytes). */
+size_t broker_core_journal_header(uint64_t generation, uint8_t *out, size_t cap);
+
+/*
+ * The whole persistent state as a snapshot file of `generation` (a new
+ * allocation in *data, free() it). Messages are written once each; later
+ * journal records refer to them.
+ */
+void broker_core_snapshot(broker_core *core, uint64_t generation, uint8_t **data, size_t *len);
+
+typedef struct {
+    int kind;              /* 1 snapshot, 2 journal (from the header) */
+    uint64_t generation;   /* from the header */
+    size_t records;        /* records applied */
+    size_t bad_offset;     /* where reading stopped, when it returns -1 */
+    char why[160];         /* what was wrong there */
+} broker_restore_info;
+
+/*
+ * Applies a snapshot or journal file (data, len) to a core that has no
+ * connection yet: a snapshot first, then the journal of the same
+ * generation. Returns 0 when every record was read, or -1 when it stopped
+ * at info->bad_offset (truncated, bad checksum, unknown or inconsistent
+ * record): the records before it are applied, nothing after. Restored
+ * sessions are offline; their expiry starts again at `now`.
+ */
+int broker_core_restore(broker_core *core, const uint8_t *data, size_t len, int64_t now, broker_restore_info *info);
+/* Ends a restore (frees its message index). Call before feeding anything. */
+void broker_core_restore_done(broker_core *core);
 
 /* Allocation that aborts with a message on memory exhaustion. */
 void *broker_xmalloc(size_t n);

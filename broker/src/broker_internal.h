@@ -68,6 +68,8 @@ typedef struct broker_msg {
     uint8_t pfi;                 /* Payload Format Indicator */
     bool has_content_type, has_response_topic, has_correlation_data;
     int64_t expiry_at;           /* ms, when has_expiry (MQTT-3.3.2-5) */
+    uint64_t pid;                /* persistence: id in journal generation pgen, 0 = not written */
+    uint32_t pgen;
     mqtt_bytes topic, payload, content_type, response_topic, correlation_data;
     mqtt_user_property *user_props; /* in wire order (MQTT-3.3.2-18) */
     size_t user_prop_count;
@@ -199,6 +201,9 @@ typedef struct broker_session {
     uint32_t hash;
     uint16_t next_packet_id;
     bool persistent;            /* survives the end of its connection */
+    bool journaled;             /* persistence: its R_SESSION record is in the journal */
+    uint8_t policy;             /* listener of its last connection (ACL checks while offline) */
+    char *username;             /* of its last connection, NULL = anonymous (ACL %u) */
     uint16_t client_id_len;     /* MQTT strings are at most 65535 bytes */
     char client_id[];           /* NUL-terminated */
 } broker_session;
@@ -237,6 +242,8 @@ struct broker_conn {
     uint16_t client_receive_max;                 /* 5.0 Receive Maximum, 65535 default */
     uint16_t client_alias_max;                   /* 5.0 Topic Alias Maximum of the client */
     uint16_t nalias_out;
+    char *identity;                              /* verified certificate CN, or NULL */
+    uint8_t policy;                              /* listener it came through */
     uint8_t state;
     uint8_t version;                             /* mqtt_version */
     bool dirty;
@@ -286,6 +293,16 @@ struct broker_core {
     size_t nroute_subids, route_subids_cap;
     uint64_t match_gen;
     broker_conn *cur_publisher;                  /* the PUBLISH being handled, for throttling */
+
+    broker_policy policies[BROKER_MAX_POLICIES];
+
+    /* persistence (broker_persist.c) */
+    broker_buf journal;
+    uint32_t pgen;                               /* generation of the current journal */
+    uint64_t next_pid;
+    broker_map restore_msgs;                     /* pid -> message, during a restore */
+    struct broker_orphan *orphans;               /* QoS 2 of clean sessions PUBREC'd, not released */
+    bool restoring;
 
     uint64_t assigned_ids;
     broker_stats stats;
@@ -366,6 +383,15 @@ void broker_delivery_free(broker_delivery *d);
 void broker_session_will_on_close(broker_core *core, broker_session *s, bool publish);
 void broker_session_publish_will(broker_core *core, broker_session *s);
 void broker_session_schedule_expiry(broker_core *core, broker_session *s);
+/* Adds a subscription (options left 0) to s, the trie and its share group. */
+broker_sub *broker_sub_add(broker_core *core, broker_session *s, mqtt_bytes filter);
+/* Restoring persistent state (broker_persist.c): appends d to the queue or
+ * the in-flight window as is (takes it over). */
+void broker_session_restore_push(broker_session *s, const broker_delivery *d, bool inflight);
+/* Moves the first queued delivery of the message with persistence id pid to
+ * the in-flight window with packet_id (sent), or drops it. False if none. */
+bool broker_session_restore_send(broker_session *s, uint64_t pid, uint16_t packet_id);
+bool broker_session_restore_drop(broker_session *s, uint64_t pid);
 /* Removes a subscription from its session, the trie and its share group. */
 void broker_sub_remove(broker_core *core, broker_sub *sub);
 broker_sub *broker_session_find_sub(broker_session *s, const uint8_t *filter, size_t len);
@@ -404,11 +430,37 @@ void broker_handle_pingreq(broker_conn *c);
 void broker_handle_disconnect(broker_conn *c, const mqtt_disconnect *p);
 void broker_handle_auth(broker_conn *c, const mqtt_disconnect *p);
 
-/* The auth seam (issue 8 adds password files and ACLs): 0 to accept a
- * CONNECT, else the 5.0 reason code to refuse it with. */
-uint8_t broker_auth_connect(broker_core *core, const mqtt_connect *p);
+/* The auth seam (broker_auth.c): 0 to accept a CONNECT, else the 5.0
+ * reason code to refuse it with; *username gets the user name to record
+ * (a new allocation, or NULL for an anonymous client). */
+uint8_t broker_auth_connect(broker_core *core, broker_conn *c, const mqtt_connect *p, char **username);
 /* Whether c may publish to topic: 0 = yes, else the 5.0 reason code. */
 uint8_t broker_auth_publish(broker_core *core, const broker_conn *c, mqtt_bytes topic);
+/* Whether session s may receive a message on topic (ACL read). */
+bool broker_auth_read(broker_core *core, const broker_session *s, mqtt_bytes topic);
+/* Whether s may subscribe to filter: 0 = yes, else the 5.0 reason code. */
+uint8_t broker_auth_subscribe(broker_core *core, const broker_session *s, mqtt_bytes filter);
+/* Whether the Will of s may be published (ACL write on its topic). */
+bool broker_auth_will(broker_core *core, const broker_session *s, mqtt_bytes topic);
+
+/* ------------------------------------------------------------ persistence */
+
+/* Journal records (broker_persist.c); each does nothing unless
+ * opts.persistence is set and the session is persistent. */
+void broker_journal_session(broker_core *core, broker_session *s);   /* created or changed */
+void broker_journal_session_end(broker_core *core, broker_session *s);
+void broker_journal_sub(broker_core *core, broker_session *s, const broker_sub *sub);
+void broker_journal_unsub(broker_core *core, broker_session *s, const broker_sub *sub);
+void broker_journal_queue(broker_core *core, broker_session *s, const broker_delivery *d);
+void broker_journal_inflight(broker_core *core, broker_session *s, const broker_delivery *d);
+void broker_journal_drop(broker_core *core, broker_session *s, const broker_msg *m);
+void broker_journal_pubrel(broker_core *core, broker_session *s, uint16_t packet_id);
+void broker_journal_done(broker_core *core, broker_session *s, uint16_t packet_id);
+void broker_journal_rx(broker_core *core, broker_session *s, uint16_t packet_id, broker_msg *m);
+void broker_journal_rx_done(broker_core *core, broker_session *s, uint16_t packet_id);
+/* A clean session's incoming QoS 2 message dropped with its session. */
+void broker_journal_rx_clean_done(broker_core *core, broker_session *s, uint16_t packet_id);
+void broker_journal_retain(broker_core *core, broker_msg *m);        /* set, or delete if empty */
 
 static inline bool broker_bytes_eq(mqtt_bytes a, const void *p, size_t len)
 {

@@ -1,13 +1,22 @@
 /*
  * broker_log: log lines of the core. Every line about a connection names
  * the client the same way, `client "ID" (PEER): ...`, with non-printable
- * bytes of the identifier escaped, so that a line is always one line of
- * text. Packet tracing (-v) goes through the codec's formatter.
+ * bytes of the identifier escaped, and any control character a client put
+ * in a user name, topic or identifier elsewhere in the line replaced by '?',
+ * so that a line is always one line of text (no forged log lines). Packet tracing (-v) goes through the codec's formatter.
  */
 #include "broker/src/broker_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+
+/* Control characters a client put in an identifier, a user name or a topic
+ * would let it forge log lines: each becomes '?' (a line stays one line). */
+static void defang(char *line)
+{
+    for (char *p = line; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
+}
 
 void broker_log(broker_core *core, broker_log_level level, const char *fmt, ...)
 {
@@ -18,6 +27,7 @@ void broker_log(broker_core *core, broker_log_level level, const char *fmt, ...)
     int n = vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     if (n < 0) return;
+    defang(line);
     core->opt.log(core->opt.log_ctx, level, line);
 }
 
@@ -54,6 +64,7 @@ void broker_log_conn(broker_conn *c, broker_log_level level, const char *fmt, ..
     if (n < 0) return;
     char line[1300];
     snprintf(line, sizeof line, "client \"%s\" (%s): %s", id, c->peer, msg);
+    defang(line);
     core->opt.log(core->opt.log_ctx, level, line);
 }
 

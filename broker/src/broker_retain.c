@@ -17,6 +17,7 @@
 
 void broker_retain_store(broker_core *core, broker_msg *msg)
 {
+    broker_journal_retain(core, msg);
     broker_levels_split(&core->levels, msg->topic);
     if (msg->payload.len == 0) {
         broker_node *n = broker_trie_find(&core->retained, &core->levels);
@@ -52,6 +53,7 @@ static void send_one(retain_ctx *rc, broker_node *n)
         return;
     }
     const broker_sub *sub = rc->sub;
+    if (!broker_auth_read(rc->core, sub->session, m->topic)) return;
     uint8_t qos = m->qos < sub->qos ? m->qos : sub->qos;
     broker_session_deliver(rc->core, sub->session, m, qos, true, &sub->subid, sub->subid ? 1 : 0);
 }

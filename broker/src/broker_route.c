@@ -155,6 +155,8 @@ size_t broker_route(broker_core *core, broker_msg *msg, const broker_session *pu
             ids_cap = t->nsubids;
             ids = broker_xmalloc(ids_cap * sizeof *ids);
         }
+        /* ACL read, once per recipient (mosquitto checks at delivery too). */
+        if (!broker_auth_read(core, t->session, msg->topic)) continue;
         size_t m = 0;
         for (size_t l = t->subid_start; l; l = core->route_subids[2 * (l - 1) + 1])
             ids[m++] = core->route_subids[2 * (l - 1)];

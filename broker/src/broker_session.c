@@ -55,6 +55,7 @@ void broker_delivery_free(broker_delivery *d)
 
 void broker_session_end(broker_core *core, broker_session *s)
 {
+    broker_journal_session_end(core, s);
     while (s->nsubs) broker_sub_remove(core, s->subs[s->nsubs - 1]);
     free(s->subs);
     /* A will still waiting for its delay is published when the session ends
@@ -65,11 +66,15 @@ void broker_session_end(broker_core *core, broker_session *s)
     free(s->inflight);
     for (size_t i = 0; i < s->qlen; i++) broker_delivery_free(&s->queue[(s->qhead + i) % s->qcap]);
     free(s->queue);
-    for (size_t i = 0; i < s->nrx; i++) broker_msg_unref(s->rx[i].msg);
+    for (size_t i = 0; i < s->nrx; i++) {
+        if (s->rx[i].msg) broker_journal_rx_clean_done(core, s, s->rx[i].packet_id);
+        broker_msg_unref(s->rx[i].msg);
+    }
     free(s->rx);
     if (s->conn) s->conn->session = NULL;
     broker_map_remove(&core->sessions, s->hash, s);
     core->nsessions--;
+    free(s->username);
     free(s);
 }
 
@@ -92,7 +97,10 @@ void broker_session_publish_will(broker_core *core, broker_session *s)
     s->will_at = 0;
     if (!will) return;
     if (will->has_expiry) will->expiry_at += core->now; /* relative until now (handle_connect.c) */
-    if (!core->shutting_down) {
+    if (!core->shutting_down && !broker_auth_will(core, s, will->topic)) {
+        broker_log(core, BROKER_LOG_NOTICE, "client \"%s\": Will on \"%.*s\" not published: not allowed by the ACL",
+                   s->client_id, (int)will->topic.len, (const char *)will->topic.ptr);
+    } else if (!core->shutting_down) {
         broker_log(core, BROKER_LOG_INFO, "client \"%s\": publishing its Will on \"%.*s\"", s->client_id,
                    (int)will->topic.len, (const char *)will->topic.ptr);
         core->stats.publish_received++;
@@ -276,6 +284,7 @@ static void send_now(broker_core *core, broker_session *s, broker_delivery *d)
     broker_conn *c = s->conn;
     if (broker_msg_expired(d->msg, core->now)) {
         core->stats.publish_dropped++; /* MQTT-3.3.2-5 */
+        if (d->qos) broker_journal_drop(core, s, d->msg);
         broker_delivery_free(d);
         return;
     }
@@ -289,10 +298,12 @@ static void send_now(broker_core *core, broker_session *s, broker_delivery *d)
     if (!send_publish(core, c, d, false)) {
         /* Too large for this client: dropped as if delivered (MQTT-3.1.2-25). */
         core->stats.publish_dropped++;
+        broker_journal_drop(core, s, d->msg);
         broker_delivery_free(d);
         return;
     }
     d->sent = true;
+    broker_journal_inflight(core, s, d);
     if (s->ninflight == s->inflight_cap) {
         s->inflight_cap = s->inflight_cap ? s->inflight_cap * 2 : 4;
         s->inflight = broker_xrealloc(s->inflight, s->inflight_cap * sizeof *s->inflight);
@@ -346,6 +357,7 @@ void broker_session_deliver(broker_core *core, broker_session *s, broker_msg *ms
         memcpy(d.subids.many, subids, nsubids * sizeof *subids);
     }
     if (c && s->qlen == 0 && !c->congested && (qos == 0 || s->ninflight < broker_session_window(s))) {
+        if (qos) broker_journal_queue(core, s, &d);
         send_now(core, s, &d);
         return;
     }
@@ -358,6 +370,7 @@ void broker_session_deliver(broker_core *core, broker_session *s, broker_msg *ms
         if (c) broker_conn_throttle(c);
         return;
     }
+    if (qos) broker_journal_queue(core, s, &d);
     queue_push(s, &d);
     if (c) broker_conn_throttle(c);
 }
@@ -372,6 +385,7 @@ void broker_session_pump(broker_core *core, broker_session *s)
         if (broker_msg_expired(front->msg, core->now)) {
             broker_delivery d = queue_pop(s);
             core->stats.publish_dropped++;
+            if (d.qos) broker_journal_drop(core, s, d.msg);
             broker_delivery_free(&d);
             continue;
         }
@@ -392,10 +406,65 @@ void broker_session_resend(broker_core *core, broker_session *s)
         } else if (!send_publish(core, c, d, d->sent)) {
             /* Too large for the new connection's Maximum Packet Size. */
             core->stats.publish_dropped++;
+            broker_journal_done(core, s, d->packet_id);
             broker_session_remove_inflight(s, d);
             i--;
         }
     }
+}
+
+void broker_session_restore_push(broker_session *s, const broker_delivery *d, bool inflight)
+{
+    if (!inflight) {
+        queue_push(s, d);
+        return;
+    }
+    if (s->ninflight == s->inflight_cap) {
+        s->inflight_cap = s->inflight_cap ? s->inflight_cap * 2 : 4;
+        s->inflight = broker_xrealloc(s->inflight, s->inflight_cap * sizeof *s->inflight);
+    }
+    s->inflight[s->ninflight++] = *d;
+}
+
+/* Takes the first queued delivery of message pid out of the queue. */
+static bool queue_take(broker_session *s, uint64_t pid, broker_delivery *out)
+{
+    size_t n = s->qlen;
+    bool found = false;
+    if (n && s->queue[s->qhead].msg && s->queue[s->qhead].msg->pid == pid) { /* the usual case: FIFO */
+        *out = queue_pop(s);
+        return true;
+    }
+    /* Rotate the whole ring once, keeping order, leaving out the one found. */
+    for (size_t i = 0; i < n; i++) {
+        broker_delivery d = queue_pop(s);
+        if (!found && d.msg && d.msg->pid == pid) {
+            *out = d;
+            found = true;
+        } else {
+            queue_push(s, &d);
+        }
+    }
+    return found;
+}
+
+bool broker_session_restore_send(broker_session *s, uint64_t pid, uint16_t packet_id)
+{
+    broker_delivery d;
+    if (!queue_take(s, pid, &d)) return false;
+    d.packet_id = packet_id;
+    d.state = d.qos == 1 ? DLV_WAIT_PUBACK : DLV_WAIT_PUBREC;
+    d.sent = true;
+    broker_session_restore_push(s, &d, true);
+    return true;
+}
+
+bool broker_session_restore_drop(broker_session *s, uint64_t pid)
+{
+    broker_delivery d;
+    if (!queue_take(s, pid, &d)) return false;
+    broker_delivery_free(&d);
+    return true;
 }
 
 void broker_session_drop_qos0(broker_session *s)

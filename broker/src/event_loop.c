@@ -13,9 +13,21 @@
  * (back-pressure: a publisher whose subscriber cannot keep up is not read),
  * EPOLLOUT only while output is pending.
  *
+ * Persistence: before any output leaves (in the dirty drain and before an
+ * EPOLLOUT flush), the journal the core produced is handed to hooks->sync,
+ * which writes and fsyncs it. So an acknowledgement (PUBACK, PUBREC) never
+ * reaches a client before what it acknowledges is on disk, and one fsync
+ * covers everything one iteration did (group commit).
+ *
+ * TLS connections (listeners with a context) first run the handshake
+ * (interest follows what OpenSSL wants), then read and write through
+ * net/tls.h. OpenSSL may hold decrypted bytes no socket event announces:
+ * such connections go on a pending list served before the next wait.
+ *
  * File descriptors index one table of 16-byte slots (connection, interest,
- * kind), so a connection costs the loop no allocation; the core's handle
- * for a connection is its fd.
+ * kind, listener), so a plain connection costs the loop no allocation; the
+ * core's handle for a connection is its fd. TLS state lives in a parallel
+ * table allocated only when a TLS listener exists.
  *
  * Invariant: a connection is freed (broker_conn_close) either while
  * handling its own event or while draining the dirty set, never while
@@ -32,6 +44,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +58,7 @@
 #define ACCEPTS_PER_EVENT 64
 #define SHUTDOWN_GRACE_MS 2000
 #define EMFILE_PAUSE_MS 1000
+#define MAX_LISTENERS 64
 
 enum { SLOT_FREE = 0, SLOT_CONN, SLOT_LISTENER, SLOT_SIGNAL };
 
@@ -52,20 +66,52 @@ typedef struct {
     broker_conn *bc;
     uint32_t events; /* registered with epoll */
     uint8_t kind;
+    uint8_t listener; /* index into L->ls (connections and listeners) */
 } slot;
 
 typedef struct {
+    net_tls *t;
+    bool handshaking;
+    bool pending;     /* on the pending list */
+    int want;         /* NET_TLS_WANT_READ/WRITE of the last call that could not finish, 0 = none */
+} tls_state;
+
+typedef struct {
+    broker_loop_listener l;
+    uint32_t nconns;
+} listener;
+
+typedef struct {
     broker_core *core;
+    const broker_loop_hooks *hooks;
     int epfd;
     slot *slots;
+    tls_state *tls; /* parallel to slots when a TLS listener exists */
     size_t nslots;
     size_t nconns;
+    listener ls[MAX_LISTENERS];
+    size_t nls;
+    int *pending; /* fds with TLS bytes to read without an event */
+    size_t npending, pending_cap;
+    bool any_tls;
     bool listeners_paused;
     int64_t resume_accept_at;
     bool stopping;
     int64_t stop_deadline;
     uint8_t *rbuf;
 } loop;
+
+static void loop_log(loop *L, broker_log_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void loop_log(loop *L, broker_log_level level, const char *fmt, ...)
+{
+    char line[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (L->hooks && L->hooks->log) L->hooks->log(L->hooks->ctx, level, line);
+    else fprintf(stderr, "mqtt-broker: %s\n", line);
+}
 
 static slot *slot_for(loop *L, int fd)
 {
@@ -74,9 +120,18 @@ static slot *slot_for(loop *L, int fd)
         while (n <= (size_t)fd) n *= 2;
         L->slots = broker_xrealloc(L->slots, n * sizeof *L->slots);
         memset(L->slots + L->nslots, 0, (n - L->nslots) * sizeof *L->slots);
+        if (L->any_tls) {
+            L->tls = broker_xrealloc(L->tls, n * sizeof *L->tls);
+            memset(L->tls + L->nslots, 0, (n - L->nslots) * sizeof *L->tls);
+        }
         L->nslots = n;
     }
     return &L->slots[fd];
+}
+
+static tls_state *tls_of(loop *L, int fd)
+{
+    return L->tls && L->tls[fd].t ? &L->tls[fd] : NULL;
 }
 
 static int conn_fd(broker_conn *bc)
@@ -104,13 +159,40 @@ static void peer_name(int fd, char *out, size_t cap)
     }
 }
 
+/* Makes the journal durable before any output leaves (see above). */
+static void sync_journal(loop *L)
+{
+    const uint8_t *d;
+    if (L->hooks && L->hooks->sync && broker_core_journal(L->core, &d)) L->hooks->sync(L->hooks->ctx, L->core);
+}
+
+static void add_pending(loop *L, int fd)
+{
+    tls_state *ts = tls_of(L, fd);
+    if (!ts || ts->pending) return;
+    if (L->npending == L->pending_cap) {
+        L->pending_cap = L->pending_cap ? L->pending_cap * 2 : 16;
+        L->pending = broker_xrealloc(L->pending, L->pending_cap * sizeof *L->pending);
+    }
+    L->pending[L->npending++] = fd;
+    ts->pending = true;
+}
+
 static void set_interest(loop *L, int fd)
 {
     slot *s = &L->slots[fd];
+    tls_state *ts = tls_of(L, fd);
     const uint8_t *data;
     uint32_t want = 0;
-    if (broker_conn_wants_read(s->bc)) want |= EPOLLIN;
-    if (broker_conn_output(s->bc, &data)) want |= EPOLLOUT;
+    if (ts && ts->handshaking) {
+        want = ts->want == NET_TLS_WANT_WRITE ? EPOLLOUT : EPOLLIN;
+    } else {
+        if (broker_conn_wants_read(s->bc)) want |= EPOLLIN;
+        if (broker_conn_output(s->bc, &data)) want |= EPOLLOUT;
+        if (ts && ts->want == NET_TLS_WANT_WRITE) want |= EPOLLOUT;
+        if (ts && ts->want == NET_TLS_WANT_READ) want |= EPOLLIN;
+        if (ts && broker_conn_wants_read(s->bc) && net_tls_pending(ts->t)) add_pending(L, fd);
+    }
     if (want == s->events) return;
     struct epoll_event ev = {.events = want, .data.fd = fd};
     epoll_ctl(L->epfd, EPOLL_CTL_MOD, fd, &ev);
@@ -121,26 +203,47 @@ static void close_conn(loop *L, int fd)
 {
     slot *s = &L->slots[fd];
     broker_conn *bc = s->bc;
+    tls_state *ts = tls_of(L, fd);
+    if (ts) {
+        if (broker_conn_should_close(bc) && !ts->handshaking) net_tls_close(ts->t);
+        else net_tls_free(ts->t);
+        memset(ts, 0, sizeof *ts); /* a pending-list entry for fd is now ignored */
+    }
     epoll_ctl(L->epfd, EPOLL_CTL_DEL, fd, NULL);
     close(fd);
+    if (s->listener < L->nls && L->ls[s->listener].nconns) L->ls[s->listener].nconns--;
     memset(s, 0, sizeof *s);
     L->nconns--;
     broker_conn_close(bc, net_now_ms());
 }
 
 /* Writes pending output. Returns false on a write error (peer gone). */
-static bool flush(int fd, broker_conn *bc)
+static bool flush(loop *L, int fd, broker_conn *bc)
 {
+    tls_state *ts = tls_of(L, fd);
+    if (ts && ts->handshaking) return true;
+    sync_journal(L);
     for (;;) {
         const uint8_t *data;
         size_t len = broker_conn_output(bc, &data);
         if (len == 0) return true;
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+        ssize_t n;
+        if (ts) {
+            n = net_tls_write(ts->t, data, len, NULL, 0);
+            if (n == NET_TLS_WANT_READ || n == NET_TLS_WANT_WRITE) {
+                ts->want = (int)n;
+                return true;
+            }
+            if (n > 0) ts->want = 0;
+        } else {
+            n = send(fd, data, len, MSG_NOSIGNAL);
+        }
         if (n > 0) {
             broker_conn_output_done(bc, (size_t)n, net_now_ms());
-            if ((size_t)n < len) return true; /* socket buffer full */
-            continue;                          /* output_done may have queued more */
+            if ((size_t)n < len && !ts) return true; /* socket buffer full */
+            continue;                                 /* output_done may have queued more */
         }
+        if (ts) return false;
         if (n < 0 && errno == EINTR) continue;
         return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
     }
@@ -148,10 +251,11 @@ static bool flush(int fd, broker_conn *bc)
 
 static void drain_dirty(loop *L)
 {
+    sync_journal(L);
     broker_conn *bc;
     while ((bc = broker_core_next_dirty(L->core))) {
         int fd = conn_fd(bc);
-        bool ok = flush(fd, bc);
+        bool ok = flush(L, fd, bc);
         const uint8_t *data;
         bool pending = broker_conn_output(bc, &data) > 0;
         if (!ok || (broker_conn_should_close(bc) && !pending)) close_conn(L, fd);
@@ -161,16 +265,16 @@ static void drain_dirty(loop *L)
 
 static void pause_listeners(loop *L, bool pause)
 {
-    for (size_t fd = 0; fd < L->nslots; fd++) {
-        if (L->slots[fd].kind != SLOT_LISTENER) continue;
-        struct epoll_event ev = {.events = pause ? 0 : EPOLLIN, .data.fd = (int)fd};
-        epoll_ctl(L->epfd, EPOLL_CTL_MOD, (int)fd, &ev);
+    for (size_t i = 0; i < L->nls; i++) {
+        struct epoll_event ev = {.events = pause ? 0 : EPOLLIN, .data.fd = L->ls[i].l.fd};
+        epoll_ctl(L->epfd, EPOLL_CTL_MOD, L->ls[i].l.fd, &ev);
     }
     L->listeners_paused = pause;
 }
 
 static void accept_some(loop *L, int lfd)
 {
+    listener *li = &L->ls[L->slots[lfd].listener];
     for (int k = 0; k < ACCEPTS_PER_EVENT; k++) {
         int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
@@ -178,12 +282,19 @@ static void accept_some(loop *L, int lfd)
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 /* Level-triggered: stop polling the listeners for a while
                  * rather than spin on a connection we cannot take. */
-                fprintf(stderr, "mqtt-broker: accept: %s; not accepting for %d ms\n", strerror(errno),
-                        EMFILE_PAUSE_MS);
+                loop_log(L, BROKER_LOG_ERROR, "accept: %s; not accepting for %d ms", strerror(errno), EMFILE_PAUSE_MS);
                 pause_listeners(L, true);
                 L->resume_accept_at = net_now_ms() + EMFILE_PAUSE_MS;
             }
             return;
+        }
+        char peer[80];
+        peer_name(fd, peer, sizeof peer);
+        if (li->l.max_connections && li->nconns >= li->l.max_connections) {
+            loop_log(L, BROKER_LOG_NOTICE, "connection from %s refused: max_connections (%u) reached", peer,
+                     (unsigned)li->l.max_connections);
+            close(fd);
+            continue;
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -192,39 +303,109 @@ static void accept_some(loop *L, int lfd)
             close(fd);
             continue;
         }
-        char peer[80];
-        peer_name(fd, peer, sizeof peer);
         slot *s = slot_for(L, fd);
+        if (li->l.tls) {
+            char err[300];
+            net_tls *t = net_tls_new(li->l.tls, fd, NULL, err, sizeof err);
+            if (!t) {
+                loop_log(L, BROKER_LOG_ERROR, "connection from %s: %s", peer, err);
+                epoll_ctl(L->epfd, EPOLL_CTL_DEL, fd, NULL);
+                close(fd);
+                continue;
+            }
+            L->tls[fd] = (tls_state){.t = t, .handshaking = true, .want = NET_TLS_WANT_READ};
+        }
         s->kind = SLOT_CONN;
         s->events = EPOLLIN;
+        s->listener = L->slots[lfd].listener;
         s->bc = broker_conn_open(L->core, peer, (void *)(intptr_t)fd, net_now_ms());
+        broker_conn_set_policy(s->bc, li->l.policy);
+        li->nconns++;
         L->nconns++;
     }
+}
+
+/* One handshake step; false if the connection was closed. */
+static bool tls_handshake(loop *L, int fd, tls_state *ts)
+{
+    char err[300];
+    int rc = net_tls_handshake(ts->t, err, sizeof err);
+    if (rc == NET_TLS_WANT_READ || rc == NET_TLS_WANT_WRITE) {
+        ts->want = rc;
+        set_interest(L, fd);
+        return false;
+    }
+    broker_conn *bc = L->slots[fd].bc;
+    if (rc != 0) {
+        char peer[80];
+        peer_name(fd, peer, sizeof peer);
+        loop_log(L, BROKER_LOG_NOTICE, "TLS connection from %s refused: %s", peer, err);
+        close_conn(L, fd);
+        return false;
+    }
+    ts->handshaking = false;
+    ts->want = 0;
+    char cn[512];
+    if (L->ls[L->slots[fd].listener].l.identity && net_tls_peer_cn(ts->t, cn, sizeof cn) == 0)
+        broker_conn_set_identity(bc, cn);
+    return true;
+}
+
+/* Reads from a connection; false if it was closed. */
+static bool read_conn(loop *L, int fd)
+{
+    broker_conn *bc = L->slots[fd].bc;
+    tls_state *ts = tls_of(L, fd);
+    for (int k = 0; k < READS_PER_EVENT && broker_conn_wants_read(bc); k++) {
+        ssize_t n;
+        if (ts) {
+            n = net_tls_read(ts->t, L->rbuf, READ_BUF, NULL, 0);
+            if (n == NET_TLS_WANT_READ || n == NET_TLS_WANT_WRITE) {
+                ts->want = n == NET_TLS_WANT_WRITE ? NET_TLS_WANT_WRITE : 0;
+                break;
+            }
+        } else {
+            n = recv(fd, L->rbuf, READ_BUF, 0);
+        }
+        if (n > 0) {
+            broker_conn_feed(bc, L->rbuf, (size_t)n, net_now_ms());
+            if ((size_t)n < READ_BUF && !(ts && net_tls_pending(ts->t))) break;
+            continue;
+        }
+        if (n < 0 && !ts && errno == EINTR) continue;
+        if (n < 0 && !ts && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        close_conn(L, fd); /* 0: peer closed; < 0: reset or error */
+        return false;
+    }
+    if (ts && broker_conn_wants_read(bc) && net_tls_pending(ts->t)) add_pending(L, fd);
+    return true;
 }
 
 static void conn_event(loop *L, int fd, uint32_t events)
 {
     broker_conn *bc = L->slots[fd].bc;
-    if ((events & EPOLLOUT) && !flush(fd, bc)) {
+    tls_state *ts = tls_of(L, fd);
+    if (ts && ts->handshaking) {
+        if (events & (EPOLLHUP | EPOLLERR) && !(events & EPOLLIN)) {
+            close_conn(L, fd);
+            return;
+        }
+        if (!tls_handshake(L, fd, ts)) return;
+        events |= EPOLLIN; /* OpenSSL may already hold the CONNECT */
+    }
+    if ((events & EPOLLOUT) && !flush(L, fd, bc)) {
         close_conn(L, fd);
+        return;
+    }
+    if (ts && ts->want == NET_TLS_WANT_READ && (events & EPOLLIN) && !flush(L, fd, bc)) {
+        close_conn(L, fd); /* a write that waited for the peer's bytes */
         return;
     }
     if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
         set_interest(L, fd);
         return;
     }
-    for (int k = 0; k < READS_PER_EVENT && broker_conn_wants_read(bc); k++) {
-        ssize_t n = recv(fd, L->rbuf, READ_BUF, 0);
-        if (n > 0) {
-            broker_conn_feed(bc, L->rbuf, (size_t)n, net_now_ms());
-            if ((size_t)n < READ_BUF) break;
-            continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        close_conn(L, fd); /* 0: peer closed; < 0: reset or error */
-        return;
-    }
+    if (!read_conn(L, fd)) return;
     if ((events & (EPOLLHUP | EPOLLERR)) && !broker_conn_wants_read(bc) && !broker_conn_should_close(bc)) {
         close_conn(L, fd); /* throttled and the peer is gone */
         return;
@@ -234,18 +415,38 @@ static void conn_event(loop *L, int fd, uint32_t events)
     set_interest(L, fd);
 }
 
+/* Connections whose TLS layer holds bytes no event will announce. */
+static void serve_pending(loop *L)
+{
+    size_t n = L->npending;
+    int *fds = L->pending;
+    L->pending = NULL;
+    L->npending = L->pending_cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        int fd = fds[i];
+        tls_state *ts = tls_of(L, fd);
+        if (!ts || !ts->pending) continue; /* closed since */
+        ts->pending = false;
+        if (L->slots[fd].kind != SLOT_CONN || ts->handshaking) continue;
+        if (!broker_conn_wants_read(L->slots[fd].bc)) continue; /* re-added when it wants to read */
+        if (read_conn(L, fd)) set_interest(L, fd);
+    }
+    free(fds);
+}
+
 static void start_stop(loop *L, const char *why)
 {
     if (L->stopping) return;
-    fprintf(stderr, "mqtt-broker: %s: shutting down\n", why);
+    loop_log(L, BROKER_LOG_NOTICE, "%s: shutting down", why);
     L->stopping = true;
     L->stop_deadline = net_now_ms() + SHUTDOWN_GRACE_MS;
-    for (size_t fd = 0; fd < L->nslots; fd++) {
-        if (L->slots[fd].kind != SLOT_LISTENER) continue;
-        epoll_ctl(L->epfd, EPOLL_CTL_DEL, (int)fd, NULL);
-        close((int)fd);
+    for (size_t i = 0; i < L->nls; i++) {
+        int fd = L->ls[i].l.fd;
+        epoll_ctl(L->epfd, EPOLL_CTL_DEL, fd, NULL);
+        close(fd);
         L->slots[fd].kind = SLOT_FREE;
     }
+    L->nls = 0;
     broker_core_shutdown(L->core, net_now_ms());
 }
 
@@ -257,29 +458,42 @@ static void close_all(loop *L)
     }
 }
 
-int broker_event_loop(broker_core *core, const int *listen_fds, size_t n, char *err, size_t errlen)
+int broker_event_loop(broker_core *core, const broker_loop_listener *ls, size_t n, const broker_loop_hooks *hooks,
+                      char *err, size_t errlen)
 {
-    loop L = {.core = core};
+    loop L = {.core = core, .hooks = hooks};
+    if (n > MAX_LISTENERS) {
+        snprintf(err, errlen, "at most %d listeners", MAX_LISTENERS);
+        for (size_t i = 0; i < n; i++) close(ls[i].fd);
+        return -1;
+    }
     L.epfd = epoll_create1(EPOLL_CLOEXEC);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     int sfd = L.epfd < 0 ? -1 : signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     struct epoll_event sev = {.events = EPOLLIN, .data.fd = sfd};
     if (L.epfd < 0 || sfd < 0 || epoll_ctl(L.epfd, EPOLL_CTL_ADD, sfd, &sev) != 0) {
         snprintf(err, errlen, "epoll/signalfd: %s", strerror(errno));
         if (sfd >= 0) close(sfd);
         if (L.epfd >= 0) close(L.epfd);
-        for (size_t i = 0; i < n; i++) close(listen_fds[i]);
+        for (size_t i = 0; i < n; i++) close(ls[i].fd);
         return -1;
     }
+    for (size_t i = 0; i < n; i++)
+        if (ls[i].tls) L.any_tls = true;
     slot_for(&L, sfd)->kind = SLOT_SIGNAL;
     for (size_t i = 0; i < n; i++) {
-        struct epoll_event ev = {.events = EPOLLIN, .data.fd = listen_fds[i]};
-        epoll_ctl(L.epfd, EPOLL_CTL_ADD, listen_fds[i], &ev);
-        slot_for(&L, listen_fds[i])->kind = SLOT_LISTENER;
+        L.ls[i].l = ls[i];
+        struct epoll_event ev = {.events = EPOLLIN, .data.fd = ls[i].fd};
+        epoll_ctl(L.epfd, EPOLL_CTL_ADD, ls[i].fd, &ev);
+        slot *s = slot_for(&L, ls[i].fd);
+        s->kind = SLOT_LISTENER;
+        s->listener = (uint8_t)i;
     }
+    L.nls = n;
     L.rbuf = broker_xmalloc(READ_BUF);
     struct epoll_event events[256];
 
@@ -287,8 +501,13 @@ int broker_event_loop(broker_core *core, const int *listen_fds, size_t n, char *
         int64_t now = net_now_ms();
         if (L.stopping && (L.nconns == 0 || now >= L.stop_deadline)) break;
         int64_t wait = broker_core_next_deadline(core) - now;
+        if (hooks && hooks->tick) {
+            int64_t t = hooks->tick(hooks->ctx, core, now) - now;
+            if (t < wait) wait = t;
+        }
         if (L.listeners_paused && L.resume_accept_at - now < wait) wait = L.resume_accept_at - now;
         if (L.stopping && L.stop_deadline - now < wait) wait = L.stop_deadline - now;
+        if (L.npending) wait = 0;
         if (wait < 0) wait = 0;
         if (wait > 1000) wait = 1000;
         int ne = epoll_wait(L.epfd, events, 256, (int)wait);
@@ -301,8 +520,14 @@ int broker_event_loop(broker_core *core, const int *listen_fds, size_t n, char *
             switch (L.slots[fd].kind) {
             case SLOT_SIGNAL: {
                 struct signalfd_siginfo si;
-                while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
-                    start_stop(&L, si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+                while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                    if (si.ssi_signo == SIGHUP) {
+                        loop_log(&L, BROKER_LOG_NOTICE, "SIGHUP: reloading");
+                        if (hooks && hooks->reload) hooks->reload(hooks->ctx, core);
+                    } else {
+                        start_stop(&L, si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+                    }
+                }
                 break;
             }
             case SLOT_LISTENER:
@@ -312,6 +537,7 @@ int broker_event_loop(broker_core *core, const int *listen_fds, size_t n, char *
             default: break; /* closed earlier in this batch */
             }
         }
+        if (L.npending) serve_pending(&L);
         now = net_now_ms();
         if (L.listeners_paused && now >= L.resume_accept_at) pause_listeners(&L, false);
         if (now >= broker_core_next_deadline(core)) broker_core_tick(core, now);
@@ -319,7 +545,10 @@ int broker_event_loop(broker_core *core, const int *listen_fds, size_t n, char *
     }
 
     close_all(&L);
+    sync_journal(&L);
     free(L.slots);
+    free(L.tls);
+    free(L.pending);
     free(L.rbuf);
     close(sfd);
     close(L.epfd);

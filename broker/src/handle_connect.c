@@ -19,6 +19,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* 3.x return codes for a 5.0 reason code of a refusal. */
@@ -97,9 +98,10 @@ void broker_handle_connect(broker_conn *c, const mqtt_connect *p)
         refuse(c, 0x8C, "MQTT-4.12.0-1", "enhanced authentication is not supported", id);
         return;
     }
-    uint8_t auth = broker_auth_connect(core, p);
+    char *username = NULL;
+    uint8_t auth = broker_auth_connect(core, c, p, &username);
     if (auth) {
-        refuse(c, auth, v5 ? "MQTT-3.1.4-2" : "MQTT-3.1.4", "authentication failed", id);
+        refuse(c, auth, v5 ? "MQTT-3.1.4-2" : "MQTT-3.1.4", "not authorized", id);
         return;
     }
 
@@ -136,6 +138,9 @@ void broker_handle_connect(broker_conn *c, const mqtt_connect *p)
     if (!s) s = broker_session_new(core, id.ptr, id.len);
     s->conn = c;
     c->session = s;
+    free(s->username);
+    s->username = username; /* ACL checks, also while it is offline */
+    s->policy = c->policy;
     if (v5) {
         s->expiry_interval = MQTT_HAS_PROP(pr, MQTT_PROP_SESSION_EXPIRY_INTERVAL) ? pr->session_expiry_interval : 0;
         c->client_receive_max = MQTT_HAS_PROP(pr, MQTT_PROP_RECEIVE_MAXIMUM) ? pr->receive_maximum : 65535;
@@ -146,8 +151,11 @@ void broker_handle_connect(broker_conn *c, const mqtt_connect *p)
     } else {
         s->expiry_interval = p->clean_start ? 0 : UINT32_MAX;
     }
+    bool was_persistent = s->persistent;
     s->persistent = s->expiry_interval > 0;
     s->expires_at = 0;
+    if (s->persistent) broker_journal_session(core, s);
+    else if (was_persistent) broker_journal_session_end(core, s);
     if (p->will) { /* stored with the session (MQTT-3.1.2-7) */
         s->will = broker_msg_new(p->will_topic, p->will_payload, p->will_qos, p->will_retain,
                                  v5 ? &p->will_properties : NULL, core->now);
@@ -201,7 +209,14 @@ void broker_handle_connect(broker_conn *c, const mqtt_connect *p)
     core->nconnected++;
     if (core->nconnected > core->stats.clients_maximum) core->stats.clients_maximum = core->nconnected;
     if (keepalive) broker_note_deadline(core, core->now + (int64_t)keepalive * 1500);
-    broker_send(c, &ack);
+    if (!broker_send(c, &ack)) {
+        /* Even stripped of its optional properties the CONNACK exceeds the
+         * client's Maximum Packet Size (5.0 MQTT-3.1.2-24): nothing else may
+         * go first (MQTT-3.2.0-1), so close without a DISCONNECT. */
+        broker_conn_fail(c, 0, "MQTT-3.1.2-24", false, "CONNACK larger than the client's Maximum Packet Size %u",
+                         (unsigned)c->client_max_packet);
+        return;
+    }
     broker_log_conn(c, BROKER_LOG_INFO, "connected, MQTT %s, %s, keep alive %u s%s",
                     mqtt_version_name(c->version), present ? "session resumed" : "new session",
                     (unsigned)keepalive, p->will ? ", with a Will" : "");

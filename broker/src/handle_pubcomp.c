@@ -12,6 +12,7 @@ void broker_handle_pubcomp(broker_conn *c, const mqtt_ack *p)
         broker_log_conn(c, BROKER_LOG_DEBUG, "PUBCOMP for packet id %u not awaited, ignored", (unsigned)p->packet_id);
         return;
     }
+    broker_journal_done(c->core, s, p->packet_id);
     broker_session_remove_inflight(s, d);
     broker_session_pump(c->core, s);
 }

@@ -109,6 +109,7 @@ void broker_handle_publish(broker_conn *c, const mqtt_publish *p)
             s->rx = broker_xrealloc(s->rx, s->rx_cap * sizeof *s->rx);
         }
         s->rx[s->nrx++] = (broker_rx_qos2){p->packet_id, msg};
+        broker_journal_rx(core, s, p->packet_id, msg); /* synced before PUBREC leaves */
         ack(c, 2, p->packet_id, 0, NULL);
         return;
     }

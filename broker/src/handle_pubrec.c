@@ -21,11 +21,13 @@ void broker_handle_pubrec(broker_conn *c, const mqtt_ack *p)
     }
     if (d->state == DLV_WAIT_PUBREC) {
         if (c->version == MQTT_V5 && p->reason_code >= 0x80) {
+            broker_journal_done(c->core, s, p->packet_id);
             broker_session_remove_inflight(s, d);
             broker_session_pump(c->core, s);
             return;
         }
         d->state = DLV_WAIT_PUBCOMP;
+        broker_journal_pubrel(c->core, s, p->packet_id);
         broker_msg_unref(d->msg); /* only the packet id is needed from now on */
         d->msg = NULL;
     }

@@ -25,5 +25,8 @@ void broker_handle_pubrel(broker_conn *c, const mqtt_ack *p)
         core->cur_publisher = NULL;
         broker_msg_unref(msg);
     }
+    /* After the deliveries: a crash between the two re-delivers (duplicate)
+     * rather than loses the message. */
+    broker_journal_rx_done(core, s, p->packet_id);
     broker_send_ack(c, MQTT_PUBCOMP, p->packet_id, 0, NULL);
 }

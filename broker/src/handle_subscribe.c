@@ -60,6 +60,16 @@ static broker_sub *add_sub(broker_core *core, broker_session *s, const mqtt_subs
     return sub;
 }
 
+broker_sub *broker_sub_add(broker_core *core, broker_session *s, mqtt_bytes filter)
+{
+    mqtt_subscription r;
+    memset(&r, 0, sizeof r);
+    r.topic_filter = filter;
+    mqtt_bytes share_name, inner;
+    bool shared = mqtt_shared_split(filter, &share_name, &inner);
+    return add_sub(core, s, &r, shared, share_name, inner);
+}
+
 void broker_handle_subscribe(broker_conn *c, const mqtt_subscribe *p)
 {
     broker_core *core = c->core;
@@ -85,6 +95,13 @@ void broker_handle_subscribe(broker_conn *c, const mqtt_subscribe *p)
                              (int)r->topic_filter.len, (const char *)r->topic_filter.ptr);
             goto out;
         }
+        uint8_t denied = broker_auth_subscribe(core, s, shared ? inner : r->topic_filter);
+        if (denied) {
+            broker_log_conn(c, BROKER_LOG_NOTICE, "SUBSCRIBE to \"%.*s\" refused by the ACL (0x%02X)",
+                            (int)r->topic_filter.len, (const char *)r->topic_filter.ptr, denied);
+            codes[i] = v5 ? denied : 0x80;
+            continue;
+        }
         uint8_t granted = r->qos < core->opt.max_qos ? r->qos : core->opt.max_qos;
         broker_sub *sub = broker_session_find_sub(s, r->topic_filter.ptr, r->topic_filter.len);
         bool existed = sub != NULL;
@@ -95,6 +112,7 @@ void broker_handle_subscribe(broker_conn *c, const mqtt_subscribe *p)
         sub->rh = v5 ? r->retain_handling : 0;
         sub->subid = subid;
         codes[i] = granted;
+        broker_journal_sub(core, s, sub);
         if (!shared && (sub->rh == 0 || (sub->rh == 1 && !existed))) retained[i] = sub;
     }
     mqtt_packet ack;

@@ -19,7 +19,10 @@ void broker_handle_unsubscribe(broker_conn *c, const mqtt_subscribe *p)
         mqtt_bytes f = p->subscriptions[i].topic_filter;
         broker_sub *sub = broker_session_find_sub(s, f.ptr, f.len);
         codes[i] = sub ? 0x00 : 0x11;
-        if (sub) broker_sub_remove(core, sub);
+        if (sub) {
+            broker_journal_unsub(core, s, sub);
+            broker_sub_remove(core, sub);
+        }
     }
     mqtt_packet ack;
     memset(&ack, 0, sizeof ack);

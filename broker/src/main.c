@@ -1,54 +1,225 @@
 /*
  * mqtt-broker: the reference MQTT 3.1 / 3.1.1 / 5.0 broker.
  *
- *   mqtt-broker [-c FILE] [-p PORT] [-v] [-d]
+ *   mqtt-broker [-c FILE] [-p PORT] [-v] [-d] [--test-config]
  *
  * Without options it listens on 127.0.0.1:1883 and accepts anonymous
  * clients, as mosquitto 2 does without a configuration. For every listening
- * socket it prints `listening on HOST:PORT` on stdout, so `-p 0` (any free
- * port) lets a script start it and learn the port without a race. Log lines
- * go to stderr; -v adds every packet, through the codec's formatter.
- * Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 1 on a usage or
- * configuration error, 2 when it cannot listen.
+ * socket it prints `listening on HOST:PORT` on stdout, in configuration
+ * order, so `-p 0` (any free port) lets a script start it and learn the
+ * port without a race. Log lines go to the configured destinations
+ * (stderr by default); -v adds every packet, through the codec's
+ * formatter. SIGHUP reloads the password and ACL files (keeping the old
+ * ones if a new one is broken) and reopens log files; connections stay.
+ * Exit status: 0 after a clean shutdown (SIGINT/SIGTERM) or a good
+ * --test-config, 1 on a usage or configuration error, 2 when it cannot
+ * listen or write its persistence files.
  */
+#include "broker/src/broker_acl.h"
 #include "broker/src/broker_config.h"
+#include "broker/src/broker_passwd.h"
+#include "broker/src/broker_store.h"
 #include "broker/src/event_loop.h"
 #include "net/net.h"
+#include "net/tls.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 static const char *const level_names[] = {"error", "warning", "notice", "info", "debug", "packet"};
 
-static void log_stderr(void *ctx, broker_log_level level, const char *line)
+/* ---------------------------------------------------------------- logging */
+
+typedef struct {
+    unsigned mask;
+    const broker_config *cfg;
+    FILE *files[BROKER_MAX_LOG_DESTS];
+    bool to_stderr, to_stdout, to_syslog;
+} logger;
+
+static void log_line(void *ctx, broker_log_level level, const char *line)
 {
-    int max = *(const int *)ctx;
-    if ((int)level > max) return;
+    logger *lg = ctx;
+    if (!(lg->mask & (1u << level))) return;
     char when[32];
     time_t t = time(NULL);
     struct tm tm;
     localtime_r(&t, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf(stderr, "%s %s: %s\n", when, level_names[level], line);
+    if (lg->to_stderr) fprintf(stderr, "%s %s: %s\n", when, level_names[level], line);
+    if (lg->to_stdout) {
+        fprintf(stdout, "%s %s: %s\n", when, level_names[level], line);
+        fflush(stdout);
+    }
+    for (size_t i = 0; i < BROKER_MAX_LOG_DESTS; i++) {
+        if (!lg->files[i]) continue;
+        fprintf(lg->files[i], "%s %s: %s\n", when, level_names[level], line);
+        fflush(lg->files[i]);
+    }
+    if (lg->to_syslog) {
+        static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG, LOG_DEBUG};
+        syslog(prio[level], "%s", line);
+    }
 }
+
+/* Opens (or reopens, after SIGHUP: log rotation) the log files. */
+static int open_logs(logger *lg, char *err, size_t errlen)
+{
+    const broker_config *cfg = lg->cfg;
+    for (size_t i = 0; i < cfg->nlog_dests; i++) {
+        const broker_log_dest *d = &cfg->log_dests[i];
+        if (d->kind != BROKER_LOGDEST_FILE) continue;
+        FILE *f = fopen(d->path, "a");
+        if (!f) {
+            snprintf(err, errlen, "log_dest file %s: %s", d->path, strerror(errno));
+            return -1;
+        }
+        if (lg->files[i]) fclose(lg->files[i]);
+        lg->files[i] = f;
+    }
+    return 0;
+}
+
+static void close_logs(logger *lg)
+{
+    for (size_t i = 0; i < BROKER_MAX_LOG_DESTS; i++)
+        if (lg->files[i]) fclose(lg->files[i]);
+    if (lg->to_syslog) closelog();
+}
+
+/* --------------------------------------------------------------- security */
+
+/* One per listener. Without per_listener_settings, policy 0 owns the
+ * password file and ACL and the others share them (use_identity_as_username
+ * stays a property of each listener, as in mosquitto). */
+typedef struct {
+    broker_security_config sec;
+    bool use_identity;
+    bool owner; /* loads and frees pw and acl */
+    broker_passwd *pw;
+    broker_acl *acl;
+} policy_state;
+
+typedef struct {
+    broker_config *cfg;
+    logger *lg;
+    policy_state policies[BROKER_MAX_POLICIES];
+    size_t npolicies;
+    broker_store *store;
+} app;
+
+/* Loads the files of one policy; 0, or -1 with err (nothing changed). */
+static int load_policy(policy_state *p, broker_passwd **pw, broker_acl **acl, char *err, size_t errlen)
+{
+    *pw = NULL;
+    *acl = NULL;
+    if (p->sec.password_file && !(*pw = broker_passwd_load(p->sec.password_file, err, errlen))) return -1;
+    if (p->sec.acl_file) {
+        size_t len;
+        char *text = broker_read_file(p->sec.acl_file, &len, err, errlen);
+        if (text) *acl = broker_acl_parse(text, len, p->sec.acl_file, err, errlen);
+        free(text);
+        if (!*acl) {
+            broker_passwd_free(*pw);
+            *pw = NULL;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void apply_policy(broker_core *core, unsigned index, const policy_state *p)
+{
+    broker_policy bp = {
+        .allow_anonymous = p->sec.allow_anonymous == 1,
+        .check_password = p->pw ? broker_passwd_check : NULL,
+        .password_ctx = p->pw,
+        .acl = p->acl,
+        .use_identity_as_username = p->use_identity,
+    };
+    broker_core_set_policy(core, index, &bp);
+}
+
+static void reload(void *ctx, broker_core *core)
+{
+    app *a = ctx;
+    char err[600];
+    if (open_logs(a->lg, err, sizeof err) != 0) log_line(a->lg, BROKER_LOG_ERROR, err);
+    for (size_t i = 0; i < a->npolicies; i++) {
+        policy_state *p = &a->policies[i];
+        if (!p->owner || (!p->sec.password_file && !p->sec.acl_file)) continue;
+        broker_passwd *pw;
+        broker_acl *acl;
+        if (load_policy(p, &pw, &acl, err, sizeof err) != 0) {
+            char line[700];
+            snprintf(line, sizeof line, "reload: %s; keeping the files loaded before", err);
+            log_line(a->lg, BROKER_LOG_ERROR, line);
+            continue;
+        }
+        broker_passwd *old_pw = p->pw;
+        broker_acl *old_acl = p->acl;
+        p->pw = pw;
+        p->acl = acl;
+        /* The core sees the new ones before the old are freed. */
+        apply_policy(core, (unsigned)i, p);
+        for (size_t k = 0; k < a->npolicies; k++) {
+            if (a->policies[k].owner) continue;
+            a->policies[k].pw = pw;
+            a->policies[k].acl = acl;
+            apply_policy(core, (unsigned)k, &a->policies[k]);
+        }
+        broker_passwd_free(old_pw);
+        broker_acl_free(old_acl);
+        char line[700];
+        snprintf(line, sizeof line, "reload: %zu users, %zu ACL rules", broker_passwd_count(pw),
+                 broker_acl_rule_count(acl));
+        log_line(a->lg, BROKER_LOG_NOTICE, line);
+    }
+}
+
+static void sync_hook(void *ctx, broker_core *core)
+{
+    app *a = ctx;
+    broker_store_sync(a->store, core);
+}
+
+static void loop_log_hook(void *ctx, broker_log_level level, const char *line)
+{
+    app *a = ctx;
+    log_line(a->lg, level, line);
+}
+
+static int64_t tick_hook(void *ctx, broker_core *core, int64_t now)
+{
+    app *a = ctx;
+    return a->store ? broker_store_tick(a->store, core, now) : INT64_MAX;
+}
+
+/* ------------------------------------------------------------------ main */
 
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: mqtt-broker [-c FILE] [-p PORT] [-v] [-d]\n"
-            "  -c FILE  read the configuration file FILE (mosquitto.conf syntax)\n"
-            "  -p PORT  listen on PORT (0: any free port) instead of the configured one\n"
-            "           (the first listener's; default listener 127.0.0.1:1883)\n"
-            "  -v       verbose: log every packet in and out\n"
-            "  -d       run in the background (daemon); logs are then discarded\n"
-            "  -h       this help\n"
-            "Prints `listening on HOST:PORT` on stdout for each listening socket.\n");
+            "usage: mqtt-broker [-c FILE] [-p PORT] [-v] [-d] [--test-config]\n"
+            "  -c FILE        read the configuration file FILE (mosquitto.conf syntax,\n"
+            "                 see mqtt-broker.conf.example)\n"
+            "  -p PORT        listen on PORT (0: any free port) instead of the configured one\n"
+            "                 (the first listener's; default listener 127.0.0.1:1883)\n"
+            "  -v             verbose: log every packet in and out\n"
+            "  -d             run in the background (daemon); stderr/stdout logs are then discarded\n"
+            "  --test-config  check the configuration (and the files it names) and exit\n"
+            "  -h             this help\n"
+            "Prints `listening on HOST:PORT` on stdout for each listening socket.\n"
+            "Signals: SIGINT/SIGTERM shut down cleanly, SIGHUP reloads password and ACL files.\n");
 }
 
 /* Allows as many connections as the hard limit permits. */
@@ -61,11 +232,27 @@ static void raise_nofile(void)
     }
 }
 
+/* `user NAME`: started as root, run as NAME once the sockets are open. */
+static int drop_privileges(const char *user, char *err, size_t errlen)
+{
+    if (!user || geteuid() != 0 || strcmp(user, "root") == 0) return 0;
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        snprintf(err, errlen, "user %s: no such user", user);
+        return -1;
+    }
+    if (initgroups(user, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+        snprintf(err, errlen, "user %s: cannot switch to it: %s", user, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *config_path = NULL;
     long port_override = -1;
-    bool verbose = false, daemonize = false;
+    bool verbose = false, daemonize = false, test_config = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-c") == 0 || strcmp(a, "--config-file") == 0) {
@@ -90,6 +277,8 @@ int main(int argc, char **argv)
             verbose = true;
         } else if (strcmp(a, "-d") == 0 || strcmp(a, "--daemon") == 0) {
             daemonize = true;
+        } else if (strcmp(a, "--test-config") == 0 || strcmp(a, "-t") == 0) {
+            test_config = true;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return 0;
@@ -99,17 +288,97 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    if (test_config && !config_path) {
+        fprintf(stderr, "mqtt-broker: --test-config needs -c FILE\n");
+        return 1;
+    }
 
-    broker_config cfg;
+    static broker_config cfg;
     broker_config_init(&cfg);
-    char err[512];
+    char err[1024];
     if (config_path && broker_config_load(&cfg, config_path, err, sizeof err) != 0) {
         fprintf(stderr, "mqtt-broker: %s\n", err);
+        broker_config_free(&cfg);
         return 1;
     }
     broker_listener listeners[BROKER_MAX_LISTENERS + 1];
     size_t nl = broker_config_listeners(&cfg, listeners, BROKER_MAX_LISTENERS + 1);
     if (port_override >= 0) listeners[0].port = (uint16_t)port_override;
+
+    /* Everything the configuration names is loaded now, so that a broken
+     * file stops the broker here (or --test-config reports it). */
+    static app A;
+    logger lg = {.cfg = &cfg};
+    A.cfg = &cfg;
+    A.lg = &lg;
+    A.npolicies = nl;
+    int rc = 1;
+    net_tls_ctx *tls[BROKER_MAX_LISTENERS + 1] = {0};
+    int fds[BROKER_MAX_LISTENERS + 1];
+    size_t nfds = 0;
+    for (size_t i = 0; i < A.npolicies; i++) {
+        policy_state *p = &A.policies[i];
+        p->sec = broker_config_security(&cfg, &listeners[i]);
+        p->use_identity = listeners[i].use_identity_as_username;
+        p->owner = cfg.per_listener_settings || i == 0;
+        if (!p->owner) {
+            p->pw = A.policies[0].pw;
+            p->acl = A.policies[0].acl;
+        } else if (load_policy(p, &p->pw, &p->acl, err, sizeof err) != 0) {
+            fprintf(stderr, "mqtt-broker: %s\n", err);
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < nl; i++) {
+        const broker_listener *l = &listeners[i];
+        if (!l->certfile && !l->keyfile) {
+            if (l->cafile || l->require_certificate || l->use_identity_as_username) {
+                fprintf(stderr, "mqtt-broker: listener %u: cafile, require_certificate and use_identity_as_username "
+                        "need a TLS listener (certfile and keyfile)\n", (unsigned)l->port);
+                goto out;
+            }
+            continue;
+        }
+        net_tls_opts to = {.cafile = l->cafile, .capath = l->capath, .certfile = l->certfile, .keyfile = l->keyfile,
+                           .tls_version = l->tls_version,
+                           .require_certificate = l->require_certificate || l->use_identity_as_username};
+        tls[i] = net_tls_ctx_new(NET_TLS_SERVER, &to, err, sizeof err);
+        if (!tls[i]) {
+            fprintf(stderr, "mqtt-broker: listener %u: %s\n", (unsigned)l->port, err);
+            goto out;
+        }
+    }
+    if (cfg.persistence && test_config) {
+        const char *dir = cfg.persistence_location ? cfg.persistence_location : ".";
+        if (access(dir, W_OK) != 0) {
+            fprintf(stderr, "mqtt-broker: persistence_location %s: %s\n", dir, strerror(errno));
+            goto out;
+        }
+    }
+    if (test_config) {
+        printf("%s: configuration OK (%zu listener%s%s%s)\n", config_path, nl, nl == 1 ? "" : "s",
+               cfg.persistence ? ", persistence on" : "", cfg.per_listener_settings ? ", per listener settings" : "");
+        rc = 0;
+        goto out;
+    }
+
+    lg.mask = cfg.log_mask | (verbose ? 1u << BROKER_LOG_PACKET | 1u << BROKER_LOG_DEBUG : 0);
+    if (!cfg.log_none) {
+        if (cfg.nlog_dests == 0) lg.to_stderr = true;
+        for (size_t i = 0; i < cfg.nlog_dests; i++) {
+            int k = cfg.log_dests[i].kind;
+            if (k == BROKER_LOGDEST_STDERR) lg.to_stderr = true;
+            if (k == BROKER_LOGDEST_STDOUT) lg.to_stdout = true;
+            if (k == BROKER_LOGDEST_SYSLOG) lg.to_syslog = true;
+        }
+        if (open_logs(&lg, err, sizeof err) != 0) {
+            fprintf(stderr, "mqtt-broker: %s\n", err);
+            goto out;
+        }
+        if (lg.to_syslog) openlog("mqtt-broker", LOG_PID, LOG_DAEMON);
+    } else {
+        lg.mask = 0;
+    }
 
     raise_nofile();
     signal(SIGPIPE, SIG_IGN);
@@ -117,35 +386,74 @@ int main(int argc, char **argv)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     sigprocmask(SIG_BLOCK, &set, NULL);
 
-    int fds[BROKER_MAX_LISTENERS + 1];
     for (size_t i = 0; i < nl; i++) {
         fds[i] = net_listen(listeners[i].host, listeners[i].port, 1024, err, sizeof err);
         if (fds[i] < 0) {
             fprintf(stderr, "mqtt-broker: %s\n", err);
-            for (size_t k = 0; k < i; k++) close(fds[k]);
-            return 2;
+            rc = 2;
+            goto out;
         }
+        nfds++;
         printf("listening on %s:%u\n", listeners[i].host[0] ? listeners[i].host : "*",
                (unsigned)net_local_port(fds[i]));
     }
     fflush(stdout);
-
-    int max_level = verbose ? BROKER_LOG_PACKET : BROKER_LOG_INFO;
-    cfg.opts.trace_packets = verbose;
-    cfg.opts.log = log_stderr;
-    cfg.opts.log_ctx = &max_level;
+    if (drop_privileges(cfg.user, err, sizeof err) != 0) {
+        fprintf(stderr, "mqtt-broker: %s\n", err);
+        goto out;
+    }
     if (daemonize && daemon(0, 0) != 0) {
         fprintf(stderr, "mqtt-broker: daemon: %s\n", strerror(errno));
-        return 1;
+        goto out;
     }
 
+    cfg.opts.trace_packets = verbose;
+    cfg.opts.log = log_line;
+    cfg.opts.log_ctx = &lg;
     broker_core *core = broker_core_new(&cfg.opts, net_now_ms());
-    log_stderr(&max_level, BROKER_LOG_NOTICE, "mqtt-broker " BROKER_VERSION " running");
-    int rc = broker_event_loop(core, fds, nl, err, sizeof err);
-    if (rc != 0) fprintf(stderr, "mqtt-broker: %s\n", err);
+    for (size_t i = 0; i < A.npolicies; i++) apply_policy(core, (unsigned)i, &A.policies[i]);
+    if (cfg.persistence) {
+        A.store = broker_store_open(core, cfg.persistence_location, cfg.persistence_file, cfg.autosave_interval,
+                                    log_line, &lg, net_now_ms(), err, sizeof err);
+        if (!A.store) {
+            log_line(&lg, BROKER_LOG_ERROR, err);
+            broker_core_free(core);
+            rc = 2;
+            goto out;
+        }
+    }
+    if (broker_config_local_only(&cfg))
+        log_line(&lg, BROKER_LOG_NOTICE, "no listener configured: local only mode (127.0.0.1), anonymous clients allowed");
+    log_line(&lg, BROKER_LOG_NOTICE, "mqtt-broker " BROKER_VERSION " running");
+
+    broker_loop_listener ll[BROKER_MAX_LISTENERS + 1];
+    for (size_t i = 0; i < nl; i++) {
+        ll[i] = (broker_loop_listener){.fd = fds[i], .policy = (unsigned)i,
+                                       .tls = tls[i], .max_connections = listeners[i].max_connections,
+                                       .identity = listeners[i].use_identity_as_username};
+    }
+    broker_loop_hooks hooks = {.ctx = &A, .reload = reload, .sync = A.store ? sync_hook : NULL, .tick = tick_hook,
+                               .log = loop_log_hook};
+    nfds = 0; /* the loop owns the sockets now */
+    int lrc = broker_event_loop(core, ll, nl, &hooks, err, sizeof err);
+    if (lrc != 0) log_line(&lg, BROKER_LOG_ERROR, err);
+    broker_store_close(A.store, core);
     broker_core_free(core);
-    log_stderr(&max_level, BROKER_LOG_NOTICE, "mqtt-broker stopped");
-    return rc == 0 ? 0 : 2;
+    log_line(&lg, BROKER_LOG_NOTICE, "mqtt-broker stopped");
+    rc = lrc == 0 ? 0 : 2;
+
+out:
+    for (size_t i = 0; i < nfds; i++) close(fds[i]);
+    for (size_t i = 0; i < A.npolicies; i++) {
+        if (!A.policies[i].owner) continue;
+        broker_passwd_free(A.policies[i].pw);
+        broker_acl_free(A.policies[i].acl);
+    }
+    for (size_t i = 0; i < nl; i++) net_tls_ctx_free(tls[i]);
+    close_logs(&lg);
+    broker_config_free(&cfg);
+    return rc;
 }

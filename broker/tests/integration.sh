@@ -217,7 +217,7 @@ msg=$("$BROKER" -c "$WORK/bad.conf" 2>&1); rc=$?
 msg=$("$BROKER" -c "$WORK/missing.conf" 2>&1); rc=$?
 [ $rc -eq 1 ] && echo "$msg" | grep -q "missing.conf: cannot open" && ok "missing config file: clear error" \
     || bad "missing config" "rc=$rc: $msg"
-printf 'listener 0 127.0.0.1\nmax_qos 1\n' > "$WORK/good.conf"
+printf 'listener 0 127.0.0.1\nallow_anonymous true\nmax_qos 1\n' > "$WORK/good.conf"
 "$BROKER" -c "$WORK/good.conf" > "$WORK/good.out" 2> "$WORK/good.err" &
 gpid=$!
 if wait_for 10 grep -q '^listening on 127.0.0.1:' "$WORK/good.out"; then

@@ -216,10 +216,12 @@ Test(broker_connect, anonymous_refused_when_not_allowed)
     o.allow_anonymous = false;
     tc_broker *nb = tc_new(&o);
     struct { mqtt_version v; bool user; uint8_t code; } cases[] = {
-        {MQTT_V311, false, 0x05}, /* not authorized */
-        {MQTT_V311, true, 0x04},  /* bad user name or password */
+        /* Not authorized in every case, as mosquitto 2.0 (a user name
+         * without a password file proves nothing). */
+        {MQTT_V311, false, 0x05},
+        {MQTT_V311, true, 0x05},
         {MQTT_V5, false, 0x87},
-        {MQTT_V5, true, 0x86},
+        {MQTT_V5, true, 0x87},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tc_client *c = tc_open(nb, cases[i].v);

@@ -1,0 +1,43 @@
+/*
+ * broker_store: the files of `persistence true` (see broker_store.c):
+ * DIR/NAME (snapshot) and DIR/NAME.journal, written so that a crash
+ * (kill -9, power loss after fsync) loses nothing the broker acknowledged.
+ */
+#ifndef BROKER_STORE_H
+#define BROKER_STORE_H
+
+#include "broker/src/broker_core.h"
+
+typedef struct broker_store broker_store;
+
+/* Receives one log line of the store (as broker_log_fn). */
+typedef void (*broker_store_log)(void *ctx, broker_log_level level, const char *line);
+
+/*
+ * Loads the snapshot and its journal into core (which has no connection
+ * yet), reports and sets aside damaged files (NAME.corrupt-TIME), then
+ * writes a fresh snapshot and starts a new journal. dir NULL = ".", name
+ * NULL = "mqtt-broker.db". Returns NULL with err filled when the files
+ * cannot be written at all (missing directory, permissions).
+ */
+broker_store *broker_store_open(broker_core *core, const char *dir, const char *name, uint32_t autosave_s,
+                                broker_store_log log, void *log_ctx, int64_t now, char *err, size_t errlen);
+
+/* Appends the core's journal to the journal file and fsyncs it (the
+ * loop's sync hook). Errors are logged (and retried with the next batch). */
+void broker_store_sync(broker_store *st, broker_core *core);
+
+/* Writes a snapshot when the autosave interval passed or the journal grew
+ * past 64 MiB; returns the time it wants to be called again. */
+int64_t broker_store_tick(broker_store *st, broker_core *core, int64_t now);
+
+/* Writes a final snapshot (clean shutdown), logs the figures, frees st. */
+void broker_store_close(broker_store *st, broker_core *core);
+
+/* Figures since open: journal syncs, bytes, time spent in write+fsync. */
+typedef struct {
+    uint64_t syncs, bytes, sync_us, snapshots, snapshot_us;
+} broker_store_stats;
+void broker_store_get_stats(const broker_store *st, broker_store_stats *out);
+
+#endif

@@ -397,7 +397,10 @@ stop_mosq
 ###############################################################################
 echo "# persistence"
 P=$WORK/persist; mkdir -p "$P"
-printf 'listener 0 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s\nautosave_interval 3600\n' \
+# No queue limit: the offline subscribers must keep everything acknowledged, however
+# many messages the publishers got through before the SIGKILL (the default limit of
+# 1000 would drop the rest by policy, not by a persistence fault).
+printf 'listener 0 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s\nautosave_interval 3600\nmax_queued_messages 0\n' \
     "$P" > "$WORK/persist.conf"
 start_ours persist "$WORK/persist.conf" || exit 1
 for Q in 1 2; do mosquitto_sub -h 127.0.0.1 -p "$OPORT" -c -i "keeper$Q" -q $Q -t "stream/$Q" -E; done

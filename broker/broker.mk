@@ -10,11 +10,9 @@
 BROKER_APP_ONLY  := broker/src/main.c broker/src/event_loop.c broker/src/broker_config.c \
                     broker/src/broker_passwd.c broker/src/broker_store.c
 BROKER_CORE_SRCS := $(filter-out $(BROKER_APP_ONLY),$(wildcard broker/src/*.c))
-# TLS (net/tls.c) is listed here until net/net.mk names it (NET_TLS_SRCS).
-NET_TLS_SRCS     ?= net/tls.c
 BROKER_APP_SRCS  := $(BROKER_APP_ONLY) $(NET_TLS_SRCS)
 BROKER_TEST_SRCS := $(wildcard broker/tests/*.c)
-BROKER_SSL_LIBS  := -lssl -lcrypto
+BROKER_SSL_LIBS  := $(NET_TLS_LIBS)
 PASSWD_SRCS      := broker/passwd/mqtt_passwd.c broker/src/broker_passwd.c
 
 $(LIB)/libmqttbroker.a: $(call objs,release,$(BROKER_CORE_SRCS))

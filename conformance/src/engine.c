@@ -14,11 +14,18 @@
  * - Every byte send(2) accepts and recv(2) returns, and every connect and
  *   close, is also given to the run's traffic recording (traffic.h) as it
  *   happens, so a run's pcap shows the wire as it was, garbage included.
+ * - With TLS (cfg->tls), a connection goes CONNECTING -> TLS (handshake,
+ *   stepped by the loop when the socket is ready, under the step's and the
+ *   run's deadlines like any wait) -> OPEN; bytes queued meanwhile go out
+ *   once it is OPEN. The recording then gets the plaintext MQTT bytes that
+ *   SSL_write accepted and SSL_read returned, on the real TCP connection.
+ *   Decrypted bytes OpenSSL still holds are read without waiting for poll(2).
  */
 #include "conformance/src/engine.h"
 #include "conformance/src/traffic.h"
 
 #include "net/net.h"
+#include "net/tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,10 +76,12 @@ typedef struct {
     size_t n;
 } alias_slot;
 
-enum { CS_IDLE, CS_CONNECTING, CS_OPEN, CS_CLOSED };
+enum { CS_IDLE, CS_CONNECTING, CS_TLS, CS_OPEN, CS_CLOSED };
 
 typedef struct {
     int fd;
+    net_tls *tls;          /* the TLS connection over fd (cfg->tls), NULL: plain TCP */
+    int tls_want;          /* NET_TLS_WANT_READ/WRITE: what the TLS layer waits for, 0: nothing */
     int state;
     bool peer_closed;      /* the broker closed (EOF or reset) */
     bool self_closed;      /* we closed (disconnect/drop) */
@@ -195,6 +204,9 @@ static void client_close(client *c)
         int unread = 0;
         if (c->stream >= 0 && ioctl(c->fd, FIONREAD, &unread) != 0) unread = 0;
         conf_traffic_close(c->tr, c->stream, CONF_TR_CLIENT, unread > 0);
+        net_tls_free(c->tls); /* no close_notify: closing is abrupt unless the scenario disconnects */
+        c->tls = NULL;
+        c->tls_want = 0;
         close(c->fd);
     }
     c->stream = -1;
@@ -266,6 +278,9 @@ static void finish(conf_run *r, conf_verdict v, int64_t now, const char *fmt, ..
 
 /* ---- sockets ---- */
 
+static void tls_begin(engine *e, conf_run *r, client *c, int ci, int64_t now);
+static void flush(conf_run *r, client *c, int ci, int64_t now);
+
 static int start_connect(engine *e, conf_run *r, client *c, int ci, int64_t now)
 {
     rt_state *rt = r->rt;
@@ -290,8 +305,8 @@ static int start_connect(engine *e, conf_run *r, client *c, int ci, int64_t now)
     int cerr = errno;
     c->stream = conf_traffic_open(c->tr, ci, fd, (struct sockaddr *)&e->addr, e->addrlen);
     if (crc == 0) {
-        c->state = CS_OPEN;
         conf_traffic_established(c->tr, c->stream);
+        c->state = CS_OPEN;
     } else if (cerr == EINPROGRESS) {
         c->state = CS_CONNECTING;
     } else {
@@ -303,13 +318,85 @@ static int start_connect(engine *e, conf_run *r, client *c, int ci, int64_t now)
         return -1;
     }
     conf_run_event(r, ci, EV_NOTE, (int)rt->step, rel(rt, now), "TCP connect to %s", e->target);
+    if (c->state == CS_OPEN && e->cfg->tls) tls_begin(e, r, c, ci, now);
     return 0;
+}
+
+/* The connection ended because of the TLS layer: the reason goes in c->why. */
+static void tls_failed(conf_run *r, client *c, int ci, int64_t now, const char *why)
+{
+    rt_state *rt = r->rt;
+    size_t n = strlen(why);
+    if (n >= sizeof c->why) n = sizeof c->why - 1;
+    memcpy(c->why, why, n);
+    c->why[n] = '\0';
+    conf_run_event(r, ci, EV_NOTE, (int)rt->step, rel(rt, now), "%s", c->why);
+    client_close(c);
+    c->peer_closed = true;
+    c->closed_at = now;
+}
+
+/* One handshake step; OPEN (and the queued bytes sent) once it is done. */
+static void tls_step(engine *e, conf_run *r, client *c, int ci, int64_t now)
+{
+    rt_state *rt = r->rt;
+    char err[400];
+    int rc = net_tls_handshake(c->tls, err, sizeof err);
+    if (rc == NET_TLS_WANT_READ || rc == NET_TLS_WANT_WRITE) {
+        c->tls_want = rc;
+        return;
+    }
+    if (rc != 0) {
+        const char *why = strncmp(err, "TLS handshake: ", 15) == 0 ? err + 15 : err;
+        char full[720];
+        snprintf(full, sizeof full, "TLS handshake with %s: %s", e->target, why);
+        tls_failed(r, c, ci, now, full);
+        return;
+    }
+    c->tls_want = 0;
+    c->state = CS_OPEN;
+    conf_run_event(r, ci, EV_NOTE, (int)rt->step, rel(rt, now), "TLS established (%s)", net_tls_version(c->tls));
+    flush(r, c, ci, now);
+}
+
+/* The TCP connection is up: start the TLS handshake over it. */
+static void tls_begin(engine *e, conf_run *r, client *c, int ci, int64_t now)
+{
+    char err[300];
+    c->tls = net_tls_new(e->cfg->tls, c->fd, e->cfg->host, err, sizeof err);
+    if (!c->tls) {
+        tls_failed(r, c, ci, now, err);
+        return;
+    }
+    c->state = CS_TLS;
+    tls_step(e, r, c, ci, now);
 }
 
 static void flush(conf_run *r, client *c, int ci, int64_t now)
 {
     rt_state *rt = r->rt;
     while (c->state == CS_OPEN && c->wlen > 0) {
+        if (c->tls) {
+            char err[300] = "";
+            ssize_t n = net_tls_write(c->tls, c->wbuf, c->wlen, err, sizeof err);
+            if (n > 0) {
+                conf_traffic_data(c->tr, c->stream, CONF_TR_CLIENT, c->wbuf, (size_t)n);
+                memmove(c->wbuf, c->wbuf + n, c->wlen - (size_t)n);
+                c->wlen -= (size_t)n;
+                c->tls_want = 0;
+                continue;
+            }
+            if (n == NET_TLS_WANT_READ || n == NET_TLS_WANT_WRITE) {
+                c->tls_want = (int)n;
+                return;
+            }
+            char why[400];
+            snprintf(why, sizeof why, "send failed: %s (the broker closed the connection)",
+                     err[0] ? err : strerror(errno));
+            conf_traffic_close(c->tr, c->stream, CONF_TR_SERVER, true);
+            tls_failed(r, c, ci, now, why);
+            return;
+        }
         ssize_t n = send(c->fd, c->wbuf, c->wlen, MSG_NOSIGNAL);
         if (n > 0) {
             conf_traffic_data(c->tr, c->stream, CONF_TR_CLIENT, c->wbuf, (size_t)n);
@@ -413,6 +500,26 @@ static void on_readable(conf_run *r, client *c, int ci, int64_t now)
             if (!nb) return;
             c->rbuf = nb;
             c->rcap = nc;
+        }
+        if (c->tls) {
+            char err[300] = "";
+            ssize_t n = net_tls_read(c->tls, c->rbuf + c->rlen, c->rcap - c->rlen, err, sizeof err);
+            if (n > 0) {
+                conf_traffic_data(c->tr, c->stream, CONF_TR_SERVER, c->rbuf + c->rlen, (size_t)n);
+                c->rlen += (size_t)n;
+                continue;
+            }
+            if (n == NET_TLS_WANT_READ || n == NET_TLS_WANT_WRITE) {
+                c->tls_want = n == NET_TLS_WANT_WRITE ? NET_TLS_WANT_WRITE : 0;
+                break;
+            }
+            /* 0: close_notify or EOF; -1: a TLS alert or a reset */
+            conf_traffic_close(c->tr, c->stream, CONF_TR_SERVER, n < 0);
+            if (n == 0) snprintf(c->why, sizeof c->why, "the broker closed the connection");
+            else snprintf(c->why, sizeof c->why, "the broker ended the TLS connection: %s", err[0] ? err : "error");
+            c->peer_closed = true;
+            c->closed_at = now;
+            break;
         }
         ssize_t n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
         if (n > 0) {
@@ -1195,6 +1302,10 @@ static int exec_step(engine *e, conf_run *r, const conf_step *st, int64_t now)
             rt->phase = 1;
         }
         if (c->wlen > 0 && c->state != CS_CLOSED && now < rt->step_deadline) return S_WAIT;
+        if (c->tls && c->state == CS_OPEN) { /* a graceful TLS close: close_notify, then the FIN */
+            net_tls_close(c->tls);
+            c->tls = NULL;
+        }
         client_close(c);
         c->self_closed = true;
         conf_run_event(r, st->client, EV_NOTE, (int)rt->step, rel(rt, now), "closed the connection");
@@ -1251,11 +1362,35 @@ static int64_t next_wakeup(const conf_run *r)
 
 /* ---- broker checks ---- */
 
-int conf_probe_broker(const char *host, uint16_t port, int timeout_ms, char *msg, size_t msglen)
+/* The probe's transport: plain TCP or TLS over it. */
+typedef struct {
+    int fd;
+    net_tls *tls;
+} probe_conn;
+
+static void probe_close(probe_conn *p)
+{
+    net_tls_close(p->tls);
+    close(p->fd);
+}
+
+int conf_probe_broker(const char *host, uint16_t port, net_tls_ctx *tls, int timeout_ms, char *msg, size_t msglen)
 {
     int64_t deadline = net_now_ms() + timeout_ms;
-    int fd = net_connect(host, port, timeout_ms, msg, msglen);
-    if (fd < 0) return -1;
+    probe_conn pc = {.fd = net_connect(host, port, timeout_ms, msg, msglen)};
+    if (pc.fd < 0) return -1;
+    int fd = pc.fd;
+    if (tls) {
+        char err[400];
+        pc.tls = net_tls_new(tls, fd, host, err, sizeof err);
+        int left = (int)(deadline - net_now_ms());
+        if (!pc.tls || net_tls_connect(pc.tls, left < 1 ? 1 : left, err, sizeof err) != 0) {
+            const char *why = strncmp(err, "TLS handshake: ", 15) == 0 ? err + 15 : err;
+            snprintf(msg, msglen, "%s:%u accepted TCP but the TLS handshake failed: %s", host, port, why);
+            probe_close(&pc);
+            return -1;
+        }
+    }
     mqtt_codec codec = {.version = MQTT_V311, .from = MQTT_FROM_CLIENT};
     mqtt_packet p = {.type = MQTT_CONNECT};
     p.connect.clean_start = true;
@@ -1267,12 +1402,14 @@ int conf_probe_broker(const char *host, uint16_t port, int timeout_ms, char *msg
     size_t n = 0;
     if (mqtt_encode(&codec, &p, buf, sizeof buf, &n, NULL) != MQTT_OK) {
         snprintf(msg, msglen, "cannot encode the probe CONNECT");
-        close(fd);
+        probe_close(&pc);
         return -1;
     }
-    if (net_send_all(fd, buf, n, timeout_ms) != (ssize_t)n) {
-        snprintf(msg, msglen, "%s:%u accepted TCP but the CONNECT could not be sent", host, port);
-        close(fd);
+    ssize_t sent = pc.tls ? net_tls_send_all(pc.tls, buf, n, timeout_ms) : net_send_all(fd, buf, n, timeout_ms);
+    if (sent != (ssize_t)n) {
+        snprintf(msg, msglen, "%s:%u accepted %s but the CONNECT could not be sent%s", host, port,
+                 pc.tls ? "TLS" : "TCP", pc.tls ? " (does it require a client certificate? --cert, --key)" : "");
+        probe_close(&pc);
         return -1;
     }
     uint8_t in[64];
@@ -1280,12 +1417,16 @@ int conf_probe_broker(const char *host, uint16_t port, int timeout_ms, char *msg
     codec.from = MQTT_FROM_SERVER;
     for (;;) {
         int left = (int)(deadline - net_now_ms());
-        ssize_t k = net_recv_some(fd, in + got, sizeof in - got, left < 0 ? 0 : left);
+        ssize_t k = pc.tls ? net_tls_recv_some(pc.tls, in + got, sizeof in - got, left < 0 ? 0 : left)
+                           : net_recv_some(fd, in + got, sizeof in - got, left < 0 ? 0 : left);
         if (k <= 0) {
-            snprintf(msg, msglen, "%s:%u accepted TCP but %s", host, port,
+            snprintf(msg, msglen, "%s:%u accepted %s but %s%s", host, port, pc.tls ? "TLS" : "TCP",
                      k == 0 ? "closed the connection without a CONNACK" : k == NET_TIMEOUT
-                         ? "sent no CONNACK in time" : "the connection failed");
-            close(fd);
+                         ? "sent no CONNACK in time" : "the connection failed",
+                     k == NET_TIMEOUT ? ""
+                     : pc.tls ? " (does it require a client certificate? --cert, --key)"
+                              : " (a TLS listener? --cafile or --insecure)");
+            probe_close(&pc);
             return -1;
         }
         got += (size_t)k;
@@ -1293,7 +1434,7 @@ int conf_probe_broker(const char *host, uint16_t port, int timeout_ms, char *msg
         mqtt_error err;
         mqtt_status s = mqtt_decode(&codec, in, got, &ack, &err);
         if (s == MQTT_NEED_MORE && got < sizeof in) continue;
-        close(fd);
+        probe_close(&pc);
         if (s == MQTT_OK && ack.type == MQTT_CONNACK) return 0;
         snprintf(msg, msglen, "%s:%u answered CONNECT with something other than a CONNACK", host, port);
         return -1;
@@ -1355,8 +1496,8 @@ static int start_run(engine *e, conf_run *r, size_t idx, int64_t now)
     r->rt = rt;
     r->fail_step = -1;
     make_ns(r->ns, idx);
-    conf_run_event(r, -1, EV_NOTE, 0, 0, "run %s@%s, namespace %s, broker %s", r->sc->id, conf_vi_name(r->vi),
-                   r->ns, e->target);
+    conf_run_event(r, -1, EV_NOTE, 0, 0, "run %s@%s, namespace %s, broker %s%s", r->sc->id, conf_vi_name(r->vi),
+                   r->ns, e->target, e->cfg->tls ? " over TLS" : "");
     return 0;
 }
 
@@ -1488,7 +1629,7 @@ int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_e
                 int alive = -1;
                 /* A few tries: a broker busy with many connections may be slow to accept one more. */
                 for (int attempt = 0; attempt < 3 && alive < 0; attempt++)
-                    alive = conf_probe_broker(cfg->host, cfg->port, (int)scaled(&e, 2000), pm, sizeof pm);
+                    alive = conf_probe_broker(cfg->host, cfg->port, cfg->tls, (int)scaled(&e, 2000), pm, sizeof pm);
                 if (alive < 0) {
                     res->died_after = (int)idx;
                     char b[1024];
@@ -1504,6 +1645,7 @@ int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_e
 
         /* Poll every open socket of every active run. */
         size_t np = 0;
+        bool tls_pending = false; /* decrypted bytes OpenSSL holds: poll(2) does not see them */
         int64_t wake = now + 200;
         for (size_t a = 0; a < nactive; a++) {
             conf_run *r = &runs[active[a]];
@@ -1524,7 +1666,13 @@ int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_e
                     pfdcap = nc;
                 }
                 pfd[np].fd = c->fd;
-                pfd[np].events = (short)(POLLIN | ((c->wlen || c->state == CS_CONNECTING) ? POLLOUT : 0));
+                if (c->state == CS_TLS)
+                    pfd[np].events = c->tls_want == NET_TLS_WANT_WRITE ? POLLOUT : POLLIN;
+                else /* a TLS write waiting for the broker's bytes needs POLLIN, not a busy POLLOUT */
+                    pfd[np].events = (short)(POLLIN | (((c->wlen && c->tls_want != NET_TLS_WANT_READ) ||
+                                                        c->state == CS_CONNECTING ||
+                                                        c->tls_want == NET_TLS_WANT_WRITE) ? POLLOUT : 0));
+                if (c->tls && c->state == CS_OPEN && net_tls_pending(c->tls) > 0) tls_pending = true;
                 pfd[np].revents = 0;
                 map[np].run = active[a];
                 map[np].cl = k;
@@ -1532,7 +1680,7 @@ int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_e
             }
         }
         int timeout = (int)(wake - now);
-        if (timeout < 0) timeout = 0;
+        if (timeout < 0 || tls_pending) timeout = 0;
         int pr = poll(pfd, np, timeout);
         if (pr < 0 && errno != EINTR) break;
         now = net_now_ms();
@@ -1557,10 +1705,28 @@ int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_e
                 }
                 c->state = CS_OPEN;
                 conf_traffic_established(c->tr, c->stream);
+                if (cfg->tls) {
+                    tls_begin(&e, r, c, ci, now);
+                    continue;
+                }
             }
+            if (c->state == CS_TLS) {
+                tls_step(&e, r, c, ci, now);
+                continue;
+            }
+            bool read_waits_write = c->tls && c->tls_want == NET_TLS_WANT_WRITE && c->wlen == 0;
             if (pfd[i].revents & POLLOUT) flush(r, c, ci, now);
-            if (c->state == CS_OPEN && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+            if (c->state == CS_OPEN && ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) ||
+                                        (read_waits_write && (pfd[i].revents & POLLOUT))))
                 on_readable(r, c, ci, now);
+            /* a TLS write that waited for the broker's bytes may go on now */
+            if (c->tls && c->state == CS_OPEN && c->wlen && (pfd[i].revents & POLLIN)) flush(r, c, ci, now);
+        }
+        for (size_t a = 0; tls_pending && a < nactive; a++) {
+            rt_state *rt = runs[active[a]].rt;
+            for (size_t k = 0; k < rt->ncl; k++)
+                if (rt->cl[k].tls && rt->cl[k].state == CS_OPEN && net_tls_pending(rt->cl[k].tls) > 0)
+                    on_readable(&runs[active[a]], &rt->cl[k], (int)k, now);
         }
         for (size_t a = 0; a < nactive; a++) advance(&e, &runs[active[a]], now);
     }

@@ -10,6 +10,8 @@
 #include "conformance/src/conform.h"
 #include "conformance/src/traffic.h"
 
+#include "net/tls.h"
+
 #include <stdio.h>
 
 typedef enum { V_PENDING, V_PASS, V_FAIL, V_SKIP, V_ERROR, V_XFAIL, V_XPASS, V_NOTRUN, V__COUNT } conf_verdict;
@@ -49,9 +51,19 @@ typedef struct {
     const char *username, *password;
     double time_scale;
     int jobs;
+    /* TLS for every connection (NULL: plain TCP), made by the caller with
+     * net_tls_ctx_new(NET_TLS_CLIENT, ...); `host` is the name checked
+     * against the broker's certificate (unless the context is insecure). The
+     * handshake runs in the poll loop under the step's and the run's deadlines;
+     * a handshake that fails closes the connection with the reason in the
+     * transcript ("TLS handshake with HOST:PORT: certificate verify failed ..."). */
+    net_tls_ctx *tls;       /* (OpenSSL writes with write(2): the caller ignores SIGPIPE) */
     /* Captures: with a pcap_dir (which must exist) and a mode other than
      * none, each run's traffic is recorded and written there as
-     * <id>@<version>.pcap (conf_traffic_filename) when the mode says so. */
+     * <id>@<version>.pcap (conf_traffic_filename) when the mode says so.
+     * With TLS the capture holds the decrypted MQTT bytes on the real TCP
+     * connection (addresses, ports, times, opens and closes), not the TLS
+     * records: what the broker decrypted, not what went over the wire. */
     conf_pcap_mode pcap_mode;
     const char *pcap_dir;
     /* Called once per finished run (not for skipped ones), e.g. for a progress line. */
@@ -72,9 +84,10 @@ typedef struct {
 int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_engine_result *res,
                     char *msg, size_t msglen);
 
-/* Connects, sends a 3.1.1 CONNECT and waits for any CONNACK: is the broker
- * there and speaking MQTT? 0 yes, -1 with msg filled. */
-int conf_probe_broker(const char *host, uint16_t port, int timeout_ms, char *msg, size_t msglen);
+/* Connects (over TLS with tls, which may be NULL), sends a 3.1.1 CONNECT and
+ * waits for any CONNACK: is the broker there and speaking MQTT? 0 yes, -1
+ * with msg filled (a failed TLS handshake says why). */
+int conf_probe_broker(const char *host, uint16_t port, net_tls_ctx *tls, int timeout_ms, char *msg, size_t msglen);
 
 void conf_run_free(conf_run *r);
 void conf_run_event(conf_run *r, int client, int kind, int step, int64_t t_ms, const char *fmt, ...)

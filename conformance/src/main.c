@@ -37,6 +37,15 @@ static void usage(FILE *f)
         "  --broker-bin PATH    reference broker to start (default: mqtt-broker next to\n"
         "                       this program)\n"
         "  --username U --password P   credentials for every CONNECT\n"
+        "  --cafile FILE        TLS: every connection over TLS, the broker's certificate\n"
+        "                       checked against the CA certificates in FILE (PEM) and\n"
+        "                       against the host name of --broker\n"
+        "  --cert FILE --key FILE   TLS: a client certificate and its key (PEM)\n"
+        "  --insecure           TLS: do not check the host name; without --cafile, do\n"
+        "                       not verify the certificate at all. Any of these four\n"
+        "                       turns TLS on (without --cafile: the system's CAs); they\n"
+        "                       need --broker (or a profile's broker): the reference\n"
+        "                       broker the runner starts itself listens without TLS\n"
         "  --versions LIST      protocol versions to run: 3.1,3.1.1,5.0 (default: all)\n"
         "  --profile FILE|NAME  broker profile: capabilities and known deviations\n"
         "  --filter EXPR        scenarios to run: comma-separated terms, any of them:\n"
@@ -55,7 +64,9 @@ static void usage(FILE *f)
         "                       DIR/pcap/<area>_<name>@<version>.pcap, linked from the\n"
         "                       reports. WHEN: failures (default: runs that fail, error\n"
         "                       or are expected failures), all, or none. Earlier\n"
-        "                       *@*.pcap files there are removed first\n"
+        "                       *@*.pcap files there are removed first. Over TLS the\n"
+        "                       capture holds the decrypted MQTT bytes, not the TLS\n"
+        "                       records (decode it as MQTT: tshark -d tcp.port==PORT,mqtt)\n"
         "  -v, --verbose        show every transcript on the console\n"
         "  -q, --quiet          no table on the console, only failures and the summary\n"
         "  -h, --help           this text\n\n"
@@ -177,9 +188,11 @@ static size_t nruns;
 static conf_profile prof;
 static conf_errors errs;
 static conf_broker_proc proc;
+static net_tls_ctx *tls;
 
 static int cleanup(int rc)
 {
+    net_tls_ctx_free(tls);
     char msg[128];
     conf_broker_stop(&proc, msg, sizeof msg);
     for (size_t i = 0; i < nruns; i++) conf_run_free(&runs[i]);
@@ -196,13 +209,15 @@ int main(int argc, char **argv)
 {
     const char *broker = NULL, *broker_bin = NULL, *username = NULL, *password = NULL;
     const char *versions = "3.1,3.1.1,5.0", *profile_arg = NULL, *filter = NULL;
+    const char *cafile = NULL, *certfile = NULL, *keyfile = NULL;
+    bool insecure = false;
     const char *outdir = "reports", *junit = NULL, *json = NULL, *md = NULL, *html = NULL;
     bool list = false, verbose = false, quiet = false, no_reports = false, pcap_given = false;
     conf_pcap_mode pcap_mode = CONF_PCAP_FAILURES;
     double time_scale = 1.0;
     int repeat = 1, jobs = DEFAULT_JOBS;
     enum { O_BROKER = 256, O_BIN, O_USER, O_PASS, O_VERS, O_PROF, O_FILTER, O_LIST, O_SCALE, O_REPEAT, O_OUT,
-           O_JUNIT, O_JSON, O_MD, O_HTML, O_NOREP, O_PCAP };
+           O_JUNIT, O_JSON, O_MD, O_HTML, O_NOREP, O_PCAP, O_CAFILE, O_CERT, O_KEY, O_INSECURE };
     static const struct option opts[] = {
         {"broker", required_argument, 0, O_BROKER}, {"broker-bin", required_argument, 0, O_BIN},
         {"username", required_argument, 0, O_USER}, {"password", required_argument, 0, O_PASS},
@@ -213,6 +228,8 @@ int main(int argc, char **argv)
         {"junit", required_argument, 0, O_JUNIT}, {"json", required_argument, 0, O_JSON},
         {"markdown", required_argument, 0, O_MD}, {"html", required_argument, 0, O_HTML},
         {"no-reports", no_argument, 0, O_NOREP}, {"pcap", required_argument, 0, O_PCAP},
+        {"cafile", required_argument, 0, O_CAFILE}, {"cert", required_argument, 0, O_CERT},
+        {"key", required_argument, 0, O_KEY}, {"insecure", no_argument, 0, O_INSECURE},
         {"verbose", no_argument, 0, 'v'},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int o;
@@ -223,6 +240,10 @@ int main(int argc, char **argv)
         case O_BIN: broker_bin = optarg; break;
         case O_USER: username = optarg; break;
         case O_PASS: password = optarg; break;
+        case O_CAFILE: cafile = optarg; break;
+        case O_CERT: certfile = optarg; break;
+        case O_KEY: keyfile = optarg; break;
+        case O_INSECURE: insecure = true; break;
         case O_VERS: versions = optarg; break;
         case O_PROF: profile_arg = optarg; break;
         case O_FILTER: filter = optarg; break;
@@ -366,12 +387,44 @@ int main(int argc, char **argv)
     if (!broker && prof.broker) broker = prof.broker;
     if (!username) username = prof.username;
     if (!password) password = prof.password;
+    if (!cafile) cafile = prof.cafile;
+    if (!certfile) certfile = prof.certfile;
+    if (!keyfile) keyfile = prof.keyfile;
+    insecure = insecure || prof.insecure;
+    if (cafile || certfile || keyfile || insecure) {
+        if (!broker) {
+            fprintf(stderr, "mqtt-conform: --cafile, --cert, --key and --insecure (TLS) need --broker HOST:PORT "
+                    "(or a profile's broker): the reference broker the runner starts listens without TLS\n");
+            return cleanup(2);
+        }
+        if (!certfile != !keyfile) {
+            fprintf(stderr, "mqtt-conform: %s needs %s too (a client certificate and its key)\n",
+                    certfile ? "--cert" : "--key", certfile ? "--key" : "--cert");
+            return cleanup(2);
+        }
+        const char *files[3][2] = {{cafile, "CA file (--cafile)"}, {certfile, "certificate (--cert)"},
+                                   {keyfile, "key (--key)"}};
+        for (int i = 0; i < 3; i++) {
+            FILE *f = files[i][0] ? fopen(files[i][0], "r") : NULL;
+            if (f) fclose(f);
+            else if (files[i][0]) {
+                fprintf(stderr, "mqtt-conform: cannot open the %s %s: %s\n", files[i][1], files[i][0], strerror(errno));
+                return cleanup(2);
+            }
+        }
+        net_tls_opts to = {.cafile = cafile, .certfile = certfile, .keyfile = keyfile, .insecure = insecure};
+        tls = net_tls_ctx_new(NET_TLS_CLIENT, &to, msg, sizeof msg);
+        if (!tls) {
+            fprintf(stderr, "mqtt-conform: TLS: %s\n", msg);
+            return cleanup(2);
+        }
+    }
     if (broker) {
         if (net_parse_hostport(broker, host, sizeof host, &port) < 0) {
             fprintf(stderr, "mqtt-conform: --broker expects HOST:PORT, found '%s'\n", broker);
             return cleanup(2);
         }
-        snprintf(target, sizeof target, "%s:%u", host, port);
+        snprintf(target, sizeof target, "%s:%u%s", host, port, tls ? " (TLS)" : "");
     } else {
         char bin[PATH_MAX + 32], logp[PATH_MAX + 32];
         if (broker_bin) snprintf(bin, sizeof bin, "%s", broker_bin);
@@ -391,7 +444,7 @@ int main(int argc, char **argv)
         port = proc.port;
         snprintf(target, sizeof target, "%s:%u (reference broker %s, log %s)", host, port, bin, logp);
     }
-    if (conf_probe_broker(host, port, (int)(3000 * time_scale), msg, sizeof msg) < 0) {
+    if (conf_probe_broker(host, port, tls, (int)(3000 * time_scale), msg, sizeof msg) < 0) {
         fprintf(stderr, "mqtt-conform: the broker is not reachable: %s\n", msg);
         conf_broker_stop(&proc, msg, sizeof msg);
         return cleanup(2);
@@ -415,7 +468,7 @@ int main(int argc, char **argv)
     progress_state ps = {.tty = isatty(2) && !quiet};
     conf_engine_cfg cfg = {.host = host, .port = port, .username = username, .password = password,
                            .time_scale = time_scale, .jobs = jobs, .on_done = on_done, .arg = &ps,
-                           .pcap_mode = pcap_mode, .pcap_dir = pcapdir[0] ? pcapdir : NULL};
+                           .pcap_mode = pcap_mode, .pcap_dir = pcapdir[0] ? pcapdir : NULL, .tls = tls};
     conf_report rep = {.runs = runs, .n = nruns, .profile = &prof, .target = target, .time_scale = time_scale,
                        .jobs = jobs, .started = time(NULL)};
     if (conf_engine_run(&cfg, runs, nruns, &rep.res, msg, sizeof msg) < 0) {

@@ -24,6 +24,9 @@ void conf_profile_free(conf_profile *p)
     free(p->broker);
     free(p->username);
     free(p->password);
+    free(p->cafile);
+    free(p->certfile);
+    free(p->keyfile);
     for (size_t i = 0; i < p->ndevs; i++) {
         free(p->devs[i].glob);
         free(p->devs[i].reason);
@@ -66,6 +69,18 @@ static char *next_word(char **s, int *col, const char *line, bool *quoted)
         if (*p) *p++ = '\0';
     }
     *s = p;
+    return out;
+}
+
+/* A file named in a profile: relative paths are relative to the profile's directory. */
+static char *profile_file(const char *profile_path, const char *name)
+{
+    const char *slash = strrchr(profile_path, '/');
+    if (name[0] == '/' || !slash) return strdup(name);
+    size_t dl = (size_t)(slash - profile_path);
+    size_t n = dl + 1 + strlen(name) + 1;
+    char *out = malloc(n);
+    if (out) snprintf(out, n, "%.*s/%s", (int)dl, profile_path, name);
     return out;
 }
 
@@ -119,6 +134,14 @@ int conf_profile_load(const char *path, conf_profile *p, conf_errors *errs)
         else if (strcmp(kw, "broker") == 0) { free(p->broker); p->broker = strdup(a); }
         else if (strcmp(kw, "username") == 0) { free(p->username); p->username = strdup(a); }
         else if (strcmp(kw, "password") == 0) { free(p->password); p->password = strdup(a); }
+        else if (strcmp(kw, "cafile") == 0) { free(p->cafile); p->cafile = profile_file(path, a); }
+        else if (strcmp(kw, "cert") == 0) { free(p->certfile); p->certfile = profile_file(path, a); }
+        else if (strcmp(kw, "key") == 0) { free(p->keyfile); p->keyfile = profile_file(path, a); }
+        else if (strcmp(kw, "insecure") == 0) {
+            if (strcmp(a, "true") == 0 || strcmp(a, "yes") == 0) p->insecure = true;
+            else if (strcmp(a, "false") == 0 || strcmp(a, "no") == 0) p->insecure = false;
+            else conf_error_add(errs, path, lineno, c2, "expected true or false after insecure, found '%s'", a);
+        }
         else if (strcmp(kw, "versions") == 0) {
             p->vmask = 0;
             for (char *w = a; w && w != (char *)-1; w = next_word(&s, &c2, line, &q)) {
@@ -155,7 +178,8 @@ int conf_profile_load(const char *path, conf_profile *p, conf_errors *errs)
                                                    strcmp(kw, "flaky") == 0};
         } else {
             conf_error_add(errs, path, lineno, col,
-                           "expected name, broker, username, password, versions, lacks, max_qos, deviation or flaky, found '%s'", kw);
+                           "expected name, broker, username, password, cafile, cert, key, insecure, versions, lacks, "
+                           "max_qos, deviation or flaky, found '%s'", kw);
         }
     }
     fclose(f);

@@ -18,6 +18,10 @@ typedef struct {
     char *name;
     char *broker;     /* HOST:PORT or NULL */
     char *username, *password;
+    /* TLS (`cafile`, `cert`, `key`, `insecure`): paths as written, made
+     * absolute against the profile's directory when relative; NULL: not given. */
+    char *cafile, *certfile, *keyfile;
+    bool insecure;
     unsigned vmask;   /* versions the broker speaks */
     uint32_t lacks;   /* CAP bits */
     conf_deviation *devs;

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Starts Debian's mosquitto on 127.0.0.1 on a free port with a generated
 # config, for the conformance tests. Source it, then:
-#   mosq_start DIR      sets MOSQ_PORT and MOSQ_PID (log in DIR/mosquitto.log)
+#   mosq_start DIR [LINE...]   sets MOSQ_PORT and MOSQ_PID (log in DIR/mosquitto.log);
+#                              the LINEs are added to the config (e.g. certfile,
+#                              keyfile: they apply to its one listener)
 #   mosq_stop
 # Never uses 1883. Config and log live in DIR, readable by the mosquitto user
 # (the config also says `user root` when we are root, so no privilege drop).
 
 mosq_start() {
     local dir=$1 tries=0
+    shift
     command -v mosquitto >/dev/null || { echo "mosquitto is not installed (apt-get install mosquitto)" >&2; return 1; }
     mkdir -p "$dir"
     chmod 755 "$dir"
@@ -25,6 +28,7 @@ mosq_start() {
             echo "log_dest stdout"
             echo "log_type error"
             echo "log_type warning"
+            [ $# -gt 0 ] && printf '%s\n' "$@"
         } > "$dir/mosquitto.conf"
         chmod 644 "$dir/mosquitto.conf"
         mosquitto -c "$dir/mosquitto.conf" > "$dir/mosquitto.log" 2>&1 &

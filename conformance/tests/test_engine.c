@@ -271,7 +271,7 @@ Test(conform_engine, unreachable_broker_probe_says_why)
     uint16_t port = net_local_port(lfd);
     close(lfd); /* nothing listens there now */
     char msg[256];
-    cr_assert_eq(conf_probe_broker("127.0.0.1", port, 1000, msg, sizeof msg), -1);
+    cr_assert_eq(conf_probe_broker("127.0.0.1", port, NULL, 1000, msg, sizeof msg), -1);
     cr_assert(strstr(msg, "refused"), "%s", msg);
 }
 

@@ -252,6 +252,36 @@ Test(conform_profile, deviation_without_reason_is_an_error)
     free(path);
 }
 
+Test(conform_profile, tls_keys_with_paths_relative_to_the_profile)
+{
+    char *path = write_tmp("name t\nbroker 10.0.0.5:8883\ncafile certs/ca.crt\ncert /abs/c.pem\nkey k.pem\n"
+                           "insecure true\n");
+    conf_profile p;
+    conf_errors e = {0};
+    cr_assert_eq(conf_profile_load(path, &p, &e), 0, "%s", e.count ? e.msgs[0] : "");
+    cr_assert_str_eq(p.cafile, "/tmp/certs/ca.crt", "relative to the profile's directory");
+    cr_assert_str_eq(p.certfile, "/abs/c.pem");
+    cr_assert_str_eq(p.keyfile, "/tmp/k.pem");
+    cr_assert(p.insecure);
+    conf_profile_free(&p);
+    unlink(path);
+    free(path);
+}
+
+Test(conform_profile, insecure_takes_true_or_false)
+{
+    char *path = write_tmp("name t\ninsecure maybe\n");
+    conf_profile p;
+    conf_errors e = {0};
+    cr_assert_eq(conf_profile_load(path, &p, &e), -1);
+    cr_assert_eq(e.count, 1);
+    cr_assert(strstr(e.msgs[0], ":2:10: expected true or false after insecure"), "%s", e.msgs[0]);
+    conf_errors_free(&e);
+    conf_profile_free(&p);
+    unlink(path);
+    free(path);
+}
+
 Test(conform_plan, skips_missing_capability_and_marks_deviation)
 {
     conf_scenario *s = parse("title T\nversions 3.1.1 5.0\nrules MQTT-3.1.0-1\nneeds retain\nclients a\na connect\n");

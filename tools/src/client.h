@@ -29,6 +29,7 @@ enum {
     CERR_NO_CONN = 4,
     CERR_CONN_REFUSED = 5,
     CERR_CONN_LOST = 7,
+    CERR_TLS = 8,
     CERR_PAYLOAD_SIZE = 9,
     CERR_NOT_SUPPORTED = 10,
     CERR_ERRNO = 14,
@@ -76,6 +77,8 @@ typedef enum {
 
 #define CLIENT_PORT_UNSET (-1)
 
+struct net_tls_ctx;
+
 typedef struct {
     client_kind kind;
     const char *progname;  /* "mqtt-pub" or "mqtt-sub", for messages */
@@ -103,6 +106,17 @@ typedef struct {
     client_props props[PROPS_COUNT];
     bool have_props;        /* any -D given */
     bool have_topic_alias;  /* -D publish topic-alias */
+
+    /* TLS, as mosquitto's clients: on with --cafile, --capath,
+     * --tls-use-os-certs, an mqtts:// URL or port 8883 (client_tls_wanted). */
+    char *cafile;
+    char *capath;
+    char *certfile;
+    char *keyfile;
+    char *tls_version;      /* minimum: tlsv1.3, tlsv1.2 (default) or tlsv1.1 */
+    bool insecure;          /* do not check the certificate's host name */
+    bool tls_use_os_certs;  /* trust the system's CA store */
+    struct net_tls_ctx *tls; /* made by client_tls_setup, freed by client_cfg_free */
 
     /* mqtt-pub */
     char *topic;
@@ -144,6 +158,17 @@ typedef struct {
  * printing mosquitto's messages for bad options. Returns 0 or a CLIENT_CFG_*. */
 int client_cfg_load(client_cfg *cfg, client_kind kind, int argc, char **argv);
 void client_cfg_free(client_cfg *cfg);
+
+/* The port to connect to: -p or -L, else 8883 with --cafile/--capath, else 1883. */
+int client_port(const client_cfg *cfg);
+/* Whether the connection uses TLS (see the TLS fields above). */
+bool client_tls_wanted(const client_cfg *cfg);
+/* Checks the TLS files and options and makes cfg->tls when TLS is wanted,
+ * printing mosquitto's messages (plus one line saying which file and why)
+ * on failure. Returns 0, or 1 (the exit status mosquitto's clients give). */
+int client_tls_setup(client_cfg *cfg);
+/* The TLS part of mqtt-pub's and mqtt-sub's --help, on stdout. */
+void client_tls_usage(void);
 
 /* The id to connect with: -i, -I prefix + pid, else NULL (the broker assigns one;
  * for MQTT 3.1, which does not allow that, a random 23-character "mosq-..." id as libmosquitto). */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "net/net.h"
+#include "net/tls.h"
 #include "tools/src/client_output.h"
 
 void client_err(const client_cfg *cfg, const char *fmt, ...)
@@ -99,15 +100,19 @@ nomem:
     return 1;
 }
 
-/* -L mqtt://[username[:password]@]host[:port]/topic */
+/* -L mqtt[s]://[username[:password]@]host[:port]/topic. mqtts:// means TLS,
+ * port 8883 by default and the system's CA store unless --cafile/--capath
+ * names one (mosquitto's clients). */
 static int parse_url(client_cfg *cfg, const char *arg)
 {
     const char *url = arg;
+    uint16_t port = 1883;
     if (!strncasecmp(url, "mqtt://", 7)) {
         url += 7;
     } else if (!strncasecmp(url, "mqtts://", 8)) {
-        fprintf(stderr, "Error: TLS support not available (mqtts:// URL).\n\n");
-        return 1;
+        url += 8;
+        port = 8883;
+        cfg->tls_use_os_certs = true;
     } else {
         fprintf(stderr, "Error: unsupported URL scheme.\n\n");
         return 1;
@@ -134,7 +139,6 @@ static int parse_url(client_cfg *cfg, const char *arg)
         if (set_str(&cfg->username, authority)) goto nomem_free;
     }
     char host[256];
-    uint16_t port = 1883;
     if (net_parse_hostport(hostport, host, sizeof host, &port) != 0) {
         fprintf(stderr, "Error: Invalid host or port '%s' in -L URL.\n\n", hostport);
         free(authority);
@@ -183,7 +187,26 @@ static int parse_args(client_cfg *cfg, int argc, char **argv)
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "-C")) {
+        if (!strcmp(a, "--cafile")) {
+            NEED("file");
+            if (set_str(&cfg->cafile, argv[++i])) NOMEM();
+        } else if (!strcmp(a, "--capath")) {
+            NEED("directory");
+            if (set_str(&cfg->capath, argv[++i])) NOMEM();
+        } else if (!strcmp(a, "--cert")) {
+            NEED("file");
+            if (set_str(&cfg->certfile, argv[++i])) NOMEM();
+        } else if (!strcmp(a, "--key")) {
+            NEED("file");
+            if (set_str(&cfg->keyfile, argv[++i])) NOMEM();
+        } else if (!strcmp(a, "--insecure")) {
+            cfg->insecure = true;
+        } else if (!strcmp(a, "--tls-use-os-certs")) {
+            cfg->tls_use_os_certs = true;
+        } else if (!strcmp(a, "--tls-version")) {
+            NEED("version");
+            if (set_str(&cfg->tls_version, argv[++i])) NOMEM();
+        } else if (!strcmp(a, "-C")) {
             if (only_sub(cfg)) goto unknown;
             NEED("count");
             if (client_parse_long(argv[i + 1], 1, 0x7fffffff, &v)) {
@@ -476,6 +499,10 @@ int client_cfg_load(client_cfg *cfg, client_kind kind, int argc, char **argv)
         fprintf(stderr, "Error: Will retain given, but no will topic given.\n");
         return CLIENT_CFG_ERROR;
     }
+    if ((cfg->certfile == NULL) != (cfg->keyfile == NULL)) {
+        fprintf(stderr, "Error: Both certfile and keyfile must be provided if one of them is set.\n");
+        return CLIENT_CFG_ERROR;
+    }
     if (cfg->version == MQTT_V5) {
         if (!cfg->clean_session && cfg->session_expiry == -1) {
             /* -c without -x: a session that never expires, as mosquitto. */
@@ -558,6 +585,12 @@ void client_cfg_free(client_cfg *cfg)
     free(cfg->message);
     free(cfg->file_input);
     free(cfg->format);
+    free(cfg->cafile);
+    free(cfg->capath);
+    free(cfg->certfile);
+    free(cfg->keyfile);
+    free(cfg->tls_version);
+    net_tls_ctx_free(cfg->tls);
     free_list(cfg->topics, cfg->topic_count);
     free_list(cfg->filter_outs, cfg->filter_out_count);
     free_list(cfg->unsub_topics, cfg->unsub_topic_count);

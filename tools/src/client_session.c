@@ -13,6 +13,10 @@
  *   UNSUBSCRIBE (libmosquitto numbers QoS 0 messages too, and -d shows them).
  * - A QoS 2 message is delivered once, on PUBREL (MQTT-4.3.3), however many
  *   times the broker sends the PUBLISH before it.
+ * - With TLS every byte goes through s->tls (net/tls.h): the handshake is
+ *   stepped by run() like any other I/O, under the same deadline as the
+ *   CONNACK, and CONNECT is sent only once it is done. Decrypted bytes that
+ *   OpenSSL already holds are read before poll(2) is asked to wait again.
  */
 #include "tools/src/client_session.h"
 
@@ -26,6 +30,7 @@
 #include <unistd.h>
 
 #include "net/net.h"
+#include "net/tls.h"
 
 #define IN_CHUNK 65536
 
@@ -89,9 +94,13 @@ static int send_packet(client_session *s, const mqtt_packet *pkt)
     }
     size_t written;
     if (mqtt_encode(&s->enc, pkt, s->out, s->out_cap, &written, &err) != MQTT_OK) return CERR_INVAL;
-    ssize_t n = net_send_all(s->fd, s->out, written, send_timeout_ms(s));
+    ssize_t n = s->tls ? net_tls_send_all(s->tls, s->out, written, send_timeout_ms(s))
+                       : net_send_all(s->fd, s->out, written, send_timeout_ms(s));
     if (n != (ssize_t)written) {
         if (n == NET_TIMEOUT) set_detail(s, "the broker stopped reading for %d seconds", send_timeout_ms(s) / 1000);
+        else if (s->tls && !s->connected && !s->cfg->certfile)
+            set_detail(s, "sending to the broker failed: %s (does the broker require a client certificate? "
+                       "see --cert and --key)", strerror(errno));
         else set_detail(s, "sending to the broker failed: %s", strerror(errno));
         client_session_drop(s);
         return CERR_CONN_LOST;
@@ -156,11 +165,14 @@ static mqtt_bytes view(const char *str)
     return (mqtt_bytes){(const uint8_t *)str, str ? strlen(str) : 0};
 }
 
+static int tls_step(client_session *s);
+static int send_connect(client_session *s);
+
 int client_session_connect(client_session *s)
 {
     const client_cfg *cfg = s->cfg;
     char err[300];
-    int port = cfg->port == CLIENT_PORT_UNSET ? 1883 : cfg->port;
+    int port = client_port(cfg);
     s->detail[0] = '\0';
     s->disconnect_reason = -1;
     s->connected = false;
@@ -186,7 +198,52 @@ int client_session_connect(client_session *s)
         snprintf(s->detail, sizeof s->detail, "%s", err);
         return strncmp(err, "resolve", 7) == 0 ? CERR_EAI : CERR_ERRNO;
     }
+    if (cfg->tls) {
+        s->tls = net_tls_new(cfg->tls, s->fd, cfg->host, err, sizeof err);
+        if (!s->tls) {
+            set_detail(s, "%s", err);
+            client_session_drop(s);
+            return CERR_TLS;
+        }
+        /* Every step, the first included, is run()'s: so a handshake that fails, or a
+         * broker that refuses us right after it, is reported by run() as libmosquitto's
+         * loop reports it, however fast the broker answers. */
+        s->handshaking = true;
+        s->tls_want_write = true;
+        s->last_out = net_now_ms(); /* the handshake has the CONNACK's deadline (keepalive_duty) */
+        return 0;
+    }
+    return send_connect(s);
+}
 
+/* One step of the TLS handshake; CONNECT goes out when it is done. */
+static int tls_step(client_session *s)
+{
+    char err[300];
+    int rc = net_tls_handshake(s->tls, err, sizeof err);
+    if (rc == NET_TLS_WANT_READ || rc == NET_TLS_WANT_WRITE) {
+        s->tls_want_write = rc == NET_TLS_WANT_WRITE;
+        return 0;
+    }
+    if (rc != 0) {
+        const char *why = strncmp(err, "TLS handshake: ", 15) == 0 ? err + 15 : err;
+        const char *hint = "";
+        if (strstr(why, "hostname mismatch") || strstr(why, "IP address mismatch"))
+            hint = "; the certificate is not for this host name (--insecure skips this check)";
+        else if (strstr(why, "certificate verify failed"))
+            hint = "; the broker's certificate is not signed by a CA of --cafile/--capath";
+        set_detail(s, "TLS handshake with %s:%d: %s%s", s->cfg->host, client_port(s->cfg), why, hint);
+        client_session_drop(s);
+        return CERR_TLS;
+    }
+    s->handshaking = false;
+    s->tls_want_write = false;
+    return send_connect(s);
+}
+
+static int send_connect(client_session *s)
+{
+    const client_cfg *cfg = s->cfg;
     mqtt_packet pkt = {.type = MQTT_CONNECT};
     mqtt_connect *c = &pkt.connect;
     c->clean_start = cfg->clean_session;
@@ -234,6 +291,10 @@ bool client_can_send(const client_session *s)
 
 void client_session_drop(client_session *s)
 {
+    net_tls_free(s->tls);
+    s->tls = NULL;
+    s->handshaking = false;
+    s->tls_want_write = false;
     if (s->fd >= 0) close(s->fd);
     s->fd = -1;
     s->connected = false;
@@ -348,7 +409,12 @@ int client_disconnect(client_session *s, uint8_t reason, const mqtt_properties *
     if (rc) return rc;
     /* Half-close and let the broker close first: closing with unread bytes
      * would reset the connection and could lose the DISCONNECT, which would
-     * make the broker publish the Will (MQTT-3.1.2-10). */
+     * make the broker publish the Will (MQTT-3.1.2-10). With TLS, close_notify
+     * first; what comes back is then read raw and thrown away. */
+    if (s->tls) {
+        net_tls_close(s->tls);
+        s->tls = NULL;
+    }
     shutdown(s->fd, SHUT_WR);
     int64_t deadline = net_now_ms() + 1000;
     char sink[4096];
@@ -646,7 +712,7 @@ static int keepalive_duty(client_session *s, int64_t now, int64_t *next)
         int64_t deadline = (s->connected ? s->ping_sent : s->last_out) + ka;
         if (now >= deadline) {
             set_detail(s, "no answer from the broker within %d seconds (%s)", s->keepalive,
-                       s->connected ? "PINGRESP" : "CONNACK");
+                       s->connected ? "PINGRESP" : s->handshaking ? "TLS handshake" : "CONNACK");
             client_session_drop(s);
             return CERR_KEEPALIVE;
         }
@@ -667,6 +733,22 @@ static int keepalive_duty(client_session *s, int64_t now, int64_t *next)
     return 0;
 }
 
+/* What the broker sent, decrypted with TLS: the count, 0 when it closed,
+ * -1 on an error (err filled), NET_TIMEOUT when nothing is there yet. */
+static ssize_t recv_bytes(client_session *s, uint8_t *buf, size_t cap, char *err, size_t errlen)
+{
+    if (!s->tls) {
+        ssize_t n = net_recv_some(s->fd, buf, cap, 0);
+        if (n == -1) snprintf(err, errlen, "%s", strerror(errno));
+        return n;
+    }
+    ssize_t n = net_tls_read(s->tls, buf, cap, err, errlen);
+    s->tls_want_write = n == NET_TLS_WANT_WRITE;
+    if (n == NET_TLS_WANT_READ || n == NET_TLS_WANT_WRITE) return NET_TIMEOUT;
+    if (n < 0 && !err[0]) snprintf(err, errlen, "TLS read failed");
+    return n < 0 ? -1 : n;
+}
+
 int client_session_run(client_session *s, int timeout_ms, int extra_fd, bool *extra_ready)
 {
     if (extra_ready) *extra_ready = false;
@@ -681,25 +763,35 @@ int client_session_run(client_session *s, int timeout_ms, int extra_fd, bool *ex
         if (until < 0) until = 0;
         if (wait < 0 || until < wait) wait = (int)until;
     }
-    struct pollfd fds[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = extra_fd, .events = POLLIN}};
+    /* Bytes OpenSSL already decrypted are not seen by poll(2). */
+    bool pending = s->tls && !s->handshaking && net_tls_pending(s->tls) > 0;
+    if (pending) wait = 0;
+    short events = s->handshaking ? (s->tls_want_write ? POLLOUT : POLLIN) : POLLIN | (s->tls_want_write ? POLLOUT : 0);
+    struct pollfd fds[2] = {{.fd = s->fd, .events = events}, {.fd = extra_fd, .events = POLLIN}};
     int n = poll(fds, extra_fd >= 0 ? 2 : 1, wait);
     if (n < 0) return errno == EINTR ? 0 : CERR_ERRNO;
     if (extra_fd >= 0 && extra_ready && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) *extra_ready = true;
-    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+    if (s->handshaking) {
+        if (fds[0].revents) {
+            rc = tls_step(s);
+            if (rc) return rc;
+        }
+    } else if (pending || (fds[0].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR))) {
         if (s->in_cap - s->in_len < IN_CHUNK) {
             uint8_t *b = realloc(s->in, s->in_len + IN_CHUNK);
             if (!b) return CERR_NOMEM;
             s->in = b;
             s->in_cap = s->in_len + IN_CHUNK;
         }
-        ssize_t got = net_recv_some(s->fd, s->in + s->in_len, s->in_cap - s->in_len, 0);
-        if (got == 0 || (got < 0 && got != NET_TIMEOUT)) {
+        char err[300] = "";
+        ssize_t got = recv_bytes(s, s->in + s->in_len, s->in_cap - s->in_len, err, sizeof err);
+        if (got == 0 || got == -1) {
             if (s->detail[0]) {
                 /* keep the first explanation */
             } else if (got == 0) {
                 set_detail(s, "the broker closed the connection");
             } else {
-                set_detail(s, "reading from the broker failed: %s", strerror(errno));
+                set_detail(s, "reading from the broker failed: %s", err);
             }
             client_session_drop(s);
             return CERR_CONN_LOST;

@@ -21,6 +21,7 @@
 #include "tools/src/client_output.h"
 
 typedef struct client_session client_session;
+struct net_tls;
 
 typedef struct {
     /* CONNACK: result 0 is success; else the 3.x return code or 5.0 reason code. */
@@ -55,6 +56,9 @@ struct client_session {
     client_callbacks cb;
     void *ctx;
     int fd;
+    struct net_tls *tls;      /* the TLS connection over fd, when cfg->tls */
+    bool handshaking;         /* TLS handshake under way; CONNECT is sent once it is done */
+    bool tls_want_write;      /* the TLS layer waits for fd to be writable */
     mqtt_version version;
     mqtt_codec enc, dec;      /* client -> broker, broker -> client */
     char detail[320];         /* what went wrong, for people, when a call failed */
@@ -89,7 +93,10 @@ struct client_session {
 };
 
 /* Connects to cfg's broker and sends CONNECT. When the broker cannot be reached,
- * returns CERR_ERRNO or CERR_EAI with the reason in s->detail ("connect HOST:PORT: ..."). */
+ * returns CERR_ERRNO or CERR_EAI with the reason in s->detail ("connect HOST:PORT: ...").
+ * With TLS (cfg->tls), the handshake runs inside client_session_run, which sends
+ * CONNECT when it is done or returns CERR_TLS when it fails (as libmosquitto's loop),
+ * within the keepalive like the CONNACK. */
 int client_session_open(client_session *s, const client_cfg *cfg, client_callbacks cb, void *ctx);
 
 /* Connects again after client_session_drop (mqtt-sub reconnects as mosquitto_sub). */

@@ -19,6 +19,7 @@ const char *client_strerror(int err)
     case CERR_NO_CONN: return "The client is not currently connected.";
     case CERR_CONN_REFUSED: return "The connection was refused.";
     case CERR_CONN_LOST: return "The connection was lost.";
+    case CERR_TLS: return "A TLS error occurred.";
     case CERR_PAYLOAD_SIZE: return "Payload too large.";
     case CERR_NOT_SUPPORTED: return "This feature is not supported.";
     case CERR_EAI: return "Lookup error.";

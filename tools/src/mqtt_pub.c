@@ -58,6 +58,8 @@ static void print_usage(void)
     printf("                [-V protocol-version]\n");
     printf("                [--property command identifier value]\n");
     printf("                [-D command identifier value]\n");
+    printf("                [{--cafile file | --capath dir} [--cert file] [--key file]\n");
+    printf("                 [--insecure] [--tls-version version] [--tls-use-os-certs]]\n");
     printf("       mqtt-pub --help\n\n");
     printf(" -d : enable debug messages.\n");
     printf(" -c : disable clean session/enable persistent client mode\n");
@@ -74,13 +76,13 @@ static void print_usage(void)
     printf("      broker is using the clientid_prefixes option.\n");
     printf(" -k : keep alive in seconds for this client. Defaults to 60.\n");
     printf(" -L : specify user, password, hostname, port and topic as a URL in the form:\n");
-    printf("      mqtt://[username[:password]@]host[:port]/topic\n");
+    printf("      mqtt(s)://[username[:password]@]host[:port]/topic (mqtts: TLS, port 8883)\n");
     printf(" -l : read messages from stdin, sending a separate message for each line\n");
     printf("      (empty lines are skipped).\n");
     printf(" -m : message payload to send.\n");
     printf(" -M : the maximum inflight messages for QoS 1/2. Defaults to 20.\n");
     printf(" -n : send a null (zero length) message.\n");
-    printf(" -p : network port to connect to. Defaults to 1883.\n");
+    printf(" -p : network port to connect to. Defaults to 1883 for plain MQTT and 8883 for MQTT over TLS.\n");
     printf(" -P : provide a password\n");
     printf(" -q : quality of service level to use for all messages. Defaults to 0.\n");
     printf(" -r : message should be retained.\n");
@@ -104,8 +106,10 @@ static void print_usage(void)
     printf(" --will-qos : QoS level for the client Will.\n");
     printf(" --will-retain : if given, make the client Will retained.\n");
     printf(" --will-topic : the topic on which to publish the client Will.\n");
+    client_tls_usage();
     printf("\nExit status: 0 on success, the CONNACK code when the broker refused the connection,\n");
-    printf("else a libmosquitto error number (7: connection lost, 19: keepalive timeout, 1: other).\n\n");
+    printf("else a libmosquitto error number (7: connection lost, 8: TLS\n");
+    printf("handshake failed, 19: keepalive timeout, 1: other).\n\n");
 }
 
 static void disconnect(pub_state *st)
@@ -298,6 +302,7 @@ int main(int argc, char **argv)
         client_err(&st.cfg, "Error: Out of memory.\n");
         goto fail;
     }
+    if (client_tls_setup(&st.cfg)) goto fail;
     signal(SIGPIPE, SIG_IGN);
 
     client_callbacks cb = {.on_connack = on_connack, .on_publish = on_publish};
@@ -306,7 +311,9 @@ int main(int argc, char **argv)
         if (rc == CERR_EAI || rc == CERR_ERRNO) client_err(&st.cfg, "Error: %s\n", st.s.detail);
         else publish_error(&st, rc);
         client_session_close(&st.s);
-        goto fail;
+        client_lines_free(&st.lines);
+        client_cfg_free(&st.cfg);
+        return rc == CERR_TLS ? rc : 1; /* a failed handshake: 8, as mosquitto_pub */
     }
     rc = run(&st);
     if (rc && rc != st.error) {

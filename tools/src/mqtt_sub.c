@@ -61,6 +61,8 @@ static void print_usage(void)
     printf("                [--will-topic [--will-payload payload] [--will-qos qos] [--will-retain]]\n");
     printf("                [-V protocol-version]\n");
     printf("                [-D command identifier value]\n");
+    printf("                [{--cafile file | --capath dir} [--cert file] [--key file]\n");
+    printf("                 [--insecure] [--tls-version version] [--tls-use-os-certs]]\n");
     printf("       mqtt-sub --help\n\n");
     printf(" -c : disable clean session/enable persistent client mode\n");
     printf("      When this argument is used, the broker will be instructed not to clean existing sessions\n");
@@ -80,9 +82,9 @@ static void print_usage(void)
     printf("      broker is using the clientid_prefixes option.\n");
     printf(" -k : keep alive in seconds for this client. Defaults to 60.\n");
     printf(" -L : specify user, password, hostname, port and topic as a URL in the form:\n");
-    printf("      mqtt://[username[:password]@]host[:port]/topic\n");
+    printf("      mqtt(s)://[username[:password]@]host[:port]/topic (mqtts: TLS, port 8883)\n");
     printf(" -N : do not add an end of line character when printing the payload.\n");
-    printf(" -p : network port to connect to. Defaults to 1883.\n");
+    printf(" -p : network port to connect to. Defaults to 1883 for plain MQTT and 8883 for MQTT over TLS.\n");
     printf(" -P : provide a password\n");
     printf(" -q : quality of service level to use for the subscription. Defaults to 0.\n");
     printf(" -R : do not print stale messages (those with retain set).\n");
@@ -117,8 +119,10 @@ static void print_usage(void)
     printf(" --will-qos : QoS level for the client Will.\n");
     printf(" --will-retain : if given, make the client Will retained.\n");
     printf(" --will-topic : the topic on which to publish the client Will.\n");
+    client_tls_usage();
     printf("\nExit status: 0 on success, 27 when -W expired, the CONNACK code when the broker refused\n");
-    printf("the connection, else a libmosquitto error number (7: connection lost, 1: other).\n\n");
+    printf("the connection, else a libmosquitto error number (7: connection lost,\n");
+    printf("8: TLS handshake failed, 1: other).\n\n");
 }
 
 static void disconnect(sub_state *st, uint8_t reason)
@@ -289,6 +293,10 @@ int main(int argc, char **argv)
             cp->receive_maximum = (uint16_t)st.cfg.msg_count;
         }
     }
+    if (client_tls_setup(&st.cfg)) {
+        client_cfg_free(&st.cfg);
+        return 1;
+    }
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa;
@@ -304,10 +312,12 @@ int main(int argc, char **argv)
                            .on_subscribe = on_subscribe};
     rc = client_session_open(&st.s, &st.cfg, cb, &st);
     if (rc) {
-        client_err(&st.cfg, "Error: %s\n", st.s.detail[0] ? st.s.detail : client_strerror(rc));
+        if (rc == CERR_TLS) client_err(&st.cfg, "Error: %s\n", client_strerror(rc));
+        client_err(&st.cfg, rc == CERR_TLS ? "Error: %s.\n" : "Error: %s\n",
+                   st.s.detail[0] ? st.s.detail : client_strerror(rc));
         client_session_close(&st.s);
         client_cfg_free(&st.cfg);
-        return 1;
+        return rc == CERR_TLS ? rc : 1; /* a failed handshake: 8, as mosquitto_sub */
     }
     bool timed_out = false;
     rc = run(&st, &timed_out);

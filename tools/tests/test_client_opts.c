@@ -103,6 +103,96 @@ Test(client_opts, url_errors)
     client_cfg_free(&c);
 }
 
+Test(client_opts, tls_options_are_read_and_turn_tls_on_as_mosquitto)
+{
+    client_cfg c;
+    cr_assert_eq(LOAD(&c, CLIENT_PUB, "-t", "t", "-n", "--cafile", "ca.pem", "--capath", "/etc/ssl/certs", "--cert",
+                      "c.pem", "--key", "k.pem", "--insecure", "--tls-version", "tlsv1.3"),
+                 0);
+    cr_assert_str_eq(c.cafile, "ca.pem");
+    cr_assert_str_eq(c.capath, "/etc/ssl/certs");
+    cr_assert_str_eq(c.certfile, "c.pem");
+    cr_assert_str_eq(c.keyfile, "k.pem");
+    cr_assert_str_eq(c.tls_version, "tlsv1.3");
+    cr_assert(c.insecure);
+    cr_assert(client_tls_wanted(&c));
+    cr_assert_eq(client_port(&c), 8883, "--cafile makes the default port 8883");
+    client_cfg_free(&c);
+}
+
+Test(client_opts, tls_is_off_without_a_ca_as_mosquitto)
+{
+    client_cfg c;
+    /* mosquitto_pub 2.0 ignores --cert/--key/--insecure without --cafile, --capath or an mqtts:// URL */
+    cr_assert_eq(LOAD(&c, CLIENT_SUB, "-t", "t", "--cert", "c.pem", "--key", "k.pem", "--insecure"), 0);
+    cr_assert_not(client_tls_wanted(&c));
+    cr_assert_eq(client_port(&c), 1883);
+    cr_assert_eq(client_tls_setup(&c), 0, "nothing to set up, no file opened");
+    cr_assert_null(c.tls);
+    client_cfg_free(&c);
+    cr_assert_eq(LOAD(&c, CLIENT_SUB, "-t", "t", "-p", "8883"), 0);
+    cr_assert(client_tls_wanted(&c), "port 8883 means TLS with the system's CAs");
+    client_cfg_free(&c);
+    cr_assert_eq(LOAD(&c, CLIENT_SUB, "-t", "t", "--tls-use-os-certs"), 0);
+    cr_assert(client_tls_wanted(&c));
+    cr_assert_eq(client_port(&c), 1883);
+    client_cfg_free(&c);
+}
+
+Test(client_opts, mqtts_url_means_tls_and_port_8883)
+{
+    client_cfg c;
+    cr_assert_eq(LOAD(&c, CLIENT_SUB, "-L", "mqtts://u:p@broker.example/a/#"), 0);
+    cr_assert_str_eq(c.host, "broker.example");
+    cr_assert_eq(client_port(&c), 8883);
+    cr_assert(client_tls_wanted(&c));
+    cr_assert(c.tls_use_os_certs);
+    cr_assert_str_eq(c.topics[0], "a/#");
+    client_cfg_free(&c);
+    cr_assert_eq(LOAD(&c, CLIENT_PUB, "-L", "MQTTS://h:9999/t", "-n", "--cafile", "ca.pem"), 0);
+    cr_assert_eq(client_port(&c), 9999);
+    client_cfg_free(&c);
+    /* mqtt:// names port 1883 even with --cafile (TLS on, as mosquitto_pub) */
+    cr_assert_eq(LOAD(&c, CLIENT_PUB, "-L", "mqtt://h/t", "-n", "--cafile", "ca.pem"), 0);
+    cr_assert_eq(client_port(&c), 1883);
+    cr_assert(client_tls_wanted(&c));
+    client_cfg_free(&c);
+}
+
+Test(client_opts, tls_option_errors)
+{
+    client_cfg c;
+    cr_assert_eq(LOAD(&c, CLIENT_PUB, "-t", "t", "-n", "--cafile", "ca.pem", "--cert", "c.pem"), CLIENT_CFG_ERROR);
+    client_cfg_free(&c);
+    cr_assert_eq(LOAD(&c, CLIENT_PUB, "-t", "t", "-n", "--key", "k.pem"), CLIENT_CFG_ERROR);
+    client_cfg_free(&c);
+    cr_assert_eq(LOAD(&c, CLIENT_PUB, "-t", "t", "-n", "--cafile"), CLIENT_CFG_ERROR);
+    client_cfg_free(&c);
+    cr_assert_eq(LOAD(&c, CLIENT_SUB, "-t", "t", "--tls-version"), CLIENT_CFG_ERROR);
+    client_cfg_free(&c);
+}
+
+Test(client_opts, tls_setup_refuses_missing_files_and_bad_versions)
+{
+    client_cfg c;
+    cr_assert_eq(LOAD(&c, CLIENT_PUB, "-t", "t", "-n", "--cafile", "/nonexistent/ca.pem"), 0);
+    cr_assert_eq(client_tls_setup(&c), 1);
+    cr_assert_null(c.tls);
+    client_cfg_free(&c);
+    cr_assert_eq(LOAD(&c, CLIENT_PUB, "-t", "t", "-n", "--capath", "/", "--tls-version", "sslv3"), 0);
+    cr_assert_eq(client_tls_setup(&c), 1);
+    client_cfg_free(&c);
+    /* a file that is not a certificate: refused before any connection */
+    cr_assert_eq(LOAD(&c, CLIENT_PUB, "-t", "t", "-n", "--cafile", "/dev/null"), 0);
+    cr_assert_eq(client_tls_setup(&c), 1);
+    client_cfg_free(&c);
+    /* the system's store (mqtts://) loads without files */
+    cr_assert_eq(LOAD(&c, CLIENT_PUB, "-L", "mqtts://h/t", "-n"), 0);
+    cr_assert_eq(client_tls_setup(&c), 0);
+    cr_assert_not_null(c.tls);
+    client_cfg_free(&c);
+}
+
 Test(client_opts, property_by_command_and_name_implies_v5)
 {
     client_cfg c;

@@ -13,7 +13,7 @@ BROKER_CORE_SRCS := $(filter-out $(BROKER_APP_ONLY),$(wildcard broker/src/*.c))
 BROKER_APP_SRCS  := $(BROKER_APP_ONLY) $(NET_TLS_SRCS)
 BROKER_TEST_SRCS := $(wildcard broker/tests/*.c)
 BROKER_SSL_LIBS  := $(NET_TLS_LIBS)
-PASSWD_SRCS      := broker/passwd/mqtt_passwd.c broker/src/broker_passwd.c
+PASSWD_SRCS      := broker/passwd/mqtt_passwd.c broker/src/broker_passwd.c broker/src/broker_where.c
 
 $(LIB)/libmqttbroker.a: $(call objs,release,$(BROKER_CORE_SRCS))
 	@mkdir -p $(dir $@)
@@ -79,5 +79,5 @@ bench-broker: $(BIN)/mqtt-broker $(BUILD)/bench/bench-broker
 # here only what each links beyond the codec.
 $(BUILD)/fuzz/fuzz_config: $(call objs,fuzz,broker/src/broker_config.c $(BROKER_CORE_SRCS))
 $(BUILD)/fuzz/fuzz_acl $(BUILD)/fuzz/fuzz_persist: $(call objs,fuzz,$(BROKER_CORE_SRCS))
-$(BUILD)/fuzz/fuzz_passwd: $(call objs,fuzz,broker/src/broker_passwd.c)
+$(BUILD)/fuzz/fuzz_passwd: $(call objs,fuzz,broker/src/broker_passwd.c broker/src/broker_where.c)
 $(BUILD)/fuzz/fuzz_passwd: FUZZ_LDFLAGS += -lcrypto

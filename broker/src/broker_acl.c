@@ -7,6 +7,7 @@
  * the parser is strict and never keeps a half-read file; decisions never
  * allocate except to substitute %c/%u into a pattern longer than 512 bytes.
  */
+#include "broker/src/broker_where.h"
 #include "broker/src/broker_acl.h"
 
 #include "broker/src/broker_core.h"
@@ -106,25 +107,6 @@ static const user_section *find_section(const broker_acl *acl, const char *usern
     return NULL;
 }
 
-typedef struct {
-    const char *name;
-    size_t line;
-    char *err;
-    size_t errlen;
-} ctx;
-
-static void fail(ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void fail(ctx *x, const char *fmt, ...)
-{
-    int n = snprintf(x->err, x->errlen, "%s:%zu: ", x->name, x->line);
-    if (n < 0) n = 0;
-    if ((size_t)n < x->errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(x->err + n, x->errlen - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
-}
 
 static bool is_blank(char c)
 {
@@ -147,7 +129,7 @@ static char *word(char **p)
     return w;
 }
 
-static int parse_line(broker_acl *acl, ctx *x, char *line, char **user)
+static int parse_line(broker_acl *acl, broker_where *x, char *line, char **user)
 {
     char *p = line;
     char *kw = word(&p);
@@ -155,7 +137,7 @@ static int parse_line(broker_acl *acl, ctx *x, char *line, char **user)
     if (strcmp(kw, "user") == 0) {
         while (*p == ' ' || *p == '\t') p++;
         if (!*p) {
-            fail(x, "user: missing user name");
+            broker_where_fail(x, "user: missing user name");
             return -1;
         }
         free(*user);
@@ -165,12 +147,12 @@ static int parse_line(broker_acl *acl, ctx *x, char *line, char **user)
     }
     bool pattern = strcmp(kw, "pattern") == 0;
     if (!pattern && strcmp(kw, "topic") != 0) {
-        fail(x, "unknown keyword '%s' (expected topic, pattern or user)", kw);
+        broker_where_fail(x, "unknown keyword '%s' (expected topic, pattern or user)", kw);
         return -1;
     }
     char *access_s = word(&p);
     if (!access_s) {
-        fail(x, "%s: missing topic filter", kw);
+        broker_where_fail(x, "%s: missing topic filter", kw);
         return -1;
     }
     while (*p == ' ') p++;
@@ -188,14 +170,14 @@ static int parse_line(broker_acl *acl, ctx *x, char *line, char **user)
     } else if (strcmp(access_s, "deny") == 0) {
         access = ACCESS_DENY;
     } else {
-        fail(x, "%s: access '%s' is not read, write, readwrite or deny", kw, access_s);
+        broker_where_fail(x, "%s: access '%s' is not read, write, readwrite or deny", kw, access_s);
         return -1;
     }
     size_t flen = strlen(filter);
     mqtt_bytes fb = {(const uint8_t *)filter, flen};
     const char *bad = mqtt_topic_filter_check(MQTT_V311, fb);
     if (bad) {
-        fail(x, "%s: \"%s\" is not a valid topic filter (%s)", kw, filter, bad);
+        broker_where_fail(x, "%s: \"%s\" is not a valid topic filter (%s)", kw, filter, bad);
         return -1;
     }
     rule r = {0};
@@ -212,7 +194,7 @@ static int parse_line(broker_acl *acl, ctx *x, char *line, char **user)
 
 broker_acl *broker_acl_parse(const char *text, size_t len, const char *name, char *err, size_t errlen)
 {
-    ctx x = {name, 0, err, errlen};
+    broker_where x = {name, 0, err, errlen};
     broker_acl *acl = broker_xcalloc(1, sizeof *acl);
     char *user = NULL;
     size_t pos = 0;
@@ -227,7 +209,7 @@ broker_acl *broker_acl_parse(const char *text, size_t len, const char *name, cha
         pos = end + 1;
         int rc = 0;
         if (memchr(line, '\0', n)) {
-            fail(&x, "NUL byte in line");
+            broker_where_fail(&x, "NUL byte in line");
             rc = -1;
         } else {
             while (n && is_blank(line[n - 1])) line[--n] = '\0';

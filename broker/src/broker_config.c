@@ -6,6 +6,7 @@
  * used. Options are mosquitto 2.0's, with its meaning; the ones it has and
  * this broker does not implement are refused by name rather than ignored.
  */
+#include "broker/src/broker_where.h"
 #include "broker/src/broker_config.h"
 
 #include <dirent.h>
@@ -58,49 +59,29 @@ void broker_config_free(broker_config *cfg)
     broker_config_init(cfg);
 }
 
-typedef struct {
-    const char *name;
-    size_t line;
-    char *err;
-    size_t errlen;
-} ctx;
 
-static int fail(ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(ctx *x, const char *fmt, ...)
+static int parse_uint(broker_where *x, const char *opt, const char *v, unsigned long max, unsigned long *out)
 {
-    int n = snprintf(x->err, x->errlen, "%s:%zu: ", x->name, x->line);
-    if (n < 0) n = 0;
-    if ((size_t)n < x->errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(x->err + n, x->errlen - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
-static int parse_uint(ctx *x, const char *opt, const char *v, unsigned long max, unsigned long *out)
-{
-    if (!v) return fail(x, "%s: missing value", opt);
+    if (!v) return broker_where_fail(x, "%s: missing value", opt);
     char *end;
     errno = 0;
     unsigned long n = strtoul(v, &end, 10);
     if (*v == '-' || *v == '+' || end == v || *end || errno || n > max)
-        return fail(x, "%s: expected a number from 0 to %lu, got '%s'", opt, max, v);
+        return broker_where_fail(x, "%s: expected a number from 0 to %lu, got '%s'", opt, max, v);
     *out = n;
     return 0;
 }
 
-static int parse_bool(ctx *x, const char *opt, const char *v, bool *out)
+static int parse_bool(broker_where *x, const char *opt, const char *v, bool *out)
 {
-    if (!v) return fail(x, "%s: missing value", opt);
+    if (!v) return broker_where_fail(x, "%s: missing value", opt);
     if (strcmp(v, "true") == 0) *out = true;
     else if (strcmp(v, "false") == 0) *out = false;
-    else return fail(x, "%s: expected true or false, got '%s'", opt, v);
+    else return broker_where_fail(x, "%s: expected true or false, got '%s'", opt, v);
     return 0;
 }
 
-static int parse_port(ctx *x, const char *opt, const char *v, uint16_t *out)
+static int parse_port(broker_where *x, const char *opt, const char *v, uint16_t *out)
 {
     unsigned long n;
     if (parse_uint(x, opt, v, 65535, &n)) return -1;
@@ -108,19 +89,19 @@ static int parse_port(ctx *x, const char *opt, const char *v, uint16_t *out)
     return 0;
 }
 
-static int parse_host(ctx *x, const char *opt, const char *v, char *out, size_t cap)
+static int parse_host(broker_where *x, const char *opt, const char *v, char *out, size_t cap)
 {
-    if (!v) return fail(x, "%s: missing address", opt);
-    if (strlen(v) >= cap) return fail(x, "%s: address too long", opt);
+    if (!v) return broker_where_fail(x, "%s: missing address", opt);
+    if (strlen(v) >= cap) return broker_where_fail(x, "%s: address too long", opt);
     snprintf(out, cap, "%s", v);
     return 0;
 }
 
 /* A path option: the rest of the line. Replaces an earlier value. */
-static int parse_path(ctx *x, const char *opt, const char *rest, char **out)
+static int parse_path(broker_where *x, const char *opt, const char *rest, char **out)
 {
-    if (!rest || !*rest) return fail(x, "%s: missing path", opt);
-    if (strlen(rest) > 4095) return fail(x, "%s: path longer than 4095 bytes", opt);
+    if (!rest || !*rest) return broker_where_fail(x, "%s: missing path", opt);
+    if (strlen(rest) > 4095) return broker_where_fail(x, "%s: path longer than 4095 bytes", opt);
     free(*out);
     *out = broker_xmalloc(strlen(rest) + 1);
     strcpy(*out, rest);
@@ -179,11 +160,11 @@ static int name_cmp(const void *a, const void *b)
 
 /* include_dir: every *.conf file of dir, in byte order of their names (as
  * mosquitto), parsed as if they followed this line. */
-static int include_dir(broker_config *cfg, ctx *x, const char *dir)
+static int include_dir(broker_config *cfg, broker_where *x, const char *dir)
 {
-    if (cfg->depth > 0) return fail(x, "include_dir: only allowed in the main configuration file");
+    if (cfg->depth > 0) return broker_where_fail(x, "include_dir: only allowed in the main configuration file");
     DIR *d = opendir(dir);
-    if (!d) return fail(x, "include_dir: cannot open %s: %s", dir, strerror(errno));
+    if (!d) return broker_where_fail(x, "include_dir: cannot open %s: %s", dir, strerror(errno));
     char **names = NULL;
     size_t n = 0;
     for (struct dirent *e; (e = readdir(d));) {
@@ -228,7 +209,7 @@ static bool is_listener_option(const char *opt)
 
 /* One line: opt, its first word v (or NULL), the number of words, and the
  * rest of the line after opt (trimmed). */
-static int option(broker_config *cfg, ctx *x, const char *opt, char **w, size_t nw, const char *rest)
+static int option(broker_config *cfg, broker_where *x, const char *opt, char **w, size_t nw, const char *rest)
 {
     const char *v = nw > 1 ? w[1] : NULL;
     broker_options *o = &cfg->opts;
@@ -239,12 +220,12 @@ static int option(broker_config *cfg, ctx *x, const char *opt, char **w, size_t 
     for (size_t i = 0; path_opts[i]; i++)
         if (strcmp(opt, path_opts[i]) == 0) takes_rest = true;
     size_t max_words = strcmp(opt, "listener") == 0 ? 3 : 2;
-    if (!takes_rest && nw > max_words) return fail(x, "%s: unexpected '%s'", opt, w[max_words]);
+    if (!takes_rest && nw > max_words) return broker_where_fail(x, "%s: unexpected '%s'", opt, w[max_words]);
     if (is_listener_option(opt)) cfg->any_listener_option = true;
 
     if (strcmp(opt, "listener") == 0) {
         if (cfg->nlisteners == BROKER_MAX_LISTENERS)
-            return fail(x, "listener: at most %d listeners", BROKER_MAX_LISTENERS);
+            return broker_where_fail(x, "listener: at most %d listeners", BROKER_MAX_LISTENERS);
         broker_listener *l = &cfg->listeners[cfg->nlisteners];
         memset(l, 0, sizeof *l);
         l->sec.allow_anonymous = -1;
@@ -259,10 +240,10 @@ static int option(broker_config *cfg, ctx *x, const char *opt, char **w, size_t 
         if (parse_host(x, opt, v, cfg->default_listener.host, sizeof cfg->default_listener.host)) return -1;
         cfg->default_set = true;
     } else if (strcmp(opt, "protocol") == 0) {
-        if (!v) return fail(x, "protocol: missing value");
+        if (!v) return broker_where_fail(x, "protocol: missing value");
         if (strcmp(v, "websockets") == 0)
-            return fail(x, "protocol websockets: not supported by mqtt-broker (only mqtt)");
-        if (strcmp(v, "mqtt") != 0) return fail(x, "protocol: expected mqtt, got '%s'", v);
+            return broker_where_fail(x, "protocol websockets: not supported by mqtt-broker (only mqtt)");
+        if (strcmp(v, "mqtt") != 0) return broker_where_fail(x, "protocol: expected mqtt, got '%s'", v);
     } else if (strcmp(opt, "max_connections") == 0) {
         if (v && strcmp(v, "-1") == 0) {
             cur_listener(cfg)->max_connections = 0;
@@ -274,7 +255,7 @@ static int option(broker_config *cfg, ctx *x, const char *opt, char **w, size_t 
         bool b;
         if (parse_bool(x, opt, v, &b)) return -1;
         if (b && (cfg->any_security || cfg->nlisteners))
-            return fail(x, "per_listener_settings true: must come before any listener and any allow_anonymous, "
+            return broker_where_fail(x, "per_listener_settings true: must come before any listener and any allow_anonymous, "
                            "password_file or acl_file");
         cfg->per_listener_settings = b;
     } else if (strcmp(opt, "allow_anonymous") == 0) {
@@ -301,30 +282,30 @@ static int option(broker_config *cfg, ctx *x, const char *opt, char **w, size_t 
     } else if (strcmp(opt, "use_identity_as_username") == 0) {
         return parse_bool(x, opt, v, &cur_listener(cfg)->use_identity_as_username);
     } else if (strcmp(opt, "tls_version") == 0) {
-        if (!v) return fail(x, "tls_version: missing value");
+        if (!v) return broker_where_fail(x, "tls_version: missing value");
         if (strcmp(v, "tlsv1.3") != 0 && strcmp(v, "tlsv1.2") != 0 && strcmp(v, "tlsv1.1") != 0)
-            return fail(x, "tls_version: expected tlsv1.3, tlsv1.2 or tlsv1.1, got '%s'", v);
+            return broker_where_fail(x, "tls_version: expected tlsv1.3, tlsv1.2 or tlsv1.1, got '%s'", v);
         return parse_path(x, opt, v, &cur_listener(cfg)->tls_version);
     } else if (strcmp(opt, "persistence") == 0) {
         return parse_bool(x, opt, v, &cfg->persistence);
     } else if (strcmp(opt, "persistence_location") == 0) {
         return parse_path(x, opt, rest, &cfg->persistence_location);
     } else if (strcmp(opt, "persistence_file") == 0) {
-        if (!v) return fail(x, "persistence_file: missing file name");
-        if (strchr(v, '/')) return fail(x, "persistence_file: a file name, not a path (use persistence_location)");
+        if (!v) return broker_where_fail(x, "persistence_file: missing file name");
+        if (strchr(v, '/')) return broker_where_fail(x, "persistence_file: a file name, not a path (use persistence_location)");
         return parse_path(x, opt, v, &cfg->persistence_file);
     } else if (strcmp(opt, "autosave_interval") == 0) {
         if (parse_uint(x, opt, v, 86400 * 365, &n)) return -1;
         cfg->autosave_interval = (uint32_t)n;
     } else if (strcmp(opt, "log_dest") == 0) {
         char *r = (char *)rest;
-        if (!r || !*r) return fail(x, "log_dest: missing destination");
+        if (!r || !*r) return broker_where_fail(x, "log_dest: missing destination");
         const char *kind = w[1];
         if (strcmp(kind, "none") == 0) {
             cfg->log_none = true;
             return 0;
         }
-        if (cfg->nlog_dests == BROKER_MAX_LOG_DESTS) return fail(x, "log_dest: at most %d", BROKER_MAX_LOG_DESTS);
+        if (cfg->nlog_dests == BROKER_MAX_LOG_DESTS) return broker_where_fail(x, "log_dest: at most %d", BROKER_MAX_LOG_DESTS);
         broker_log_dest *d = &cfg->log_dests[cfg->nlog_dests];
         memset(d, 0, sizeof *d);
         if (strcmp(kind, "stderr") == 0) d->kind = BROKER_LOGDEST_STDERR;
@@ -333,31 +314,31 @@ static int option(broker_config *cfg, ctx *x, const char *opt, char **w, size_t 
         else if (strcmp(kind, "file") == 0) {
             const char *path = rest + 4;
             while (*path == ' ' || *path == '\t') path++;
-            if (!*path) return fail(x, "log_dest file: missing path");
+            if (!*path) return broker_where_fail(x, "log_dest file: missing path");
             d->kind = BROKER_LOGDEST_FILE;
             if (parse_path(x, opt, path, &d->path)) return -1;
         } else if (strcmp(kind, "topic") == 0 || strcmp(kind, "dlt") == 0) {
-            return fail(x, "log_dest %s: not supported by mqtt-broker (stderr, stdout, file, syslog, none)", kind);
+            return broker_where_fail(x, "log_dest %s: not supported by mqtt-broker (stderr, stdout, file, syslog, none)", kind);
         } else {
-            return fail(x, "log_dest: unknown destination '%s' (stderr, stdout, file PATH, syslog, none)", kind);
+            return broker_where_fail(x, "log_dest: unknown destination '%s' (stderr, stdout, file PATH, syslog, none)", kind);
         }
-        if (d->kind != BROKER_LOGDEST_FILE && nw > 2) return fail(x, "log_dest: unexpected '%s'", w[2]);
+        if (d->kind != BROKER_LOGDEST_FILE && nw > 2) return broker_where_fail(x, "log_dest: unexpected '%s'", w[2]);
         cfg->nlog_dests++;
     } else if (strcmp(opt, "log_type") == 0) {
-        if (!v) return fail(x, "log_type: missing value");
+        if (!v) return broker_where_fail(x, "log_type: missing value");
         size_t i = 0;
         while (i < sizeof log_types / sizeof log_types[0] && strcmp(log_types[i].name, v) != 0) i++;
         if (i == sizeof log_types / sizeof log_types[0])
-            return fail(x, "log_type: unknown type '%s' (error, warning, notice, information, debug, subscribe, "
+            return broker_where_fail(x, "log_type: unknown type '%s' (error, warning, notice, information, debug, subscribe, "
                            "unsubscribe, websockets, none, all)", v);
         if (!cfg->log_type_set) cfg->log_mask = 0;
         cfg->log_type_set = true;
         cfg->log_mask |= log_types[i].mask;
     } else if (strcmp(opt, "include_dir") == 0) {
-        if (!rest || !*rest) return fail(x, "include_dir: missing directory");
+        if (!rest || !*rest) return broker_where_fail(x, "include_dir: missing directory");
         return include_dir(cfg, x, rest);
     } else if (strcmp(opt, "user") == 0) {
-        if (!v) return fail(x, "user: missing user name");
+        if (!v) return broker_where_fail(x, "user: missing user name");
         return parse_path(x, opt, v, &cfg->user);
     } else if (strcmp(opt, "retain_available") == 0) {
         return parse_bool(x, opt, v, &o->retain_available);
@@ -375,14 +356,14 @@ static int option(broker_config *cfg, ctx *x, const char *opt, char **w, size_t 
         o->message_size_limit = (uint32_t)n;
     } else if (strcmp(opt, "max_packet_size") == 0) {
         if (parse_uint(x, opt, v, 268435460, &n)) return -1;
-        if (n != 0 && n < 20) return fail(x, "max_packet_size: %lu is too small to be useful (at least 20)", n);
+        if (n != 0 && n < 20) return broker_where_fail(x, "max_packet_size: %lu is too small to be useful (at least 20)", n);
         o->max_packet_size = (uint32_t)n;
     } else if (strcmp(opt, "sys_interval") == 0) {
         if (parse_uint(x, opt, v, 65535, &n)) return -1;
         o->sys_interval = (uint32_t)n;
     } else if (strcmp(opt, "max_qos") == 0) {
         if (!v || strlen(v) != 1 || v[0] < '0' || v[0] > '2')
-            return fail(x, "max_qos: expected 0, 1 or 2, got '%s'", v ? v : "");
+            return broker_where_fail(x, "max_qos: expected 0, 1 or 2, got '%s'", v ? v : "");
         o->max_qos = (uint8_t)(v[0] - '0');
     } else if (strcmp(opt, "max_topic_alias") == 0) {
         if (parse_uint(x, opt, v, 65535, &n)) return -1;
@@ -390,15 +371,15 @@ static int option(broker_config *cfg, ctx *x, const char *opt, char **w, size_t 
     } else {
         for (size_t i = 0; unsupported[i]; i++)
             if (strcmp(opt, unsupported[i]) == 0)
-                return fail(x, "%s: a mosquitto option mqtt-broker does not implement", opt);
-        return fail(x, "unknown option '%s'", opt);
+                return broker_where_fail(x, "%s: a mosquitto option mqtt-broker does not implement", opt);
+        return broker_where_fail(x, "unknown option '%s'", opt);
     }
     return 0;
 }
 
 static int parse_text(broker_config *cfg, const char *text, size_t len, const char *name, char *err, size_t errlen)
 {
-    ctx x = {name, 0, err, errlen};
+    broker_where x = {name, 0, err, errlen};
     size_t pos = 0;
     while (pos < len) {
         x.line++;
@@ -406,11 +387,11 @@ static int parse_text(broker_config *cfg, const char *text, size_t len, const ch
         while (end < len && text[end] != '\n') end++;
         char line[4200];
         size_t n = end - pos;
-        if (n >= sizeof line) return fail(&x, "line longer than %zu bytes", sizeof line - 1);
+        if (n >= sizeof line) return broker_where_fail(&x, "line longer than %zu bytes", sizeof line - 1);
         memcpy(line, text + pos, n);
         line[n] = '\0';
         pos = end + 1;
-        if (memchr(line, '\0', n)) return fail(&x, "NUL byte in line");
+        if (memchr(line, '\0', n)) return broker_where_fail(&x, "NUL byte in line");
         while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t')) line[--n] = '\0';
         char *p = line;
         while (*p == ' ' || *p == '\t') p++;

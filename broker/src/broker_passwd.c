@@ -7,6 +7,7 @@
  * the existence of a user nor the matching prefix of a hash shows in the
  * timing. Parsing is strict: every line is valid or the file is refused.
  */
+#include "broker/src/broker_where.h"
 #include "broker/src/broker_passwd.h"
 
 #include <errno.h>
@@ -135,26 +136,6 @@ int broker_passwd_hash(char *out, size_t cap, const char *password, broker_pw_ty
 
 /* ---------------------------------------------------------------- parse */
 
-typedef struct {
-    const char *name;
-    size_t line;
-    char *err;
-    size_t errlen;
-} ctx;
-
-static int fail(ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(ctx *x, const char *fmt, ...)
-{
-    int n = snprintf(x->err, x->errlen, "%s:%zu: ", x->name, x->line);
-    if (n < 0) n = 0;
-    if ((size_t)n < x->errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(x->err + n, x->errlen - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 void broker_passwd_free(broker_passwd *pw)
 {
@@ -177,23 +158,23 @@ static const entry *find(const broker_passwd *pw, const char *username)
 }
 
 /* Decodes one base64 field of exactly `want` bytes. */
-static int field(ctx *x, const char *what, const char *user, const char *t, size_t n, uint8_t *out, size_t want)
+static int field(broker_where *x, const char *what, const char *user, const char *t, size_t n, uint8_t *out, size_t want)
 {
     uint8_t buf[BROKER_PW_HASH_LEN + 3];
     long got = n <= 4 * sizeof buf / 3 ? broker_base64_decode(t, n, buf, sizeof buf) : -1;
-    if (got < 0) return fail(x, "user '%s': the %s is not valid base64", user, what);
+    if (got < 0) return broker_where_fail(x, "user '%s': the %s is not valid base64", user, what);
     if ((size_t)got != want)
-        return fail(x, "user '%s': the %s is %ld bytes, expected %zu", user, what, got, want);
+        return broker_where_fail(x, "user '%s': the %s is %ld bytes, expected %zu", user, what, got, want);
     memcpy(out, buf, want);
     return 0;
 }
 
-static int parse_hash(ctx *x, entry *e, char *h)
+static int parse_hash(broker_where *x, entry *e, char *h)
 {
     /* $7$iterations$salt$hash or $6$salt$hash */
     char *parts[5];
     size_t np = 0;
-    if (h[0] != '$') return fail(x, "user '%s': expected a hash starting with $7$ or $6$ (a plain text password?)",
+    if (h[0] != '$') return broker_where_fail(x, "user '%s': expected a hash starting with $7$ or $6$ (a plain text password?)",
                                  e->username);
     char *p = h + 1;
     while (np < 5) {
@@ -204,24 +185,24 @@ static int parse_hash(ctx *x, entry *e, char *h)
         p = d + 1;
     }
     if (strcmp(parts[0], "7") == 0) {
-        if (np != 4) return fail(x, "user '%s': expected $7$ITERATIONS$SALT$HASH", e->username);
+        if (np != 4) return broker_where_fail(x, "user '%s': expected $7$ITERATIONS$SALT$HASH", e->username);
         char *end;
         errno = 0;
         long it = strtol(parts[1], &end, 10);
         if (!*parts[1] || *end || errno || it < 1 || it > 100000000)
-            return fail(x, "user '%s': iterations '%s' is not a number from 1 to 100000000", e->username, parts[1]);
+            return broker_where_fail(x, "user '%s': iterations '%s' is not a number from 1 to 100000000", e->username, parts[1]);
         e->type = BROKER_PW_SHA512_PBKDF2;
         e->iterations = (int)it;
         if (field(x, "salt", e->username, parts[2], strlen(parts[2]), e->salt, BROKER_PW_SALT_LEN)) return -1;
         return field(x, "hash", e->username, parts[3], strlen(parts[3]), e->hash, BROKER_PW_HASH_LEN);
     }
     if (strcmp(parts[0], "6") == 0) {
-        if (np != 3) return fail(x, "user '%s': expected $6$SALT$HASH", e->username);
+        if (np != 3) return broker_where_fail(x, "user '%s': expected $6$SALT$HASH", e->username);
         e->type = BROKER_PW_SHA512;
         if (field(x, "salt", e->username, parts[1], strlen(parts[1]), e->salt, BROKER_PW_SALT_LEN)) return -1;
         return field(x, "hash", e->username, parts[2], strlen(parts[2]), e->hash, BROKER_PW_HASH_LEN);
     }
-    return fail(x, "user '%s': unknown hash type '$%s$' (expected $7$ or $6$)", e->username, parts[0]);
+    return broker_where_fail(x, "user '%s': unknown hash type '$%s$' (expected $7$ or $6$)", e->username, parts[0]);
 }
 
 static bool blank(char c)
@@ -238,37 +219,37 @@ static char *trim(char *s)
     return s;
 }
 
-static int parse_line(broker_passwd *pw, ctx *x, char *line)
+static int parse_line(broker_passwd *pw, broker_where *x, char *line)
 {
     char *t = trim(line);
     if (!*t || t[0] == '#') return 0;
     char *colon = strchr(t, ':');
-    if (!colon) return fail(x, "expected USER:HASH");
+    if (!colon) return broker_where_fail(x, "expected USER:HASH");
     *colon = '\0';
     char *user = trim(t);
     char *hash = trim(colon + 1);
-    if (!*user) return fail(x, "empty user name");
-    if (strlen(user) > 65535) return fail(x, "user name longer than 65535 bytes");
-    if (find(pw, user)) return fail(x, "user '%s' is listed twice", user);
+    if (!*user) return broker_where_fail(x, "empty user name");
+    if (strlen(user) > 65535) return broker_where_fail(x, "user name longer than 65535 bytes");
+    if (find(pw, user)) return broker_where_fail(x, "user '%s' is listed twice", user);
     entry e = {0};
     e.username = user; /* for messages; copied below */
-    if (strchr(hash, ':')) return fail(x, "user '%s': ':' in the hash", user);
+    if (strchr(hash, ':')) return broker_where_fail(x, "user '%s': ':' in the hash", user);
     if (parse_hash(x, &e, hash)) return -1;
     if (pw->n == pw->cap) {
         pw->cap = pw->cap ? pw->cap * 2 : 8;
         entry *ne = realloc(pw->entries, pw->cap * sizeof *ne);
-        if (!ne) return fail(x, "out of memory");
+        if (!ne) return broker_where_fail(x, "out of memory");
         pw->entries = ne;
     }
     e.username = strdup(user);
-    if (!e.username) return fail(x, "out of memory");
+    if (!e.username) return broker_where_fail(x, "out of memory");
     pw->entries[pw->n++] = e;
     return 0;
 }
 
 broker_passwd *broker_passwd_parse(const char *text, size_t len, const char *name, char *err, size_t errlen)
 {
-    ctx x = {name, 0, err, errlen};
+    broker_where x = {name, 0, err, errlen};
     broker_passwd *pw = calloc(1, sizeof *pw);
     if (!pw) {
         snprintf(err, errlen, "%s: out of memory", name);
@@ -283,11 +264,11 @@ broker_passwd *broker_passwd_parse(const char *text, size_t len, const char *nam
         char *line = malloc(n + 1);
         int rc;
         if (!line) {
-            rc = fail(&x, "out of memory");
+            rc = broker_where_fail(&x, "out of memory");
         } else {
             memcpy(line, text + pos, n);
             line[n] = '\0';
-            rc = memchr(line, '\0', n) ? fail(&x, "NUL byte in line") : parse_line(pw, &x, line);
+            rc = memchr(line, '\0', n) ? broker_where_fail(&x, "NUL byte in line") : parse_line(pw, &x, line);
         }
         free(line);
         pos = end + 1;

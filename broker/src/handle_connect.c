@@ -60,6 +60,9 @@ void broker_handle_connect(broker_conn *c, const mqtt_connect *p)
     bool v5 = c->version == MQTT_V5;
     const mqtt_properties *pr = &p->properties;
     mqtt_bytes id = p->client_id;
+    /* Known before any check: even a refusing CONNACK must fit the client's Maximum
+     * Packet Size (5.0 MQTT-3.1.2-24; its Reason String is dropped first, MQTT-3.2.2-19). */
+    if (v5) c->client_max_packet = MQTT_HAS_PROP(pr, MQTT_PROP_MAXIMUM_PACKET_SIZE) ? pr->maximum_packet_size : 0;
 
     /* ---- checks: nothing has changed yet ---- */
     if (c->version == MQTT_V31 && (id.len == 0 || id.len > 23)) {

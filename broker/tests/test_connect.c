@@ -255,6 +255,33 @@ Test(broker_connect, v5_authentication_method_refused_0x8c)
     tc_expect_closed(c, -1);
 }
 
+/* Found by fuzz_broker: a refusing CONNACK must fit the client's Maximum Packet
+ * Size too (5.0 MQTT-3.1.2-24): its Reason String is dropped (MQTT-3.2.2-19), and
+ * when even the bare CONNACK does not fit, the connection closes without it. */
+Test(broker_connect, v5_refusal_respects_client_maximum_packet_size)
+{
+    tc_client *c = tc_open(b, MQTT_V5);
+    mqtt_packet p;
+    tc_connect_init(&p, "small", true);
+    p.connect.properties.present = MQTT_PROP_BIT(MQTT_PROP_AUTHENTICATION_METHOD) |
+                                   MQTT_PROP_BIT(MQTT_PROP_MAXIMUM_PACKET_SIZE);
+    p.connect.properties.authentication_method = tc_str("SCRAM-SHA-1");
+    p.connect.properties.maximum_packet_size = 6;
+    mqtt_packet *ack = tc_connect_pkt(c, &p);
+    cr_assert_eq(ack->connack.reason_code, 0x8C);
+    cr_assert(!MQTT_HAS_PROP(&ack->connack.properties, MQTT_PROP_REASON_STRING));
+    tc_expect_closed(c, -1);
+
+    tc_client *d = tc_open(b, MQTT_V5);
+    tc_connect_init(&p, "tiny", true);
+    p.connect.properties.present = MQTT_PROP_BIT(MQTT_PROP_AUTHENTICATION_METHOD) |
+                                   MQTT_PROP_BIT(MQTT_PROP_MAXIMUM_PACKET_SIZE);
+    p.connect.properties.authentication_method = tc_str("SCRAM-SHA-1");
+    p.connect.properties.maximum_packet_size = 4; /* a bare 5.0 CONNACK takes 5 bytes */
+    tc_send(d, &p);
+    tc_expect_closed(d, -1);
+}
+
 /* MQTT-3.2.2-12 and -13: Will QoS above Maximum QoS, retained Will without
  * retain support. */
 Test(broker_connect, v5_will_beyond_capabilities_refused)

@@ -26,24 +26,7 @@
 
 #include "net/net.h"
 #include "pcaps/src/pcap_cli.h"
-
-typedef struct {
-    pcap_ev_kind kind;
-    unsigned conn;
-    int dir;
-    int64_t ns;
-    mqtt_version version;
-    uint8_t *raw;
-    size_t len;
-    int closer;
-} item;
-
-typedef struct {
-    item *items;
-    size_t n, cap;
-    const pcap_cli *cli;
-    bool oom;
-} collect_ctx;
+#include "pcaps/src/pcap_collect.h"
 
 /* A packet received from the broker and not yet matched. */
 typedef struct {
@@ -78,41 +61,11 @@ typedef struct {
     size_t ca, cb;
 } replay;
 
-static void on_event(void *vctx, const pcap_event *ev)
+/* Replay needs the packets and the closes, in order. */
+static void on_event(void *ctx, const pcap_event *ev)
 {
-    collect_ctx *c = vctx;
-    if (c->cli->conn_filter && ev->conn->id != c->cli->conn_filter)
-        return;
-    if (ev->kind != PCAP_EV_PACKET && ev->kind != PCAP_EV_CLOSE && ev->kind != PCAP_EV_BAD)
-        return;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 256;
-        item *ni = realloc(c->items, cap * sizeof *ni);
-        if (!ni) {
-            c->oom = true;
-            return;
-        }
-        c->items = ni;
-        c->cap = cap;
-    }
-    item *it = &c->items[c->n];
-    memset(it, 0, sizeof *it);
-    it->kind = ev->kind;
-    it->conn = ev->conn->id;
-    it->dir = ev->from;
-    it->ns = ev->ts_sec * 1000000000 + ev->ts_nsec;
-    it->version = ev->kind == PCAP_EV_CLOSE ? ev->conn->version : ev->version;
-    it->closer = ev->kind == PCAP_EV_CLOSE ? ev->closer : -1;
-    if (ev->raw_len) {
-        it->raw = malloc(ev->raw_len);
-        if (!it->raw) {
-            c->oom = true;
-            return;
-        }
-        memcpy(it->raw, ev->raw, ev->raw_len);
-        it->len = ev->raw_len;
-    }
-    c->n++;
+    if (ev->kind == PCAP_EV_PACKET || ev->kind == PCAP_EV_CLOSE || ev->kind == PCAP_EV_BAD)
+        pcap_collect_event(ctx, ev);
 }
 
 static mqtt_status decode(replay *r, mqtt_version v, int dir, const uint8_t *p, size_t n,
@@ -225,7 +178,7 @@ static const char *line(replay *r, mqtt_version v, const mqtt_packet *pkt, bool 
 }
 
 /* Compares a recorded broker packet with the live one, mapping broker-chosen fields. */
-static void compare(replay *r, rconn *c, unsigned id, const item *it, uint8_t *raw, size_t len)
+static void compare(replay *r, rconn *c, unsigned id, const pcap_item *it, uint8_t *raw, size_t len)
 {
     mqtt_packet want, got;
     r->compared++;
@@ -266,7 +219,7 @@ static void compare(replay *r, rconn *c, unsigned id, const item *it, uint8_t *r
     }
 }
 
-static uint8_t *rewrite_ack(replay *r, rconn *c, const item *it, size_t *len)
+static uint8_t *rewrite_ack(replay *r, rconn *c, const pcap_item *it, size_t *len)
 {
     mqtt_packet pkt;
     if (decode(r, it->version, MQTT_FROM_CLIENT, it->raw, it->len, &pkt, NULL) != MQTT_OK)
@@ -301,11 +254,11 @@ static void pace(const pcap_cli *cli, int64_t rec_ns, int64_t rec0, int64_t star
     }
 }
 
-static int run(replay *r, item *items, size_t n)
+static int run(replay *r, pcap_item *items, size_t n)
 {
     /* Which connections have a CONNECT (only those can be replayed). */
     for (size_t i = 0; i < n; i++) {
-        item *it = &items[i];
+        pcap_item *it = &items[i];
         if (it->kind == PCAP_EV_PACKET && it->dir == MQTT_FROM_CLIENT && it->len &&
             (it->raw[0] >> 4) == MQTT_CONNECT && !r->c[it->conn]) {
             r->c[it->conn] = calloc(1, sizeof(rconn));
@@ -318,7 +271,7 @@ static int run(replay *r, item *items, size_t n)
     }
     int64_t rec0 = n ? items[0].ns : 0, start = net_now_ms();
     for (size_t i = 0; i < n; i++) {
-        item *it = &items[i];
+        pcap_item *it = &items[i];
         rconn *c = r->c[it->conn];
         if (!c)
             continue;
@@ -418,7 +371,7 @@ int pcap_cmd_replay(const pcap_cli *cli)
         fprintf(stderr, "mqtt-pcap replay: bad --broker '%s' (want HOST:PORT)\n", cli->broker);
         return 2;
     }
-    collect_ctx cc = {.cli = cli};
+    pcap_collection cc = {.cli = cli};
     int rc = pcap_cli_run(cli, on_event, &cc, NULL);
     if (rc == 2)
         return 2;
@@ -443,9 +396,7 @@ int pcap_cmd_replay(const pcap_cli *cli)
         free(r.c[k]);
     }
     free(r.c);
-    for (size_t i = 0; i < cc.n; i++)
-        free(cc.items[i].raw);
-    free(cc.items);
+    pcap_collection_free(&cc);
     free(r.fa);
     free(r.fb);
     if (st == 2)

@@ -23,18 +23,7 @@
 #include <string.h>
 
 #include "pcaps/src/pcap_cli.h"
-
-typedef struct {
-    pcap_ev_kind kind;
-    unsigned conn;
-    int dir;
-    int64_t ns;
-    mqtt_version version;
-    uint8_t *raw;
-    size_t len;
-    int closer;
-    char *note;
-} item;
+#include "pcaps/src/pcap_collect.h"
 
 typedef struct {
     bool include;            /* a CONNECT was seen */
@@ -45,53 +34,6 @@ typedef struct {
     bool server_disconnected;
     bool have_assigned;
 } conn_state;
-
-typedef struct {
-    const pcap_cli *cli;
-    item *items;
-    size_t n, cap;
-    bool oom;
-} collect_ctx;
-
-static void on_event(void *vctx, const pcap_event *ev)
-{
-    collect_ctx *c = vctx;
-    if (c->cli->conn_filter && ev->conn->id != c->cli->conn_filter)
-        return;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 256;
-        item *ni = realloc(c->items, cap * sizeof *ni);
-        if (!ni) {
-            c->oom = true;
-            return;
-        }
-        c->items = ni;
-        c->cap = cap;
-    }
-    item *it = &c->items[c->n];
-    memset(it, 0, sizeof *it);
-    it->kind = ev->kind;
-    it->conn = ev->conn->id;
-    it->dir = ev->from;
-    it->ns = ev->ts_sec * 1000000000 + ev->ts_nsec;
-    it->version = ev->kind == PCAP_EV_PACKET || ev->kind == PCAP_EV_BAD ? ev->version
-                                                                         : ev->conn->version;
-    it->closer = ev->kind == PCAP_EV_CLOSE ? ev->closer : -1;
-    if (ev->kind == PCAP_EV_OPEN)
-        it->closer = ev->conn->midstream;
-    if (ev->raw && ev->raw_len) {
-        it->raw = malloc(ev->raw_len);
-        if (!it->raw) {
-            c->oom = true;
-            return;
-        }
-        memcpy(it->raw, ev->raw, ev->raw_len);
-        it->len = ev->raw_len;
-    }
-    if (ev->note)
-        it->note = strdup(ev->note);
-    c->n++;
-}
 
 /* ---------- value writers ---------- */
 
@@ -173,7 +115,7 @@ static void put_user_props(FILE *o, const char *name, const mqtt_properties *p)
 
 typedef struct {
     FILE *o;
-    item *items;
+    pcap_item *items;
     size_t n;
     conn_state *cs;
     size_t ncs;
@@ -189,7 +131,7 @@ typedef struct {
     bool failed;
 } gen;
 
-static bool decode(gen *g, const item *it, mqtt_packet *pkt)
+static bool decode(gen *g, const pcap_item *it, mqtt_packet *pkt)
 {
     mqtt_codec codec = {.version = it->version, .from = (mqtt_side)it->dir,
                         .user_properties = g->props, .user_properties_cap = 1024,
@@ -199,10 +141,10 @@ static bool decode(gen *g, const item *it, mqtt_packet *pkt)
 }
 
 /* The CONNACK answering the CONNECT at index i, if any. */
-static const item *find_connack(gen *g, size_t i, mqtt_packet *pkt)
+static const pcap_item *find_connack(gen *g, size_t i, mqtt_packet *pkt)
 {
     for (size_t j = i + 1; j < g->n; j++) {
-        const item *it = &g->items[j];
+        const pcap_item *it = &g->items[j];
         if (it->conn != g->items[i].conn)
             continue;
         if (it->kind == PCAP_EV_CLOSE)
@@ -322,14 +264,14 @@ static void publish_fields(FILE *o, const mqtt_publish *p, bool v5, bool expect)
 static void client_step(gen *g, size_t i, const mqtt_packet *pkt)
 {
     FILE *o = g->o;
-    const item *it = &g->items[i];
+    const pcap_item *it = &g->items[i];
     conn_state *cs = &g->cs[it->conn];
     bool v5 = it->version == MQTT_V5;
     unsigned c = it->conn;
     switch (pkt->type) {
     case MQTT_CONNECT: {
         mqtt_packet ack;
-        const item *a = find_connack(g, i, &ack);
+        const pcap_item *a = find_connack(g, i, &ack);
         bool shortcut = a && ack.connack.reason_code == 0 && !ack.connack.session_present;
         fprintf(o, shortcut ? "c%u connect" : "c%u send CONNECT", c);
         connect_fields(g, c, &pkt->connect, v5);
@@ -419,7 +361,7 @@ static void client_step(gen *g, size_t i, const mqtt_packet *pkt)
 static void server_step(gen *g, size_t i, const mqtt_packet *pkt)
 {
     FILE *o = g->o;
-    const item *it = &g->items[i];
+    const pcap_item *it = &g->items[i];
     conn_state *cs = &g->cs[it->conn];
     bool v5 = it->version == MQTT_V5;
     unsigned c = it->conn;
@@ -496,7 +438,7 @@ static void generate(gen *g, const pcap_cli *cli)
     int64_t first = -1, last = 0;
     /* Pass 1: which connections, versions and capabilities. */
     for (size_t i = 0; i < g->n; i++) {
-        item *it = &g->items[i];
+        pcap_item *it = &g->items[i];
         conn_state *cs = &g->cs[it->conn];
         if (it->kind == PCAP_EV_OPEN)
             cs->midstream = it->closer == 1;
@@ -584,7 +526,7 @@ static void generate(gen *g, const pcap_cli *cli)
     /* Pass 2: the steps. */
     int64_t prev = first;
     for (size_t i = 0; i < g->n; i++) {
-        const item *it = &g->items[i];
+        const pcap_item *it = &g->items[i];
         conn_state *cs = &g->cs[it->conn];
         if (!cs->include)
             continue;
@@ -640,8 +582,8 @@ static void generate(gen *g, const pcap_cli *cli)
 
 int pcap_cmd_to_scenario(const pcap_cli *cli)
 {
-    collect_ctx c = {.cli = cli};
-    int rc = pcap_cli_run(cli, on_event, &c, NULL);
+    pcap_collection c = {.cli = cli};
+    int rc = pcap_cli_run(cli, pcap_collect_event, &c, NULL);
     if (rc == 2)
         return rc;
     if (c.oom) {
@@ -679,10 +621,6 @@ int pcap_cmd_to_scenario(const pcap_cli *cli)
     if (rc && cli->output && o)
         remove(cli->output); /* no half-written scenario left behind */
     free(g);
-    for (size_t i = 0; i < c.n; i++) {
-        free(c.items[i].raw);
-        free(c.items[i].note);
-    }
-    free(c.items);
+    pcap_collection_free(&c);
     return rc;
 }

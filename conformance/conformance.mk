@@ -80,3 +80,20 @@ check-conform-tls: $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker $(ABIN)/mqtt-pcap
 
 bench-conform: $(BIN)/mqtt-conform
 	@conformance/tests/bench.sh $(BIN)/mqtt-conform $(BIN)/mqtt-broker
+
+# Fuzz harness `scenario` (fuzz/fuzz_scenario.c, built by fuzz/fuzz.mk's pattern rule): the
+# scenario parser with its field table and rule ids; seeds: every scenario file.
+CONF_FUZZ_SRCS := conformance/src/parse.c conformance/src/fields.c conformance/src/spec_ids.c
+$(BUILD)/fuzz/fuzz_scenario: $(call objs,fuzz,$(CONF_FUZZ_SRCS))
+$(BUILD)/fuzz/cov/fuzz_scenario: $(call objs,fuzzcov,$(CONF_FUZZ_SRCS))
+FUZZ_SEED_FILES += $(patsubst %,scenario:%,$(shell find conformance/scenarios -name '*.mqs' 2>/dev/null | sort))
+# The codec harnesses (decode, roundtrip, stream) also get the bytes of every `send raw` step
+# as seeds (fuzz/seeds_scenario.c), written by `make fuzz-corpus`.
+$(BUILD)/fuzz/seeds-scenario: $(call objs,asan,fuzz/seeds_scenario.c fuzz/seed_out.c $(CONF_FUZZ_SRCS)) \
+                              $(ALIB)/libmqttcodec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_asan) -o $@ $^
+.PHONY: fuzz-seeds-scenario
+fuzz-seeds-scenario: $(BUILD)/fuzz/seeds-scenario
+	@$(BUILD)/fuzz/seeds-scenario fuzz/corpus $(shell find conformance/scenarios -name '*.mqs' 2>/dev/null | sort)
+fuzz-corpus: fuzz-seeds-scenario

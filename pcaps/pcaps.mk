@@ -52,3 +52,22 @@ bench-pcap: $(BIN)/mqtt-pcap $(BUILD)/bench/pcap-gen pcap-deps
 	@pcaps/bench/bench_pcap.sh $(BIN)/mqtt-pcap $(BUILD)/bench/pcap-gen
 
 BENCH_TARGETS += bench-pcap
+
+# Fuzz harness `pcap` (fuzz/fuzz_pcap.c, built by fuzz/fuzz.mk's pattern rule): the reader,
+# link layers, TCP reassembly and MQTT framing. Only the objects it reaches (the rest of
+# PCAP_LIB_SRCS needs net/ and the CLI); seeds: every capture of the corpus, and a gzip copy
+# of one (made by fuzz/add-seeds.sh, `gz:`).
+PCAP_FUZZ_SRCS  := pcaps/src/pcap_reader.c pcaps/src/pcap_link.c pcaps/src/pcap_tcp.c pcaps/src/pcap_flow.c
+$(BUILD)/fuzz/fuzz_pcap: $(call objs,fuzz,$(PCAP_FUZZ_SRCS))
+$(BUILD)/fuzz/fuzz_pcap: FUZZ_LDFLAGS += $(PCAP_LDLIBS)
+$(BUILD)/fuzz/cov/fuzz_pcap: $(call objs,fuzzcov,$(PCAP_FUZZ_SRCS))
+FUZZ_SEED_FILES += $(patsubst %,pcap:%,$(wildcard pcaps/corpus/*.pcap)) pcap:gz:pcaps/corpus/v5_qos2.pcap
+# The codec harnesses (decode, roundtrip, stream) also get each connection's byte streams of
+# the captures as seeds (fuzz/seeds_pcap.c), written by `make fuzz-corpus`.
+$(BUILD)/fuzz/seeds-pcap: $(call objs,asan,fuzz/seeds_pcap.c fuzz/seed_out.c $(PCAP_FUZZ_SRCS)) $(ALIB)/libmqttcodec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_asan) -o $@ $^ $(PCAP_LDLIBS)
+.PHONY: fuzz-seeds-pcap
+fuzz-seeds-pcap: $(BUILD)/fuzz/seeds-pcap
+	@$(BUILD)/fuzz/seeds-pcap fuzz/corpus $(wildcard pcaps/corpus/*.pcap)
+fuzz-corpus: fuzz-seeds-pcap

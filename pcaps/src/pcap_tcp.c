@@ -116,7 +116,8 @@ bool pcap_tcp_segment(pcap_tcp_half *h, uint32_t seq, uint8_t flags, const uint8
     if (len > 0) {
         int32_t off = sdiff(seq, h->next_seq);
         if (off <= 0) {
-            uint32_t skip = (uint32_t)-off;
+            /* next_seq - seq, modulo 2^32: -off overflows when off is INT32_MIN. */
+            uint32_t skip = h->next_seq - seq;
             if (skip < caplen) {
                 h->retransmitted += skip;
                 deliver(h, payload + skip, caplen - skip, sink, ctx);

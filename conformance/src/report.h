@@ -50,6 +50,9 @@ void report_rel_link(const char *report_path, const char *target, char *out, siz
 void report_url_path(FILE *f, const char *path);
 
 /* Escapers writing to f. */
+/* Opens a report file for writing; on failure says so on stderr (path and reason)
+ * and returns NULL. */
+FILE *report_open(const char *path);
 void report_xml_escape(FILE *f, const char *s);
 void report_json_string(FILE *f, const char *s);
 

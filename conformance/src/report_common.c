@@ -9,6 +9,7 @@
 #include "conformance/src/report.h"
 #include "conformance/src/spec_ids.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,13 @@ void report_event_line(const conf_run *run, const conf_event *ev, char *buf, siz
     const char *arrow = ev->kind == EV_SENT ? "->" : ev->kind == EV_RECV ? "<-" : ev->kind == EV_FAIL ? "!!" : "..";
     snprintf(buf, cap, "+%lld.%03llds %-8s %s %s", (long long)(ev->t_ms / 1000), (long long)(ev->t_ms % 1000), who,
              arrow, ev->text);
+}
+
+FILE *report_open(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) fprintf(stderr, "mqtt-conform: cannot write %s: %s\n", path, strerror(errno));
+    return f;
 }
 
 void report_xml_escape(FILE *f, const char *s)

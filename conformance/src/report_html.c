@@ -119,11 +119,8 @@ static void vclass(FILE *f, conf_verdict v)
 
 int report_html(const char *path, const conf_report *r)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "mqtt-conform: cannot write %s: %s\n", path, strerror(errno));
-        return -1;
-    }
+    FILE *f = report_open(path);
+    if (!f) return -1;
     size_t c[V__COUNT];
     report_counts(r, c);
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>MQTT conformance report</title>"

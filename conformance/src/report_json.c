@@ -26,11 +26,8 @@ static void id_array(FILE *f, const report_cov *c, int vi, unsigned char want)
 
 int report_json(const char *path, const conf_report *r)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "mqtt-conform: cannot write %s: %s\n", path, strerror(errno));
-        return -1;
-    }
+    FILE *f = report_open(path);
+    if (!f) return -1;
     size_t c[V__COUNT];
     report_counts(r, c);
     char when[64];

@@ -32,11 +32,8 @@ static void transcript(FILE *f, const conf_run *run)
 
 int report_junit(const char *path, const conf_report *r)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "mqtt-conform: cannot write %s: %s\n", path, strerror(errno));
-        return -1;
-    }
+    FILE *f = report_open(path);
+    if (!f) return -1;
     size_t c[V__COUNT];
     report_counts(r, c);
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");

@@ -35,11 +35,8 @@ static void pcap_link(FILE *f, const char *report_path, const conf_run *run, con
 
 int report_markdown(const char *path, const conf_report *r)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "mqtt-conform: cannot write %s: %s\n", path, strerror(errno));
-        return -1;
-    }
+    FILE *f = report_open(path);
+    if (!f) return -1;
     size_t c[V__COUNT];
     report_counts(r, c);
     fprintf(f, "# MQTT conformance report\n\n");

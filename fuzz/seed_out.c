@@ -5,6 +5,7 @@
 #include "fuzz/seed_out.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,11 +20,15 @@ static int write_one(const char *outdir, const char *harness, const char *name, 
                      size_t nh, const uint8_t *bytes, size_t n)
 {
     char path[1024];
+    /* A fresh clone has no fuzz/corpus yet: make it and the harness's folder. */
+    mkdir(outdir, 0777);
     snprintf(path, sizeof path, "%s/%s", outdir, harness);
     mkdir(path, 0777);
     snprintf(path, sizeof path, "%s/%s/%s", outdir, harness, name);
     FILE *f = fopen(path, "wb");
-    if (!f || fwrite(head, 1, nh, f) != nh || (n && fwrite(bytes, 1, n, f) != n) || fclose(f) != 0) {
+    bool ok = f && fwrite(head, 1, nh, f) == nh && (!n || fwrite(bytes, 1, n, f) == n);
+    if (f && fclose(f) != 0) ok = false;
+    if (!ok) {
         fprintf(stderr, "seeds: cannot write %s: %s\n", path, strerror(errno));
         return -1;
     }

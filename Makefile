@@ -33,7 +33,7 @@ export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 
 ALL_TARGETS   :=
-CHECK_SUITES  :=
+CHECK_SUITES  := check-gate
 BENCH_TARGETS :=
 DEPS_BUILD    := build-essential pkg-config
 DEPS_CHECK    := libcriterion-dev
@@ -66,13 +66,19 @@ deps:
 deps-check: deps
 	@scripts/ensure-deps.sh $(sort $(DEPS_CHECK))
 
-# `make check`: every suite, in order, then one closing line with the counts.
+# `make check`: every suite, in order, each under a deadline (scripts/run-suite.sh),
+# whatever the ones before did; then a line per suite with its time and one closing
+# line `check: N passed, N failed, N skipped (...)`; non-zero if anything failed
+# (and, with CI=true, if anything skipped).
 check: deps-check
-	@rm -f $(BUILD)/check/results
 	@$(MAKE) --no-print-directory $(ALL_TARGETS)
-	@set -e; for suite in $(CHECK_SUITES); do \
-	    $(MAKE) --no-print-directory $$suite; done
-	@scripts/check-summary.sh
+	@MAKE="$(MAKE)" scripts/run-checks.sh $(CHECK_SUITES)
+
+# The gate itself: run-suite.sh and the summary turn red on a failing, lying,
+# silent, hung or sanitizer-reporting suite and count skips (scripts/tests/fixtures).
+.PHONY: check-gate
+check-gate:
+	@scripts/run-suite.sh gate scripts/tests/check_gate.sh
 
 bench: deps $(BENCH_TARGETS)
 

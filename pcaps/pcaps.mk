@@ -40,8 +40,9 @@ pcap-deps:
 check-pcap: $(ATEST)/test-pcap $(ABIN)/mqtt-pcap pcap-deps
 	@scripts/run-suite.sh pcap $(ATEST)/test-pcap --jobs 2
 
-check-pcap-cli: $(ABIN)/mqtt-pcap $(BUILD)/bench/pcap-gen pcap-deps
-	@scripts/run-suite.sh pcap-cli pcaps/tests/check_cli.sh $(ABIN)/mqtt-pcap
+check-pcap-cli: $(ABIN)/mqtt-pcap $(BIN)/mqtt-conform $(BIN)/mqtt-broker $(BUILD)/bench/pcap-gen pcap-deps
+	@scripts/run-suite.sh pcap-cli pcaps/tests/check_cli.sh $(ABIN)/mqtt-pcap $(BIN)/mqtt-conform $(BIN)/mqtt-broker \
+	    $(BUILD)/bench/pcap-gen
 
 $(BUILD)/bench/pcap-gen: $(call objs,release,pcaps/bench/pcap_gen.c $(PCAP_WRITER_SRCS)) \
                          $(LIB)/libmqttcodec.a

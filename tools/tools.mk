@@ -51,7 +51,7 @@ check-tools: $(ATEST)/test-tools
 # The same command lines through mosquitto_pub/mosquitto_sub and mqtt-pub/mqtt-sub,
 # against Debian's mosquitto and against mqtt-broker, compared byte for byte;
 # bad input and bad peers.
-check-tools-cli: $(ABIN)/mqtt-pub $(ABIN)/mqtt-sub $(ATEST)/tools-fake-broker
+check-tools-cli: $(ABIN)/mqtt-pub $(ABIN)/mqtt-sub $(ABIN)/mqtt-broker $(ATEST)/tools-fake-broker
 	@scripts/run-suite.sh tools-cli tools/tests/check_cli.sh $(ABIN) $(ATEST)/tools-fake-broker
 
 # Over TLS, with a CA and certificates made at test time (openssl CLI): the

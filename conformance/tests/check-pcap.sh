@@ -11,7 +11,7 @@
 #   - tshark decodes it as MQTT: the same packets, no malformed packet, no
 #     expert warning or error (`tshark -z expert`);
 #   - --pcap all writes passing runs too, --pcap none nothing (and clears old ones).
-# Skips, saying so, while the reference broker does not exist yet.
+# A missing reference broker or tshark is a failure (make builds and installs them first).
 # Usage: check-pcap.sh MQTT-CONFORM MQTT-BROKER MQTT-PCAP
 set -u
 conform=$1 broker=$2 pcapbin=$3
@@ -25,8 +25,8 @@ check() { # description command...: ok if the command succeeds
     if "$@" > /dev/null 2>&1; then ok "$what"; else bad "$what"; fi
 }
 if [ ! -x "$broker" ]; then
-    echo "SKIPPED: $broker does not exist yet (issue: reference broker); the capture checks were not run"
-    exit 0
+    bad "$broker does not exist (make check-conform-pcap builds it); the capture checks were not run"
+    echo "conform-pcap: $pass passed, $fail failed"; exit 1
 fi
 if ! command -v tshark > /dev/null; then
     bad "tshark is not installed (make pcap-deps installs it)"

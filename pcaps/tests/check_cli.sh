@@ -4,13 +4,14 @@
 # corrupted files through the sanitized binary, the pcap writer read back by
 # tshark as MQTT without errors, to-scenario output parsed and run by
 # mqtt-conform, and replay of the corpus against Debian's mosquitto and the
-# reference broker (skipped, saying so, while it is not built).
-#   check_cli.sh build/asan/bin/mqtt-pcap
+# reference broker. A missing binary is a failure; a missing tool (jq, tshark)
+# skips what needs it, counted and named ("SKIP ..." and ", N skipped").
+#   check_cli.sh MQTT_PCAP [MQTT_CONFORM MQTT_BROKER PCAP_GEN]
 set -u
-PCAP=${1:?usage: check_cli.sh MQTT_PCAP}
-GEN=build/bench/pcap-gen
-CONFORM=build/bin/mqtt-conform
-BROKER=build/bin/mqtt-broker
+PCAP=${1:?usage: check_cli.sh MQTT_PCAP [MQTT_CONFORM MQTT_BROKER PCAP_GEN]}
+CONFORM=${2:-build/bin/mqtt-conform}
+BROKER=${3:-build/bin/mqtt-broker}
+GEN=${4:-build/bench/pcap-gen}
 CORPUS=pcaps/corpus
 T=$(mktemp -d)
 pass=0 fail=0 skip=0
@@ -25,6 +26,9 @@ trap cleanup EXIT
 ok() { pass=$((pass + 1)); echo "  ok   $1"; }
 bad() { fail=$((fail + 1)); echo "  FAIL $1"; [ -n "${2:-}" ] && echo "$2" | head -20 | sed 's/^/       /'; }
 skipped() { skip=$((skip + 1)); echo "  SKIP $1"; }
+for b in "$CONFORM" "$BROKER" "$GEN"; do
+    [ -x "$b" ] || { echo "  FAIL $b is missing (make check-pcap-cli builds it)"; echo "pcap-cli: $pass passed, 1 failed"; exit 1; }
+done
 # expect_rc NAME WANT CMD...: runs CMD, output in $T/out and $T/err.
 expect_rc() {
     local name=$1 want=$2; shift 2
@@ -112,7 +116,7 @@ done
 [ $crashed -eq 0 ] && ok "30 corrupted copies: exit 0 or 1, no sanitizer report" || bad "corrupted copies crashed $crashed times"
 
 echo "pcap writer read by tshark"
-if command -v tshark >/dev/null && [ -x "$GEN" ]; then
+if command -v tshark >/dev/null; then
     for link in ethernet raw; do
         "$GEN" "$T/w-$link.pcap" 0.3 $([ $link = raw ] && echo raw) > /dev/null
         frames=$(tshark -r "$T/w-$link.pcap" -Y mqtt 2>/dev/null | wc -l)
@@ -127,7 +131,7 @@ if command -v tshark >/dev/null && [ -x "$GEN" ]; then
         "$PCAP" check "$T/w-$link.pcap" > "$T/out" 2>&1 && ok "mqtt-pcap check of the $link capture: clean" || bad "check of the $link capture" "$(tail -3 "$T/out")"
     done
 else
-    skipped "writer/tshark (tshark or $GEN missing: run make pcap-deps $GEN)"
+    skipped "writer read by tshark (tshark is not installed: make pcap-deps)"
 fi
 
 # A broker on a free port: mosquitto with a generated config, never on 1883.
@@ -143,32 +147,24 @@ start_mosquitto() { # $1 = allow_anonymous (default true)
 }
 
 echo "to-scenario"
-if [ -x "$CONFORM" ]; then
-    nsc=0
-    for f in "$CORPUS"/*.pcap; do
-        n=$(basename "$f" .pcap)
-        if "$PCAP" to-scenario "$f" $(args_of "$n") -o "$T/$n.mqs" 2> "$T/err"; then
-            nsc=$((nsc + 1))
-        elif ! grep -q "nothing to replay" "$T/err"; then
-            bad "to-scenario $n" "$(cat "$T/err")"
-        fi
-    done
-    "$CONFORM" --list "$T"/*.mqs > "$T/out" 2>&1 && [ "$(grep -c 'Replay of the capture' "$T/out")" -eq "$nsc" ] &&
-        ok "mqtt-conform parses all $nsc generated scenarios" || bad "mqtt-conform --list" "$(cat "$T/out")"
-    if [ -x "$BROKER" ]; then
-        "$CONFORM" --no-reports -q "$T"/*.mqs > "$T/out" 2>&1 &&
-            ok "generated scenarios pass against the reference broker" || bad "scenarios vs reference broker" "$(tail -15 "$T/out")"
-    else
-        skipped "generated scenarios vs the reference broker ($BROKER not built yet)"
+nsc=0
+for f in "$CORPUS"/*.pcap; do
+    n=$(basename "$f" .pcap)
+    if "$PCAP" to-scenario "$f" $(args_of "$n") -o "$T/$n.mqs" 2> "$T/err"; then
+        nsc=$((nsc + 1))
+    elif ! grep -q "nothing to replay" "$T/err"; then
+        bad "to-scenario $n" "$(cat "$T/err")"
     fi
-    start_mosquitto
-    if [ -n "$port" ]; then
-        "$CONFORM" --no-reports -q --broker "127.0.0.1:$port" "$T"/*.mqs > "$T/out" 2>&1 &&
-            ok "generated scenarios pass against mosquitto" || bad "scenarios vs mosquitto" "$(tail -15 "$T/out")"
-    else bad "mosquitto did not start"; fi
-else
-    skipped "to-scenario through mqtt-conform ($CONFORM not built yet)"
-fi
+done
+"$CONFORM" --list "$T"/*.mqs > "$T/out" 2>&1 && [ "$(grep -c 'Replay of the capture' "$T/out")" -eq "$nsc" ] &&
+    ok "mqtt-conform parses all $nsc generated scenarios" || bad "mqtt-conform --list" "$(cat "$T/out")"
+"$CONFORM" --no-reports -q --broker-bin "$BROKER" "$T"/*.mqs > "$T/out" 2>&1 &&
+    ok "generated scenarios pass against the reference broker" || bad "scenarios vs reference broker" "$(tail -15 "$T/out")"
+start_mosquitto
+if [ -n "$port" ]; then
+    "$CONFORM" --no-reports -q --broker "127.0.0.1:$port" "$T"/*.mqs > "$T/out" 2>&1 &&
+        ok "generated scenarios pass against mosquitto" || bad "scenarios vs mosquitto" "$(tail -15 "$T/out")"
+else bad "mosquitto did not start"; fi
 
 echo "replay"
 start_mosquitto
@@ -195,30 +191,26 @@ cport=$(free_port)
 expect_rc "replay to a closed port: exit 2" 2 "$PCAP" replay "$CORPUS/v5_qos0.pcap" $(args_of v5_qos0) --broker "127.0.0.1:$cport" --timeout 500
 grep -q "127.0.0.1:$cport" "$T/err" && ok "the unreachable broker is named" || bad "unreachable broker named" "$(cat "$T/err")"
 
-if [ -x "$BROKER" ]; then
-    "$BROKER" -p 0 > "$T/broker.out" 2>&1 &
-    PIDS+=($!)
-    rport=""
-    for _ in $(seq 1 100); do
-        rport=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/broker.out" | head -1)
-        [ -n "$rport" ] && break
-        sleep 0.05
+"$BROKER" -p 0 > "$T/broker.out" 2>&1 &
+PIDS+=($!)
+rport=""
+for _ in $(seq 1 100); do
+    rport=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/broker.out" | head -1)
+    [ -n "$rport" ] && break
+    sleep 0.05
+done
+if [ -n "$rport" ]; then
+    all=0
+    for f in "$CORPUS"/*.pcap; do
+        n=$(basename "$f" .pcap)
+        case $n in *midstream*) continue ;; esac
+        "$PCAP" replay "$f" $(args_of "$n") --broker "127.0.0.1:$rport" --fast > "$T/out" 2>&1 ||
+            { all=1; bad "replay $n against the reference broker" "$(cat "$T/out")"; }
     done
-    if [ -n "$rport" ]; then
-        all=0
-        for f in "$CORPUS"/*.pcap; do
-            n=$(basename "$f" .pcap)
-            case $n in *midstream*) continue ;; esac
-            "$PCAP" replay "$f" $(args_of "$n") --broker "127.0.0.1:$rport" --fast > "$T/out" 2>&1 ||
-                { all=1; bad "replay $n against the reference broker" "$(cat "$T/out")"; }
-        done
-        [ $all -eq 0 ] && ok "replay of the corpus against the reference broker: no differences"
-    else
-        bad "the reference broker did not print 'listening on'" "$(cat "$T/broker.out")"
-    fi
+    [ $all -eq 0 ] && ok "replay of the corpus against the reference broker: no differences"
 else
-    skipped "replay against the reference broker ($BROKER is not built yet)"
+    bad "the reference broker did not print 'listening on'" "$(cat "$T/broker.out")"
 fi
 
-echo "pcap-cli: $pass passed, $fail failed ($skip skipped)"
+echo "pcap-cli: $pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # mqtt-pub / mqtt-sub against Debian's mosquitto_pub / mosquitto_sub.
 #   check_cli.sh ABIN FAKE_BROKER
-# ABIN holds the sanitized mqtt-pub, mqtt-sub (and mqtt-broker once built).
+# ABIN holds the sanitized mqtt-pub, mqtt-sub and mqtt-broker (all required).
 #
 # Part 1, comparisons: each case is a short script of subscriber and publisher
 # command lines. It runs once with mosquitto_sub + mosquitto_pub, once with
@@ -26,8 +26,8 @@ OUR_BROKER=$ABIN/mqtt-broker
 MOSQ_PUB=$(command -v mosquitto_pub)
 MOSQ_SUB=$(command -v mosquitto_sub)
 MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
-for f in "$OUR_PUB" "$OUR_SUB" "$FAKE" "$MOSQ_PUB" "$MOSQ_SUB" "$MOSQUITTO"; do
-    [ -x "$f" ] || { echo "check_cli: missing $f" >&2; exit 1; }
+for f in "$OUR_PUB" "$OUR_SUB" "$OUR_BROKER" "$FAKE" "$MOSQ_PUB" "$MOSQ_SUB" "$MOSQUITTO"; do
+    [ -x "$f" ] || { echo "check_cli: missing $f"; echo "tools-cli: 0 passed, 1 failed"; exit 1; }
 done
 
 WORK=$(mktemp -d /tmp/tools-cli.XXXXXX)
@@ -214,9 +214,6 @@ run_case() {
     for broker in mosquitto ours; do
         if [ "$broker" = ours ]; then
             [[ $flags == *m* || $flags == *a* || $flags == *l* ]] && continue
-            if [ ! -x "$OUR_BROKER" ]; then
-                continue
-            fi
         fi
         toolsets="mosq ours"
         [[ $flags == *x* ]] && toolsets=$TOOLSETS_ALL
@@ -535,9 +532,6 @@ run_case refused "a" case_refused
 run_case reconnect "" case_reconnect
 run_case publish-denied "l" case_publish_denied
 run_case remove-retained "" case_remove_retained
-if [ ! -x "$OUR_BROKER" ]; then
-    echo "SKIP the runs against mqtt-broker (mosquitto_pub -> mqtt-broker -> mqtt-sub): $OUR_BROKER is not built yet"
-fi
 
 # ---- part 2: bad input, bad peers ---------------------------------------------
 if [ -n "${ONLY:-}" ]; then

@@ -70,6 +70,17 @@ else bad "the hung suite's child $child still runs"; kill "$child" 2>/dev/null; 
 summary
 grep -q 'hanging.*FAILED: timed out' "$tmp/out" && [ "$src" = 1 ]; expect "the summary names the hung suite" [ $? = 0 ]
 
+# A Criterion test without .timeout gets the deadline of scripts/criterion_deadline.c.
+if ${CC:-cc} -std=c11 -DCRITERION_DEADLINE_S=1 -o "$tmp/crit" "$fx/criterion_hang.c" \
+        "$root/scripts/criterion_deadline.c" -lcriterion > "$tmp/out" 2>&1; then
+    start=$(date +%s)
+    run k crit-hang "$tmp/crit" --jobs 2
+    took=$(($(date +%s) - start))
+    expect "a hung Criterion test fails at its deadline (took ${took}s), the other passes" \
+        [ "$took" -lt 20 ] && [ "$rec" = "crit-hang 1 1 0" ]
+    grep -q 'gate::hangs: Timed out' "$tmp/out"; expect "and names itself" [ $? = 0 ]
+else bad "the Criterion fixture does not build" "$(cat "$tmp/out")"; fi
+
 run h skipping "$fx/skips.sh"
 expect "a skip is counted as a skip" [ "$rc" = 0 ] && [ "$rec" = "skipping 1 0 1" ]
 summary

@@ -267,9 +267,9 @@ acl_run() { # PORT LOG KIND -> prints sorted decisions
     for r in "${READERS[@]}"; do
         set -- $r; id=$1; u=$2; p=$3
         local auth=(); [ "$u" != - ] && auth=(-u "$u" -P "$p")
-        mosquitto_sub -h 127.0.0.1 -p "$port" -V mqttv5 -i "$id" "${auth[@]}" -t '#' -t '$SYS/broker/version' -F "$id %t %p" -W 4 \
-            > "$WORK/acl-$kind-sub-$(echo "$id" | tr '+#' 'PH')" 2>/dev/null &
-        subs+=($!)
+        stdbuf -oL mosquitto_sub -h 127.0.0.1 -p "$port" -V mqttv5 -i "$id" "${auth[@]}" -t '#' -t '$SYS/broker/version' \
+            -F "$id %t %p" > "$WORK/acl-$kind-sub-$(echo "$id" | tr '+#' 'PH')" 2>/dev/null &
+        subs+=($!); PIDS+=($!)
     done
     # wait for all 5 subscriptions (both brokers log their SUBACKs)
     if [ "$kind" = ours ]; then wait_for 10 count_ge 5 '-> SUBACK' "$log"
@@ -285,7 +285,12 @@ acl_run() { # PORT LOG KIND -> prints sorted decisions
             echo "pub $id $t ${rc:-none}"
         done
     done
-    wait "${subs[@]}" 2>/dev/null
+    # Every PUBLISH the broker's log says it sent is printed by a reader (they
+    # are line-buffered) before the readers stop: a barrier, not a time window.
+    local sent_re='-> PUBLISH'; [ "$kind" = mosq ] && sent_re='Sending PUBLISH to'
+    all_printed() { [ "$(cat "$WORK"/acl-$kind-sub-* | wc -l)" -ge "$(grep -c -- "$sent_re" "$log")" ]; }
+    wait_for 30 all_printed
+    kill "${subs[@]}" 2>/dev/null; wait "${subs[@]}" 2>/dev/null
     # the version string differs, the decision to deliver it must not
     cat "$WORK"/acl-$kind-sub-* | sed -e 's/^/recv /' -e 's|\(\$SYS/broker/version\) .*|\1 VERSION|'
 }
@@ -406,9 +411,13 @@ start_ours persist "$WORK/persist.conf" || exit 1
 for Q in 1 2; do mosquitto_sub -h 127.0.0.1 -p "$OPORT" -c -i "keeper$Q" -q $Q -t "stream/$Q" -E; done
 mosquitto_pub -h 127.0.0.1 -p "$OPORT" -q 1 -r -t stream/retained -m kept
 # Publish a stream at QoS 1 and 2 and SIGKILL the broker in the middle of it.
+# An acknowledgement counts once the publisher has printed it: line-buffered
+# (stdbuf -oL), so a line printed is in the file before the next packet is read,
+# and one the SIGKILL kept from being printed only leaves that message unchecked.
+# (Fully buffered, up to 4 KB of printed acknowledgements died with the process.)
 PUBS=()
 for Q in 1 2; do
-    mosquitto_pub -h 127.0.0.1 -p "$OPORT" -q $Q -t "stream/$Q" -l -d < <(seq 1 60000 | sed "s/^/m$Q-/") \
+    stdbuf -oL mosquitto_pub -h 127.0.0.1 -p "$OPORT" -q $Q -t "stream/$Q" -l -d < <(seq 1 60000 | sed "s/^/m$Q-/") \
         > "$WORK/pub$Q.log" 2>&1 &
     PUBS+=($!); PIDS+=($!)
 done
@@ -422,17 +431,27 @@ kill -9 "${PUBS[@]}" 2>/dev/null; wait "${PUBS[@]}" 2>/dev/null
 a1=$(acked 1); a2=$(acked 2)
 check "broker SIGKILLed mid-stream ($a1 QoS 1 and $a2 QoS 2 messages acknowledged)" test "$a1" -ge 300 -a "$a2" -ge 300
 start_ours persist2 "$WORK/persist.conf" || exit 1
-SUBS=()
 check "restart reads the snapshot and the journal (a partial last record is reported with its offset)" \
     grep -Eq 'persistence: (read .*journal|.*journal ends with a partial record at byte offset [0-9]+)' "$OLOG"
 grep -E 'persistence: ' "$OLOG" | sed 's/^/       /'
+# The keepers come back and receive until every acknowledged message arrived (or
+# 120 s passed: then the check below names how many are missing), not for a fixed time.
+SUBS=()
 for Q in 1 2; do
     # mosquitto_pub -l numbers its messages 1, 2, ... in line order: mid k carries line k.
     sed -n "s/.*received $(ack_word $Q) (Mid: \([0-9]*\).*/m$Q-\1/p" "$WORK/pub$Q.log" | sort -u > "$WORK/acked$Q"
-    mosquitto_sub -h 127.0.0.1 -p "$OPORT" -c -i "keeper$Q" -q $Q -t "stream/$Q" -W 8 > "$WORK/got$Q" 2>/dev/null &
-    SUBS+=($!)
+    stdbuf -oL mosquitto_sub -h 127.0.0.1 -p "$OPORT" -c -i "keeper$Q" -q $Q -t "stream/$Q" > "$WORK/got$Q" 2>/dev/null &
+    SUBS+=($!); PIDS+=($!)
 done
-wait "${SUBS[@]}"
+all_delivered() {
+    local q
+    for q in 1 2; do # the line count first: cheap, and a sort only once it can succeed
+        [ "$(wc -l < "$WORK/got$q")" -ge "$(wc -l < "$WORK/acked$q")" ] || return 1
+        [ -z "$(sort -u "$WORK/got$q" | comm -23 "$WORK/acked$q" - | head -1)" ] || return 1
+    done
+}
+wait_for 120 all_delivered
+kill "${SUBS[@]}" 2>/dev/null; wait "${SUBS[@]}" 2>/dev/null
 for Q in 1 2; do
     sort -u "$WORK/got$Q" > "$WORK/got$Q.s"
     missing=$(comm -23 "$WORK/acked$Q" "$WORK/got$Q.s" | wc -l)

@@ -6,6 +6,11 @@ CODEC_HEADERS  := $(wildcard codec/include/mqtt/*.h)
 CODEC_TESTS    := $(wildcard codec/tests/*.c)
 CODEC_VERSION  := 0.1.0
 
+# Only the API of the public headers is exported (they push default visibility);
+# internal helpers stay inside the library (codec/tests/check_exports.sh).
+$(call objs,release,$(CODEC_SRCS)): CFLAGS_release += -fvisibility=hidden
+$(call objs,asan,$(CODEC_SRCS)): CFLAGS_asan += -fvisibility=hidden
+
 $(LIB)/libmqttcodec.a: $(call objs,release,$(CODEC_SRCS))
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
@@ -33,15 +38,19 @@ $(ATEST)/test-codec: $(call objs,test,$(CODEC_TESTS)) $(call objs,asan,$(NET_SRC
 
 ALL_TARGETS  += $(LIB)/libmqttcodec.a $(LIB)/libmqttcodec.so $(BIN)/mqtt-codec
 DEPS_CHECK   += mosquitto-clients binutils
-CHECK_SUITES += check-codec check-codec-pure check-codec-cli check-readme-example check-install
+CHECK_SUITES += check-codec check-codec-pure check-codec-exports check-codec-cli check-readme-example check-install
 
-.PHONY: install-codec check-codec check-codec-pure check-codec-cli check-readme-example check-install coverage bench-codec
+.PHONY: install-codec check-codec check-codec-pure check-codec-exports check-codec-cli check-readme-example check-install coverage bench-codec
 check-codec: $(ATEST)/test-codec
 	@scripts/run-suite.sh codec $(ATEST)/test-codec --jobs 2
 
 # The codec is pure: no allocation, no I/O, no formatted output linked in (DESIGN.md, 1).
 check-codec-pure: $(LIB)/libmqttcodec.a
 	@scripts/run-suite.sh codec-pure codec/tests/check_pure.sh $(LIB)/libmqttcodec.a
+
+# The shared library exports exactly the functions of the public headers.
+check-codec-exports: $(LIB)/libmqttcodec.so
+	@scripts/run-suite.sh codec-exports codec/tests/check_exports.sh $(LIB)/libmqttcodec.so codec/include/mqtt
 
 check-codec-cli: $(ABIN)/mqtt-codec
 	@scripts/run-suite.sh codec-cli codec/tests/check_cli.sh $(ABIN)/mqtt-codec

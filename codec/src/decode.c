@@ -539,6 +539,46 @@ static inline bool publish_fast(const uint8_t *buf, size_t hdr, size_t total, ui
 
 /* ---------------------------------------------------------------- entry */
 
+/* The Remaining Length behind the first byte: at most 4 bytes, and in 5.0 in
+ * its shortest form (MQTT-1.5.5-1). On MQTT_OK sets *rl and *hdr_len (the
+ * fixed header's size, 2..5); "need more" while the buffer ends inside it. */
+static mqtt_status read_remaining_length(rd *r, uint32_t *rl, size_t *hdr_len)
+{
+    uint32_t v = 0;
+    size_t i = 1;
+    for (;;) {
+        if (i >= r->avail) return MQTT_NEED_MORE;
+        uint8_t b = r->buf[i];
+        v |= (uint32_t)(b & 0x7F) << (7 * (i - 1));
+        i++;
+        if (!(b & 0x80)) break;
+        if (i == 5) return malformed(r, RULE(r->v, "MQTT-2.2.3", "MQTT-1.5.5"), 1, "Remaining Length longer than 4 bytes");
+    }
+    if (r->v == MQTT_V5 && i - 1 > varint_size(v))
+        return malformed(r, "MQTT-1.5.5-1", 1, "Remaining Length not in its shortest form");
+    *rl = v;
+    *hdr_len = i;
+    return MQTT_OK;
+}
+
+mqtt_status mqtt_peek_header(mqtt_version version, const uint8_t *buf, size_t len, mqtt_header *hdr,
+                             mqtt_error *err)
+{
+    *hdr = (mqtt_header){0};
+    if (len == 0) return MQTT_NEED_MORE;
+    rd r = {.buf = buf, .pos = 0, .end = len, .avail = len, .v = version, .err = err};
+    /* Type and flags are told from the first byte on, whatever follows. */
+    hdr->type = (mqtt_packet_type)(buf[0] >> 4);
+    hdr->flags = buf[0] & 0x0F;
+    uint32_t rl;
+    size_t n;
+    TRY(read_remaining_length(&r, &rl, &n));
+    hdr->remaining_length = rl;
+    hdr->header_length = n;
+    hdr->length = n + rl;
+    return MQTT_OK;
+}
+
 /* The general path: any packet, any state, every error. */
 static __attribute__((noinline)) mqtt_status decode_any(const mqtt_codec *codec, const uint8_t *buf,
                                                         size_t len, mqtt_packet *pkt, mqtt_error *err)
@@ -563,19 +603,9 @@ static __attribute__((noinline)) mqtt_status decode_any(const mqtt_codec *codec,
     if (type != MQTT_PUBLISH && flags != required_flags(type))
         return malformed(&r, flags_rule(r.v, type), 0, "fixed header flags are not the required value");
 
-    /* Remaining Length: at most 4 bytes; minimal in 5.0 (MQTT-1.5.5-1). */
-    uint32_t rl = 0;
-    size_t i = 1;
-    for (;;) {
-        if (i >= len) return MQTT_NEED_MORE;
-        uint8_t b = buf[i];
-        rl |= (uint32_t)(b & 0x7F) << (7 * (i - 1));
-        i++;
-        if (!(b & 0x80)) break;
-        if (i == 5) return malformed(&r, RULE(r.v, "MQTT-2.2.3", "MQTT-1.5.5"), 1, "Remaining Length longer than 4 bytes");
-    }
-    if (r.v == MQTT_V5 && i - 1 > varint_size(rl))
-        return malformed(&r, "MQTT-1.5.5-1", 1, "Remaining Length not in its shortest form");
+    uint32_t rl;
+    size_t i;
+    TRY(read_remaining_length(&r, &rl, &i));
     size_t total = i + rl;
     pkt->remaining_length = rl;
     pkt->length = total;
@@ -589,6 +619,8 @@ static __attribute__((noinline)) mqtt_status decode_any(const mqtt_codec *codec,
     r.avail = len < total ? len : total;
 
     mqtt_status st;
+    /* Documented: a rejected CONNECT still tells the level once it was read (else 0). */
+    if (type == MQTT_CONNECT) pkt->connect.protocol_level = 0;
     switch (type) {
     case MQTT_CONNECT: st = decode_connect(&r, &pkt->connect, codec); break;
     case MQTT_CONNACK: st = decode_connack(&r, &pkt->connack); break;

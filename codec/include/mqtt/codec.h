@@ -14,6 +14,12 @@
 extern "C" {
 #endif
 
+/* The library is built with -fvisibility=hidden: what this header declares is
+ * what libmqttcodec.so exports (codec/tests/check_exports.sh checks the list). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 /* Largest remaining length the 4-byte encoding allows, and the largest packet. */
 #define MQTT_MAX_REMAINING_LENGTH 268435455u
 #define MQTT_MAX_PACKET_SIZE (MQTT_MAX_REMAINING_LENGTH + 5u)
@@ -56,12 +62,45 @@ typedef struct {
  *                   the fixed header is complete, else 0. Nothing else in *pkt
  *                   is meaningful.
  *   MQTT_ERR_*      the packet is rejected; *err says why (err may be NULL).
- *                   *pkt is not meaningful.
+ *                   Only pkt->type and pkt->flags (the first byte's) are
+ *                   meaningful, and for a CONNECT pkt->connect.protocol_level:
+ *                   the level the client asked for once the decoder read it
+ *                   (whatever rule the packet broke later), 0 before.
  * Never reads buf[len] or beyond. The views in *pkt point into buf and into
  * the caller arrays of *codec, and stay valid while those do.
  */
 mqtt_status mqtt_decode(const mqtt_codec *codec, const uint8_t *buf, size_t len,
                         mqtt_packet *pkt, mqtt_error *err);
+
+/* The fixed header of a packet, as mqtt_peek_header reads it. */
+typedef struct {
+    mqtt_packet_type type;     /* high nibble of the first byte, 0..15, not checked */
+    uint8_t flags;             /* low nibble of the first byte, not checked */
+    uint32_t remaining_length; /* the Remaining Length field */
+    size_t header_length;      /* bytes of the fixed header: 2..5 */
+    size_t length;             /* the whole packet: header_length + remaining_length */
+} mqtt_header;
+
+/*
+ * Read only the fixed header at the start of buf[0..len): the packet's size,
+ * for framing a stream (captures, resynchronisation) even when the packet
+ * itself will be rejected. Checks nothing but the Remaining Length encoding:
+ * at most 4 bytes (MQTT-2.2.3 in 3.1.1, MQTT-1.5.5 in 5.0) and, for
+ * MQTT_V5 only, its shortest form (MQTT-1.5.5-1); any other version,
+ * MQTT_VERSION_UNKNOWN included, accepts a longer form. The type, the flags
+ * and the packet's body are for mqtt_decode to judge.
+ *
+ * Returns:
+ *   MQTT_OK           *hdr is filled (the packet's body need not be in buf).
+ *   MQTT_NEED_MORE    buf ends inside the fixed header (or is empty).
+ *   MQTT_ERR_MALFORMED  the Remaining Length is broken; *err says why (err
+ *                     may be NULL).
+ * Whenever len > 0, hdr->type and hdr->flags are set; the sizes only on MQTT_OK
+ * (0 otherwise).
+ * Never reads buf[len] or beyond, nor past the fixed header.
+ */
+mqtt_status mqtt_peek_header(mqtt_version version, const uint8_t *buf, size_t len, mqtt_header *hdr,
+                             mqtt_error *err);
 
 /*
  * Size in bytes of the encoding of *pkt, after checking that the packet is
@@ -92,6 +131,10 @@ const char *mqtt_property_name(mqtt_property_id id);       /* "Session Expiry In
 const char *mqtt_reason_name(mqtt_packet_type type, uint8_t code);
 /* Name of an MQTT 3.x CONNACK return code ("Connection Refused, not authorized"). */
 const char *mqtt_connack_return_name(uint8_t code);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

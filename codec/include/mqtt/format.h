@@ -17,10 +17,20 @@
 extern "C" {
 #endif
 
+/* The library is built with -fvisibility=hidden: what this header declares is
+ * what libmqttcodec.so exports (codec/tests/check_exports.sh checks the list). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 size_t mqtt_format_line(const mqtt_packet *pkt, mqtt_version version, char *buf, size_t cap);
 size_t mqtt_format_json(const mqtt_packet *pkt, mqtt_version version, char *buf, size_t cap);
 /* An error as one line: "malformed MQTT-3.3.1-4 at 0: QoS 3 is not allowed (reason 0x81)". */
 size_t mqtt_format_error(const mqtt_error *err, char *buf, size_t cap);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,12 @@
 extern "C" {
 #endif
 
+/* The library is built with -fvisibility=hidden: what this header declares is
+ * what libmqttcodec.so exports (codec/tests/check_exports.sh checks the list). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 /*
  * Checks that s is an MQTT UTF-8 string: well-formed UTF-8, no surrogates,
  * no overlong forms, nothing above U+10FFFF, no U+0000. Returns NULL when
@@ -34,6 +40,10 @@ bool mqtt_topic_matches(mqtt_bytes filter, mqtt_bytes topic);
 /* Splits "$share/{name}/{filter}": true and the two parts if filter is a shared
  * subscription, false otherwise. Does not validate. */
 bool mqtt_shared_split(mqtt_bytes filter, mqtt_bytes *share_name, mqtt_bytes *topic_filter);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -551,9 +551,17 @@ void pcap_checker_event(pcap_checker *k, const pcap_event *ev)
         char msg[300];
         snprintf(msg, sizeof msg, "%s: %s (byte %zu of the packet)",
                  mqtt_status_name(ev->err->status), ev->err->message, ev->err->offset);
+        /* Name the packet the codec rejected (its first byte tells the type),
+         * so that a rejected CONNECT reads differently from a rejected PUBLISH. */
+        mqtt_header h;
+        const char *what = "undecodable";
+        if (ev->raw_len > 0) {
+            mqtt_peek_header(MQTT_VERSION_UNKNOWN, ev->raw, ev->raw_len, &h, NULL);
+            what = mqtt_packet_type_name(h.type);
+        }
         pcap_violation v = {.ev = ev, .by = ev->from, .rule = ev->err->rule,
                             .version = ev->err->version ? ev->err->version : ev->version,
-                            .what = "undecodable", .message = msg};
+                            .what = what, .message = msg};
         k->fn(k->ctx, &v);
         break;
     }

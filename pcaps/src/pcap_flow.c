@@ -207,34 +207,15 @@ static mqtt_status decode_one(flow *f, conn *c, int dir, const uint8_t *p, size_
 }
 
 /* Size of the frame starting at p (fixed header + remaining length), or 0
- * if the fixed header itself is broken or incomplete. The codec frames it:
- * we give it only the fixed header bytes behind a first byte that admits
- * any remaining length (PUBLISH QoS 0), so it answers "need more" and tells
- * the whole size, without re-parsing the header here. */
+ * if the fixed header itself is broken or incomplete: the codec's peek at
+ * the fixed header, whatever the rest of the packet breaks. Framing only, so
+ * without a version: a longer-than-needed length still tells the size. */
 static size_t frame_length(const uint8_t *p, size_t n)
 {
-    uint8_t hdr[5];
-    size_t max = n < 5 ? n : 5;
-    if (max < 2)
+    mqtt_header h;
+    if (mqtt_peek_header(MQTT_VERSION_UNKNOWN, p, n, &h, NULL) != MQTT_OK)
         return 0;
-    memcpy(hdr, p, max);
-    hdr[0] = 0x30;
-    mqtt_codec codec = {.version = MQTT_V311, .from = MQTT_FROM_CLIENT};
-    mqtt_packet pkt;
-    for (size_t k = 2; k <= max; k++) {
-        mqtt_status st = mqtt_decode(&codec, hdr, k, &pkt, NULL);
-        if (st == MQTT_NEED_MORE) {
-            if (pkt.length > 0)
-                return pkt.length;
-            continue;
-        }
-        if (st == MQTT_OK)
-            return pkt.length;
-        /* A complete 2-byte frame (remaining length 0) is rejected as a
-         * PUBLISH; any other rejection is a broken length. */
-        return (k == 2 && p[1] == 0) ? 2 : 0;
-    }
-    return 0;
+    return h.length;
 }
 
 /* Finds a plausible packet boundary in p[0..n). Returns true and *at, or
@@ -294,12 +275,21 @@ static bool find_boundary(flow *f, conn *c, int dir, const uint8_t *p, size_t n,
 
 /* ---------- the MQTT layer of one direction ---------- */
 
-static void learn_version(conn *c, int dir, const mqtt_packet *pkt)
+/* A client's CONNECT sets the stream's version: an accepted one, and a
+ * rejected one whose level the codec read (it breaks a rule later on, the
+ * client still speaks that version: its next packets decode under it). An
+ * unsupported level (MQTT-3.1.2-2) or a CONNECT cut before its level teaches
+ * nothing. */
+static void learn_version(conn *c, int dir, const mqtt_packet *pkt, mqtt_status st)
 {
-    if (dir == MQTT_FROM_CLIENT && pkt->type == MQTT_CONNECT) {
-        c->info.version = (mqtt_version)pkt->connect.protocol_level;
-        c->info.version_guessed = false;
-    }
+    if (dir != MQTT_FROM_CLIENT || pkt->type != MQTT_CONNECT)
+        return;
+    mqtt_version v = (mqtt_version)pkt->connect.protocol_level;
+    if (st != MQTT_OK && (st == MQTT_ERR_UNSUPPORTED_VERSION ||
+                          (v != MQTT_V31 && v != MQTT_V311 && v != MQTT_V5)))
+        return;
+    c->info.version = v;
+    c->info.version_guessed = false;
 }
 
 /* Consumes what it can of p[0..n) (the stream at h->pos). at_end: no more
@@ -353,7 +343,7 @@ static size_t consume(flow *f, conn *c, int dir, const uint8_t *p, size_t n, boo
         mqtt_version used;
         mqtt_status st = decode_one(f, c, dir, p + off, n - off, &pkt, &err, &used);
         if (st == MQTT_OK) {
-            learn_version(c, dir, &pkt);
+            learn_version(c, dir, &pkt, st);
             if (pkt.type == MQTT_CONNECT)
                 used = (mqtt_version)pkt.connect.protocol_level;
             c->info.packets[dir]++;
@@ -391,6 +381,7 @@ static size_t consume(flow *f, conn *c, int dir, const uint8_t *p, size_t n, boo
             return off;
         }
         /* Rejected by the codec. */
+        learn_version(c, dir, &pkt, st);
         size_t flen = frame_length(p + off, n - off);
         size_t shown = flen && flen < n - off ? flen : n - off;
         pcap_event ev = {.raw = p + off, .raw_len = shown, .err = &err, .version = used,

@@ -14,6 +14,7 @@
 typedef struct {
     pcap_checker *k;
     char rules[1024];
+    char whats[256];  /* the packet each violation names, space-separated */
     size_t n;
 } vlog;
 
@@ -24,6 +25,8 @@ static void on_violation(void *ctx, const pcap_violation *v)
     size_t len = strlen(l->rules);
     snprintf(l->rules + len, sizeof l->rules - len, "%s%s@%s", len ? " " : "", v->rule,
              mqtt_version_name(v->version));
+    len = strlen(l->whats);
+    snprintf(l->whats + len, sizeof l->whats - len, "%s%s", len ? " " : "", v->what);
 }
 
 static void on_event(void *ctx, const pcap_event *ev)
@@ -233,4 +236,26 @@ Test(check, every_reported_rule_is_a_normative_statement)
                      : listed(conf_ids_311, conf_ids_311_count, pcap_check_rules[i + 1]),
                   "%s is not an id of %s", pcap_check_rules[i + 1], v5 ? "5.0" : "3.1.1");
     }
+}
+
+/* A rejected packet names its type (the text output prints it): a broken
+ * CONNECT reads "CONNECT", a broken PUBLISH "PUBLISH". */
+Test(check, rejected_packets_name_their_type)
+{
+    session s;
+    vlog l;
+    cap_open(&s.m, PCAP_WRITER_ETHERNET);
+    s.v = MQTT_V311;
+    cr_assert_eq(pcap_writer_conn_init_text(&s.c, "127.0.0.1", 45000, "127.0.0.1", 1883), 0);
+    pcap_writer_handshake(s.m.w, &s.c, s.m.t++);
+    size_t n = enc_connect(s.v, "chk", s.b, sizeof s.b);
+    s.b[9] |= 0x01; /* the CONNECT's reserved flag (MQTT-3.1.2-3) */
+    put(&s, CLI, n);
+    n = enc_connack(s.v, 0, s.b, sizeof s.b);
+    put(&s, SRV, n);
+    n = enc_publish(s.v, MQTT_FROM_CLIENT, 1, 3, "a", "b", 1, s.b, sizeof s.b);
+    s.b[0] |= 0x06;
+    put(&s, CLI, n);
+    cr_assert_str_eq(finish(&s, &l), "MQTT-3.1.2-3@3.1.1 MQTT-3.3.1-4@3.1.1");
+    cr_assert_str_eq(l.whats, "CONNECT PUBLISH");
 }

@@ -268,6 +268,27 @@ Test(flow, version_learned_from_connect_decodes_v5_properties)
     cap_free(&m);
 }
 
+/* A CONNECT that breaks a rule after its level still sets the stream's
+ * version: the 3.1.1 PUBLISH after it has a payload starting with a zero
+ * byte, which 5.0 (the guess without a version) would read as an empty
+ * property block and a 3-byte payload. */
+Test(flow, version_learned_from_a_rejected_connect)
+{
+    mem_cap m;
+    cap_open(&m, PCAP_WRITER_ETHERNET);
+    pcap_writer_conn c;
+    start_conn(&m, &c, 1883);
+    uint8_t b[512];
+    size_t n = enc_connect(MQTT_V311, "bad", b, sizeof b);
+    b[9] |= 0x01; /* reserved flag: MQTT-3.1.2-3, after the level byte */
+    n += enc_publish(MQTT_V311, MQTT_FROM_CLIENT, 0, 0, "t", "\0xyz", 4, b + n, sizeof b - n);
+    send_bytes(&m, &c, CLI, b, n);
+    cap_close(&m);
+    ev_log l;
+    cr_assert_str_eq(flow_of(&m, &l), "OPEN|C>S BAD MQTT-3.1.2-3|C>S PUBLISH 4|CLOSE");
+    cap_free(&m);
+}
+
 Test(flow, rst_closes_and_new_syn_on_same_ports_is_a_new_connection)
 {
     mem_cap m;

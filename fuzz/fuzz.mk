@@ -7,7 +7,8 @@
 #   make fuzz-corpus          (re)writes the seeds into fuzz/corpus/<harness>/
 #   make fuzz-coverage        line coverage of codec/ (and broker/) reached by fuzz/corpus (llvm-cov)
 #   make fuzz-ossfuzz         runs fuzz/build.sh as OSS-Fuzz would, into build/fuzz/oss/out
-#   make check-fuzz           FUZZ_SMOKE_SECONDS (12) per harness; fails on crash, leak, timeout
+#   make check-fuzz           a smoke: every seed and regression input, then FUZZ_SMOKE_RUNS (4000)
+#                             inputs per harness from a fixed seed; fails on crash, leak, timeout
 #
 # A harness of another part joins by its file alone: fuzz/fuzz_<name>.c, plus, in that
 # part's fragment, the objects it links beyond the codec as prerequisites of
@@ -22,7 +23,7 @@ FUZZ_LINK          ?= $(FUZZ_CC)
 FUZZ_PROFDATA      ?= llvm-profdata-14
 FUZZ_COV           ?= llvm-cov-14
 FUZZ_SECONDS       ?= 60
-FUZZ_SMOKE_SECONDS ?= 12
+FUZZ_SMOKE_RUNS    ?= 4000
 JOBS               ?= 1
 DEPS_FUZZ          ?= clang-14 libclang-rt-14-dev llvm-14 zip
 DEPS_CHECK         += $(DEPS_FUZZ)
@@ -101,7 +102,7 @@ fuzz: deps-fuzz fuzz-build fuzz-corpus
 
 check-fuzz: deps-fuzz fuzz-build fuzz-corpus
 	@scripts/run-suite.sh fuzz env FUZZ_BIN_DIR=$(FUZZ_DIR) \
-	    fuzz/run.sh --smoke --seconds $(FUZZ_SMOKE_SECONDS) $(FUZZ_HARNESSES)
+	    fuzz/run.sh --smoke --runs $(FUZZ_SMOKE_RUNS) $(FUZZ_HARNESSES)
 
 fuzz-coverage: deps-fuzz $(FUZZCOV_BINS) fuzz-corpus
 	@FUZZ_BIN_DIR=$(FUZZ_DIR) FUZZ_PROFDATA=$(FUZZ_PROFDATA) FUZZ_COV=$(FUZZ_COV) \

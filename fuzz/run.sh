@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs libFuzzer campaigns on the harnesses and prints one summary table.
 #
-#   fuzz/run.sh [--seconds N] [--jobs N] [--smoke] HARNESS...
+#   fuzz/run.sh [--seconds N | --runs N] [--jobs N] [--smoke] HARNESS...
 #
 # Campaign (default): each harness runs N seconds on fuzz/corpus/<harness>/,
 # which grows with what it finds; --jobs N > 1 uses libFuzzer's fork mode
@@ -9,28 +9,33 @@
 # and OOMs land in fuzz/crashes/<harness>/, each with a one-line reproduce
 # command. Exits 1 if any harness found something.
 #
-# Smoke (--smoke, for `make check`): each harness runs N seconds with the
-# seeds read-only (new units go to a scratch directory), one job, and the
-# script ends with "N passed, N failed" (one per harness).
+# Smoke (--smoke, for `make check`): each harness replays its seeds (read-only:
+# new units go to a scratch directory) and the fixed regressions, then runs
+# --runs N more inputs from a fixed seed (-seed=1), one job: the same work on
+# every machine, whatever its speed; the script ends with "N passed, N failed"
+# (one per harness). --runs also works for a campaign; --seconds is its default.
 #
 # Environment: FUZZ_BIN_DIR (build/fuzz), FUZZ_CORPUS_DIR (fuzz/corpus),
 # FUZZ_CRASH_DIR (fuzz/crashes), FUZZ_ARGS (extra libFuzzer flags).
 set -u
 seconds=60
+run_limit=""
 jobs=1
 smoke=0
 while [ $# -gt 0 ]; do
     case $1 in
     --seconds) seconds=$2; shift 2 ;;
+    --runs) run_limit=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --smoke) smoke=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     --*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
     esac
 done
 [ $# -gt 0 ] || { echo "usage: fuzz/run.sh [--seconds N] [--jobs N] [--smoke] HARNESS..." >&2; exit 2; }
 case $seconds in ''|*[!0-9]*) echo "run.sh: --seconds wants a number, not '$seconds'" >&2; exit 2 ;; esac
+case $run_limit in *[!0-9]*) echo "run.sh: --runs wants a number, not '$run_limit'" >&2; exit 2 ;; esac
 case $jobs in ''|*[!0-9]*|0) echo "run.sh: --jobs wants a positive number, not '$jobs'" >&2; exit 2 ;; esac
 
 bin_dir=${FUZZ_BIN_DIR:-build/fuzz}
@@ -67,7 +72,7 @@ for h in "$@"; do
     [ -e "$corpus_dir/$h/newline" ] || printf '\n' >"$corpus_dir/$h/newline"
     log=$log_dir/$h.log
     before=$(ls -1 "$crashes" 2>/dev/null | sort)
-    args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=1536 -malloc_limit_mb=512
+    args=(-timeout=10 -rss_limit_mb=1536 -malloc_limit_mb=512
           -print_final_stats=1 -artifact_prefix="$crashes/")
     [ -f "$dict" ] && args+=(-dict="$dict")
     if [ "$smoke" = 1 ]; then
@@ -79,10 +84,18 @@ for h in "$@"; do
     fi
     # Inputs of fixed findings are replayed first, every run (read-only: new units go to dirs[0]).
     [ -d "fuzz/regressions/$h" ] && dirs+=("fuzz/regressions/$h")
+    # libFuzzer's -runs counts the seeds it replays first: add them, so that the
+    # N runs are new inputs, and all seeds are replayed however many there are.
+    if [ -n "$run_limit" ]; then
+        nseeds=$(find "${dirs[@]}" -type f | wc -l)
+        args+=(-runs=$((nseeds + run_limit)) -seed=1)
+    else
+        args+=(-max_total_time="$seconds")
+    fi
     if [ "$smoke" = 0 ]; then
         [ "$jobs" -gt 1 ] && args+=(-fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
     fi
-    echo "== fuzz $h: ${seconds}s, $( [ "$jobs" -gt 1 ] && [ "$smoke" = 0 ] && echo "$jobs jobs" || echo "1 job"), log $log"
+    echo "== fuzz $h: $([ -n "$run_limit" ] && echo "seeds + $run_limit runs" || echo "${seconds}s"), $( [ "$jobs" -gt 1 ] && [ "$smoke" = 0 ] && echo "$jobs jobs" || echo "1 job"), log $log"
     start=$(date +%s)
     # shellcheck disable=SC2086
     "$bin" "${args[@]}" ${FUZZ_ARGS:-} "${dirs[@]}" >"$log" 2>&1

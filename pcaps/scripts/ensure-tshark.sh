@@ -3,6 +3,10 @@
 # question wireshark-common asks (whether non-root users may capture): we
 # answer "no" first, then hand the packages to the shared scripts/ensure-deps.sh.
 set -u
+# NO_DEPS=1 or not Debian: the shared script only checks and lists (no debconf here).
+if [ "${NO_DEPS:-0}" = 1 ] || ! command -v dpkg-query >/dev/null 2>&1; then
+    exec "$(dirname "$0")/../../scripts/ensure-deps.sh" "$@"
+fi
 need=""
 for pkg in "$@"; do
     status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)

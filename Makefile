@@ -53,7 +53,7 @@ include codec/codec.mk
 -include fuzz/fuzz.mk
 
 # Every Criterion test binary links scripts/criterion_deadline.c: each test gets a
-# deadline (60 s unless it sets its own .timeout), and a hung test fails naming itself.
+# deadline (120 s unless it sets its own .timeout), and a hung test fails naming itself.
 # A new test binary adds itself to this list.
 TEST_DEADLINE := $(BUILD)/obj/test/scripts/criterion_deadline.o
 $(ATEST)/test-codec $(ATEST)/test-broker $(ATEST)/test-conform $(ATEST)/test-pcap $(ATEST)/test-tools: $(TEST_DEADLINE)

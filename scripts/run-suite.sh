@@ -10,7 +10,9 @@
 #     the reason naming what is missing; a suite that skips as a whole exits 77;
 #   - its exit status: non-zero is a failure whatever the counts say.
 # A suite that prints no count line is a failure (a script is not "1 passed"),
-# so is a sanitizer report anywhere in its output, and so is running past its
+# so is a sanitizer report anywhere in its output, so is a Criterion test that
+# passed without running an assertion ("[NOASSERT] ...", printed by
+# scripts/criterion_deadline.c: it counts as failed, not passed), and so is running past its
 # deadline: SUITE_TIMEOUT seconds (default 900), then SIGTERM to the suite's
 # whole process group, SIGKILL 10 s later; the record names the suite and the
 # last line it printed (what it was doing when it hung).
@@ -58,6 +60,12 @@ nskip=$(grep -acE '^[[:space:]]*(\[SKIP\]|SKIP(PED)?:?)[[:space:]]' "$log")
 [ "$nskip" -gt "$skipped" ] && skipped=$nskip
 
 fail() { failed=$((failed + 1)); note="${note:+$note; }$1"; }
+noassert=$(grep -a '^\[NOASSERT\]' "$log" | sed -E 's/^\[NOASSERT\] ([^:]+::[^:]+):.*/\1/')
+if [ -n "$noassert" ]; then
+    n=$(echo "$noassert" | wc -l)
+    passed=$((passed - n)); failed=$((failed + n - 1))
+    fail "$n test(s) passed without an assertion: $(echo "$noassert" | head -5 | paste -sd ' ' -)"
+fi
 if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
     last=$(grep -av '^[[:space:]]*$' "$log" | tail -n 1 | cut -c1-160)
     fail "timed out after ${budget}s (SUITE_TIMEOUT); last line: ${last:-nothing printed}"

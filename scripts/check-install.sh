@@ -11,10 +11,15 @@ check() { # NAME COMMAND...
     else failed=$((failed + 1)); echo "FAIL $1"; sed 's/^/     /' "$prefix/out.log"; fi
 }
 check "make install PREFIX=tmp" make --no-print-directory install PREFIX="$prefix"
-for f in lib/libmqttcodec.a lib/libmqttcodec.so lib/libmqttcodec.so.0 include/mqtt/mqtt.h \
-         include/mqtt/codec.h lib/pkgconfig/libmqttcodec.pc bin/mqtt-codec; do
-    check "installed $f" test -e "$prefix/$f"
-done
+files_installed() {
+    local f rc=0
+    for f in lib/libmqttcodec.a lib/libmqttcodec.so lib/libmqttcodec.so.0 include/mqtt/mqtt.h \
+             include/mqtt/codec.h lib/pkgconfig/libmqttcodec.pc bin/mqtt-codec; do
+        [ -e "$prefix/$f" ] || { echo "missing $f"; rc=1; }
+    done
+    return $rc
+}
+check "installed: the libraries, headers, pkg-config file and mqtt-codec" files_installed
 cat > "$prefix/app.c" <<'C'
 #include <mqtt/mqtt.h>
 #include <stdio.h>

@@ -6,9 +6,9 @@
 #
 #   check_exports.sh LIB.so [INCLUDE_DIR]
 #
-# One check per declared function (exported), one per exported symbol outside
-# the list (must not be), and one that the list is not empty. Prints each
-# failure, then "N passed, N failed"; exits 1 if anything failed, 2 on usage errors.
+# Two checks: every declared function is exported (and there is at least one),
+# and nothing else is. Prints each offending symbol, then "N passed, N failed";
+# exits 1 if anything failed, 2 on usage errors.
 set -u
 lib=${1:-}
 inc=${2:-$(dirname "$0")/../include/mqtt}
@@ -25,14 +25,15 @@ grep -hE '^[a-z].*\bmqtt_[a-z0-9_]+\(' "$inc"/*.h | sed -E 's/.*\b(mqtt_[a-z0-9_
 nm -D --defined-only "$lib" | awk '{ print $3 }' | sort -u > "$tmp/exported"
 
 passed=0 failed=0
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-if [ -s "$tmp/declared" ]; then passed=$((passed + 1)); else fail "no function found in $inc/*.h"; fi
-while read -r f; do
-    if grep -qx "$f" "$tmp/exported"; then passed=$((passed + 1)); else fail "$f is declared in $inc but not exported by $lib"; fi
-done < "$tmp/declared"
-while read -r s; do
-    if grep -qx "$s" "$tmp/declared"; then continue; fi
-    fail "$lib exports $s, which no public header declares (internal: keep it hidden)"
-done < "$tmp/exported"
+hidden=$(comm -23 "$tmp/declared" "$tmp/exported")
+leaked=$(comm -13 "$tmp/declared" "$tmp/exported")
+for f in $hidden; do echo "FAIL $f is declared in $inc but not exported by $lib"; done
+if [ -s "$tmp/declared" ] && [ -z "$hidden" ]; then
+    passed=$((passed + 1)); echo "ok   all $(wc -l < "$tmp/declared") functions of the public headers are exported"
+else
+    failed=$((failed + 1)); [ -s "$tmp/declared" ] || echo "FAIL no function found in $inc/*.h"
+fi
+for s in $leaked; do echo "FAIL $lib exports $s, which no public header declares (internal: keep it hidden)"; done
+if [ -z "$leaked" ]; then passed=$((passed + 1)); echo "ok   nothing else is exported"; else failed=$((failed + 1)); fi
 echo "codec-exports: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -15,6 +15,16 @@
 set -u
 BROKER=${1:?usage: integration.sh BROKER_BINARY}
 command -v mosquitto_sub >/dev/null || { echo "mosquitto_sub not found (apt-get install mosquitto-clients)" >&2; exit 1; }
+# Every foreground client run has a deadline: a broker that never answers fails
+# the check that ran it, with the command named, instead of hanging the suite.
+MOSQ_PUB_BIN=$(command -v mosquitto_pub) MOSQ_SUB_BIN=$(command -v mosquitto_sub)
+bounded() { # SECONDS COMMAND...
+    local s=$1 rc; shift
+    timeout "$s" "$@"; rc=$?
+    [ "$rc" -eq 124 ] && echo "TIMEOUT: no answer within ${s}s: ${*##*/}" >&2
+    return "$rc"
+}
+mosquitto_pub() { bounded 30 "$MOSQ_PUB_BIN" "$@"; }
 WORK=$(mktemp -d /tmp/broker-it.XXXXXX)
 pass=0; fail=0
 BPID=""
@@ -132,7 +142,7 @@ done
 # No will after a normal DISCONNECT (mosquitto_sub -E disconnects cleanly).
 out=$WORK/nowill
 sub_bg nowill-watch "$out" -t it/nowill -C 1 -W 2 -F '%p' && spid=$! && {
-    mosquitto_sub -p "$PORT" -i polite -t it/x -E --will-topic it/nowill --will-payload bad > /dev/null 2>&1
+    bounded 30 "$MOSQ_SUB_BIN" -p "$PORT" -i polite -t it/x -E --will-topic it/nowill --will-payload bad > /dev/null 2>&1
     wait "$spid"
     [ "$(cat "$out")" = "Timed out" ] && ok "no will after DISCONNECT" || bad "will after DISCONNECT" "got: $(cat "$out")"
 }
@@ -141,7 +151,7 @@ sub_bg nowill-watch "$out" -t it/nowill -C 1 -W 2 -F '%p' && spid=$! && {
 for V in mqttv311 mqttv5; do
     x=(); [ "$V" = mqttv5 ] && x=(-x 600)
     id="persist-$V"
-    mosquitto_sub -p "$PORT" -V "$V" -c "${x[@]}" -i "$id" -q 1 -t "it/persist/$V" -E > /dev/null 2>&1
+    bounded 30 "$MOSQ_SUB_BIN" -p "$PORT" -V "$V" -c "${x[@]}" -i "$id" -q 1 -t "it/persist/$V" -E > /dev/null 2>&1
     mosquitto_pub -p "$PORT" -V "$V" -q 1 -t "it/persist/$V" -m offline-1
     mosquitto_pub -p "$PORT" -V "$V" -q 2 -t "it/persist/$V" -m offline-2
     mosquitto_pub -p "$PORT" -V "$V" -q 0 -t "it/persist/$V" -m qos0-not-kept
@@ -150,7 +160,7 @@ for V in mqttv311 mqttv5; do
                                          || bad "$V persistent session" "got: $got"
 done
 # Clean session discards it.
-mosquitto_sub -p "$PORT" -c -i cleaned -q 1 -t it/cleaned -E > /dev/null 2>&1
+bounded 30 "$MOSQ_SUB_BIN" -p "$PORT" -c -i cleaned -q 1 -t it/cleaned -E > /dev/null 2>&1
 mosquitto_sub -p "$PORT" -i cleaned -q 1 -t it/other -E > /dev/null 2>&1   # clean session 1
 mosquitto_pub -p "$PORT" -q 1 -t it/cleaned -m lost
 got=$(mosquitto_sub -p "$PORT" -c -i cleaned -q 1 -t it/unrelated -C 1 -W 1 -F '%p' 2>&1)
@@ -222,7 +232,7 @@ printf 'listener 0 127.0.0.1\nallow_anonymous true\nmax_qos 1\n' > "$WORK/good.c
 gpid=$!
 if wait_for 10 grep -q '^listening on 127.0.0.1:' "$WORK/good.out"; then
     gport=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$WORK/good.out")
-    got=$(mosquitto_sub -p "$gport" -V mqttv5 -q 2 -t it/q -E -d 2>&1 | grep "Subscribed")
+    got=$(bounded 30 "$MOSQ_SUB_BIN" -p "$gport" -V mqttv5 -q 2 -t it/q -E -d 2>&1 | grep "Subscribed")
     kill -TERM $gpid; wait $gpid
     [ "$got" = "Subscribed (mid: 1): 1" ] && ok "config file: listener 0 127.0.0.1 and max_qos 1 (QoS 2 granted as 1)" || bad "config file" "$got"
 else

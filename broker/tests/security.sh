@@ -23,6 +23,16 @@ PASSWD=${2:?usage: security.sh MQTT-BROKER MQTT-PASSWD}
 for t in mosquitto mosquitto_sub mosquitto_pub mosquitto_passwd openssl; do
     command -v $t >/dev/null || { echo "$t not found (apt-get install mosquitto mosquitto-clients openssl)" >&2; exit 1; }
 done
+# Every foreground client run has a deadline: a broker that never answers fails
+# the check that ran it, with the command named, instead of hanging the suite.
+MOSQ_PUB_BIN=$(command -v mosquitto_pub) MOSQ_SUB_BIN=$(command -v mosquitto_sub)
+bounded() { # SECONDS COMMAND...
+    local s=$1 rc; shift
+    timeout "$s" "$@"; rc=$?
+    [ "$rc" -eq 124 ] && echo "TIMEOUT: no answer within ${s}s: ${*##*/}" >&2
+    return "$rc"
+}
+mosquitto_pub() { bounded 30 "$MOSQ_PUB_BIN" "$@"; }
 WORK=$(mktemp -d /tmp/broker-sec.XXXXXX)
 chmod 755 "$WORK"
 pass=0; fail=0
@@ -97,7 +107,7 @@ stop_mosq() { kill "$MPID" 2>/dev/null; wait "$MPID" 2>/dev/null; }
 # conn PORT ARGS...: connects and subscribes once; prints CONNACK / SUBACK lines of mosquitto_sub -d.
 conn() {
     local port=$1; shift
-    mosquitto_sub -h 127.0.0.1 -p "$port" -E -d "$@" 2>&1 | grep -E "CONNACK|Subscribed|Connection error|rror" | head -3
+    bounded 30 "$MOSQ_SUB_BIN" -h 127.0.0.1 -p "$port" -E -d "$@" 2>&1 | grep -E "CONNACK|Subscribed|Connection error|rror" | head -3
 }
 
 ###############################################################################
@@ -408,7 +418,7 @@ P=$WORK/persist; mkdir -p "$P"
 printf 'listener 0 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s\nautosave_interval 3600\nmax_queued_messages 0\n' \
     "$P" > "$WORK/persist.conf"
 start_ours persist "$WORK/persist.conf" || exit 1
-for Q in 1 2; do mosquitto_sub -h 127.0.0.1 -p "$OPORT" -c -i "keeper$Q" -q $Q -t "stream/$Q" -E; done
+for Q in 1 2; do bounded 30 "$MOSQ_SUB_BIN" -h 127.0.0.1 -p "$OPORT" -c -i "keeper$Q" -q $Q -t "stream/$Q" -E; done
 mosquitto_pub -h 127.0.0.1 -p "$OPORT" -q 1 -r -t stream/retained -m kept
 # Publish a stream at QoS 1 and 2 and SIGKILL the broker in the middle of it.
 # An acknowledgement counts once the publisher has printed it: line-buffered

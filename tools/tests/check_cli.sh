@@ -186,12 +186,13 @@ record_pub() {
     } >> "$T"
 }
 pub() {
-    "$PUB" -p "$BPORT" "$@" > "$RUN/pub.out" 2> "$RUN/pub.err" < /dev/null
+    # A publisher gets 30 s: a hang shows in the transcript as exit 124, named by its case.
+    timeout 30 "$PUB" -p "$BPORT" "$@" > "$RUN/pub.out" 2> "$RUN/pub.err" < /dev/null
     record_pub $?
 }
 pub_in() {
     local file=$1; shift
-    "$PUB" -p "$BPORT" "$@" > "$RUN/pub.out" 2> "$RUN/pub.err" < "$file"
+    timeout 30 "$PUB" -p "$BPORT" "$@" > "$RUN/pub.out" 2> "$RUN/pub.err" < "$file"
     record_pub $?
 }
 

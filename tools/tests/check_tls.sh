@@ -184,7 +184,7 @@ sub_end() {
     { echo "--- sub $id exit $rc"; cat "$RUN/sub.$id.out"; echo "--- sub $id stderr"; cat "$RUN/sub.$id.err"; } >> "$T"
 }
 pub() {
-    "$PUB" "$@" > "$RUN/pub.out" 2> "$RUN/pub.err" < /dev/null
+    timeout 30 "$PUB" "$@" > "$RUN/pub.out" 2> "$RUN/pub.err" < /dev/null
     local rc=$?
     { echo "--- pub exit $rc"; cat "$RUN/pub.out"; echo "--- pub stderr"; cat "$RUN/pub.err"; } >> "$T"
 }

@@ -33,8 +33,14 @@ log="$dir/$name.log"
 start=$(date +%s%N)
 # timeout puts the suite in its own process group and signals all of it, so
 # brokers and clients a hung suite started go too; no stdin (nothing may wait on a terminal).
-timeout --kill-after=10 "$budget" "$@" < /dev/null 2>&1 | tee "$log"
+# Its group is not the terminal's: on Ctrl-C (or make being stopped) the trap
+# passes the signal on through timeout, so nothing the suite started is orphaned.
+pidf="$dir/$name.pid"
+trap 'kill -TERM "$(cat "$pidf" 2>/dev/null)" 2>/dev/null; rm -f "$pidf"; exit 130' INT TERM HUP
+{ timeout --kill-after=10 "$budget" "$@" < /dev/null 2>&1 & echo $! > "$pidf"; wait $!; } | tee "$log"
 rc=${PIPESTATUS[0]}
+rm -f "$pidf"
+trap - INT TERM HUP
 end=$(date +%s%N)
 seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
 

@@ -83,6 +83,20 @@ if ${CC:-cc} -std=c11 -DCRITERION_DEADLINE_S=1 -o "$tmp/crit" "$fx/criterion_han
         *) bad "note: $note";; esac
 else bad "the Criterion fixture does not build" "$(cat "$tmp/out")"; fi
 
+# Stopping make (SIGTERM to its process group) stops the suite's own group too
+# (run-suite.sh passes it on through timeout): nothing it started is orphaned.
+rm -f "$tmp/child2.pid"
+CHECK_DIR=$tmp/term setsid "$root/scripts/run-suite.sh" stopped "$fx/hangs.sh" "$tmp/child2.pid" > /dev/null 2>&1 &
+leader=$!
+for _ in $(seq 1 100); do [ -s "$tmp/child2.pid" ] && break; sleep 0.05; done
+child=$(cat "$tmp/child2.pid" 2>/dev/null)
+kill -TERM -- "-$leader" 2>/dev/null
+wait "$leader" 2>/dev/null
+gone=0
+for _ in $(seq 1 100); do alive "$child" || { gone=1; break; }; sleep 0.05; done
+if [ -n "$child" ] && [ "$gone" = 1 ]; then ok "stopping the run stops what the suite started"
+else bad "the suite's child ${child:-?} outlived SIGTERM to run-suite.sh"; kill "$child" 2>/dev/null; fi
+
 run h skipping "$fx/skips.sh"
 expect "a skip is counted as a skip" [ "$rc" = 0 ] && [ "$rec" = "skipping 1 0 1" ]
 summary

@@ -87,6 +87,12 @@ fi
 if grep -aqE '(ERROR: (Address|Leak|Memory|Thread)Sanitizer|: runtime error: )' "$log"; then
     fail "a sanitizer report is in its output"
 fi
+# A suite that counted its own failures: name the first ones from its FAIL lines.
+if [ "$failed" -gt 0 ] && [ -z "$note" ]; then
+    note=$(grep -aE '^[[:space:]]*(\[FAIL\]|FAIL)[[:space:]:-]' "$log" | head -3 | cut -c1-120 |
+           sed -E 's/^[[:space:]]*(\[FAIL\]|FAIL)[[:space:]:-]+//' | paste -sd ';' - | sed 's/;/; /g')
+    note=${note:-see $log}
+fi
 [ "$failed" -eq 0 ] && [ "$skipped" -gt 0 ] && note=$reasons
 [ "$failed" -gt 0 ] && [ "$skipped" -gt 0 ] && note="$note; skipped: $reasons"
 

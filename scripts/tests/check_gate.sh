@@ -40,7 +40,7 @@ run b failing "$fx/fails.sh"
 expect "a failing suite: exit 1, counted 1 passed 1 failed" [ "$rc" = 1 ] && [ "$rec" = "failing 1 1 0" ]
 summary
 expect "turns the summary red" [ "$src" = 1 ]
-grep -q '^check: FAILED: failing' "$tmp/out"; expect "and names it" [ $? = 0 ]
+grep -q '^check: FAILED: failing: two' "$tmp/out"; expect "and names it and its failed test" [ $? = 0 ]
 
 run c lying "$fx/lies.sh"
 expect "exit 3 with '0 failed' counts as failed" [ "$rc" = 3 ] && [ "$rec" = "lying 4 1 0" ]

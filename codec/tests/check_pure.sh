@@ -43,13 +43,12 @@ undefined=$(nm -u -A "$lib" 2>/dev/null) || { echo "$0: nm cannot read $lib" >&2
 
 passed=0
 failed=0
-calls=0
-for sym in $forbidden; do
-    # nm -A lines: "lib.a:member.o:                 U sym"
-    hits=$(printf '%s\n' "$undefined" | awk -v s="$sym" '$NF == s { sub(/:[^:]*$/, "", $1); print $1 }' | sort -u)
-    for h in $hits; do echo "FAIL: $h calls $sym"; calls=$((calls + 1)); done
-done
-if [ "$calls" -eq 0 ]; then
+# One pass: nm -A lines are "lib.a:member.o:                 U sym".
+calls=$(printf '%s\n' "$undefined" | awk -v list="$forbidden" '
+    BEGIN { n = split(list, f, /[ \n]+/); for (i = 1; i <= n; i++) bad[f[i]] = 1 }
+    ($NF in bad) { m = $1; sub(/:[^:]*$/, "", m); print "FAIL: " m " calls " $NF }' | sort -u)
+[ -n "$calls" ] && printf '%s\n' "$calls"
+if [ -z "$calls" ]; then
     echo "ok   calls none of the $(echo $forbidden | wc -w) forbidden functions"
     passed=$((passed + 1))
 else

@@ -13,7 +13,7 @@
 # so is a sanitizer report anywhere in its output, so is a Criterion test that
 # passed without running an assertion ("[NOASSERT] ...", printed by
 # scripts/criterion_deadline.c: it counts as failed, not passed), and so is running past its
-# deadline: SUITE_TIMEOUT seconds (default 900), then SIGTERM to the suite's
+# deadline: SUITE_TIMEOUT seconds (default 1200), then SIGTERM to the suite's
 # whole process group, SIGKILL 10 s later; the record names the suite and the
 # last line it printed (what it was doing when it hung).
 #
@@ -26,7 +26,7 @@ set -u
 name=${1:?usage: run-suite.sh NAME COMMAND [ARGS...]}; shift
 [ $# -gt 0 ] || { echo "usage: run-suite.sh NAME COMMAND [ARGS...]" >&2; exit 2; }
 dir=${CHECK_DIR:-build/check}
-budget=${SUITE_TIMEOUT:-900}
+budget=${SUITE_TIMEOUT:-1200}
 mkdir -p "$dir"
 log="$dir/$name.log"
 

@@ -8,6 +8,9 @@
 # under CI. Each fixture in scripts/tests/fixtures is one such suite.
 # Prints "gate: N passed, N failed".
 set -u
+# The gate's own settings must not leak in: .ci/run exports CI=true, and the
+# cases below set CI and SUITE_TIMEOUT themselves where they test them.
+unset CI CHECK_NO_SKIP SUITE_TIMEOUT CHECK_DIR
 root=$(cd "$(dirname "$0")/../.." && pwd)
 fx=$root/scripts/tests/fixtures
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-gate.XXXXXX")

@@ -83,7 +83,7 @@ bench-conform: $(BIN)/mqtt-conform
 
 # Fuzz harness `scenario` (fuzz/fuzz_scenario.c, built by fuzz/fuzz.mk's pattern rule): the
 # scenario parser with its field table and rule ids; seeds: every scenario file.
-CONF_FUZZ_SRCS := conformance/src/parse.c conformance/src/fields.c conformance/src/spec_ids.c
+CONF_FUZZ_SRCS := conformance/src/parse.c conformance/src/fields.c conformance/src/spec_ids.c conformance/src/levels.c
 $(BUILD)/fuzz/fuzz_scenario: $(call objs,fuzz,$(CONF_FUZZ_SRCS))
 $(BUILD)/fuzz/cov/fuzz_scenario: $(call objs,fuzzcov,$(CONF_FUZZ_SRCS))
 FUZZ_SEED_FILES += $(patsubst %,scenario:%,$(shell find conformance/scenarios -name '*.mqs' 2>/dev/null | sort))

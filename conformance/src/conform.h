@@ -29,6 +29,14 @@ enum {
 extern const char *const conf_cap_names[CAP_COUNT];
 int conf_cap_parse(const char *s, size_t n); /* -1 if unknown */
 
+/* The level of a normative statement, as the OASIS text of that version words
+ * it ("MUST", "SHOULD", "MAY"); LVL_NONE for an id that is not a statement of
+ * that version. A broken MUST is a `fail`, a broken SHOULD a `warn`, a MAY is
+ * informational (levels.c has the table, keyed by (version, id)). */
+typedef enum { LVL_NONE = 0, LVL_MAY, LVL_SHOULD, LVL_MUST } conf_level;
+const char *conf_level_name(conf_level l); /* "MUST", "SHOULD", "MAY", "-" */
+conf_level conf_rule_level(int vi, const char *id);
+
 /* Field ids: every name=value a scenario may write (fields.c has the table). */
 typedef enum {
     F_NONE = 0,
@@ -90,6 +98,22 @@ typedef struct {
     bool unordered;
     bool or_close;         /* expect TYPE ... or close: the broker closing instead also passes */
     bool silent;           /* expect close silent: nothing unconsumed may arrive before the close */
+    /* Rules this step checks, per version slot (`checks ID...` on the step;
+     * without any `checks` in a scenario, its checking steps (expect, expect
+     * nothing, expect close, the publish/subscribe/unsubscribe handshakes,
+     * capture) get the scenario's rules). A step with no rules is a
+     * precondition: when it fails, the run is `error`, never a rule failure. */
+    char **rules[CONF_NVERSIONS];
+    size_t nrules[CONF_NVERSIONS];
+    conf_level level[CONF_NVERSIONS]; /* the highest level of those rules (LVL_NONE: precondition) */
+    bool explicit_rules;   /* the step says `checks ...` */
+    /* Timer steps (`timer`): the step waits for a protocol timer (keep alive,
+     * expiry, will delay). `within`/`for` are then the spec's bound in real
+     * seconds (not scaled); a stated tolerance (scaled) is added, and with
+     * `late D` an event after the bound but within D (+ tolerance) is a
+     * `warn` with the measured time instead of a `fail`. */
+    bool timer;
+    int64_t late_ms;       /* -1: no lenient bound */
     conf_raw_tok *raw;
     size_t nraw;
     conf_field_id cap_field; /* capture */

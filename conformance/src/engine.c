@@ -46,7 +46,7 @@
 #define DEFAULT_NOTHING_MS 500
 
 static const char *const verdict_names[V__COUNT] = {
-    "pending", "pass", "fail", "skip", "error", "expected-failure", "unexpected-pass", "not run"};
+    "pending", "pass", "fail", "warn", "skip", "error", "expected-failure", "unexpected-pass", "not run"};
 
 const char *conf_verdict_name(conf_verdict v)
 {
@@ -56,6 +56,11 @@ const char *conf_verdict_name(conf_verdict v)
 bool conf_verdict_bad(conf_verdict v)
 {
     return v == V_FAIL || v == V_ERROR || v == V_XPASS || v == V_NOTRUN;
+}
+
+bool conf_verdict_bad_strict(conf_verdict v, bool strict)
+{
+    return conf_verdict_bad(v) || (strict && v == V_WARN);
 }
 
 /* ---- per-run state ---- */
@@ -152,6 +157,10 @@ void conf_run_free(conf_run *r)
 {
     for (size_t i = 0; i < r->nev; i++) free(r->ev[i].text);
     free(r->ev);
+    for (size_t i = 0; i < r->nfind; i++) free(r->find[i].text);
+    free(r->find);
+    r->find = NULL;
+    r->nfind = 0;
     free(r->message);
     free(r->pcap);
     r->ev = NULL;

@@ -635,13 +635,70 @@ static bool parse_group(pctx *c, const word *w, conf_step *st)
     return true;
 }
 
+/* The rule list of version slot vi as the steps see it (3.1 shares 3.1.1's
+ * until the end of the parse copies them). */
+static char **slot_rules(const conf_scenario *sc, int vi, size_t *n)
+{
+    if (vi == CONF_VI_31 && !sc->nrules[vi]) vi = CONF_VI_311;
+    *n = sc->nrules[vi];
+    return sc->rules[vi];
+}
+
+/* `checks ID...` at the end of a step: the rules this step checks. Each id
+ * must be one of the scenario's `rules`; the step gets it in every version
+ * slot where the scenario lists it. Returns the word count before `checks`. */
+static int step_checks(pctx *c, conf_step *st, const word *w, int n)
+{
+    int k = 0;
+    while (k < n && !weq(&w[k], "checks")) k++;
+    if (k >= n) return n;
+    if (k + 1 >= n) ERR(c, &w[k], "expected one or more of the scenario's rule ids after `checks`");
+    for (int i = k + 1; i < n; i++) {
+        bool found = false;
+        for (int vi = 0; vi < CONF_NVERSIONS; vi++) {
+            size_t nr;
+            char **r = slot_rules(c->sc, vi, &nr);
+            for (size_t j = 0; j < nr; j++) {
+                if (!weq(&w[i], r[j])) continue;
+                push_str(&st->rules[vi], &st->nrules[vi], strdup(r[j]));
+                found = true;
+            }
+        }
+        if (!found) ERR(c, &w[i], "expected an id from the scenario's `rules` lines after `checks`, found '%.*s'",
+                        (int)w[i].n, w[i].s);
+    }
+    st->explicit_rules = true;
+    return k;
+}
+
+/* `timer` and `late D` anywhere after the verb: copies the other words to
+ * out and sets the step's timer fields. Returns the new count. */
+static int step_timer(pctx *c, conf_step *st, const word *w, int n, word *out)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (weq(&w[i], "timer")) { st->timer = true; continue; }
+        if (weq(&w[i], "late") && i + 1 < n && (st->late_ms = parse_duration(&w[i + 1])) >= 0) {
+            st->timer = true;
+            i++;
+            continue;
+        }
+        if (weq(&w[i], "late")) ERR(c, &w[i], "expected a duration like 5s after `late`");
+        out[m++] = w[i];
+    }
+    return m;
+}
+
 static const char *const verbs =
     "connect, open, send, publish, subscribe, unsubscribe, ack, expect, capture, disconnect or drop";
 
-static void step(pctx *c, const word *w, int n, const char *linetext)
+static void step(pctx *c, const word *w0, int n0, const char *linetext)
 {
     conf_scenario *sc = c->sc;
-    conf_step st = {.client = -1, .vmask = CONF_VALL, .ms = -1, .line = w[0].line};
+    conf_step st = {.client = -1, .vmask = CONF_VALL, .ms = -1, .late_ms = -1, .line = w0[0].line};
+    word w[256];
+    int n = step_timer(c, &st, w0, step_checks(c, &st, w0, n0), w);
+    if (n == 0) return;
     int i = 0;
     if (w[0].s[0] == '[') {
         if (w[0].s[w[0].n - 1] != ']' || w[0].n < 3) {
@@ -807,6 +864,10 @@ add:
 
 static void free_step(conf_step *st)
 {
+    for (int v = 0; v < CONF_NVERSIONS; v++) {
+        for (size_t k = 0; k < st->nrules[v]; k++) free(st->rules[v][k]);
+        free(st->rules[v]);
+    }
     for (size_t k = 0; k < st->nfields; k++) free(st->fields[k].text);
     free(st->fields);
     for (size_t k = 0; k < st->nraw; k++) free(st->raw[k].text);
@@ -836,6 +897,36 @@ void conf_scenario_free(conf_scenario *s)
 }
 
 #define MAXWORDS 256
+
+/* Steps that check something by default (when no step names its rules with
+ * `checks`): what they wait for is what the scenario's rules say. */
+static bool checking_kind(conf_step_kind k)
+{
+    return k == ST_EXPECT || k == ST_EXPECT_NOTHING || k == ST_EXPECT_CLOSE || k == ST_PUBLISH ||
+           k == ST_SUBSCRIBE || k == ST_UNSUBSCRIBE || k == ST_CAPTURE;
+}
+
+/* Gives every checking step its rules (the scenario's, unless some step
+ * names its own with `checks`) and its level per version: the highest level
+ * of its rules (levels.c). A step left with none is a precondition. */
+static void attribute_rules(conf_scenario *sc)
+{
+    bool any_explicit = false;
+    for (size_t i = 0; i < sc->nsteps; i++) any_explicit |= sc->steps[i].explicit_rules;
+    for (size_t i = 0; i < sc->nsteps; i++) {
+        conf_step *st = &sc->steps[i];
+        for (int vi = 0; vi < CONF_NVERSIONS; vi++) {
+            if (!any_explicit && checking_kind(st->kind) && (st->vmask & CONF_VBIT(vi)))
+                for (size_t k = 0; k < sc->nrules[vi]; k++)
+                    push_str(&st->rules[vi], &st->nrules[vi], strdup(sc->rules[vi][k]));
+            st->level[vi] = LVL_NONE;
+            for (size_t k = 0; k < st->nrules[vi]; k++) {
+                conf_level l = conf_rule_level(vi, st->rules[vi][k]);
+                if (l > st->level[vi]) st->level[vi] = l;
+            }
+        }
+    }
+}
 
 conf_scenario *conf_parse_scenario(const char *file, const char *id, const char *text, conf_errors *errs)
 {
@@ -932,6 +1023,7 @@ conf_scenario *conf_parse_scenario(const char *file, const char *id, const char 
             push_str(&sc->rules[CONF_VI_31], &sc->nrules[CONF_VI_31], strdup(sc->rules[CONF_VI_311][k]));
     }
     if (!sc->nsteps && sc->nclients) conf_error_add(errs, file, endline, 1, "expected at least one step");
+    attribute_rules(sc);
     if ((int)errs->count > c.nerr_at_start) {
         conf_scenario_free(sc);
         return NULL;

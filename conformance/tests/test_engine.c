@@ -155,7 +155,7 @@ static conf_run run_one(conf_scenario *s, uint16_t port, int64_t *elapsed)
     return run_vi(s, CONF_VI_311, port, elapsed);
 }
 
-#define CONNECT_ONLY "title T\nversions 3.1.1\nrules MQTT-3.1.0-1\nclients a\na connect\n"
+#define CONNECT_ONLY "title T\nversions 3.1.1\nrules MQTT-3.1.0-1\nclients a\na connect checks MQTT-3.1.0-1\n"
 
 Test(conform_engine, garbage_fails_with_codec_rule)
 {

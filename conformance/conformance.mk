@@ -14,7 +14,7 @@
 # because that fragment is included after this one.
 CONF_LIB_SRCS := $(filter-out conformance/src/main.c,$(wildcard conformance/src/*.c)) pcaps/src/pcap_writer.c
 # pcap_read.c: an independent reader of the captures the runner writes, for the tests.
-CONF_TEST_SRCS := $(wildcard conformance/tests/test_*.c) conformance/tests/pcap_read.c
+CONF_TEST_SRCS := $(wildcard conformance/tests/test_*.c) conformance/tests/pcap_read.c conformance/tests/fake_broker.c
 
 # --cafile, --cert, --key, --insecure: every connection over TLS (net/tls.c, OpenSSL).
 CONF_NET_SRCS := $(NET_SRCS) $(NET_TLS_SRCS)

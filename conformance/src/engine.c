@@ -384,6 +384,18 @@ static int poll_once(loop *L, int64_t now)
     return 0;
 }
 
+/* The capability probe, once per version some pending run needs, before the
+ * suite (caps.c); then the skips it implies. */
+static void probe_versions(loop *L)
+{
+    unsigned want = 0;
+    for (size_t i = 0; i < L->n; i++)
+        if (L->runs[i].verdict == V_PENDING) want |= CONF_VBIT(L->runs[i].vi);
+    for (int vi = 0; vi < CONF_NVERSIONS; vi++)
+        if (want & CONF_VBIT(vi)) conf_caps_probe(L->e.cfg, vi, &L->res->caps[vi]);
+    conf_caps_apply(L->res->caps, L->runs, L->n);
+}
+
 int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_engine_result *res,
                     char *msg, size_t msglen)
 {
@@ -392,6 +404,7 @@ int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_e
     int64_t start = net_now_ms();
     if (resolve(&L.e, msg, msglen) < 0) return -1;
     ns_seed = (uint32_t)getpid() * 2654435761u ^ (uint32_t)start;
+    if (!cfg->no_probe) probe_versions(&L);
     for (size_t i = 0; i < n; i++)
         if (runs[i].verdict == V_PENDING) L.total++;
     L.active = calloc((size_t)L.jobs + 1, sizeof *L.active);

@@ -45,15 +45,23 @@ int eng_step_publish(engine *e, conf_run *r, const conf_step *st, int ci, int64_
         rt->phase = 1;
         if (step_qos0(st)) return S_DONE; /* qos 0: nothing comes back */
     }
-    mqtt_packet_type want = rt->phase == 2 ? MQTT_PUBCOMP : MQTT_PUBACK;
-    /* The first answer is PUBACK (qos 1) or PUBREC (qos 2): accept the one that comes. */
-    for (size_t i = 0; rt->phase == 1 && i < c->nin; i++)
-        if (c->inbox[i]->pkt.type == MQTT_PUBREC && c->inbox[i]->pkt.ack.packet_id == rt->pid) want = MQTT_PUBREC;
+    /* QoS 1 is answered by PUBACK, QoS 2 by PUBREC then PUBCOMP (MQTT-3.3.4-1,
+     * MQTT-4.3.2-4 / 3.1.1 MQTT-4.3.2-2, MQTT-4.3.3-8 / 3.1.1 MQTT-4.3.3-2) */
+    mqtt_packet_type want = rt->phase == 2 ? MQTT_PUBCOMP : rt->pub_qos == 2 ? MQTT_PUBREC : MQTT_PUBACK;
+    mqtt_packet_type wrong = rt->phase == 2 ? MQTT_PUBACK : rt->pub_qos == 2 ? MQTT_PUBACK : MQTT_PUBREC;
+    for (size_t i = 0; i < c->nin; i++) {
+        const mqtt_packet *p = &c->inbox[i]->pkt;
+        if (p->type != wrong || p->ack.packet_id != rt->pid) continue;
+        eng_finish(r, V_FAIL, now, "%s publish: the broker answered a QoS %u PUBLISH (packet_id=%u) with %s; "
+                   "expected %s", r->sc->clients[ci], rt->pub_qos, rt->pid, mqtt_packet_type_name(wrong),
+                   mqtt_packet_type_name(want));
+        return S_END;
+    }
     char what[128];
-    snprintf(what, sizeof what, "%s packet_id=%u (publish handshake)", rt->phase == 2 ? "PUBCOMP" : "PUBACK or PUBREC",
-             rt->pid);
+    snprintf(what, sizeof what, "%s packet_id=%u (QoS %u publish handshake)", mqtt_packet_type_name(want), rt->pid,
+             rt->pub_qos);
     int w = wait_ack(r, st, ci, want, true, now, what);
-    if (w != W_TAKEN) return w == W_WAIT ? S_WAIT : S_END; /* a PUBREC may still come instead of a PUBACK */
+    if (w != W_TAKEN) return w == W_WAIT ? S_WAIT : S_END;
     if (c->last->pkt.ack.reason_code >= 0x80) {
         char line[512];
         eng_fmt_packet(&c->last->pkt, r->vi, line, sizeof line);

@@ -85,6 +85,7 @@ typedef struct {
     int64_t ontime_deadline;  /* timer steps: after this the event is late (warn); step_deadline: never (fail) */
     int64_t run_deadline;
     uint16_t pid;          /* shortcut: the packet id in flight */
+    uint8_t pub_qos;       /* shortcut: the QoS of the PUBLISH in flight */
     uint8_t want_codes[32];
     size_t nwant;
     int group_matched;     /* member that matched the last group (a|b) expect, -1 */
@@ -159,5 +160,11 @@ void eng_describe_expect(const conf_step *st, char *out, size_t cap);
 bool eng_has_field(const conf_step *st, conf_field_id id);
 uint16_t eng_next_pid(client *c);
 int eng_apply_fields(conf_run *r, conf_build *b, const conf_step *st, int64_t now);
+
+/* The capability probe of version slot vi (caps.c): fills *c. */
+void conf_caps_probe(const conf_engine_cfg *cfg, int vi, conf_caps *c);
+/* Pending runs of a version the probe found unsupported, or needing what the
+ * broker announced absent, become `skip` with that as the reason. */
+void conf_caps_apply(const conf_caps caps[CONF_NVERSIONS], conf_run *runs, size_t n);
 
 #endif

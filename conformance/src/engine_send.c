@@ -139,7 +139,10 @@ int eng_send_from_step(engine *e, conf_run *r, const conf_step *st, mqtt_packet_
             b->pkt.publish.packet_id = eng_next_pid(c);
         if ((t == MQTT_SUBSCRIBE || t == MQTT_UNSUBSCRIBE) && !eng_has_field(st, F_PACKET_ID))
             b->pkt.subscribe.packet_id = eng_next_pid(c);
-        if (t == MQTT_PUBLISH) rt->pid = b->pkt.publish.packet_id;
+        if (t == MQTT_PUBLISH) {
+            rt->pid = b->pkt.publish.packet_id;
+            rt->pub_qos = b->pkt.publish.qos;
+        }
         if (t == MQTT_SUBSCRIBE || t == MQTT_UNSUBSCRIBE) {
             rt->pid = b->pkt.subscribe.packet_id;
             rt->nwant = 0;

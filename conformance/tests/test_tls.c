@@ -185,7 +185,7 @@ static conf_run run_tls(conf_scenario *s, uint16_t port, const char *host, net_t
                         int64_t *elapsed)
 {
     conf_run r = {.sc = s, .vi = CONF_VI_311, .verdict = V_PENDING, .fail_step = -1};
-    conf_engine_cfg cfg = {.host = host, .port = port, .time_scale = 1.0, .jobs = 2, .tls = ctx,
+    conf_engine_cfg cfg = {.host = host, .port = port, .time_scale = 1.0, .jobs = 2, .tls = ctx, .no_probe = true,
                            .pcap_mode = pcapdir ? CONF_PCAP_ALL : CONF_PCAP_NONE, .pcap_dir = pcapdir};
     conf_engine_result res;
     char msg[256];

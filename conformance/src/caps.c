@@ -225,6 +225,9 @@ static void derive(conf_caps *c, bool connack5)
              c->topic_alias_max < 0 ? 0 : c->topic_alias_max);
     if (c->max_packet_size < 0)
         lack(c, CAP_MAX_PACKET, "broker announced no Maximum Packet Size%.0lld", 0);
+    /* a Server Keep Alive replaces the client's value (MQTT-3.1.2-21): its timers cannot be tested */
+    if (c->server_keep_alive >= 0)
+        lack(c, CAP_CLIENT_KEEP_ALIVE, "broker announced Server Keep Alive %lld", c->server_keep_alive);
 }
 
 void conf_caps_apply(const conf_caps caps[CONF_NVERSIONS], conf_run *runs, size_t n)

@@ -24,7 +24,9 @@ int conf_vi_parse(const char *s, size_t n); /* -1 if not a version */
 enum {
     CAP_QOS1, CAP_QOS2, CAP_RETAIN, CAP_WILDCARDS, CAP_WILL, CAP_SESSION,
     CAP_SHARED, CAP_SUBID, CAP_TOPIC_ALIAS, CAP_DOLLAR, CAP_ASSIGNED_ID,
-    CAP_AUTH, CAP_REQRESP, CAP_MAX_PACKET, CAP_COUNT
+    CAP_AUTH, CAP_REQRESP, CAP_MAX_PACKET,
+    CAP_CLIENT_KEEP_ALIVE, /* 5.0: the broker keeps the client's Keep Alive (announces no Server Keep Alive) */
+    CAP_COUNT
 };
 extern const char *const conf_cap_names[CAP_COUNT];
 int conf_cap_parse(const char *s, size_t n); /* -1 if unknown */

@@ -56,6 +56,45 @@ static int loosen(const conf_run *r, const conf_step *st, conf_step *loose, conf
     return at;
 }
 
+/* The packet taken for a loosened step: another failure code than the one
+ * named is a SHOULD-level finding. Returns false when the run ended. */
+static bool judge_code(conf_run *r, const conf_step *st, int ci, int64_t now)
+{
+    client *c = &((rt_state *)r->rt)->cl[ci];
+    char buf[512];
+    bool fatal;
+    const char *m = eng_match_all(r, st, c->last, buf, sizeof buf, now, &fatal);
+    if (fatal) return false;
+    if (m)
+        eng_note(r, now, LVL_SHOULD, -1, "%s refused as required, with another reason code: %s (the refusal is "
+                 "the rule; the code is at most a SHOULD)", r->sc->clients[ci], m);
+    return true;
+}
+
+/* `or close` and the broker closed: a packet of the type that came before
+ * the close must still match (m: the step, loosened or not). Returns
+ * S_DONE (closed instead), S_END (the run ended) or CLOSED_TAKEN. */
+enum { CLOSED_TAKEN = S_END + 1 };
+static int closed_instead(conf_run *r, const conf_step *m, int ci, int64_t now)
+{
+    rt_state *rt = r->rt;
+    client *c = &rt->cl[ci];
+    for (size_t i = 0; i < c->nin; i++) {
+        char buf[1024];
+        bool fatal;
+        if (c->inbox[i]->pkt.type != m->ptype) continue;
+        const char *mm = eng_match_all(r, m, c->inbox[i], buf, sizeof buf, now, &fatal);
+        if (fatal) return S_END;
+        if (!mm) {
+            eng_take(c, i);
+            return CLOSED_TAKEN;
+        }
+    }
+    conf_run_event(r, ci, EV_NOTE, (int)rt->step, eng_rel(rt, now),
+                   "the broker closed the connection instead (allowed by `or close`)");
+    return S_DONE;
+}
+
 int eng_step_expect(engine *e, conf_run *r, const conf_step *st, int ci, int64_t now)
 {
     rt_state *rt = r->rt;
@@ -68,39 +107,19 @@ int eng_step_expect(engine *e, conf_run *r, const conf_step *st, int ci, int64_t
         if (g == W_TAKEN) eng_check_late(e, r, st, now);
         return g == W_TAKEN ? S_DONE : g == W_WAIT ? S_WAIT : S_END;
     }
-    if (st->or_close && c->state == CS_CLOSED && c->peer_closed && !c->garbage) {
-        /* `or close`: the packet, if it came before the close, must still match. */
-        for (size_t i = 0; i < c->nin; i++) {
-            char buf[1024];
-            bool fatal;
-            if (c->inbox[i]->pkt.type != st->ptype) continue;
-            const char *m = eng_match_all(r, st, c->inbox[i], buf, sizeof buf, now, &fatal);
-            if (fatal) return S_END;
-            if (!m) {
-                eng_take(c, i);
-                return S_DONE;
-            }
-        }
-        conf_run_event(r, ci, EV_NOTE, (int)rt->step, eng_rel(rt, now),
-                       "the broker closed the connection instead (allowed by `or close`)");
-        return S_DONE;
-    }
     conf_step loose;
     conf_field lf[32];
     int at = loosen(r, st, &loose, lf, sizeof lf / sizeof lf[0]);
-    int w = eng_wait_packet(r, at >= 0 ? &loose : st, ci, st->ptype, st->unordered, now, what);
+    const conf_step *m = at >= 0 ? &loose : st;
+    if (st->or_close && c->state == CS_CLOSED && c->peer_closed && !c->garbage) {
+        int k = closed_instead(r, m, ci, now);
+        if (k != CLOSED_TAKEN) return k;
+        return at < 0 || judge_code(r, st, ci, now) ? S_DONE : S_END;
+    }
+    int w = eng_wait_packet(r, m, ci, st->ptype, st->unordered, now, what);
     if (w != W_TAKEN) return w == W_WAIT ? S_WAIT : S_END;
     eng_check_late(e, r, st, now);
-    if (at >= 0) {
-        char buf[512];
-        bool fatal;
-        const char *m = eng_match_all(r, st, c->last, buf, sizeof buf, now, &fatal);
-        if (fatal) return S_END;
-        if (m)
-            eng_note(r, now, LVL_SHOULD, -1, "%s refused as required, with another reason code: %s (the refusal is "
-                     "the rule; the code is at most a SHOULD)", r->sc->clients[ci], m);
-    }
-    return S_DONE;
+    return at < 0 || judge_code(r, st, ci, now) ? S_DONE : S_END;
 }
 
 int eng_step_expect_nothing(engine *e, conf_run *r, const conf_step *st, int ci, int64_t now)

@@ -211,6 +211,7 @@ typedef struct {
     conf_engine_result *res;
     size_t *active, nactive, next, total, finished;
     int jobs;
+    size_t slow_seen;      /* e.slow_connects already acted on */
     bool serial_running;
     struct pollfd *pfd;
     size_t np, pfdcap;
@@ -221,6 +222,12 @@ typedef struct {
  * and then runs alone. Once the broker died, the rest are `not run`. */
 static void start_runs(loop *L, int64_t now)
 {
+    /* slow TCP connects (a full accept queue): halve the parallelism, down to 1 */
+    if (L->e.slow_connects > L->slow_seen) {
+        L->slow_seen = L->e.slow_connects;
+        if (L->jobs > 1) L->jobs /= 2;
+        L->res->jobs_final = L->jobs;
+    }
     while (L->next < L->n && L->res->died_after < 0) {
         conf_run *r = &L->runs[L->next];
         if (r->verdict != V_PENDING) { L->next++; continue; }
@@ -400,7 +407,7 @@ int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_e
                     char *msg, size_t msglen)
 {
     loop L = {.e = {.cfg = cfg}, .runs = runs, .n = n, .res = res, .jobs = cfg->jobs > 0 ? cfg->jobs : 1};
-    *res = (conf_engine_result){.died_after = -1};
+    *res = (conf_engine_result){.died_after = -1, .jobs_final = L.jobs};
     int64_t start = net_now_ms();
     if (resolve(&L.e, msg, msglen) < 0) return -1;
     ns_seed = (uint32_t)getpid() * 2654435761u ^ (uint32_t)start;

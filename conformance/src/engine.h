@@ -118,6 +118,7 @@ typedef struct {
 
 typedef struct {
     conf_caps caps[CONF_NVERSIONS]; /* the probe's findings per version slot */
+    int jobs_final;         /* runs in parallel at the end: halved whenever TCP connects were slow */
     int died_after;         /* index of the run after which the broker stopped answering, -1 */
     int64_t wall_ms;
     size_t pcap_written;    /* pcap files written */

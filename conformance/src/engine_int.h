@@ -27,6 +27,13 @@
 #define CONF_RX_BYTES_MAX ((size_t)64 << 20)
 /* Transcript lines recorded per run; later ones are counted, not kept. */
 #define CONF_EVENTS_MAX 20000u
+/* A TCP connect the broker has not accepted after this long (times
+ * --time-scale) is slow: the kernel is retransmitting the SYN (its backoff:
+ * 1 s, 2 s, 4 s ...), usually because the accept queue is full. The engine
+ * then runs fewer scenarios at a time. After CONNECT_GIVE_UP_MS the run is
+ * `error` (it could not be judged), never a verdict on a rule. */
+#define CONNECT_SLOW_MS 900
+#define CONNECT_GIVE_UP_MS 20000
 
 typedef struct {
     uint8_t *bytes;
@@ -90,6 +97,8 @@ typedef struct {
     size_t nwant;
     int group_matched;     /* member that matched the last group (a|b) expect, -1 */
     bool done;
+    int64_t last_tick;      /* when the step machine last ran (connect waits pause the clocks) */
+    int64_t connect_wait;   /* time the current step has waited for a TCP connect to be accepted */
     conf_traffic *tr;      /* what went over the wire, for the pcap (NULL: not recorded) */
 } rt_state;
 
@@ -98,6 +107,7 @@ typedef struct {
     struct sockaddr_storage addr;
     socklen_t addrlen;
     char target[300];
+    size_t slow_connects;  /* runs whose TCP connect waited long (a full accept queue): lower the parallelism */
     char **pcap_names;     /* file names written in this invocation (kept unique) */
     size_t npcap;
 } engine;
@@ -160,6 +170,11 @@ void eng_describe_expect(const conf_step *st, char *out, size_t cap);
 bool eng_has_field(const conf_step *st, conf_field_id id);
 uint16_t eng_next_pid(client *c);
 int eng_apply_fields(conf_run *r, conf_build *b, const conf_step *st, int64_t now);
+
+/* While the current step waits for its client's TCP connect to be accepted,
+ * the step's and the run's clocks stop: a connect delayed by load never
+ * becomes a verdict (engine_conn.c). Returns false when the run ended. */
+bool eng_pause_for_connect(engine *e, conf_run *r, const conf_step *st, int64_t now);
 
 /* The capability probe of version slot vi (caps.c): fills *c. */
 void conf_caps_probe(const conf_engine_cfg *cfg, int vi, conf_caps *c);

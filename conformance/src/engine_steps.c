@@ -236,6 +236,7 @@ void eng_advance(engine *e, conf_run *r, int64_t now)
 {
     rt_state *rt = r->rt;
     while (!rt->done) {
+        if (rt->step < r->sc->nsteps && !eng_pause_for_connect(e, r, &r->sc->steps[rt->step], now)) return;
         if (now >= rt->run_deadline) {
             const conf_step *st = rt->step < r->sc->nsteps ? &r->sc->steps[rt->step] : NULL;
             eng_finish(r, V_ERROR, now, "the run passed its deadline (%.1fs) at line %d: %s",

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "conformance/tests/fake_broker.h"
 #include "net/net.h"
@@ -52,7 +54,7 @@ static void *fake_main(void *arg)
         int base = 0;
         if (f->lfd >= 0) {
             base = 1;
-            if (p[0].revents & POLLIN) {
+            if ((p[0].revents & POLLIN) && net_now_ms() - f->started >= f->accept_after_ms) {
                 int c = accept(f->lfd, NULL, NULL);
                 if (c >= 0) {
                     if (f->mode == FAKE_CLOSE) close(c);
@@ -118,6 +120,27 @@ void fake_start_script(fake *f, fake_mode mode, const fake_reply *script, size_t
     f->lfd = net_listen("127.0.0.1", 0, 16, err, sizeof err);
     cr_assert_geq(f->lfd, 0, "%s", err);
     f->port = net_local_port(f->lfd);
+    f->started = net_now_ms();
+    cr_assert_eq(pthread_create(&f->th, NULL, fake_main, f), 0);
+}
+
+void fake_start_slow(fake *f, int accept_after_ms, int fill)
+{
+    char err[128];
+    memset(f, 0, sizeof *f);
+    f->mode = FAKE_GOOD;
+    f->accept_after_ms = accept_after_ms;
+    f->lfd = net_listen("127.0.0.1", 0, 1, err, sizeof err);
+    cr_assert_geq(f->lfd, 0, "%s", err);
+    f->port = net_local_port(f->lfd);
+    for (int i = 0; i < fill; i++) { /* fill the accept queue; these sockets stay open until exit */
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(f->port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        net_set_nonblocking(fd);
+        (void)!connect(fd, (struct sockaddr *)&a, sizeof a);
+    }
+    f->started = net_now_ms();
     cr_assert_eq(pthread_create(&f->th, NULL, fake_main, f), 0);
 }
 

@@ -33,6 +33,9 @@ typedef struct {
 typedef struct {
     fake_mode mode;
     fake_reply script[4];
+    int accept_after_ms;      /* accept nothing for this long after the start (a full accept queue) */
+    int backlog;              /* listen(2) backlog (0: 16); set with fake_start_slow */
+    int64_t started;
     const uint8_t *connack5;  /* FAKE_SCRIPT: the CONNACK for a 5.0 CONNECT (NULL: 20 03 00 00 00) */
     size_t connack5_len;
     int lfd;
@@ -43,6 +46,10 @@ typedef struct {
 
 void fake_start_script(fake *f, fake_mode mode, const fake_reply *script, size_t n);
 void fake_start(fake *f, fake_mode mode);
+/* FAKE_GOOD with listen backlog 1, its accept queue filled by `fill`
+ * connections that are never used, accepting nothing for accept_after_ms:
+ * a broker whose accept queue is full (connects wait for SYN retransmits). */
+void fake_start_slow(fake *f, int accept_after_ms, int fill);
 void fake_stop(fake *f);
 /* Parses text as scenario engine/01-t (asserts it parses). */
 conf_scenario *scenario(const char *text);

@@ -306,3 +306,44 @@ Test(verdict_bounds, a_flooding_broker_is_an_error_not_gigabytes)
     fake_stop(&f);
     free(flood);
 }
+
+Test(verdict_connect, a_connect_delayed_by_a_full_accept_queue_is_not_a_verdict)
+{
+    fake f;
+    /* nothing is accepted for 2.5 s: the SYN is dropped and retransmitted (1 s, 3 s) */
+    fake_start_slow(&f, 2500, 4);
+    conf_scenario *s = scenario("title T\nversions 3.1.1\nrules MQTT-3.12.4-1\nclients a\na connect\n"
+                                "a send PINGREQ\na expect nothing for 10ms\n");
+    int64_t ms;
+    conf_run r = run_one(s, f.port, &ms);
+    cr_assert_eq(r.verdict, V_PASS, "the 2 s CONNACK budget starts once TCP is accepted: %s",
+                 r.message ? r.message : "");
+    cr_assert_geq(ms, 2000, "the connect did wait (%lld ms)", (long long)ms);
+    cr_assert(has_event(&r, 0, EV_NOTE, "TCP connect is slow"), "the transcript says so");
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}
+
+Test(verdict_connect, a_connect_never_accepted_is_error_within_a_bound)
+{
+    fake f;
+    fake_start_slow(&f, 60000, 4);
+    conf_scenario *s = scenario("title T\nversions 3.1.1\nrules MQTT-3.12.4-1\nclients a\na connect\n"
+                                "a expect PINGRESP\n");
+    conf_run r = {.sc = s, .vi = CONF_VI_311, .verdict = V_PENDING, .fail_step = -1};
+    /* --time-scale 0.1: give up after 2 s instead of 20 s */
+    conf_engine_cfg cfg = {.host = "127.0.0.1", .port = f.port, .time_scale = 0.1, .jobs = 8, .no_probe = true};
+    conf_engine_result res;
+    char msg[256];
+    int64_t t0 = net_now_ms();
+    cr_assert_eq(conf_engine_run(&cfg, &r, 1, &res, msg, sizeof msg), 0, "%s", msg);
+    int64_t ms = net_now_ms() - t0;
+    cr_assert_eq(r.verdict, V_ERROR, "%s", conf_verdict_name(r.verdict));
+    cr_assert(strstr(r.message, "did not accept the TCP connection"), "%s", r.message);
+    cr_assert_lt(ms, 5000, "%lld ms", (long long)ms);
+    cr_assert_eq(res.jobs_final, 4, "a slow connect halves the parallelism (8 -> 4)");
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}

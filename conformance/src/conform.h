@@ -109,6 +109,10 @@ typedef struct {
     size_t nrules[CONF_NVERSIONS];
     conf_level level[CONF_NVERSIONS]; /* the highest level of those rules (LVL_NONE: precondition) */
     bool explicit_rules;   /* the step says `checks ...` */
+    /* `else skip`: the step checks that the broker offers what the scenario
+     * needs (e.g. a CONNACK announcing a small Receive Maximum); when it
+     * does not hold, the run is `skip` with what came, not a failure. */
+    bool else_skip;
     /* Timer steps (`timer`): the step waits for a protocol timer (keep alive,
      * expiry, will delay). `within`/`for` are then the spec's bound in real
      * seconds (not scaled); a stated tolerance (scaled) is added, and with

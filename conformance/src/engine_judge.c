@@ -63,8 +63,13 @@ void eng_note(conf_run *r, int64_t now, conf_level level, int64_t measured_ms, c
 /* What a broken check of the current step means, by its level. */
 static conf_verdict judge_fail(const conf_run *r, conf_level *lv, const char **prefix)
 {
+    const rt_state *rt = r->rt;
     *lv = step_level(r);
     *prefix = "";
+    if (rt->step < r->sc->nsteps && r->sc->steps[rt->step].else_skip) {
+        *prefix = "the broker does not offer what this scenario needs (`else skip`): ";
+        return V_SKIP;
+    }
     switch (*lv) {
     case LVL_MUST: return V_FAIL;
     case LVL_SHOULD: return V_WARN;

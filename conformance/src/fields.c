@@ -724,6 +724,14 @@ const char *conf_match(const mqtt_packet *p, int vi, const conf_field *f, const 
     }
 
     got_value g = get_field(p, vi, f->id, f->prop);
+    /* A Payload Format Indicator of 0 is what its absence means (5.0 section
+     * 3.3.2.3.2: "0 (0x00) Byte Indicates that the Payload is unspecified
+     * bytes, which is equivalent to not sending a Payload Format Indicator"):
+     * absent and 0 are the same message, whichever a broker forwards. */
+    bool pfi = f->id == F_PROP && f->prop == MQTT_PROP_PAYLOAD_FORMAT_INDICATOR;
+    if (pfi && f->kind == VK_ABSENT && g.present && g.num == 0) return NULL;
+    if (pfi && !g.present && f->kind != VK_PRESENT && f->kind != VK_ABSENT)
+        g = (got_value){.present = true, .is_num = true, .num = 0};
     if (f->kind == VK_PRESENT || f->kind == VK_ABSENT) {
         bool want = f->kind == VK_PRESENT;
         if (g.present == want) return NULL;

@@ -671,13 +671,18 @@ static int step_checks(pctx *c, conf_step *st, const word *w, int n)
     return k;
 }
 
-/* `timer` and `late D` anywhere after the verb: copies the other words to
- * out and sets the step's timer fields. Returns the new count. */
+/* `timer`, `late D` and `else skip` anywhere after the verb: copies the
+ * other words to out and sets the step's fields. Returns the new count. */
 static int step_timer(pctx *c, conf_step *st, const word *w, int n, word *out)
 {
     int m = 0;
     for (int i = 0; i < n; i++) {
         if (weq(&w[i], "timer")) { st->timer = true; continue; }
+        if (weq(&w[i], "else") && i + 1 < n && weq(&w[i + 1], "skip")) {
+            st->else_skip = true;
+            i++;
+            continue;
+        }
         if (weq(&w[i], "late") && i + 1 < n && (st->late_ms = parse_duration(&w[i + 1])) >= 0) {
             st->timer = true;
             i++;
@@ -916,7 +921,7 @@ static void attribute_rules(conf_scenario *sc)
     for (size_t i = 0; i < sc->nsteps; i++) {
         conf_step *st = &sc->steps[i];
         for (int vi = 0; vi < CONF_NVERSIONS; vi++) {
-            if (!any_explicit && checking_kind(st->kind) && (st->vmask & CONF_VBIT(vi)))
+            if (!any_explicit && checking_kind(st->kind) && !st->else_skip && (st->vmask & CONF_VBIT(vi)))
                 for (size_t k = 0; k < sc->nrules[vi]; k++)
                     push_str(&st->rules[vi], &st->nrules[vi], strdup(sc->rules[vi][k]));
             st->level[vi] = LVL_NONE;

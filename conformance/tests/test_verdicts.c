@@ -347,3 +347,20 @@ Test(verdict_connect, a_connect_never_accepted_is_error_within_a_bound)
     conf_scenario_free(s);
     fake_stop(&f);
 }
+
+Test(verdict_attribution, else_skip_turns_a_missing_offer_into_a_skip)
+{
+    fake f;
+    fake_start_script(&f, FAKE_SCRIPT, NULL, 0); /* 5.0 CONNACK without properties: Receive Maximum 65535 */
+    conf_scenario *s = scenario("title T\nversions 5.0\nrules MQTT-3.3.4-7\nclients a\na send CONNECT\n"
+                                "a expect CONNACK reason_code=0 receive_maximum<=20 else skip\n"
+                                "a expect close within 100ms\n");
+    int64_t ms;
+    conf_run r = run_vi(s, CONF_VI_5, f.port, &ms);
+    cr_assert_eq(r.verdict, V_SKIP, "%s", conf_verdict_name(r.verdict));
+    cr_assert(strstr(r.message, "does not offer what this scenario needs") && strstr(r.message, "receive_maximum"),
+              "%s", r.message);
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}

@@ -697,172 +697,204 @@ static int step_timer(pctx *c, conf_step *st, const word *w, int n, word *out)
 static const char *const verbs =
     "connect, open, send, publish, subscribe, unsubscribe, ack, expect, capture, disconnect or drop";
 
-static void step(pctx *c, const word *w0, int n0, const char *linetext)
+/* `C send TYPE FIELDS` or `C send raw TOKENS`. Returns false on an error that drops the step. */
+static bool step_send(pctx *c, conf_step *st, const word *verb, const word *w, int i, int n)
 {
     conf_scenario *sc = c->sc;
-    conf_step st = {.client = -1, .vmask = CONF_VALL, .ms = -1, .late_ms = -1, .line = w0[0].line};
+    if (i >= n) { ERR(c, verb, "expected a packet type or `raw` after `send`"); return false; }
+    if (weq(&w[i], "raw")) {
+        st->kind = ST_SEND_RAW;
+        sc->malformed = true;
+        parse_raw(c, st, w, i + 1, n);
+    } else {
+        int t = ptype_of(&w[i]);
+        if (t < 0 || !is_client_sent(t)) {
+            ERR(c, &w[i], "expected a packet type a client sends (CONNECT PUBLISH PUBACK PUBREC PUBREL "
+                "PUBCOMP SUBSCRIBE UNSUBSCRIBE PINGREQ DISCONNECT AUTH) or raw, found '%.*s'",
+                (int)w[i].n, w[i].s);
+            return false;
+        }
+        st->kind = ST_SEND;
+        st->ptype = (mqtt_packet_type)t;
+        parse_fields(c, st, w, i + 1, n, st->ptype, false, NULL);
+        if (t >= MQTT_PUBACK && t <= MQTT_PUBCOMP) {
+            bool has_id = false;
+            for (size_t k = 0; k < st->nfields; k++) has_id |= st->fields[k].id == F_PACKET_ID;
+            if (!has_id) ERR(c, &w[i], "expected packet_id=... on a sent %.*s", (int)w[i].n, w[i].s);
+        }
+        if (t == MQTT_AUTH && (sc->vmask & st->vmask & ~CONF_VBIT(CONF_VI_5)))
+            ERR(c, &w[i], "AUTH exists only in 5.0: expected a [5.0] guard");
+    }
+    return true;
+}
+
+/* `C expect TYPE|nothing|close ...`. Returns false on an error that drops the step. */
+static bool step_expect(pctx *c, conf_step *st, const word *verb, const word *w, int i, int n)
+{
+    if (i >= n) { ERR(c, verb, "expected a packet type, `nothing` or `close` after `expect`"); return false; }
+    if (weq(&w[i], "nothing")) {
+        st->kind = ST_EXPECT_NOTHING;
+        parse_fields(c, st, w, i + 1, n, MQTT_PINGRESP, true, "for");
+        if (st->nfields) ERR(c, &w[i], "expected only `for DURATION` after `expect nothing`");
+    } else if (weq(&w[i], "close")) {
+        st->kind = ST_EXPECT_CLOSE;
+        parse_fields(c, st, w, i + 1, n, MQTT_DISCONNECT, true, "within");
+        for (size_t k = 0; k < st->nfields; k++)
+            if (st->fields[k].id != F_REASON_CODE)
+                ERR(c, &w[i], "expected only reason_code=... and `within DURATION` after `expect close`");
+    } else {
+        int t = ptype_of(&w[i]);
+        if (t < 0 || !is_server_sent(t)) {
+            ERR(c, &w[i], "expected a packet type a broker sends (CONNACK PUBLISH PUBACK PUBREC PUBREL "
+                "PUBCOMP SUBACK UNSUBACK PINGRESP DISCONNECT AUTH), `nothing` or `close`, found '%.*s'",
+                (int)w[i].n, w[i].s);
+            return false;
+        }
+        st->kind = ST_EXPECT;
+        st->ptype = (mqtt_packet_type)t;
+        parse_fields(c, st, w, i + 1, n, st->ptype, true, "within");
+        if (st->group && st->or_close) ERR(c, &w[i], "expected no `or close` after a client group (a|b)");
+    }
+    return true;
+}
+
+/* `C capture FIELD as NAME`. Returns false on an error that drops the step. */
+static bool step_capture(pctx *c, conf_step *st, const word *verb, const word *w, int i, int n)
+{
+    st->kind = ST_CAPTURE;
+    if (n - i != 3 || !weq(&w[i + 1], "as")) {
+        ERR(c, verb, "expected `capture FIELD as NAME`");
+        return false;
+    }
+    /* any expectable field of any packet type */
+    bool found = false;
+    for (int t = MQTT_CONNACK; t <= MQTT_AUTH && !found; t++)
+        found = conf_field_lookup(w[i].s, w[i].n, (mqtt_packet_type)t, true, &st->cap_field, &st->cap_prop) == 0;
+    if (!found) {
+        ERR(c, &w[i], "expected a field of a received packet (packet_id, topic, payload, reason_code ...), "
+            "found '%.*s'", (int)w[i].n, w[i].s);
+        return false;
+    }
+    for (size_t k = 0; k < w[i + 2].n; k++)
+        if (!isalnum((unsigned char)w[i + 2].s[k]) && w[i + 2].s[k] != '_') {
+            ERR(c, &w[i + 2], "expected a variable name (letters, digits, _)");
+            return false;
+        }
+    if (weq(&w[i + 2], "ns") || weq(&w[i + 2], "version")) {
+        ERR(c, &w[i + 2], "expected a variable name other than the built-in ns and version");
+        return false;
+    }
+    st->cap_var = wdup(&w[i + 2]);
+    return true;
+}
+
+/* Parses one step into *st and adds it. Returns false when it was not added
+ * (errors reported): the caller frees what *st holds. */
+static bool step_parse(pctx *c, conf_step *st, const word *w0, int n0, const char *linetext)
+{
+    conf_scenario *sc = c->sc;
     word w[256];
-    int n = step_timer(c, &st, w0, step_checks(c, &st, w0, n0), w);
-    if (n == 0) return;
+    int n = step_timer(c, st, w0, step_checks(c, st, w0, n0), w);
+    if (n == 0) return false;
     int i = 0;
     if (w[0].s[0] == '[') {
         if (w[0].s[w[0].n - 1] != ']' || w[0].n < 3) {
             ERR(c, &w[0], "expected a version guard like [5.0] or [3.1.1,5.0]");
-            return;
+            return false;
         }
         word inner = {w[0].s + 1, w[0].n - 2, w[0].line, w[0].col + 1};
-        st.vmask = parse_versions(c, &inner, 1, false);
-        if (!st.vmask) return;
-        if (!(st.vmask & sc->vmask)) {
+        st->vmask = parse_versions(c, &inner, 1, false);
+        if (!st->vmask) return false;
+        if (!(st->vmask & sc->vmask)) {
             ERR(c, &w[0], "this guard excludes every version of the scenario");
-            return;
+            return false;
         }
         i = 1;
-        if (n < 2) { ERR(c, &w[0], "expected a step after the version guard"); return; }
+        if (n < 2) { ERR(c, &w[0], "expected a step after the version guard"); return false; }
     }
     if (weq(&w[i], "wait")) {
-        st.kind = ST_WAIT;
-        if (n != i + 2 || (st.ms = parse_duration(&w[i + 1])) < 0) {
+        st->kind = ST_WAIT;
+        if (n != i + 2 || (st->ms = parse_duration(&w[i + 1])) < 0) {
             ERR(c, n > i + 1 ? &w[i + 1] : &w[i], "expected one duration like 500ms or 2s after `wait`");
-            return;
+            return false;
         }
         goto add;
     }
     if (memchr(w[i].s, '|', w[i].n)) {
-        if (!parse_group(c, &w[i], &st)) return;
+        if (!parse_group(c, &w[i], st)) return false;
     } else {
         for (size_t k = 0; k < sc->nclients; k++)
-            if (weq(&w[i], sc->clients[k])) st.client = (int)k;
+            if (weq(&w[i], sc->clients[k])) st->client = (int)k;
     }
-    if (st.client < 0) {
+    if (st->client < 0) {
         if (!sc->nclients)
             ERR(c, &w[i], "expected a header statement (title, versions, rules, needs, tags, clients, "
                 "deadline, serial) or a step; declare clients before steps");
         else
             ERR(c, &w[i], "expected a client name declared in `clients` or `wait`, found '%.*s'",
                 (int)w[i].n, w[i].s);
-        return;
+        return false;
     }
     i++;
-    if (i >= n) { ERR(c, &w[i - 1], "expected a step (%s) after the client name", verbs); return; }
+    if (i >= n) { ERR(c, &w[i - 1], "expected a step (%s) after the client name", verbs); return false; }
     const word *verb = &w[i++];
-    if (st.group && !weq(verb, "ack") && !weq(verb, "capture") &&
+    if (st->group && !weq(verb, "ack") && !weq(verb, "capture") &&
         !(weq(verb, "expect") && i < n && !weq(&w[i], "nothing") && !weq(&w[i], "close"))) {
         ERR(c, verb, "expected `expect TYPE`, `ack` or `capture` after a client group (a|b); "
             "write other steps once per client");
-        return;
+        return false;
     }
     if (weq(verb, "connect")) {
-        st.kind = ST_CONNECT;
-        st.ptype = MQTT_CONNECT;
-        parse_fields(c, &st, w, i, n, MQTT_CONNECT, false, NULL);
+        st->kind = ST_CONNECT;
+        st->ptype = MQTT_CONNECT;
+        parse_fields(c, st, w, i, n, MQTT_CONNECT, false, NULL);
     } else if (weq(verb, "open")) {
-        st.kind = ST_OPEN;
+        st->kind = ST_OPEN;
         if (i < n) ERR(c, &w[i], "expected nothing after `open`");
     } else if (weq(verb, "send")) {
-        if (i >= n) { ERR(c, verb, "expected a packet type or `raw` after `send`"); return; }
-        if (weq(&w[i], "raw")) {
-            st.kind = ST_SEND_RAW;
-            sc->malformed = true;
-            parse_raw(c, &st, w, i + 1, n);
-        } else {
-            int t = ptype_of(&w[i]);
-            if (t < 0 || !is_client_sent(t)) {
-                ERR(c, &w[i], "expected a packet type a client sends (CONNECT PUBLISH PUBACK PUBREC PUBREL "
-                    "PUBCOMP SUBSCRIBE UNSUBSCRIBE PINGREQ DISCONNECT AUTH) or raw, found '%.*s'",
-                    (int)w[i].n, w[i].s);
-                return;
-            }
-            st.kind = ST_SEND;
-            st.ptype = (mqtt_packet_type)t;
-            parse_fields(c, &st, w, i + 1, n, st.ptype, false, NULL);
-            if (t >= MQTT_PUBACK && t <= MQTT_PUBCOMP) {
-                bool has_id = false;
-                for (size_t k = 0; k < st.nfields; k++) has_id |= st.fields[k].id == F_PACKET_ID;
-                if (!has_id) ERR(c, &w[i], "expected packet_id=... on a sent %.*s", (int)w[i].n, w[i].s);
-            }
-            if (t == MQTT_AUTH && (sc->vmask & st.vmask & ~CONF_VBIT(CONF_VI_5)))
-                ERR(c, &w[i], "AUTH exists only in 5.0: expected a [5.0] guard");
-        }
+        if (!step_send(c, st, verb, w, i, n)) return false;
     } else if (weq(verb, "publish") || weq(verb, "subscribe") || weq(verb, "unsubscribe")) {
-        st.kind = weq(verb, "publish") ? ST_PUBLISH : weq(verb, "subscribe") ? ST_SUBSCRIBE : ST_UNSUBSCRIBE;
-        st.ptype = st.kind == ST_PUBLISH ? MQTT_PUBLISH : st.kind == ST_SUBSCRIBE ? MQTT_SUBSCRIBE : MQTT_UNSUBSCRIBE;
-        parse_fields(c, &st, w, i, n, st.ptype, false, NULL);
+        st->kind = weq(verb, "publish") ? ST_PUBLISH : weq(verb, "subscribe") ? ST_SUBSCRIBE : ST_UNSUBSCRIBE;
+        st->ptype = st->kind == ST_PUBLISH ? MQTT_PUBLISH : st->kind == ST_SUBSCRIBE ? MQTT_SUBSCRIBE : MQTT_UNSUBSCRIBE;
+        parse_fields(c, st, w, i, n, st->ptype, false, NULL);
         bool has = false;
-        for (size_t k = 0; k < st.nfields; k++)
-            has |= st.fields[k].id == (st.kind == ST_PUBLISH ? F_TOPIC : F_FILTER);
-        if (!has) ERR(c, verb, "expected %s=... in `%.*s`", st.kind == ST_PUBLISH ? "topic" : "filter",
+        for (size_t k = 0; k < st->nfields; k++)
+            has |= st->fields[k].id == (st->kind == ST_PUBLISH ? F_TOPIC : F_FILTER);
+        if (!has) ERR(c, verb, "expected %s=... in `%.*s`", st->kind == ST_PUBLISH ? "topic" : "filter",
                       (int)verb->n, verb->s);
     } else if (weq(verb, "ack")) {
-        st.kind = ST_ACK;
+        st->kind = ST_ACK;
         if (i < n) ERR(c, &w[i], "expected nothing after `ack`");
     } else if (weq(verb, "expect")) {
-        if (i >= n) { ERR(c, verb, "expected a packet type, `nothing` or `close` after `expect`"); return; }
-        if (weq(&w[i], "nothing")) {
-            st.kind = ST_EXPECT_NOTHING;
-            parse_fields(c, &st, w, i + 1, n, MQTT_PINGRESP, true, "for");
-            if (st.nfields) ERR(c, &w[i], "expected only `for DURATION` after `expect nothing`");
-        } else if (weq(&w[i], "close")) {
-            st.kind = ST_EXPECT_CLOSE;
-            parse_fields(c, &st, w, i + 1, n, MQTT_DISCONNECT, true, "within");
-            for (size_t k = 0; k < st.nfields; k++)
-                if (st.fields[k].id != F_REASON_CODE)
-                    ERR(c, &w[i], "expected only reason_code=... and `within DURATION` after `expect close`");
-        } else {
-            int t = ptype_of(&w[i]);
-            if (t < 0 || !is_server_sent(t)) {
-                ERR(c, &w[i], "expected a packet type a broker sends (CONNACK PUBLISH PUBACK PUBREC PUBREL "
-                    "PUBCOMP SUBACK UNSUBACK PINGRESP DISCONNECT AUTH), `nothing` or `close`, found '%.*s'",
-                    (int)w[i].n, w[i].s);
-                return;
-            }
-            st.kind = ST_EXPECT;
-            st.ptype = (mqtt_packet_type)t;
-            parse_fields(c, &st, w, i + 1, n, st.ptype, true, "within");
-            if (st.group && st.or_close) ERR(c, &w[i], "expected no `or close` after a client group (a|b)");
-        }
+        if (!step_expect(c, st, verb, w, i, n)) return false;
     } else if (weq(verb, "capture")) {
-        st.kind = ST_CAPTURE;
-        if (n - i != 3 || !weq(&w[i + 1], "as")) {
-            ERR(c, verb, "expected `capture FIELD as NAME`");
-            return;
-        }
-        /* any expectable field of any packet type */
-        bool found = false;
-        for (int t = MQTT_CONNACK; t <= MQTT_AUTH && !found; t++)
-            found = conf_field_lookup(w[i].s, w[i].n, (mqtt_packet_type)t, true, &st.cap_field, &st.cap_prop) == 0;
-        if (!found) {
-            ERR(c, &w[i], "expected a field of a received packet (packet_id, topic, payload, reason_code ...), "
-                "found '%.*s'", (int)w[i].n, w[i].s);
-            return;
-        }
-        for (size_t k = 0; k < w[i + 2].n; k++)
-            if (!isalnum((unsigned char)w[i + 2].s[k]) && w[i + 2].s[k] != '_') {
-                ERR(c, &w[i + 2], "expected a variable name (letters, digits, _)");
-                return;
-            }
-        if (weq(&w[i + 2], "ns") || weq(&w[i + 2], "version")) {
-            ERR(c, &w[i + 2], "expected a variable name other than the built-in ns and version");
-            return;
-        }
-        st.cap_var = wdup(&w[i + 2]);
+        if (!step_capture(c, st, verb, w, i, n)) return false;
     } else if (weq(verb, "disconnect")) {
-        st.kind = ST_DISCONNECT;
-        st.ptype = MQTT_DISCONNECT;
-        parse_fields(c, &st, w, i, n, MQTT_DISCONNECT, false, NULL);
+        st->kind = ST_DISCONNECT;
+        st->ptype = MQTT_DISCONNECT;
+        parse_fields(c, st, w, i, n, MQTT_DISCONNECT, false, NULL);
     } else if (weq(verb, "drop")) {
-        st.kind = ST_DROP;
+        st->kind = ST_DROP;
         if (i < n) ERR(c, &w[i], "expected nothing after `drop`");
     } else {
         ERR(c, verb, "expected a step (%s), found '%.*s'", verbs, (int)verb->n, verb->s);
-        return;
+        return false;
     }
 add:
-    st.src = strdup(linetext);
+    st->src = strdup(linetext);
     conf_step *a = realloc(sc->steps, (sc->nsteps + 1) * sizeof *a);
-    if (!a) return;
-    a[sc->nsteps++] = st;
+    if (!a) return false;
+    a[sc->nsteps++] = *st;
     sc->steps = a;
+    return true;
+}
+
+static void free_step(conf_step *st);
+
+static void step(pctx *c, const word *w, int n, const char *linetext)
+{
+    conf_step st = {.client = -1, .vmask = CONF_VALL, .ms = -1, .late_ms = -1, .line = w[0].line};
+    if (!step_parse(c, &st, w, n, linetext)) free_step(&st);
 }
 
 /* ---- files ---- */

@@ -113,6 +113,10 @@ typedef struct {
      * needs (e.g. a CONNACK announcing a small Receive Maximum); when it
      * does not hold, the run is `skip` with what came, not a failure. */
     bool else_skip;
+    /* `expect TYPE ... or skip`: the packet not coming within the step's
+     * time is a `skip` (the broker need not send it now, e.g. a second QoS 1
+     * message while the first is unacknowledged); one that comes is judged. */
+    bool or_skip;
     /* Timer steps (`timer`): the step waits for a protocol timer (keep alive,
      * expiry, will delay). `within`/`for` are then the spec's bound in real
      * seconds (not scaled); a stated tolerance (scaled) is added, and with

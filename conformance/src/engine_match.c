@@ -88,6 +88,11 @@ int eng_wait_packet(conf_run *r, const conf_step *st, int ci, mqtt_packet_type t
         eng_finish(r, V_ERROR, now, "%s expected %s but is not connected (add a connect step)", cname, what);
         return W_DONE;
     }
+    if (now >= rt->step_deadline && st && st->or_skip) {
+        eng_finish(r, V_SKIP, now, "%s: %s did not come within %.1fs, which the broker may do (`or skip`)", cname,
+                   what, (double)(rt->step_deadline - rt->step_started) / 1000.0);
+        return W_DONE;
+    }
     if (now >= rt->step_deadline) {
         char sum[1024];
         eng_inbox_summary(r, c, sum, sizeof sum);

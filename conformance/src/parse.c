@@ -541,6 +541,12 @@ static void parse_fields(pctx *c, conf_step *st, const word *w, int i, int n, mq
             st->unordered = true;
             continue;
         }
+        if (expect && st->kind == ST_EXPECT && !st->group && weq(&w[i], "or") && i + 1 < n &&
+            weq(&w[i + 1], "skip")) {
+            st->or_skip = true;
+            i++;
+            continue;
+        }
         if (expect && st->kind == ST_EXPECT && weq(&w[i], "or") && i + 1 < n && weq(&w[i + 1], "close")) {
             st->or_close = true;
             i++;

@@ -364,3 +364,18 @@ Test(verdict_attribution, else_skip_turns_a_missing_offer_into_a_skip)
     conf_scenario_free(s);
     fake_stop(&f);
 }
+
+Test(verdict_attribution, or_skip_makes_a_packet_that_need_not_come_a_skip)
+{
+    fake f;
+    fake_start_script(&f, FAKE_SCRIPT, NULL, 0);
+    conf_scenario *s = scenario("title T\nversions 3.1.1\nrules MQTT-2.3.1-2\nclients a\na connect\n"
+                                "a expect PUBLISH payload=\"2\" within 200ms or skip\n");
+    int64_t ms;
+    conf_run r = run_one(s, f.port, &ms);
+    cr_assert_eq(r.verdict, V_SKIP, "%s", conf_verdict_name(r.verdict));
+    cr_assert(strstr(r.message, "or skip"), "%s", r.message);
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}

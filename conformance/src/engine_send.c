@@ -75,6 +75,24 @@ uint16_t eng_next_pid(client *c)
     return c->next_pid;
 }
 
+/* Sending failed. If the broker had closed the connection, that is no
+ * verdict of the sending step (it checks nothing): the transcript says so and
+ * the run goes on, so the next step that checks this client judges the close
+ * by its own rules. Otherwise (never connected, or closed by the scenario)
+ * the scenario cannot run as written. Returns 0 to go on, -1 when it ended. */
+static int not_sent(conf_run *r, client *c, int ci, const char *what, int64_t now)
+{
+    rt_state *rt = r->rt;
+    if (c->peer_closed && !c->self_closed) {
+        conf_run_event(r, ci, EV_NOTE, (int)rt->step, eng_rel(rt, now), "%s not sent: %s", what,
+                       c->why[0] ? c->why : "the broker closed the connection");
+        return 0;
+    }
+    eng_finish(r, V_ERROR, now, "%s cannot send %s: %s", r->sc->clients[ci], what,
+               c->why[0] ? c->why : "connection closed");
+    return -1;
+}
+
 /* Encodes and queues b->pkt for client ci. Returns 0, or -1 with the run finished. */
 int eng_send_packet(engine *e, conf_run *r, int ci, conf_build *b, int64_t now)
 {
@@ -102,12 +120,7 @@ int eng_send_packet(engine *e, conf_run *r, int ci, conf_build *b, int64_t now)
     conf_run_event(r, ci, EV_SENT, (int)rt->step, eng_rel(rt, now), "%s", line);
     int q = eng_queue(r, c, ci, buf, size, now);
     if (buf != stackbuf) free(buf);
-    if (q < 0) {
-        eng_finish(r, V_FAIL, now, "%s cannot send %s: %s", r->sc->clients[ci], mqtt_packet_type_name(b->pkt.type),
-               c->why[0] ? c->why : "connection closed");
-        return -1;
-    }
-    return 0;
+    return q < 0 ? not_sent(r, c, ci, mqtt_packet_type_name(b->pkt.type), now) : 0;
 }
 
 /* Builds and sends a packet of type t from a step's fields (plus defaults). */
@@ -239,11 +252,6 @@ int eng_send_raw(engine *e, conf_run *r, const conf_step *st, int64_t now)
     conf_run_event(r, st->client, EV_SENT, (int)rt->step, eng_rel(rt, now), "raw %zu bytes [%s]", n, hx);
     int q = eng_queue(r, c, st->client, buf, n, now);
     free(buf);
-    if (q < 0) {
-        eng_finish(r, c->state == CS_IDLE ? V_ERROR : V_FAIL, now, "%s cannot send raw bytes: %s",
-               r->sc->clients[st->client], c->why[0] ? c->why : "connection closed");
-        return -1;
-    }
-    return 0;
+    return q < 0 ? not_sent(r, c, st->client, "raw bytes", now) : 0;
 }
 

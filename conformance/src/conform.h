@@ -117,6 +117,11 @@ typedef struct {
      * time is a `skip` (the broker need not send it now, e.g. a second QoS 1
      * message while the first is unacknowledged); one that comes is judged. */
     bool or_skip;
+    /* `else warn`: a timer's state checked at its on-time bound (e.g. a
+     * session that should have expired): a packet that came but does not
+     * match is a `warn` finding ("late"), and the run goes on to a later
+     * check at the lenient bound, which fails if it still does not hold. */
+    bool else_warn;
     /* Timer steps (`timer`): the step waits for a protocol timer (keep alive,
      * expiry, will delay). `within`/`for` are then the spec's bound in real
      * seconds (not scaled); a stated tolerance (scaled) is added, and with

@@ -95,6 +95,28 @@ static int closed_instead(conf_run *r, const conf_step *m, int ci, int64_t now)
     return S_DONE;
 }
 
+/* `else warn`: the oldest packet of the step's type, once it came, is taken;
+ * not matching is a finding ("late"), not a failure. Returns S_WAIT while
+ * none came (the usual wait then judges a timeout or a close). */
+static int late_state(conf_run *r, const conf_step *st, int ci, int64_t now)
+{
+    rt_state *rt = r->rt;
+    client *c = &rt->cl[ci];
+    for (size_t i = 0; i < c->nin; i++) {
+        if (c->inbox[i]->pkt.type != st->ptype) continue;
+        char buf[512];
+        bool fatal;
+        const char *m = eng_match_all(r, st, c->inbox[i], buf, sizeof buf, now, &fatal);
+        if (fatal) return S_END;
+        if (m)
+            eng_note(r, now, st->level[r->vi] ? st->level[r->vi] : LVL_SHOULD, now - rt->t0,
+                     "line %d: not yet at the on-time bound (%s); a later step checks the lenient bound", st->line, m);
+        eng_take(c, i);
+        return S_DONE;
+    }
+    return S_WAIT;
+}
+
 int eng_step_expect(engine *e, conf_run *r, const conf_step *st, int ci, int64_t now)
 {
     rt_state *rt = r->rt;
@@ -106,6 +128,10 @@ int eng_step_expect(engine *e, conf_run *r, const conf_step *st, int ci, int64_t
         int g = eng_wait_group(e, r, st, now, what);
         if (g == W_TAKEN) eng_check_late(e, r, st, now);
         return g == W_TAKEN ? S_DONE : g == W_WAIT ? S_WAIT : S_END;
+    }
+    if (st->else_warn) {
+        int k = late_state(r, st, ci, now);
+        if (k != S_WAIT) return k;
     }
     conf_step loose;
     conf_field lf[32];

@@ -684,8 +684,9 @@ static int step_timer(pctx *c, conf_step *st, const word *w, int n, word *out)
     int m = 0;
     for (int i = 0; i < n; i++) {
         if (weq(&w[i], "timer")) { st->timer = true; continue; }
-        if (weq(&w[i], "else") && i + 1 < n && weq(&w[i + 1], "skip")) {
-            st->else_skip = true;
+        if (weq(&w[i], "else") && i + 1 < n && (weq(&w[i + 1], "skip") || weq(&w[i + 1], "warn"))) {
+            if (weq(&w[i + 1], "skip")) st->else_skip = true;
+            else st->else_warn = true;
             i++;
             continue;
         }

@@ -379,3 +379,23 @@ Test(verdict_attribution, or_skip_makes_a_packet_that_need_not_come_a_skip)
     conf_scenario_free(s);
     fake_stop(&f);
 }
+
+Test(verdict_timer, else_warn_is_a_late_state_and_the_run_goes_on)
+{
+    fake f;
+    fake_reply script[1] = {{NULL, 0, false}};
+    fake_start_script(&f, FAKE_SCRIPT, script, 1);
+    /* the fake's CONNACK has session present 0: "expect ... session_present=1 else warn" notes it */
+    conf_scenario *s = scenario("title T\nversions 3.1.1\nrules MQTT-3.1.2-4\nclients a\n"
+                                "a send CONNECT clean=0\na expect CONNACK session_present=1 else warn\n"
+                                "a send PINGREQ\na expect nothing for 50ms\n");
+    int64_t ms;
+    conf_run r = run_one(s, f.port, &ms);
+    cr_assert_eq(r.verdict, V_WARN, "%s", r.message ? r.message : conf_verdict_name(r.verdict));
+    cr_assert_eq(r.nfind, 1);
+    cr_assert(strstr(r.find[0].text, "on-time bound") && strstr(r.find[0].text, "session_present"), "%s",
+              r.find[0].text);
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}

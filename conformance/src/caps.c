@@ -136,9 +136,15 @@ static bool judge_connack(conf_caps *c, int vi, int rc, const mqtt_packet *ack, 
         c->supported = false;
         return false;
     }
+    if (rc < 0 && p->got == 0) {
+        /* a slow broker is no refusal: the runs go ahead and show what happens */
+        snprintf(c->note, sizeof c->note, "no CONNACK to a %s CONNECT within %.1fs: nothing learnt", vn,
+                 p->timeout_ms / 1000.0);
+        return false;
+    }
     if (rc < 0) {
-        snprintf(c->note, sizeof c->note, "no CONNACK of version %s came (a timeout or bytes that do not "
-                 "decode): %s is taken as not supported", vn, vn);
+        snprintf(c->note, sizeof c->note, "%s not supported by this broker (its answer to a %s CONNECT does not "
+                 "decode as a %s CONNACK)", vn, vn, vn);
         c->supported = false;
         return false;
     }

@@ -391,15 +391,22 @@ static int poll_once(loop *L, int64_t now)
     return 0;
 }
 
-/* The capability probe, once per version some pending run needs, before the
- * suite (caps.c); then the skips it implies. */
+/* The capability probe of every version, before the suite (caps.c; all
+ * three, so that the table is complete and "not supported" is judged
+ * against the versions it does speak); then the skips it implies. */
 static void probe_versions(loop *L)
 {
-    unsigned want = 0;
-    for (size_t i = 0; i < L->n; i++)
-        if (L->runs[i].verdict == V_PENDING) want |= CONF_VBIT(L->runs[i].vi);
-    for (int vi = 0; vi < CONF_NVERSIONS; vi++)
-        if (want & CONF_VBIT(vi)) conf_caps_probe(L->e.cfg, vi, &L->res->caps[vi]);
+    bool pending = false, any = false;
+    for (size_t i = 0; i < L->n; i++) pending |= L->runs[i].verdict == V_PENDING;
+    if (!pending) return;
+    for (int vi = 0; vi < CONF_NVERSIONS; vi++) {
+        conf_caps_probe(L->e.cfg, vi, &L->res->caps[vi]);
+        any |= L->res->caps[vi].supported;
+    }
+    /* No version accepted: that is no answer about versions (credentials? a
+     * broken broker?). Nothing is skipped; the runs show what happens. */
+    for (int vi = 0; vi < CONF_NVERSIONS && !any; vi++)
+        if (L->res->caps[vi].probed) L->res->caps[vi].supported = true;
     conf_caps_apply(L->res->caps, L->runs, L->n);
 }
 

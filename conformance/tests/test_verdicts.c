@@ -399,3 +399,17 @@ Test(verdict_timer, else_warn_is_a_late_state_and_the_run_goes_on)
     conf_scenario_free(s);
     fake_stop(&f);
 }
+
+Test(verdict_probe, a_broker_accepting_no_version_skips_nothing)
+{
+    fake f;
+    fake_start(&f, FAKE_CLOSE); /* closes every connection: no version answers */
+    conf_scenario *s = scenario("title T\nversions 5.0\nrules MQTT-3.1.0-1\nclients a\na connect\n");
+    conf_engine_result res;
+    conf_run r = run_probed(s, CONF_VI_5, f.port, &res);
+    cr_assert_neq(r.verdict, V_SKIP, "a broker that refuses everything must not turn CI green");
+    cr_assert(res.caps[CONF_VI_5].probed && res.caps[CONF_VI_5].supported);
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}

@@ -65,8 +65,10 @@ static bool psend(pconn *p, int vi, const mqtt_packet *pkt)
 }
 
 /* Reads one packet decoded as version vi into *out (views into p->in, valid
- * until the next call). Returns 1, 0 when the broker closed, -1 on a timeout
- * or bytes that do not decode in that version (the raw bytes stay in p->in). */
+ * until the next call). Returns 1; 0 when the broker closed or reset the
+ * connection before any byte; PROBE_TIMEOUT when nothing came in time; -1 for
+ * bytes that do not decode in that version (the raw bytes stay in p->in). */
+enum { PROBE_TIMEOUT = -2 };
 static int precv(pconn *p, int vi, mqtt_packet *out)
 {
     mqtt_codec codec = {.version = conf_vi_version(vi), .from = MQTT_FROM_SERVER};
@@ -79,11 +81,11 @@ static int precv(pconn *p, int vi, mqtt_packet *out)
             if (s != MQTT_NEED_MORE || p->got == sizeof p->in) return -1;
         }
         int left = (int)(deadline - net_now_ms());
-        if (left <= 0) return -1;
+        if (left <= 0) return p->got ? -1 : PROBE_TIMEOUT;
         ssize_t k = p->tls ? net_tls_recv_some(p->tls, p->in + p->got, sizeof p->in - p->got, left)
                            : net_recv_some(p->fd, p->in + p->got, sizeof p->in - p->got, left);
-        if (k == 0) return p->got ? -1 : 0;
-        if (k < 0) return -1;
+        if (k == NET_TIMEOUT) return p->got ? -1 : PROBE_TIMEOUT;
+        if (k <= 0) return p->got ? -1 : 0; /* closed, or reset */
         p->got += (size_t)k;
     }
 }
@@ -136,7 +138,7 @@ static bool judge_connack(conf_caps *c, int vi, int rc, const mqtt_packet *ack, 
         c->supported = false;
         return false;
     }
-    if (rc < 0 && p->got == 0) {
+    if (rc == PROBE_TIMEOUT) {
         /* a slow broker is no refusal: the runs go ahead and show what happens */
         snprintf(c->note, sizeof c->note, "no CONNACK to a %s CONNECT within %.1fs: nothing learnt", vn,
                  p->timeout_ms / 1000.0);

@@ -136,6 +136,13 @@ int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_e
  * with msg filled (a failed TLS handshake says why). */
 int conf_probe_broker(const char *host, uint16_t port, net_tls_ctx *tls, int timeout_ms, char *msg, size_t msglen);
 
+/* The rule ids a finished run's verdict is about, for coverage and reports:
+ * fail, warn, expected-failure: the rules of the step that decided it (none
+ * when that was a precondition; a warn noted on the way: its step's); pass
+ * and unexpected-pass: every rule of the scenario in that version; skip,
+ * error, not run: none. Valid while r->sc lives. */
+char *const *conf_run_rules(const conf_run *r, size_t *n);
+
 void conf_run_free(conf_run *r);
 void conf_run_event(conf_run *r, int client, int kind, int step, int64_t t_ms, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));

@@ -114,3 +114,28 @@ void eng_finish(conf_run *r, conf_verdict v, int64_t now, const char *fmt, ...)
     add_finding(r, (int)rt->step, lv, -1, buf);
     conf_run_event(r, -1, EV_FAIL, (int)rt->step, eng_rel(rt, now), "%s", buf);
 }
+
+char *const *conf_run_rules(const conf_run *r, size_t *n)
+{
+    *n = 0;
+    if (!r->sc) return NULL;
+    int vi = r->vi, step = -1;
+    switch (r->verdict) {
+    case V_PASS:
+    case V_XPASS:
+        *n = r->sc->nrules[vi];
+        return r->sc->rules[vi];
+    case V_FAIL:
+    case V_XFAIL:
+        step = r->fail_step;
+        break;
+    case V_WARN:
+        step = r->fail_step >= 0 ? r->fail_step : r->nfind ? r->find[0].step : -1;
+        break;
+    default:
+        return NULL;
+    }
+    if (step < 0 || (size_t)step >= r->sc->nsteps) return NULL;
+    *n = r->sc->steps[step].nrules[vi];
+    return r->sc->steps[step].rules[vi];
+}

@@ -77,6 +77,9 @@ Test(verdict_close, staying_open_fails_the_must)
     conf_run r = run_vi(s, CONF_VI_5, f.port, &ms);
     cr_assert_eq(r.verdict, V_FAIL);
     cr_assert_eq(r.level, LVL_MUST);
+    size_t nr;
+    char *const *ids = conf_run_rules(&r, &nr);
+    cr_assert(nr == 1 && strcmp(ids[0], "MQTT-4.13.1-1") == 0, "the expect close step's rule is blamed");
     conf_run_free(&r);
     conf_scenario_free(s);
     fake_stop(&f);
@@ -259,6 +262,9 @@ Test(verdict_attribution, a_failed_precondition_is_error_not_a_rule_failure)
     cr_assert_eq(r.level, LVL_NONE, "no rule is blamed");
     cr_assert(strstr(r.message, "precondition"), "%s", r.message);
     cr_assert_eq(r.fail_step, 0, "the connect step");
+    size_t nr;
+    conf_run_rules(&r, &nr);
+    cr_assert_eq(nr, 0, "coverage blames no rule for an error");
     cr_assert_eq(s->steps[0].nrules[CONF_VI_311], 0, "the connect checks none of the scenario's rules");
     cr_assert_eq(s->steps[2].nrules[CONF_VI_311], 1, "the expect checks them");
     conf_run_free(&r);

@@ -33,12 +33,12 @@ $(ATEST)/test-conform: $(call objs,test,$(CONF_TEST_SRCS)) $(call objs,asan,$(CO
 
 ALL_TARGETS  += $(BIN)/mqtt-conform $(ABIN)/mqtt-conform
 CHECK_SUITES += check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap \
-                check-conform-tls
+                check-conform-tls check-conform-guard
 DEPS_CHECK   += mosquitto openssl
 BENCH_TARGETS += bench-conform
 
 .PHONY: conform-run check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap \
-        check-conform-tls bench-conform
+        check-conform-tls check-conform-guard bench-conform
 
 # The main job: every scenario against the reference broker (started and
 # stopped by the runner), reports in reports/.
@@ -60,6 +60,12 @@ check-conform-mosquitto: $(ABIN)/mqtt-conform
 
 check-conform-reference: $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
 	@scripts/run-suite.sh conform-reference conformance/tests/run-reference.sh $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
+
+# The reference broker the runner starts is watched: a crash or a sanitizer
+# report in its log fails the run (exit 1, named in every report); SIGTERM,
+# SIGINT or SIGKILL to the runner never leaves it running.
+check-conform-guard: $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
+	@scripts/run-suite.sh conform-guard conformance/tests/check-guard.sh $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
 
 # Captures of failing runs (--pcap): written, linked from every report,
 # decoded by mqtt-pcap and by tshark (installed by pcap-deps, pcaps/pcaps.mk)

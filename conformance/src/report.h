@@ -21,6 +21,10 @@ typedef struct {
     double time_scale;
     int jobs;
     time_t started;
+    /* The reference broker the runner started crashed, did not shut down
+     * cleanly or logged a sanitizer report (what and the log's path); NULL
+     * otherwise. Every report names it; the exit status is 1. */
+    const char *broker_problem;
 } conf_report;
 
 /* Counts of runs by verdict. */

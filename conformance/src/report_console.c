@@ -96,7 +96,9 @@ details:
     if (r->res.died_after >= 0)
         fprintf(f, "\nthe broker stopped accepting connections after %s@%s: later runs were not run\n",
                 r->runs[r->res.died_after].sc->id, conf_vi_name(r->runs[r->res.died_after].vi));
-    size_t bad = c[V_FAIL] + c[V_ERROR] + c[V_XPASS] + c[V_NOTRUN];
+    if (r->broker_problem) fprintf(f, "\n%sBROKER PROBLEM: %s%s\n", color ? "\033[31m" : "", r->broker_problem,
+                                   color ? "\033[0m" : "");
+    size_t bad = (r->broker_problem ? 1 : 0) + c[V_FAIL] + c[V_ERROR] + c[V_XPASS] + c[V_NOTRUN];
     fprintf(f, "\nmqtt-conform: %zu passed, %zu failed (%zu pass, %zu fail, %zu error, %zu skip, "
             "%zu expected-failure, %zu unexpected-pass, %zu not run) against %s in %.1fs\n",
             c[V_PASS] + c[V_XFAIL], bad, c[V_PASS], c[V_FAIL], c[V_ERROR], c[V_SKIP], c[V_XFAIL], c[V_XPASS],

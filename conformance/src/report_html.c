@@ -136,6 +136,11 @@ int report_html(const char *path, const conf_report *r)
         esc(f, r->runs[r->res.died_after].sc->id);
         fprintf(f, "@%s; later runs were not run.</b></p>\n", conf_vi_name(r->runs[r->res.died_after].vi));
     }
+    if (r->broker_problem) {
+        fprintf(f, "<p class=\"fail\"><b>Broker problem: ");
+        esc(f, r->broker_problem);
+        fprintf(f, "</b></p>\n");
+    }
     fprintf(f, "<table><tr><th>verdict</th><th>runs</th></tr>\n");
     for (int v = V_PASS; v < V__COUNT; v++)
         if (c[v]) {

@@ -46,6 +46,9 @@ int report_json(const char *path, const conf_report *r)
     } else {
         fputs("null", f);
     }
+    fprintf(f, ",\n  \"broker_problem\": ");
+    if (r->broker_problem) report_json_string(f, r->broker_problem);
+    else fputs("null", f);
     fprintf(f, ",\n  \"counts\": {");
     for (int v = V_PASS; v < V__COUNT; v++) {
         fprintf(f, "%s", v > V_PASS ? ", " : "");

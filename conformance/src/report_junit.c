@@ -38,7 +38,16 @@ int report_junit(const char *path, const conf_report *r)
     report_counts(r, c);
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     fprintf(f, "<testsuites name=\"mqtt-conform\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n",
-            r->n, c[V_FAIL] + c[V_XPASS], c[V_ERROR] + c[V_NOTRUN], c[V_SKIP], (double)r->res.wall_ms / 1000.0);
+            r->n + (r->broker_problem ? 1 : 0), c[V_FAIL] + c[V_XPASS], c[V_ERROR] + c[V_NOTRUN] + (r->broker_problem ? 1 : 0),
+            c[V_SKIP], (double)r->res.wall_ms / 1000.0);
+    if (r->broker_problem) {
+        /* its own testcase, so that CI shows it by name */
+        fprintf(f, "  <testsuite name=\"reference broker\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n"
+                   "    <testcase classname=\"broker\" name=\"reference broker health\" time=\"0\">\n"
+                   "      <error message=\"");
+        report_xml_escape(f, r->broker_problem);
+        fprintf(f, "\" type=\"broker-problem\"/>\n    </testcase>\n  </testsuite>\n");
+    }
     for (int vi = 0; vi < CONF_NVERSIONS; vi++) {
         size_t tests = 0, fails = 0, errs = 0, skips = 0;
         for (size_t i = 0; i < r->n; i++) {

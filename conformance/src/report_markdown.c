@@ -43,6 +43,7 @@ int report_markdown(const char *path, const conf_report *r)
     fprintf(f, "Broker `%s`, profile `%s`, %zu runs in %.1f s (time scale %g, %d in parallel).\n\n", r->target,
             r->profile && r->profile->name ? r->profile->name : "default", r->n, (double)r->res.wall_ms / 1000.0,
             r->time_scale, r->jobs);
+    if (r->broker_problem) fprintf(f, "**Broker problem: %s.**\n\n", r->broker_problem);
     fprintf(f, "| verdict | runs |\n| --- | ---: |\n");
     for (int v = V_PASS; v < V__COUNT; v++)
         if (c[v]) fprintf(f, "| %s | %zu |\n", conf_verdict_name((conf_verdict)v), c[v]);

@@ -371,13 +371,6 @@ static int write_reports(const app *a, const conf_report *rep)
     return rc;
 }
 
-/* A warn makes --strict fail. (Named, not compared by value: the verdict set
- * grows with the engine.) */
-static bool is_warn(conf_verdict v)
-{
-    return strcmp(conf_verdict_name(v), "warn") == 0;
-}
-
 /* Reports, warnings about the profile, and the exit status. */
 static int finish(app *a, conf_report *rep)
 {
@@ -400,7 +393,7 @@ static int finish(app *a, conf_report *rep)
     if (a->broker_problem[0]) fprintf(stderr, "mqtt-conform: %s\n", a->broker_problem);
     bool bad = a->broker_problem[0] != '\0';
     for (size_t i = 0; i < a->nruns; i++)
-        bad |= conf_verdict_bad(a->runs[i].verdict) || (o->strict && is_warn(a->runs[i].verdict));
+        bad |= conf_verdict_bad_strict(a->runs[i].verdict, o->strict);
     return rrc || bad ? 1 : 0;
 }
 

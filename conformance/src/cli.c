@@ -46,6 +46,7 @@ static const opt_def defs[] = {
     {"html", 0, K_STR, F(html), 0, 0, NULL},
     {"no-reports", 0, K_FLAG, F(no_reports), 0, 0, NULL},
     {"pcap", 0, K_PCAP, F(pcap), 0, 0, "failures, all or none"},
+    {"write-profile", 0, K_STR, F(write_profile), 0, 0, NULL},
     {"strict", 0, K_FLAG, F(strict), 0, 0, NULL},
     {"verbose", 'v', K_FLAG, F(verbose), 0, 0, NULL},
     {"quiet", 'q', K_FLAG, F(quiet), 0, 0, NULL},

@@ -368,6 +368,7 @@ static int write_reports(const app *a, const conf_report *rep)
     if (o->md || outdir) rc |= report_markdown(OUT(o->md, "report.md"), rep);
     if (o->html || outdir) rc |= report_html(OUT(o->html, "report.html"), rep);
 #undef OUT
+    if (o->write_profile) rc |= conf_profile_write(o->write_profile, &a->prof, a->runs, a->nruns, a->target);
     return rc;
 }
 
@@ -382,6 +383,7 @@ static int finish(app *a, conf_report *rep)
                     a->prof.devs[i].line, a->prof.devs[i].glob);
     int rrc = write_reports(a, rep);
     if (o->outdir && !o->quiet) printf("reports written to %s/ (junit.xml report.json report.md report.html)\n", o->outdir);
+    if (o->write_profile && !o->quiet) printf("profile written to %s\n", o->write_profile);
     if (rep->res.pcap_written && !o->quiet)
         printf("%zu pcap file%s written to %s/\n", rep->res.pcap_written, rep->res.pcap_written == 1 ? "" : "s",
                a->pcapdir);
@@ -433,6 +435,7 @@ static int run(app *a, int argc, char **argv)
     conf_report rep = {.runs = a->runs, .n = a->nruns, .profile = &a->prof, .target = a->target,
                        .time_scale = a->o.time_scale, .jobs = a->o.jobs, .started = time(NULL)};
     if ((rc = run_engine(a, &rep, &tty))) return rc;
+    conf_profile_apply(&a->prof, a->runs, a->nruns);
     judge_reference(a);
     rep.broker_problem = a->broker_problem[0] ? a->broker_problem : NULL;
     return finish(a, &rep);

@@ -7,6 +7,7 @@
  * exit status to stop with. Everything allocated lives in `app`, freed once.
  */
 #include "conformance/src/cli.h"
+#include "conformance/src/compare.h"
 #include "conformance/src/engine.h"
 #include "conformance/src/plan.h"
 #include "conformance/src/profile.h"
@@ -443,6 +444,7 @@ static int run(app *a, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "compare") == 0) return conf_compare_main(argc - 1, argv + 1);
     static app a; /* large; static keeps it off the stack */
     int rc = run(&a, argc, argv);
     app_free(&a);

@@ -34,11 +34,14 @@ $(ATEST)/test-conform: $(call objs,test,$(CONF_TEST_SRCS)) $(call objs,asan,$(CO
 ALL_TARGETS  += $(BIN)/mqtt-conform $(ABIN)/mqtt-conform
 CHECK_SUITES += check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap \
                 check-conform-tls check-conform-guard
-DEPS_CHECK   += mosquitto openssl
+# nodejs: aedes (npm, installed at test time into build/npm; npm itself comes
+# with nodejs from nodesource, or Debian's `npm` package)
+DEPS_CHECK   += mosquitto openssl rabbitmq-server nodejs
 BENCH_TARGETS += bench-conform
 
 .PHONY: conform-run check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap \
-        check-conform-tls check-conform-guard bench-conform
+        check-conform-tls check-conform-guard bench-conform \
+        check-conform-peer-mosquitto check-conform-peer-aedes check-conform-peer-rabbitmq
 
 # The main job: every scenario against the reference broker (started and
 # stopped by the runner), reports in reports/.
@@ -66,6 +69,19 @@ check-conform-reference: $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
 # SIGINT or SIGKILL to the runner never leaves it running.
 check-conform-guard: $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
 	@scripts/run-suite.sh conform-guard conformance/tests/check-guard.sh $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
+
+# Third-party brokers, raw (no profile), twice each: every verdict as
+# reviewed in conformance/tests/expect-NAME.txt (with the spec's words for
+# each non-pass), identical across the two runs. Each broker is started by
+# the test on 127.0.0.1 on a free port with its own state
+# (conformance/tests/peers/peers.sh): Debian's mosquitto with the package's
+# default configuration, aedes 1.x from npm, RabbitMQ 3.10's MQTT plugin.
+check-conform-peer-mosquitto: $(ABIN)/mqtt-conform
+	@scripts/run-suite.sh conform-peer-mosquitto conformance/tests/run-peer.sh mosquitto-default $(ABIN)/mqtt-conform
+check-conform-peer-aedes: $(ABIN)/mqtt-conform
+	@scripts/run-suite.sh conform-peer-aedes conformance/tests/run-peer.sh aedes $(ABIN)/mqtt-conform
+check-conform-peer-rabbitmq: $(ABIN)/mqtt-conform
+	@scripts/run-suite.sh conform-peer-rabbitmq conformance/tests/run-peer.sh rabbitmq $(ABIN)/mqtt-conform
 
 # Captures of failing runs (--pcap): written, linked from every report,
 # decoded by mqtt-pcap and by tshark (installed by pcap-deps, pcaps/pcaps.mk)

@@ -19,13 +19,19 @@
 peers_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 peers_root=$(cd "$peers_here/../../.." && pwd)
 
-# A TCP port nobody listens on (random in 20000-49999, checked with ss).
+# A TCP port nobody listens on, into variable $1: random below the kernel's
+# ephemeral range (so no outgoing connection holds it), checked with ss, and
+# not one of the ports named after $1 (already chosen for the same peer).
 free_port() {
-    local p i
+    local var=$1 p i low
+    shift
+    low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
     for i in $(seq 1 50); do
-        p=$(( (RANDOM % 30000) + 20000 ))
-        ss -ltn 2>/dev/null | grep -q ":$p\b" || { echo "$p"; return 0; }
+        p=$(( (RANDOM % (low - 20000)) + 20000 ))
+        case " $* " in *" $p "*) continue ;; esac
+        ss -ltn 2>/dev/null | grep -q ":$p\b" || { printf -v "$var" '%s' "$p"; return 0; }
     done
+    echo "no free port found" >&2
     return 1
 }
 
@@ -52,7 +58,7 @@ peer_mosquitto_default() {
         -e '/^pid_file /d' -e '/^include_dir /d' /etc/mosquitto/mosquitto.conf > "$dir/mosquitto.conf"
     chmod 644 "$dir/mosquitto.conf"
     PEER_LOG=$dir/mosquitto.log
-    PEER_PORT=$(free_port) || return 1
+    free_port PEER_PORT || return 1
     mosquitto -c "$dir/mosquitto.conf" -p "$PEER_PORT" > "$dir/stdout.log" 2>&1 &
     PEER_PID=$!
     wait_port "$PEER_PORT" 10
@@ -84,18 +90,19 @@ peer_rabbitmq() {
     local dir=$1 bin=/usr/lib/rabbitmq/bin
     [ -x "$bin/rabbitmq-server" ] || { echo "rabbitmq-server is not installed (apt-get install rabbitmq-server)" >&2; return 1; }
     local amqp dist mqtt
-    amqp=$(free_port) && dist=$(free_port) && mqtt=$(free_port) && PEER_EPMD=$(free_port) || return 1
+    free_port amqp && free_port dist "$amqp" && free_port mqtt "$amqp" "$dist" &&
+        free_port PEER_EPMD "$amqp" "$dist" "$mqtt" || return 1
     mkdir -p "$dir/home"
     printf 'listeners.tcp.default = 127.0.0.1:%s\nmqtt.listeners.tcp.default = 127.0.0.1:%s\n' "$amqp" "$mqtt" \
         > "$dir/rabbitmq.conf"
     export HOME=$dir/home RABBITMQ_NODENAME=conform$$@localhost RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
         RABBITMQ_MNESIA_BASE=$dir/mnesia RABBITMQ_LOG_BASE=$dir/log RABBITMQ_ENABLED_PLUGINS_FILE=$dir/enabled_plugins \
         RABBITMQ_CONFIG_FILE=$dir/rabbitmq.conf RABBITMQ_DIST_PORT=$dist ERL_EPMD_PORT=$PEER_EPMD \
-        RABBITMQ_PID_FILE=$dir/rabbitmq.pid
+        RABBITMQ_PID_FILE=$dir/rabbitmq.pid ERL_CRASH_DUMP=$dir/erl_crash.dump
     "$bin/rabbitmq-plugins" --offline enable rabbitmq_mqtt > "$dir/plugins.log" 2>&1 ||
         { echo "rabbitmq-plugins --offline enable rabbitmq_mqtt failed: $(cat "$dir/plugins.log")" >&2; return 1; }
     PEER_LOG=$dir/rabbitmq.log
-    setsid "$bin/rabbitmq-server" > "$PEER_LOG" 2>&1 &
+    (cd "$dir" && exec setsid "$bin/rabbitmq-server") > "$PEER_LOG" 2>&1 &
     PEER_PID=$! PEER_PGID=$!
     PEER_PORT=$mqtt
     wait_port "$PEER_PORT" 90 || { echo "rabbitmq did not listen on $PEER_PORT within 90 s (log: $PEER_LOG)" >&2; return 1; }

@@ -33,7 +33,8 @@ $(ATEST)/test-conform: $(call objs,test,$(CONF_TEST_SRCS)) $(call objs,asan,$(CO
 
 ALL_TARGETS  += $(BIN)/mqtt-conform $(ABIN)/mqtt-conform
 CHECK_SUITES += check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap \
-                check-conform-tls check-conform-guard
+                check-conform-tls check-conform-guard \
+                check-conform-peer-mosquitto check-conform-peer-aedes check-conform-peer-rabbitmq
 # nodejs: aedes (npm, installed at test time into build/npm; npm itself comes
 # with nodejs from nodesource, or Debian's `npm` package)
 DEPS_CHECK   += mosquitto openssl rabbitmq-server nodejs

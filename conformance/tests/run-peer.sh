@@ -11,7 +11,11 @@
 #
 # Expectation file: one line per run (or glob of runs) that does not pass:
 #   ID-GLOB@VERSION-GLOB  VERDICT  "the specification's words that justify it"
-# The first matching line wins; '#' starts a comment.
+# The first matching line wins; '#' starts a comment. VERDICT may list
+# alternatives (`fail|pass`) only for a run whose outcome is known to vary
+# from run to run, with the evidence in the justification; such runs are left
+# out of the two-runs comparison, every other run must give the same verdict
+# twice.
 set -u
 name=$1 conform=$2 mode=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,14 +54,16 @@ check_report() {
             # shellcheck disable=SC2053  # the pattern is a glob on purpose
             if [[ $key == ${pats[$k]} ]]; then exp=${want[$k]}; used[$k]=1; break; fi
         done
-        if [ "$got" = "$exp" ]; then pass=$((pass + 1))
+        if [[ "|$exp|" == *"|$got|"* ]]; then pass=$((pass + 1))
         else fail=$((fail + 1)); echo "FAIL round $round: $key is $got, expected $exp"; fi
     done < <(verdicts "$work/r$round/report.json")
 }
 
+# -j 8: a third-party broker under 32 parallel runs (aedes: one node.js
+# thread) can take over 2 s to answer a CONNECT, and that is load, not conformance.
 run_once() {
     local round=$1 rc
-    "$conform" --broker "127.0.0.1:$PEER_PORT" --out "$work/r$round" --pcap none -q "$root/conformance/scenarios" \
+    "$conform" --broker "127.0.0.1:$PEER_PORT" --out "$work/r$round" --pcap none -q -j 8 "$root/conformance/scenarios" \
         > "$work/r$round.out" 2>&1
     rc=$?
     mkdir -p "$root/build/check"
@@ -86,11 +92,22 @@ for k in "${!pats[@]}"; do
     [ "${used[$k]}" = 1 ] && continue
     fail=$((fail + 1)); echo "FAIL: $expect: '${pats[$k]} ${want[$k]}' matches no run (stale)"
 done
+# The verdicts of both runs, without the runs whose expectation lists alternatives.
+stable() {
+    local key got k
+    while read -r key got; do
+        for k in "${!pats[@]}"; do
+            # shellcheck disable=SC2053
+            if [[ $key == ${pats[$k]} ]]; then [[ ${want[$k]} == *"|"* ]] && continue 2; break; fi
+        done
+        echo "$key $got"
+    done < <(verdicts "$1")
+}
 if [ -s "$work/r1/report.json" ] && [ -s "$work/r2/report.json" ]; then
-    flips=$(diff <(verdicts "$work/r1/report.json") <(verdicts "$work/r2/report.json") | grep -c '^<')
+    flips=$(diff <(stable "$work/r1/report.json") <(stable "$work/r2/report.json") | grep -c '^<')
     if [ "$flips" -gt 0 ]; then
         fail=$((fail + 1)); echo "FAIL: $flips verdicts differ between the two runs:"
-        diff <(verdicts "$work/r1/report.json") <(verdicts "$work/r2/report.json") | grep '^[<>]'
+        diff <(stable "$work/r1/report.json") <(stable "$work/r2/report.json") | grep '^[<>]'
     else pass=$((pass + 1)); fi
 fi
 echo "reports: build/check/peer-$name-r1.json, build/check/peer-$name-r2.json"

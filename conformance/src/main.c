@@ -380,7 +380,7 @@ static int finish(app *a, conf_report *rep)
     report_console(stdout, rep, isatty(1), o->verbose, o->quiet);
     for (size_t i = 0; i < a->prof.ndevs; i++)
         if (!a->prof.devs[i].used && !o->filter)
-            fprintf(stderr, "mqtt-conform: warning: %s:%d: deviation '%s' matches no run\n", a->prof.path,
+            fprintf(stderr, "mqtt-conform: warning: %s:%d: deviation '%s' matches no run (or none failing at its rule or step)\n", a->prof.path,
                     a->prof.devs[i].line, a->prof.devs[i].glob);
     int rrc = write_reports(a, rep);
     if (o->outdir && !o->quiet) printf("reports written to %s/ (junit.xml report.json report.md report.html)\n", o->outdir);

@@ -59,7 +59,7 @@ void conf_cli_usage(FILE *f)
 {
     fprintf(f,
         "usage: mqtt-conform [OPTIONS] [SCENARIO-FILE-OR-DIR...]\n"
-        "       mqtt-conform compare [--markdown F] [--html F] REPORT.json REPORT.json...\n"
+        "       mqtt-conform compare [--markdown F] [--html F] [LABEL=]REPORT.json...\n"
         "Runs MQTT conformance scenarios (.mqs) against a broker and reports, per scenario\n"
         "and per normative statement, where it departs from MQTT 3.1.1 and 5.0.\n"
         "`compare` prints one matrix of verdicts per scenario and broker from the JSON\n"

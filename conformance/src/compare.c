@@ -4,8 +4,9 @@
  * the verdict in each cell; rows where the brokers differ are marked. Above
  * it, each broker's counts and, per version, their capability tables side by
  * side (the rows as the reports print them). Console always; Markdown and a
- * self-contained HTML page on request. A column is named by the report's
- * profile, or by its file name when the profile is the default.
+ * self-contained HTML page on request. A column is named LABEL when given as
+ * LABEL=FILE, else by the report's profile, or by its file name when the
+ * profile is the default.
  */
 #include "conformance/src/compare.h"
 #include "conformance/src/json.h"
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_BROKERS 16
 
@@ -56,8 +58,11 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-static int load_column(column *c, const char *path)
+/* FILE, or LABEL=FILE (when FILE itself does not exist under the whole name). */
+static int load_column(column *c, const char *arg)
 {
+    const char *eq = strchr(arg, '=');
+    const char *path = eq && access(arg, F_OK) != 0 ? eq + 1 : arg;
     size_t len = 0;
     char *text = slurp(path, &len), err[200];
     if (!text) {
@@ -80,7 +85,8 @@ static int load_column(column *c, const char *path)
     c->target = json_str(&c->doc, "broker", "?");
     const char *prof = json_str(&c->doc, "profile", "default");
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    if (strcmp(prof, "default") != 0) snprintf(c->label, sizeof c->label, "%s", prof);
+    if (path != arg) snprintf(c->label, sizeof c->label, "%.*s", (int)(eq - arg), arg);
+    else if (strcmp(prof, "default") != 0) snprintf(c->label, sizeof c->label, "%s", prof);
     else snprintf(c->label, sizeof c->label, "%.*s", (int)(strcspn(base, ".") ? strcspn(base, ".") : strlen(base)), base);
     return 0;
 }
@@ -313,7 +319,7 @@ static int parse_args(int argc, char **argv, const char **md, const char **htm, 
             *(opt_md ? md : htm) = argv[++i];
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "mqtt-conform compare: unknown option %s\nusage: mqtt-conform compare [--markdown F] "
-                            "[--html F] REPORT.json REPORT.json...\n", argv[i]);
+                            "[--html F] [LABEL=]REPORT.json [LABEL=]REPORT.json...\n", argv[i]);
             return 2;
         } else if (m->ncol == MAX_BROKERS) {
             fprintf(stderr, "mqtt-conform compare: at most %d reports\n", MAX_BROKERS);

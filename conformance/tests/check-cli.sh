@@ -33,6 +33,7 @@ printf '{"tool": "mqtt-conform", "profile": "default", "broker": "h:1", "counts"
 printf '{"id": "x/01-a", "version": "5.0", "verdict": "pass"}]}' >> "$tmp/a.json"
 sed 's/"pass"}]/"fail"}]/; s/h:1/h:2/' "$tmp/a.json" > "$tmp/b.json"
 check compare-matrix 0 "\* x/01-a@5.0 *pass *fail" "$conform" compare "$tmp/a.json" "$tmp/b.json"
+check compare-labels 0 "^  mine  *1 pass" "$conform" compare "mine=$tmp/a.json" "theirs=$tmp/b.json"
 check compare-one-file 2 "two or more report.json" "$conform" compare "$tmp/a.json"
 check compare-not-json 2 "s/x/01-a.mqs is not JSON (at byte 0" "$conform" compare "$tmp/a.json" "$tmp/s/x/01-a.mqs"
 check compare-not-report 2 "not an mqtt-conform report.json" "$conform" compare "$tmp/a.json" <(echo '{"x": 1}')

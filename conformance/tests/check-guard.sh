@@ -63,8 +63,8 @@ if [ $rc = 0 ]; then ok; else bad "clean run with --strict: exit $rc, output: $(
 start_runner() {
     "$conform" --broker-bin "$broker" --out "$tmp/$1" -q -j 1 "$slow" > "$tmp/$1.out" 2>&1 &
     runner=$! bpid=
-    local i
-    for i in $(seq 1 200); do
+    local _
+    for _ in $(seq 1 200); do
         bpid=$(pgrep -P "$runner" -x mqtt-broker | head -n 1)
         [ -n "$bpid" ] && grep -q "listening on" "$tmp/$1/broker.log" 2>/dev/null && return 0
         sleep 0.05
@@ -73,8 +73,8 @@ start_runner() {
 }
 # Is the broker gone (not running, not a zombie of ours) within 3 s?
 gone() {
-    local i
-    for i in $(seq 1 60); do
+    local _
+    for _ in $(seq 1 60); do
         kill -0 "$1" 2>/dev/null || return 0
         [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = Z ] && [ "$2" = zombie-ok ] && return 0
         sleep 0.05

@@ -23,10 +23,10 @@ peers_root=$(cd "$peers_here/../../.." && pwd)
 # ephemeral range (so no outgoing connection holds it), checked with ss, and
 # not one of the ports named after $1 (already chosen for the same peer).
 free_port() {
-    local var=$1 p i low
+    local var=$1 p _ low
     shift
     low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
         p=$(( (RANDOM % (low - 20000)) + 20000 ))
         case " $* " in *" $p "*) continue ;; esac
         ss -ltn 2>/dev/null | grep -q ":$p\b" || { printf -v "$var" '%s' "$p"; return 0; }
@@ -38,8 +38,8 @@ free_port() {
 # Polls (every 50 ms, at most $2 seconds) until 127.0.0.1:$1 listens; fails
 # early when PEER_PID is gone.
 wait_port() {
-    local i n=$(( $2 * 20 ))
-    for i in $(seq 1 "$n"); do
+    local _ n=$(( $2 * 20 ))
+    for _ in $(seq 1 "$n"); do
         ss -ltn 2>/dev/null | grep -q "127.0.0.1:$1\b" && return 0
         kill -0 "$PEER_PID" 2>/dev/null || return 1
         sleep 0.05
@@ -65,7 +65,7 @@ peer_mosquitto_default() {
 }
 
 peer_aedes() {
-    local dir=$1 npm=$peers_root/build/npm i
+    local dir=$1 npm=$peers_root/build/npm _
     command -v node >/dev/null || { echo "node is not installed (apt-get install nodejs)" >&2; return 1; }
     if [ ! -f "$npm/node_modules/aedes/package.json" ]; then
         command -v npm >/dev/null || { echo "npm is not installed (apt-get install npm)" >&2; return 1; }
@@ -76,7 +76,7 @@ peer_aedes() {
     PEER_LOG=$dir/aedes.log
     (cd "$dir" && exec node "$peers_here/aedes-server.mjs" "$npm") > "$PEER_LOG" 2>&1 &
     PEER_PID=$!
-    for i in $(seq 1 200); do # it prints its port once it listens (at most 10 s)
+    for _ in $(seq 1 200); do # it prints its port once it listens (at most 10 s)
         PEER_PORT=$(sed -n 's/^listening on 127.0.0.1://p' "$PEER_LOG")
         [ -n "$PEER_PORT" ] && return 0
         kill -0 "$PEER_PID" 2>/dev/null || break
@@ -111,7 +111,7 @@ peer_rabbitmq() {
 peer_start() {
     local name=$1 dir=$2
     mkdir -p "$dir"
-    PEER_PID= PEER_PGID= PEER_EPMD= PEER_PORT=
+    PEER_PID='' PEER_PGID='' PEER_EPMD='' PEER_PORT=''
     case $name in
     mosquitto-default) peer_mosquitto_default "$dir" ;;
     aedes) peer_aedes "$dir" ;;
@@ -121,10 +121,10 @@ peer_start() {
 }
 
 peer_stop() {
-    local i
+    local _
     if [ -n "${PEER_PGID:-}" ]; then kill -TERM -- "-$PEER_PGID" 2>/dev/null
     elif [ -n "${PEER_PID:-}" ]; then kill -TERM "$PEER_PID" 2>/dev/null; fi
-    for i in $(seq 1 200); do # at most 10 s, then SIGKILL
+    for _ in $(seq 1 200); do # at most 10 s, then SIGKILL
         [ -n "${PEER_PID:-}" ] && kill -0 "$PEER_PID" 2>/dev/null || break
         sleep 0.05
     done
@@ -134,5 +134,5 @@ peer_stop() {
     [ -n "${PEER_PID:-}" ] && wait "$PEER_PID" 2>/dev/null
     # the epmd that rabbitmq's Erlang started on our own port
     [ -n "${PEER_EPMD:-}" ] && ERL_EPMD_PORT=$PEER_EPMD epmd -kill >/dev/null 2>&1
-    PEER_PID= PEER_PGID= PEER_EPMD=
+    PEER_PID='' PEER_PGID='' PEER_EPMD=''
 }

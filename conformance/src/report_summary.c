@@ -75,10 +75,10 @@ void report_why_of(const conf_run *run, report_why *w)
     if (st) {
         w->line = st->line;
         w->step = st->src;
-        join_rules(w->rules, sizeof w->rules, st->rules[run->vi], st->nrules[run->vi]);
     }
-    if (!w->rules[0] && run->verdict != V_ERROR)
-        join_rules(w->rules, sizeof w->rules, run->sc->rules[run->vi], run->sc->nrules[run->vi]);
+    size_t n;
+    char *const *ids = conf_run_rules(run, &n); /* the engine's word on what the verdict is about */
+    join_rules(w->rules, sizeof w->rules, ids, n);
     if (run->verdict == V_XPASS)
         snprintf(w->reason, sizeof w->reason, "passes, but the profile lists it as a known deviation: %s",
                  run->deviation ? run->deviation : "");

@@ -7,9 +7,8 @@
 # that starts passing is reported as unexpected-pass, so this file stays
 # true. `flaky` marks timer deviations that show only in some runs (mosquitto
 # checks expiry with one-second granularity): failing is expected, passing is
-# fine. Keep alive, Will delay and session expiry enforced late are `warn`, not
-# failures, and
-# need no line here.
+# fine. Keep alive, Will delay and session expiry enforced late are `warn`,
+# not failures, and need no line here.
 name      mosquitto
 versions  3.1 3.1.1 5.0
 max_qos   2

@@ -14,7 +14,7 @@
 # because that fragment is included after this one.
 CONF_LIB_SRCS := $(filter-out conformance/src/main.c,$(wildcard conformance/src/*.c)) pcaps/src/pcap_writer.c
 # pcap_read.c: an independent reader of the captures the runner writes, for the tests.
-CONF_TEST_SRCS := $(wildcard conformance/tests/test_*.c) conformance/tests/pcap_read.c
+CONF_TEST_SRCS := $(wildcard conformance/tests/test_*.c) conformance/tests/pcap_read.c conformance/tests/fake_broker.c
 
 # --cafile, --cert, --key, --insecure: every connection over TLS (net/tls.c, OpenSSL).
 CONF_NET_SRCS := $(NET_SRCS) $(NET_TLS_SRCS)
@@ -33,12 +33,16 @@ $(ATEST)/test-conform: $(call objs,test,$(CONF_TEST_SRCS)) $(call objs,asan,$(CO
 
 ALL_TARGETS  += $(BIN)/mqtt-conform $(ABIN)/mqtt-conform
 CHECK_SUITES += check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap \
-                check-conform-tls
-DEPS_CHECK   += mosquitto openssl
+                check-conform-tls check-conform-guard \
+                check-conform-peer-mosquitto check-conform-peer-aedes check-conform-peer-rabbitmq
+# nodejs: aedes (npm, installed at test time into build/npm; npm itself comes
+# with nodejs from nodesource, or Debian's `npm` package)
+DEPS_CHECK   += mosquitto openssl rabbitmq-server nodejs
 BENCH_TARGETS += bench-conform
 
 .PHONY: conform-run check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap \
-        check-conform-tls bench-conform
+        check-conform-tls check-conform-guard bench-conform \
+        check-conform-peer-mosquitto check-conform-peer-aedes check-conform-peer-rabbitmq
 
 # The main job: every scenario against the reference broker (started and
 # stopped by the runner), reports in reports/.
@@ -60,6 +64,25 @@ check-conform-mosquitto: $(ABIN)/mqtt-conform
 
 check-conform-reference: $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
 	@scripts/run-suite.sh conform-reference conformance/tests/run-reference.sh $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
+
+# The reference broker the runner starts is watched: a crash or a sanitizer
+# report in its log fails the run (exit 1, named in every report); SIGTERM,
+# SIGINT or SIGKILL to the runner never leaves it running.
+check-conform-guard: $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
+	@scripts/run-suite.sh conform-guard conformance/tests/check-guard.sh $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
+
+# Third-party brokers, raw (no profile), twice each: every verdict as
+# reviewed in conformance/tests/expect-NAME.txt (with the spec's words for
+# each non-pass), identical across the two runs. Each broker is started by
+# the test on 127.0.0.1 on a free port with its own state
+# (conformance/tests/peers/peers.sh): Debian's mosquitto with the package's
+# default configuration, aedes 1.x from npm, RabbitMQ 3.10's MQTT plugin.
+check-conform-peer-mosquitto: $(ABIN)/mqtt-conform
+	@scripts/run-suite.sh conform-peer-mosquitto conformance/tests/run-peer.sh mosquitto-default $(ABIN)/mqtt-conform
+check-conform-peer-aedes: $(ABIN)/mqtt-conform
+	@scripts/run-suite.sh conform-peer-aedes conformance/tests/run-peer.sh aedes $(ABIN)/mqtt-conform
+check-conform-peer-rabbitmq: $(ABIN)/mqtt-conform
+	@scripts/run-suite.sh conform-peer-rabbitmq conformance/tests/run-peer.sh rabbitmq $(ABIN)/mqtt-conform
 
 # Captures of failing runs (--pcap): written, linked from every report,
 # decoded by mqtt-pcap and by tshark (installed by pcap-deps, pcaps/pcaps.mk)
@@ -83,7 +106,7 @@ bench-conform: $(BIN)/mqtt-conform
 
 # Fuzz harness `scenario` (fuzz/fuzz_scenario.c, built by fuzz/fuzz.mk's pattern rule): the
 # scenario parser with its field table and rule ids; seeds: every scenario file.
-CONF_FUZZ_SRCS := conformance/src/parse.c conformance/src/fields.c conformance/src/spec_ids.c
+CONF_FUZZ_SRCS := conformance/src/parse.c conformance/src/fields.c conformance/src/spec_ids.c conformance/src/levels.c
 $(BUILD)/fuzz/fuzz_scenario: $(call objs,fuzz,$(CONF_FUZZ_SRCS))
 $(BUILD)/fuzz/cov/fuzz_scenario: $(call objs,fuzzcov,$(CONF_FUZZ_SRCS))
 FUZZ_SEED_FILES += $(patsubst %,scenario:%,$(shell find conformance/scenarios -name '*.mqs' 2>/dev/null | sort))

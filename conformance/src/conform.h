@@ -24,10 +24,20 @@ int conf_vi_parse(const char *s, size_t n); /* -1 if not a version */
 enum {
     CAP_QOS1, CAP_QOS2, CAP_RETAIN, CAP_WILDCARDS, CAP_WILL, CAP_SESSION,
     CAP_SHARED, CAP_SUBID, CAP_TOPIC_ALIAS, CAP_DOLLAR, CAP_ASSIGNED_ID,
-    CAP_AUTH, CAP_REQRESP, CAP_MAX_PACKET, CAP_COUNT
+    CAP_AUTH, CAP_REQRESP, CAP_MAX_PACKET,
+    CAP_CLIENT_KEEP_ALIVE, /* 5.0: the broker keeps the client's Keep Alive (announces no Server Keep Alive) */
+    CAP_COUNT
 };
 extern const char *const conf_cap_names[CAP_COUNT];
 int conf_cap_parse(const char *s, size_t n); /* -1 if unknown */
+
+/* The level of a normative statement, as the OASIS text of that version words
+ * it ("MUST", "SHOULD", "MAY"); LVL_NONE for an id that is not a statement of
+ * that version. A broken MUST is a `fail`, a broken SHOULD a `warn`, a MAY is
+ * informational (levels.c has the table, keyed by (version, id)). */
+typedef enum { LVL_NONE = 0, LVL_MAY, LVL_SHOULD, LVL_MUST } conf_level;
+const char *conf_level_name(conf_level l); /* "MUST", "SHOULD", "MAY", "-" */
+conf_level conf_rule_level(int vi, const char *id);
 
 /* Field ids: every name=value a scenario may write (fields.c has the table). */
 typedef enum {
@@ -90,6 +100,35 @@ typedef struct {
     bool unordered;
     bool or_close;         /* expect TYPE ... or close: the broker closing instead also passes */
     bool silent;           /* expect close silent: nothing unconsumed may arrive before the close */
+    /* Rules this step checks, per version slot (`checks ID...` on the step;
+     * without any `checks` in a scenario, its checking steps (expect, expect
+     * nothing, expect close, the publish/subscribe/unsubscribe handshakes,
+     * capture) get the scenario's rules). A step with no rules is a
+     * precondition: when it fails, the run is `error`, never a rule failure. */
+    char **rules[CONF_NVERSIONS];
+    size_t nrules[CONF_NVERSIONS];
+    conf_level level[CONF_NVERSIONS]; /* the highest level of those rules (LVL_NONE: precondition) */
+    bool explicit_rules;   /* the step says `checks ...` */
+    /* `else skip`: the step checks that the broker offers what the scenario
+     * needs (e.g. a CONNACK announcing a small Receive Maximum); when it
+     * does not hold, the run is `skip` with what came, not a failure. */
+    bool else_skip;
+    /* `expect TYPE ... or skip`: the packet not coming within the step's
+     * time is a `skip` (the broker need not send it now, e.g. a second QoS 1
+     * message while the first is unacknowledged); one that comes is judged. */
+    bool or_skip;
+    /* `else warn`: a timer's state checked at its on-time bound (e.g. a
+     * session that should have expired): a packet that came but does not
+     * match is a `warn` finding ("late"), and the run goes on to a later
+     * check at the lenient bound, which fails if it still does not hold. */
+    bool else_warn;
+    /* Timer steps (`timer`): the step waits for a protocol timer (keep alive,
+     * expiry, will delay). `within`/`for` are then the spec's bound in real
+     * seconds (not scaled); a stated tolerance (scaled) is added, and with
+     * `late D` an event after the bound but within D (+ tolerance) is a
+     * `warn` with the measured time instead of a `fail`. */
+    bool timer;
+    int64_t late_ms;       /* -1: no lenient bound */
     conf_raw_tok *raw;
     size_t nraw;
     conf_field_id cap_field; /* capture */

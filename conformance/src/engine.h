@@ -14,10 +14,31 @@
 
 #include <stdio.h>
 
-typedef enum { V_PENDING, V_PASS, V_FAIL, V_SKIP, V_ERROR, V_XFAIL, V_XPASS, V_NOTRUN, V__COUNT } conf_verdict;
-const char *conf_verdict_name(conf_verdict v); /* "pass", "expected-failure", "not run" ... */
-/* True when this verdict makes the exit status 1. */
+/* Verdicts of a run:
+ * - pass: every check held;
+ * - fail: a MUST-level check broke (the step's rules say which);
+ * - warn: only SHOULD-level checks broke, or a timer fired late but within
+ *   its lenient bound (the findings say which, with the measured time);
+ * - skip: not run, with the reason (profile, or what the broker announced);
+ * - error: the run could not be judged (a precondition step failed, the
+ *   scenario could not be built, the deadline passed);
+ * - expected-failure / unexpected-pass: a profile deviation failed / passed;
+ * - not run: the broker stopped accepting connections before it. */
+typedef enum { V_PENDING, V_PASS, V_FAIL, V_WARN, V_SKIP, V_ERROR, V_XFAIL, V_XPASS, V_NOTRUN, V__COUNT } conf_verdict;
+const char *conf_verdict_name(conf_verdict v); /* "pass", "warn", "expected-failure", "not run" ... */
+/* True when this verdict makes the exit status 1 (fail, error, unexpected-pass, not run). */
 bool conf_verdict_bad(conf_verdict v);
+/* The same, and with strict (`--strict`) a warn too. */
+bool conf_verdict_bad_strict(conf_verdict v, bool strict);
+
+/* One finding of a run: a check that did not hold (the run's verdict is the
+ * worst of them), at the level of the rules of the step that checks it. */
+typedef struct {
+    int step;               /* index of the step */
+    conf_level level;       /* LVL_MUST: fail; LVL_SHOULD (or a late timer): warn; LVL_NONE: precondition */
+    char *text;             /* one line: what was expected, what came */
+    int64_t measured_ms;    /* timers: when the event came (after the step started), -1 otherwise */
+} conf_finding;
 
 enum { EV_SENT, EV_RECV, EV_NOTE, EV_FAIL };
 typedef struct {
@@ -36,6 +57,12 @@ typedef struct {
     conf_verdict verdict;
     char *message;          /* why it failed / was skipped / errored */
     int fail_step;          /* index of the failing step, -1 */
+    /* Findings: every warn, and the fail or error that ended the run (the
+     * last one then); reports show the level and the step's rules
+     * (sc->steps[step].rules[vi]). */
+    conf_finding *find;
+    size_t nfind;
+    conf_level level;       /* level of the finding that decided the verdict (LVL_NONE: none or precondition) */
     const char *deviation;  /* reason from the profile, when the run is a known deviation */
     bool deviation_flaky;   /* the profile says `flaky`: a pass stays a pass */
     conf_event *ev;
@@ -69,9 +96,29 @@ typedef struct {
     /* Called once per finished run (not for skipped ones), e.g. for a progress line. */
     void (*on_done)(const conf_run *run, size_t done, size_t total, void *arg);
     void *arg;
+    /* No capability probe before the runs (the result's caps stay unprobed
+     * and nothing is skipped for an announcement). */
+    bool no_probe;
 } conf_engine_cfg;
 
+/* What the broker announced for one protocol version, from the probe that
+ * runs before the suite (conf_engine_run, unless cfg->no_probe). Numbers are
+ * -1 when the CONNACK did not carry the property (its default then applies:
+ * 5.0 section 3.2.2.3). */
 typedef struct {
+    bool probed;            /* a probe of this version ran */
+    bool supported;         /* the broker accepted a CONNECT of this version */
+    char note[256];         /* why not supported, or what the probe could not learn */
+    int64_t max_qos, retain_available, wildcard_available, subid_available, shared_available;
+    int64_t topic_alias_max, receive_max, max_packet_size, server_keep_alive;
+    int granted_qos2;       /* QoS granted to a QoS 2 subscription, -1: not learnt */
+    uint32_t lacks;         /* CAP bits the announcements rule out (scenarios needing them: skip) */
+    char lacks_why[CAP_COUNT][96]; /* per CAP bit in lacks: "broker announced Retain Available 0" */
+} conf_caps;
+
+typedef struct {
+    conf_caps caps[CONF_NVERSIONS]; /* the probe's findings per version slot */
+    int jobs_final;         /* runs in parallel at the end: halved whenever TCP connects were slow */
     int died_after;         /* index of the run after which the broker stopped answering, -1 */
     int64_t wall_ms;
     size_t pcap_written;    /* pcap files written */
@@ -88,6 +135,13 @@ int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_e
  * waits for any CONNACK: is the broker there and speaking MQTT? 0 yes, -1
  * with msg filled (a failed TLS handshake says why). */
 int conf_probe_broker(const char *host, uint16_t port, net_tls_ctx *tls, int timeout_ms, char *msg, size_t msglen);
+
+/* The rule ids a finished run's verdict is about, for coverage and reports:
+ * fail, warn, expected-failure: the rules of the step that decided it (none
+ * when that was a precondition; a warn noted on the way: its step's); pass
+ * and unexpected-pass: every rule of the scenario in that version; skip,
+ * error, not run: none. Valid while r->sc lives. */
+char *const *conf_run_rules(const conf_run *r, size_t *n);
 
 void conf_run_free(conf_run *r);
 void conf_run_event(conf_run *r, int client, int kind, int step, int64_t t_ms, const char *fmt, ...)

@@ -678,6 +678,19 @@ static void quote(char *out, size_t cap, const uint8_t *p, size_t n)
     out[o] = '\0';
 }
 
+/* A Payload Format Indicator of 0 is what its absence means (5.0 section
+ * 3.3.2.3.2: "0 (0x00) Byte Indicates that the Payload is unspecified bytes,
+ * which is equivalent to not sending a Payload Format Indicator"): absent and
+ * 0 are the same message, whichever a broker forwards. Returns true when f
+ * (`absent`) matches a present 0; fills in an absent one as 0 for values. */
+static bool pfi_default(const conf_field *f, got_value *g)
+{
+    if (f->id != F_PROP || f->prop != MQTT_PROP_PAYLOAD_FORMAT_INDICATOR) return false;
+    if (f->kind == VK_ABSENT) return g->present && g->num == 0;
+    if (!g->present && f->kind != VK_PRESENT) *g = (got_value){.present = true, .is_num = true, .num = 0};
+    return false;
+}
+
 const char *conf_match(const mqtt_packet *p, int vi, const conf_field *f, const char *val,
                        size_t len, size_t *up_from, char *buf, size_t cap)
 {
@@ -724,6 +737,7 @@ const char *conf_match(const mqtt_packet *p, int vi, const conf_field *f, const 
     }
 
     got_value g = get_field(p, vi, f->id, f->prop);
+    if (pfi_default(f, &g)) return NULL;
     if (f->kind == VK_PRESENT || f->kind == VK_ABSENT) {
         bool want = f->kind == VK_PRESENT;
         if (g.present == want) return NULL;

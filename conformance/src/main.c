@@ -1,8 +1,13 @@
 /*
  * mqtt-conform: runs MQTT conformance scenarios against a broker and writes
- * reports. Exit status: 0 nothing unexpected failed, 1 something did, 2 usage
+ * reports. Exit status: 0 nothing unexpected failed, 1 something did (or the
+ * reference broker it started crashed or logged a sanitizer report), 2 usage
  * error, a scenario or profile that does not parse, or no broker to talk to.
+ * main() is the sequence; each step below has one job and returns 0 or the
+ * exit status to stop with. Everything allocated lives in `app`, freed once.
  */
+#include "conformance/src/cli.h"
+#include "conformance/src/compare.h"
 #include "conformance/src/engine.h"
 #include "conformance/src/plan.h"
 #include "conformance/src/profile.h"
@@ -14,7 +19,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,69 +28,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_JOBS 32
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-        "usage: mqtt-conform [OPTIONS] [SCENARIO-FILE-OR-DIR...]\n"
-        "Runs MQTT conformance scenarios (.mqs) against a broker and reports, per scenario\n"
-        "and per normative statement, where it departs from MQTT 3.1.1 and 5.0.\n\n"
-        "  --broker HOST:PORT   broker to test; without it (and without a profile\n"
-        "                       address) the reference broker is started on a free port\n"
-        "  --broker-bin PATH    reference broker to start (default: mqtt-broker next to\n"
-        "                       this program)\n"
-        "  --username U --password P   credentials for every CONNECT\n"
-        "  --cafile FILE        TLS: every connection over TLS, the broker's certificate\n"
-        "                       checked against the CA certificates in FILE (PEM) and\n"
-        "                       against the host name of --broker\n"
-        "  --cert FILE --key FILE   TLS: a client certificate and its key (PEM)\n"
-        "  --insecure           TLS: do not check the host name; without --cafile, do\n"
-        "                       not verify the certificate at all. Any of these four\n"
-        "                       turns TLS on (without --cafile: the system's CAs); they\n"
-        "                       need --broker (or a profile's broker): the reference\n"
-        "                       broker the runner starts itself listens without TLS\n"
-        "  --versions LIST      protocol versions to run: 3.1,3.1.1,5.0 (default: all)\n"
-        "  --profile FILE|NAME  broker profile: capabilities and known deviations\n"
-        "  --filter EXPR        scenarios to run: comma-separated terms, any of them:\n"
-        "                       area:X tag:X rule:ID id:GLOB, or a word matching an area,\n"
-        "                       tag, rule id, or part of a scenario id or title\n"
-        "  --list               list the selected scenarios and exit\n"
-        "  --time-scale F       multiply every scenario timing by F (slow brokers)\n"
-        "  --repeat N           run each scenario N times (flaky behaviour)\n"
-        "  -j, --jobs N         runs in parallel (default %d)\n"
-        "  --out DIR            report directory (default reports): junit.xml,\n"
-        "                       report.json, report.md, report.html, pcap/\n"
-        "  --junit F --json F --markdown F --html F   write that report to F instead\n"
-        "  --no-reports         write no report files (and no captures)\n"
-        "  --pcap WHEN          write runs' traffic as pcap (real addresses, ports and\n"
-        "                       timestamps; every client of a run in one file) to\n"
-        "                       DIR/pcap/<area>_<name>@<version>.pcap, linked from the\n"
-        "                       reports. WHEN: failures (default: runs that fail, error\n"
-        "                       or are expected failures), all, or none. Earlier\n"
-        "                       *@*.pcap files there are removed first. Over TLS the\n"
-        "                       capture holds the decrypted MQTT bytes, not the TLS\n"
-        "                       records (decode it as MQTT: tshark -d tcp.port==PORT,mqtt)\n"
-        "  -v, --verbose        show every transcript on the console\n"
-        "  -q, --quiet          no table on the console, only failures and the summary\n"
-        "  -h, --help           this text\n\n"
-        "Exit status: 0 when nothing unexpected failed, 1 otherwise, 2 for usage errors,\n"
-        "scenario or profile errors, or an unreachable broker.\n",
-        DEFAULT_JOBS);
-}
-
 typedef struct {
-    bool tty;
-} progress_state;
-
-static void on_done(const conf_run *run, size_t done, size_t total, void *arg)
-{
-    progress_state *p = arg;
-    if (!p->tty) return;
-    fprintf(stderr, "\r\033[K[%zu/%zu] %s@%s %s", done, total, run->sc->id, conf_vi_name(run->vi),
-            conf_verdict_name(run->verdict));
-    fflush(stderr);
-}
+    conf_cli o;
+    unsigned vmask;
+    char defdir[PATH_MAX];     /* the default scenario directory */
+    conf_scenario **all, **sel;
+    size_t nall, nsel;
+    conf_run *runs;
+    size_t nruns;
+    conf_profile prof;
+    conf_errors errs;
+    conf_broker_proc proc;
+    net_tls_ctx *tls;
+    char host[256];
+    uint16_t port;
+    char target[PATH_MAX * 3];
+    char pcapdir[PATH_MAX + 8];
+    char broker_problem[6000]; /* the reference broker crashed / logged a sanitizer report */
+} app;
 
 static bool is_dir(const char *p)
 {
@@ -98,6 +57,13 @@ static bool is_file(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int make_dir(const char *d)
+{
+    if (is_dir(d) || mkdir(d, 0755) == 0 || errno == EEXIST) return 0;
+    fprintf(stderr, "mqtt-conform: cannot create %s: %s\n", d, strerror(errno));
+    return -1;
 }
 
 /* Directory of this executable, for finding the broker and the scenarios. */
@@ -112,56 +78,209 @@ static void exe_dir(char *out, size_t cap)
     snprintf(out, cap, "%s", buf);
 }
 
-static void copy_str(char *out, size_t cap, const char *s)
-{
-    size_t n = strlen(s);
-    if (n >= cap) n = cap - 1;
-    memcpy(out, s, n);
-    out[n] = '\0';
-}
-
 static void default_scenarios(char *out, size_t cap)
 {
-    if (is_dir("conformance/scenarios")) { snprintf(out, cap, "conformance/scenarios"); return; }
+    snprintf(out, cap, "conformance/scenarios");
+    if (is_dir(out)) return;
     char ed[PATH_MAX], p[PATH_MAX + 64];
     exe_dir(ed, sizeof ed);
     const char *cands[] = {"/../../conformance/scenarios", "/../../../conformance/scenarios",
                            "/../share/mqtt-conform/scenarios"};
     for (size_t i = 0; i < 3; i++) {
         snprintf(p, sizeof p, "%s%s", ed, cands[i]);
-        if (is_dir(p)) { copy_str(out, cap, p); return; }
+        if (is_dir(p)) { snprintf(out, cap, "%.*s", (int)cap - 1, p); return; }
     }
-    snprintf(out, cap, "conformance/scenarios");
 }
 
-static int write_reports(const conf_report *rep, const char *outdir, const char *junit, const char *json,
-                         const char *md, const char *html)
+static void app_free(app *a)
 {
-    char p[PATH_MAX];
-    int rc = 0;
-    if (outdir && !is_dir(outdir) && mkdir(outdir, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "mqtt-conform: cannot create %s: %s\n", outdir, strerror(errno));
-        return -1;
-    }
-#define OUT(given, name) (given ? given : (snprintf(p, sizeof p, "%s/%s", outdir, name), p))
-    if (junit || outdir) rc |= report_junit(OUT(junit, "junit.xml"), rep);
-    if (json || outdir) rc |= report_json(OUT(json, "report.json"), rep);
-    if (md || outdir) rc |= report_markdown(OUT(md, "report.md"), rep);
-    if (html || outdir) rc |= report_html(OUT(html, "report.html"), rep);
-#undef OUT
-    return rc;
+    net_tls_ctx_free(a->tls);
+    char msg[128];
+    conf_broker_stop(&a->proc, msg, sizeof msg);
+    for (size_t i = 0; i < a->nruns; i++) conf_run_free(&a->runs[i]);
+    free(a->runs);
+    free(a->sel);
+    for (size_t i = 0; i < a->nall; i++) conf_scenario_free(a->all[i]);
+    free(a->all);
+    conf_profile_free(&a->prof);
+    conf_errors_free(&a->errs);
 }
 
-/* Makes DIR/pcap (for the captures of this invocation) and removes the
- * captures an earlier run left there (only names this runner writes,
- * "*@*.pcap"), so the directory never shows a failure that is gone.
- * Returns 0, or -1 with a message on stderr. */
-static int prepare_pcap_dir(const char *dir)
+/* All files parsed, all errors collected, before anything runs. */
+static int load_scenarios(app *a)
 {
-    if (!is_dir(dir) && mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "mqtt-conform: cannot create %s: %s\n", dir, strerror(errno));
-        return -1;
+    int nroots = a->o.nroots;
+    for (int i = 0; i < (nroots ? nroots : 1); i++) {
+        const char *root = nroots ? a->o.roots[i] : a->defdir;
+        if (!is_dir(root) && !is_file(root)) {
+            fprintf(stderr, "mqtt-conform: %s: no such scenario file or directory%s\n", root,
+                    nroots ? "" : " (run from the project root or name a directory)");
+            return 2;
+        }
+        conf_scenario **got = NULL;
+        size_t n = conf_load_dir(root, &got, &a->errs);
+        conf_scenario **na = realloc(a->all, (a->nall + n + 1) * sizeof *na);
+        if (!na) { free(got); return 2; }
+        a->all = na;
+        if (n) memcpy(a->all + a->nall, got, n * sizeof *got);
+        a->nall += n;
+        free(got);
     }
+    return 0;
+}
+
+/* --profile FILE, or NAME from the profiles directory next to the scenarios. */
+static int load_profile(app *a)
+{
+    conf_profile_default(&a->prof);
+    if (!a->o.profile) return 0;
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s", a->o.profile);
+    if (!is_file(path)) snprintf(path, sizeof path, "%s/../profiles/%s.profile", a->defdir, a->o.profile);
+    if (!is_file(path)) {
+        fprintf(stderr, "mqtt-conform: --profile %s: no such file (nor %s)\n", a->o.profile, path);
+        return 2;
+    }
+    conf_profile_free(&a->prof);
+    conf_profile_load(path, &a->prof, &a->errs);
+    return 0;
+}
+
+static int report_load_errors(const app *a)
+{
+    if (a->errs.count) {
+        for (size_t i = 0; i < a->errs.count; i++) fprintf(stderr, "%s\n", a->errs.msgs[i]);
+        fprintf(stderr, "mqtt-conform: %zu error%s; nothing was run\n", a->errs.count, a->errs.count == 1 ? "" : "s");
+        return 2;
+    }
+    if (!a->nall) {
+        fprintf(stderr, "mqtt-conform: no scenarios (*.mqs) found\n");
+        return 2;
+    }
+    return 0;
+}
+
+static int select_scenarios(app *a)
+{
+    a->sel = calloc(a->nall, sizeof *a->sel);
+    if (!a->sel) return 2;
+    for (size_t i = 0; i < a->nall; i++)
+        if (conf_filter_match(a->all[i], a->o.filter)) a->sel[a->nsel++] = a->all[i];
+    if (!a->nsel) {
+        fprintf(stderr, "mqtt-conform: --filter '%s' selects no scenario (try --list)\n", a->o.filter ? a->o.filter : "");
+        return 2;
+    }
+    return 0;
+}
+
+static void list_scenarios(const app *a)
+{
+    for (size_t i = 0; i < a->nsel; i++) {
+        const conf_scenario *s = a->sel[i];
+        printf("%-44s", s->id);
+        for (int vi = 0; vi < CONF_NVERSIONS; vi++)
+            printf(" %-5s", (s->vmask & CONF_VBIT(vi)) ? conf_vi_name(vi) : "");
+        printf("  %s\n", s->title);
+    }
+    printf("%zu scenarios\n", a->nsel);
+}
+
+/* Command line over profile: credentials and TLS files. */
+static void merge_profile(app *a)
+{
+    conf_cli *o = &a->o;
+    if (!o->broker) o->broker = a->prof.broker;
+    if (!o->username) o->username = a->prof.username;
+    if (!o->password) o->password = a->prof.password;
+    if (!o->cafile) o->cafile = a->prof.cafile;
+    if (!o->certfile) o->certfile = a->prof.certfile;
+    if (!o->keyfile) o->keyfile = a->prof.keyfile;
+    o->insecure = o->insecure || a->prof.insecure;
+}
+
+static int setup_tls(app *a)
+{
+    const conf_cli *o = &a->o;
+    if (!o->cafile && !o->certfile && !o->keyfile && !o->insecure) return 0;
+    if (!o->broker) {
+        fprintf(stderr, "mqtt-conform: --cafile, --cert, --key and --insecure (TLS) need --broker HOST:PORT "
+                "(or a profile's broker): the reference broker the runner starts listens without TLS\n");
+        return 2;
+    }
+    if (!o->certfile != !o->keyfile) {
+        fprintf(stderr, "mqtt-conform: %s needs %s too (a client certificate and its key)\n",
+                o->certfile ? "--cert" : "--key", o->certfile ? "--key" : "--cert");
+        return 2;
+    }
+    const char *files[3][2] = {{o->cafile, "CA file (--cafile)"}, {o->certfile, "certificate (--cert)"},
+                               {o->keyfile, "key (--key)"}};
+    for (int i = 0; i < 3; i++) {
+        FILE *f = files[i][0] ? fopen(files[i][0], "r") : NULL;
+        if (f) fclose(f);
+        else if (files[i][0]) {
+            fprintf(stderr, "mqtt-conform: cannot open the %s %s: %s\n", files[i][1], files[i][0], strerror(errno));
+            return 2;
+        }
+    }
+    char msg[1024];
+    net_tls_opts to = {.cafile = o->cafile, .certfile = o->certfile, .keyfile = o->keyfile, .insecure = o->insecure};
+    a->tls = net_tls_ctx_new(NET_TLS_CLIENT, &to, msg, sizeof msg);
+    if (!a->tls) {
+        fprintf(stderr, "mqtt-conform: TLS: %s\n", msg);
+        return 2;
+    }
+    return 0;
+}
+
+/* The reference broker on a free port, its log in the report directory. */
+static int spawn_reference(app *a)
+{
+    char bin[PATH_MAX + 32], logp[PATH_MAX + 32], msg[1024];
+    if (a->o.broker_bin) snprintf(bin, sizeof bin, "%s", a->o.broker_bin);
+    else {
+        char ed[PATH_MAX];
+        exe_dir(ed, sizeof ed);
+        snprintf(bin, sizeof bin, "%s/mqtt-broker", ed);
+    }
+    if (a->o.outdir && make_dir(a->o.outdir) < 0) return 2;
+    snprintf(logp, sizeof logp, "%s/broker.log", a->o.outdir ? a->o.outdir : "/tmp");
+    if (conf_broker_start(bin, logp, 10000, &a->proc, msg, sizeof msg) < 0) {
+        fprintf(stderr, "mqtt-conform: %s\n", msg);
+        return 2;
+    }
+    conf_broker_guard(&a->proc);
+    snprintf(a->host, sizeof a->host, "%s", a->proc.host);
+    a->port = a->proc.port;
+    snprintf(a->target, sizeof a->target, "%s:%u (reference broker %s, log %s)", a->host, a->port, bin, logp);
+    return 0;
+}
+
+/* --broker (or the profile's), else the reference broker; then: is it there? */
+static int choose_broker(app *a)
+{
+    char msg[1024];
+    snprintf(a->host, sizeof a->host, "127.0.0.1");
+    a->port = 1883;
+    if (a->o.broker) {
+        if (net_parse_hostport(a->o.broker, a->host, sizeof a->host, &a->port) < 0) {
+            fprintf(stderr, "mqtt-conform: --broker expects HOST:PORT, found '%s'\n", a->o.broker);
+            return 2;
+        }
+        snprintf(a->target, sizeof a->target, "%s:%u%s", a->host, a->port, a->tls ? " (TLS)" : "");
+    } else if (spawn_reference(a) != 0) {
+        return 2;
+    }
+    if (conf_probe_broker(a->host, a->port, a->tls, (int)(3000 * a->o.time_scale), msg, sizeof msg) < 0) {
+        fprintf(stderr, "mqtt-conform: the broker is not reachable: %s\n", msg);
+        return 2;
+    }
+    return 0;
+}
+
+/* Removes the captures an earlier run left in dir (only names this runner
+ * writes, "*@*.pcap"), so the directory never shows a failure that is gone. */
+static int clear_pcap_dir(const char *dir)
+{
     DIR *d = opendir(dir);
     if (!d) {
         fprintf(stderr, "mqtt-conform: cannot read %s: %s\n", dir, strerror(errno));
@@ -178,328 +297,156 @@ static int prepare_pcap_dir(const char *dir)
     return 0;
 }
 
-/* Everything main allocates, so that every exit path frees it (the tests run
- * the sanitized build, where a leak is a failure). */
-static conf_scenario **all;
-static size_t nall;
-static conf_scenario **sel;
-static conf_run *runs;
-static size_t nruns;
-static conf_profile prof;
-static conf_errors errs;
-static conf_broker_proc proc;
-static net_tls_ctx *tls;
-
-static int cleanup(int rc)
+/* DIR/pcap for this run's captures, emptied of an earlier run's. */
+static int prepare_pcaps(app *a)
 {
-    net_tls_ctx_free(tls);
-    char msg[128];
-    conf_broker_stop(&proc, msg, sizeof msg);
-    for (size_t i = 0; i < nruns; i++) conf_run_free(&runs[i]);
-    free(runs);
-    free(sel);
-    for (size_t i = 0; i < nall; i++) conf_scenario_free(all[i]);
-    free(all);
-    conf_profile_free(&prof);
-    conf_errors_free(&errs);
+    const char *outdir = a->o.outdir;
+    if (!outdir) return 0;
+    char dir[PATH_MAX + 8];
+    snprintf(dir, sizeof dir, "%s/pcap", outdir);
+    if (a->o.pcap_mode == CONF_PCAP_NONE) {
+        /* no captures this time: none of an earlier run may look like one of this run */
+        if (is_dir(dir)) clear_pcap_dir(dir);
+        return 0;
+    }
+    if (make_dir(outdir) < 0 || make_dir(dir) < 0 || clear_pcap_dir(dir) < 0) return 2;
+    snprintf(a->pcapdir, sizeof a->pcapdir, "%s", dir);
+    return 0;
+}
+
+static void on_done(const conf_run *run, size_t done, size_t total, void *arg)
+{
+    if (!*(bool *)arg) return;
+    fprintf(stderr, "\r\033[K[%zu/%zu] %s@%s %s", done, total, run->sc->id, conf_vi_name(run->vi),
+            conf_verdict_name(run->verdict));
+    fflush(stderr);
+}
+
+static int run_engine(app *a, conf_report *rep, bool *tty)
+{
+    char msg[1024];
+    conf_engine_cfg cfg = {.host = a->host, .port = a->port, .username = a->o.username, .password = a->o.password,
+                           .time_scale = a->o.time_scale, .jobs = a->o.jobs, .on_done = on_done, .arg = tty,
+                           .pcap_mode = a->o.pcap_mode, .pcap_dir = a->pcapdir[0] ? a->pcapdir : NULL,
+                           .tls = a->tls};
+    if (conf_engine_run(&cfg, a->runs, a->nruns, &rep->res, msg, sizeof msg) < 0) {
+        fprintf(stderr, "mqtt-conform: %s\n", msg);
+        return 2;
+    }
+    if (*tty) fprintf(stderr, "\r\033[K");
+    return 0;
+}
+
+/* The reference broker we started: stopped, reaped, its log read. A crash, a
+ * failed shutdown or a sanitizer report is a finding every report names. */
+static void judge_reference(app *a)
+{
+    if (a->proc.pid <= 0 && !a->proc.died) return;
+    char how[256], san[1024];
+    bool died = a->proc.died || !conf_broker_alive(&a->proc);
+    int stop = conf_broker_stop(&a->proc, how, sizeof how);
+    if (died) snprintf(a->broker_problem, sizeof a->broker_problem, "the reference broker crashed during the run "
+                       "(%s; log %s)", a->proc.died_how, a->proc.log);
+    else if (stop < 0) snprintf(a->broker_problem, sizeof a->broker_problem, "the reference broker did not shut "
+                                "down cleanly on SIGTERM (%s; log %s)", how, a->proc.log);
+    if (conf_broker_sanitizer_report(&a->proc, san, sizeof san)) {
+        size_t o = strlen(a->broker_problem);
+        snprintf(a->broker_problem + o, sizeof a->broker_problem - o, "%sthe reference broker's log holds a "
+                 "sanitizer report: %s (log %s)", o ? "; " : "", san, a->proc.log);
+    }
+}
+
+static int write_reports(const app *a, const conf_report *rep)
+{
+    const conf_cli *o = &a->o;
+    const char *outdir = o->outdir;
+    char p[PATH_MAX];
+    int rc = 0;
+    if (outdir && make_dir(outdir) < 0) return -1;
+#define OUT(given, name) (given ? given : (snprintf(p, sizeof p, "%s/%s", outdir, name), p))
+    if (o->junit || outdir) rc |= report_junit(OUT(o->junit, "junit.xml"), rep);
+    if (o->json || outdir) rc |= report_json(OUT(o->json, "report.json"), rep);
+    if (o->md || outdir) rc |= report_markdown(OUT(o->md, "report.md"), rep);
+    if (o->html || outdir) rc |= report_html(OUT(o->html, "report.html"), rep);
+#undef OUT
+    if (o->write_profile) rc |= conf_profile_write(o->write_profile, &a->prof, a->runs, a->nruns, a->target);
     return rc;
+}
+
+/* Reports, warnings about the profile, and the exit status. */
+static int finish(app *a, conf_report *rep)
+{
+    const conf_cli *o = &a->o;
+    report_console(stdout, rep, isatty(1), o->verbose, o->quiet);
+    for (size_t i = 0; i < a->prof.ndevs; i++)
+        if (!a->prof.devs[i].used && !o->filter)
+            fprintf(stderr, "mqtt-conform: warning: %s:%d: deviation '%s' matches no run (or none failing at its rule or step)\n", a->prof.path,
+                    a->prof.devs[i].line, a->prof.devs[i].glob);
+    int rrc = write_reports(a, rep);
+    if (o->outdir && !o->quiet) printf("reports written to %s/ (junit.xml report.json report.md report.html)\n", o->outdir);
+    if (o->write_profile && !o->quiet) printf("profile written to %s\n", o->write_profile);
+    if (rep->res.pcap_written && !o->quiet)
+        printf("%zu pcap file%s written to %s/\n", rep->res.pcap_written, rep->res.pcap_written == 1 ? "" : "s",
+               a->pcapdir);
+    if (rep->res.pcap_errors) {
+        fprintf(stderr, "mqtt-conform: %zu pcap file%s could not be written: %s\n", rep->res.pcap_errors,
+                rep->res.pcap_errors == 1 ? "" : "s", rep->res.pcap_error);
+        rrc = 1;
+    }
+    if (a->broker_problem[0]) fprintf(stderr, "mqtt-conform: %s\n", a->broker_problem);
+    bool bad = a->broker_problem[0] != '\0';
+    for (size_t i = 0; i < a->nruns; i++)
+        bad |= conf_verdict_bad_strict(a->runs[i].verdict, o->strict);
+    return rrc || bad ? 1 : 0;
+}
+
+/* Everything up to the plan: options, scenarios, profile, selection. */
+static int prepare(app *a, int argc, char **argv)
+{
+    int rc = conf_cli_parse(argc, argv, &a->o);
+    if (rc || a->o.help) {
+        if (a->o.help) conf_cli_usage(stdout);
+        return rc ? rc : -1;
+    }
+    if (!(a->vmask = conf_cli_versions(a->o.versions))) return 2;
+    default_scenarios(a->defdir, sizeof a->defdir);
+    if ((rc = load_scenarios(a)) || (rc = load_profile(a)) || (rc = report_load_errors(a)) ||
+        (rc = select_scenarios(a)))
+        return rc;
+    if (a->o.list) {
+        list_scenarios(a);
+        return -1;
+    }
+    a->nruns = conf_plan(a->sel, a->nsel, a->vmask, a->o.repeat, &a->prof, &a->runs);
+    if (!a->nruns) {
+        fprintf(stderr, "mqtt-conform: the selected scenarios do not apply to --versions %s\n", a->o.versions);
+        return 2;
+    }
+    return 0;
+}
+
+static int run(app *a, int argc, char **argv)
+{
+    int rc = prepare(a, argc, argv);
+    if (rc) return rc < 0 ? 0 : rc;
+    signal(SIGPIPE, SIG_IGN);
+    merge_profile(a);
+    if ((rc = setup_tls(a)) || (rc = choose_broker(a)) || (rc = prepare_pcaps(a))) return rc;
+    bool tty = isatty(2) && !a->o.quiet;
+    conf_report rep = {.runs = a->runs, .n = a->nruns, .profile = &a->prof, .target = a->target,
+                       .time_scale = a->o.time_scale, .jobs = a->o.jobs, .started = time(NULL)};
+    if ((rc = run_engine(a, &rep, &tty))) return rc;
+    conf_profile_apply(&a->prof, a->runs, a->nruns);
+    judge_reference(a);
+    rep.broker_problem = a->broker_problem[0] ? a->broker_problem : NULL;
+    return finish(a, &rep);
 }
 
 int main(int argc, char **argv)
 {
-    const char *broker = NULL, *broker_bin = NULL, *username = NULL, *password = NULL;
-    const char *versions = "3.1,3.1.1,5.0", *profile_arg = NULL, *filter = NULL;
-    const char *cafile = NULL, *certfile = NULL, *keyfile = NULL;
-    bool insecure = false;
-    const char *outdir = "reports", *junit = NULL, *json = NULL, *md = NULL, *html = NULL;
-    bool list = false, verbose = false, quiet = false, no_reports = false, pcap_given = false;
-    conf_pcap_mode pcap_mode = CONF_PCAP_FAILURES;
-    double time_scale = 1.0;
-    int repeat = 1, jobs = DEFAULT_JOBS;
-    enum { O_BROKER = 256, O_BIN, O_USER, O_PASS, O_VERS, O_PROF, O_FILTER, O_LIST, O_SCALE, O_REPEAT, O_OUT,
-           O_JUNIT, O_JSON, O_MD, O_HTML, O_NOREP, O_PCAP, O_CAFILE, O_CERT, O_KEY, O_INSECURE };
-    static const struct option opts[] = {
-        {"broker", required_argument, 0, O_BROKER}, {"broker-bin", required_argument, 0, O_BIN},
-        {"username", required_argument, 0, O_USER}, {"password", required_argument, 0, O_PASS},
-        {"versions", required_argument, 0, O_VERS}, {"profile", required_argument, 0, O_PROF},
-        {"filter", required_argument, 0, O_FILTER}, {"list", no_argument, 0, O_LIST},
-        {"time-scale", required_argument, 0, O_SCALE}, {"repeat", required_argument, 0, O_REPEAT},
-        {"jobs", required_argument, 0, 'j'}, {"out", required_argument, 0, O_OUT},
-        {"junit", required_argument, 0, O_JUNIT}, {"json", required_argument, 0, O_JSON},
-        {"markdown", required_argument, 0, O_MD}, {"html", required_argument, 0, O_HTML},
-        {"no-reports", no_argument, 0, O_NOREP}, {"pcap", required_argument, 0, O_PCAP},
-        {"cafile", required_argument, 0, O_CAFILE}, {"cert", required_argument, 0, O_CERT},
-        {"key", required_argument, 0, O_KEY}, {"insecure", no_argument, 0, O_INSECURE},
-        {"verbose", no_argument, 0, 'v'},
-        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int o;
-    char *end;
-    while ((o = getopt_long(argc, argv, "j:vqh", opts, NULL)) != -1) {
-        switch (o) {
-        case O_BROKER: broker = optarg; break;
-        case O_BIN: broker_bin = optarg; break;
-        case O_USER: username = optarg; break;
-        case O_PASS: password = optarg; break;
-        case O_CAFILE: cafile = optarg; break;
-        case O_CERT: certfile = optarg; break;
-        case O_KEY: keyfile = optarg; break;
-        case O_INSECURE: insecure = true; break;
-        case O_VERS: versions = optarg; break;
-        case O_PROF: profile_arg = optarg; break;
-        case O_FILTER: filter = optarg; break;
-        case O_LIST: list = true; break;
-        case O_SCALE:
-            time_scale = strtod(optarg, &end);
-            if (*end || !(time_scale > 0 && time_scale <= 100)) {
-                fprintf(stderr, "mqtt-conform: --time-scale expects a number above 0 and at most 100, not '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case O_REPEAT:
-            repeat = (int)strtol(optarg, &end, 10);
-            if (*end || repeat < 1 || repeat > 1000) {
-                fprintf(stderr, "mqtt-conform: --repeat expects a count from 1 to 1000, not '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case 'j':
-            jobs = (int)strtol(optarg, &end, 10);
-            if (*end || jobs < 1 || jobs > 512) {
-                fprintf(stderr, "mqtt-conform: -j expects a count from 1 to 512, not '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case O_OUT: outdir = optarg; break;
-        case O_JUNIT: junit = optarg; break;
-        case O_JSON: json = optarg; break;
-        case O_MD: md = optarg; break;
-        case O_HTML: html = optarg; break;
-        case O_NOREP: no_reports = true; break;
-        case O_PCAP:
-            if (conf_pcap_mode_parse(optarg, &pcap_mode) < 0) {
-                fprintf(stderr, "mqtt-conform: --pcap expects failures, all or none, not '%s'\n", optarg);
-                return 2;
-            }
-            pcap_given = true;
-            break;
-        case 'v': verbose = true; break;
-        case 'q': quiet = true; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (no_reports) outdir = NULL;
-    if (no_reports && pcap_given && pcap_mode != CONF_PCAP_NONE) {
-        fprintf(stderr, "mqtt-conform: --pcap writes into the report directory (DIR/pcap): use --out DIR "
-                "instead of --no-reports\n");
-        return 2;
-    }
-    if (!outdir) pcap_mode = CONF_PCAP_NONE;
-
-    /* versions */
-    unsigned vmask = 0;
-    for (const char *p = versions; *p;) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        int vi = conf_vi_parse(p, n);
-        if (vi < 0) {
-            fprintf(stderr, "mqtt-conform: --versions expects a list of 3.1, 3.1.1 and 5.0, found '%.*s'\n", (int)n, p);
-            return cleanup(2);
-        }
-        vmask |= CONF_VBIT(vi);
-        p += n + (comma ? 1 : 0);
-    }
-
-    /* scenarios: all files parsed, all errors reported, before anything runs */
-    char defdir[PATH_MAX];
-    default_scenarios(defdir, sizeof defdir);
-    int nroots = argc - optind;
-    for (int i = 0; i < (nroots ? nroots : 1); i++) {
-        const char *root = nroots ? argv[optind + i] : defdir;
-        if (!is_dir(root) && !is_file(root)) {
-            fprintf(stderr, "mqtt-conform: %s: no such scenario file or directory%s\n", root,
-                    nroots ? "" : " (run from the project root or name a directory)");
-            return cleanup(2);
-        }
-        conf_scenario **got = NULL;
-        size_t n = conf_load_dir(root, &got, &errs);
-        conf_scenario **na = realloc(all, (nall + n + 1) * sizeof *na);
-        if (!na) return cleanup(2);
-        all = na;
-        memcpy(all + nall, got, n * sizeof *got);
-        nall += n;
-        free(got);
-    }
-    conf_profile_default(&prof);
-    if (profile_arg) {
-        char path[PATH_MAX + 64];
-        snprintf(path, sizeof path, "%s", profile_arg);
-        if (!is_file(path)) snprintf(path, sizeof path, "%s/../profiles/%s.profile", defdir, profile_arg);
-        if (!is_file(path)) {
-            fprintf(stderr, "mqtt-conform: --profile %s: no such file (nor %s)\n", profile_arg, path);
-            return cleanup(2);
-        }
-        conf_profile_free(&prof);
-        conf_profile_load(path, &prof, &errs);
-    }
-    if (errs.count) {
-        for (size_t i = 0; i < errs.count; i++) fprintf(stderr, "%s\n", errs.msgs[i]);
-        fprintf(stderr, "mqtt-conform: %zu error%s; nothing was run\n", errs.count, errs.count == 1 ? "" : "s");
-        return cleanup(2);
-    }
-    if (!nall) {
-        fprintf(stderr, "mqtt-conform: no scenarios (*.mqs) found\n");
-        return cleanup(2);
-    }
-    /* duplicate ids (two roots with the same area/name) would make reports ambiguous */
-    sel = calloc(nall, sizeof *sel);
-    size_t nsel = 0;
-    for (size_t i = 0; i < nall; i++)
-        if (conf_filter_match(all[i], filter)) sel[nsel++] = all[i];
-    if (!nsel) {
-        fprintf(stderr, "mqtt-conform: --filter '%s' selects no scenario (try --list)\n", filter ? filter : "");
-        return cleanup(2);
-    }
-    if (list) {
-        for (size_t i = 0; i < nsel; i++) {
-            const conf_scenario *s = sel[i];
-            printf("%-44s", s->id);
-            for (int vi = 0; vi < CONF_NVERSIONS; vi++)
-                printf(" %-5s", (s->vmask & CONF_VBIT(vi)) ? conf_vi_name(vi) : "");
-            printf("  %s\n", s->title);
-        }
-        printf("%zu scenarios\n", nsel);
-        return cleanup(0);
-    }
-
-    nruns = conf_plan(sel, nsel, vmask, repeat, &prof, &runs);
-    if (!nruns) {
-        fprintf(stderr, "mqtt-conform: the selected scenarios do not apply to --versions %s\n", versions);
-        return cleanup(2);
-    }
-
-    /* the broker */
-    signal(SIGPIPE, SIG_IGN);
-    char host[256] = "127.0.0.1";
-    uint16_t port = 1883;
-    char target[PATH_MAX * 3];
-    char msg[1024];
-    if (!broker && prof.broker) broker = prof.broker;
-    if (!username) username = prof.username;
-    if (!password) password = prof.password;
-    if (!cafile) cafile = prof.cafile;
-    if (!certfile) certfile = prof.certfile;
-    if (!keyfile) keyfile = prof.keyfile;
-    insecure = insecure || prof.insecure;
-    if (cafile || certfile || keyfile || insecure) {
-        if (!broker) {
-            fprintf(stderr, "mqtt-conform: --cafile, --cert, --key and --insecure (TLS) need --broker HOST:PORT "
-                    "(or a profile's broker): the reference broker the runner starts listens without TLS\n");
-            return cleanup(2);
-        }
-        if (!certfile != !keyfile) {
-            fprintf(stderr, "mqtt-conform: %s needs %s too (a client certificate and its key)\n",
-                    certfile ? "--cert" : "--key", certfile ? "--key" : "--cert");
-            return cleanup(2);
-        }
-        const char *files[3][2] = {{cafile, "CA file (--cafile)"}, {certfile, "certificate (--cert)"},
-                                   {keyfile, "key (--key)"}};
-        for (int i = 0; i < 3; i++) {
-            FILE *f = files[i][0] ? fopen(files[i][0], "r") : NULL;
-            if (f) fclose(f);
-            else if (files[i][0]) {
-                fprintf(stderr, "mqtt-conform: cannot open the %s %s: %s\n", files[i][1], files[i][0], strerror(errno));
-                return cleanup(2);
-            }
-        }
-        net_tls_opts to = {.cafile = cafile, .certfile = certfile, .keyfile = keyfile, .insecure = insecure};
-        tls = net_tls_ctx_new(NET_TLS_CLIENT, &to, msg, sizeof msg);
-        if (!tls) {
-            fprintf(stderr, "mqtt-conform: TLS: %s\n", msg);
-            return cleanup(2);
-        }
-    }
-    if (broker) {
-        if (net_parse_hostport(broker, host, sizeof host, &port) < 0) {
-            fprintf(stderr, "mqtt-conform: --broker expects HOST:PORT, found '%s'\n", broker);
-            return cleanup(2);
-        }
-        snprintf(target, sizeof target, "%s:%u%s", host, port, tls ? " (TLS)" : "");
-    } else {
-        char bin[PATH_MAX + 32], logp[PATH_MAX + 32];
-        if (broker_bin) snprintf(bin, sizeof bin, "%s", broker_bin);
-        else {
-            char ed[PATH_MAX];
-            exe_dir(ed, sizeof ed);
-            snprintf(bin, sizeof bin, "%s/mqtt-broker", ed);
-        }
-        const char *logdir = outdir ? outdir : "/tmp";
-        if (outdir && !is_dir(outdir)) mkdir(outdir, 0755);
-        snprintf(logp, sizeof logp, "%s/broker.log", logdir);
-        if (conf_broker_start(bin, logp, 10000, &proc, msg, sizeof msg) < 0) {
-            fprintf(stderr, "mqtt-conform: %s\n", msg);
-            return cleanup(2);
-        }
-        snprintf(host, sizeof host, "%s", proc.host);
-        port = proc.port;
-        snprintf(target, sizeof target, "%s:%u (reference broker %s, log %s)", host, port, bin, logp);
-    }
-    if (conf_probe_broker(host, port, tls, (int)(3000 * time_scale), msg, sizeof msg) < 0) {
-        fprintf(stderr, "mqtt-conform: the broker is not reachable: %s\n", msg);
-        conf_broker_stop(&proc, msg, sizeof msg);
-        return cleanup(2);
-    }
-
-    char pcapdir[PATH_MAX + 8] = "";
-    if (outdir && pcap_mode == CONF_PCAP_NONE) {
-        /* no captures this time: none of an earlier run may look like one of this run */
-        snprintf(pcapdir, sizeof pcapdir, "%s/pcap", outdir);
-        if (is_dir(pcapdir)) prepare_pcap_dir(pcapdir);
-        pcapdir[0] = '\0';
-    } else if (pcap_mode != CONF_PCAP_NONE) {
-        snprintf(pcapdir, sizeof pcapdir, "%s/pcap", outdir);
-        if ((!is_dir(outdir) && mkdir(outdir, 0755) != 0 && errno != EEXIST) || prepare_pcap_dir(pcapdir) < 0) {
-            if (!is_dir(outdir)) fprintf(stderr, "mqtt-conform: cannot create %s: %s\n", outdir, strerror(errno));
-            conf_broker_stop(&proc, msg, sizeof msg);
-            return cleanup(2);
-        }
-    }
-
-    progress_state ps = {.tty = isatty(2) && !quiet};
-    conf_engine_cfg cfg = {.host = host, .port = port, .username = username, .password = password,
-                           .time_scale = time_scale, .jobs = jobs, .on_done = on_done, .arg = &ps,
-                           .pcap_mode = pcap_mode, .pcap_dir = pcapdir[0] ? pcapdir : NULL, .tls = tls};
-    conf_report rep = {.runs = runs, .n = nruns, .profile = &prof, .target = target, .time_scale = time_scale,
-                       .jobs = jobs, .started = time(NULL)};
-    if (conf_engine_run(&cfg, runs, nruns, &rep.res, msg, sizeof msg) < 0) {
-        fprintf(stderr, "mqtt-conform: %s\n", msg);
-        conf_broker_stop(&proc, msg, sizeof msg);
-        return cleanup(2);
-    }
-    if (ps.tty) fprintf(stderr, "\r\033[K");
-    if (proc.pid > 0) {
-        /* A reference broker that died is a finding of its own. */
-        int alive = kill(proc.pid, 0) == 0;
-        conf_broker_stop(&proc, msg, sizeof msg);
-        if (!alive) fprintf(stderr, "mqtt-conform: the reference broker stopped during the run (%s)\n", msg);
-    }
-
-    report_console(stdout, &rep, isatty(1), verbose, quiet);
-    for (size_t i = 0; i < prof.ndevs; i++)
-        if (!prof.devs[i].used && !filter)
-            fprintf(stderr, "mqtt-conform: warning: %s:%d: deviation '%s' matches no run\n", prof.path,
-                    prof.devs[i].line, prof.devs[i].glob);
-    int rrc = write_reports(&rep, outdir, junit, json, md, html);
-    if (outdir && !quiet) printf("reports written to %s/ (junit.xml report.json report.md report.html)\n", outdir);
-    if (rep.res.pcap_written && !quiet) printf("%zu pcap file%s written to %s/\n", rep.res.pcap_written,
-                                               rep.res.pcap_written == 1 ? "" : "s", pcapdir);
-    if (rep.res.pcap_errors) {
-        fprintf(stderr, "mqtt-conform: %zu pcap file%s could not be written: %s\n", rep.res.pcap_errors,
-                rep.res.pcap_errors == 1 ? "" : "s", rep.res.pcap_error);
-        rrc = 1;
-    }
-
-    int bad = 0;
-    for (size_t i = 0; i < nruns; i++) bad |= conf_verdict_bad(runs[i].verdict);
-    return cleanup(rrc || bad ? 1 : 0);
+    if (argc > 1 && strcmp(argv[1], "compare") == 0) return conf_compare_main(argc - 1, argv + 1);
+    static app a; /* large; static keeps it off the stack */
+    int rc = run(&a, argc, argv);
+    app_free(&a);
+    return rc;
 }

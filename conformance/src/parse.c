@@ -64,7 +64,7 @@ int conf_vi_parse(const char *s, size_t n)
 const char *const conf_cap_names[CAP_COUNT] = {
     "qos1", "qos2", "retain", "wildcards", "will", "session", "shared_subscriptions",
     "subscription_identifiers", "topic_alias", "dollar_topics", "assigned_client_id", "auth",
-    "request_response", "max_packet_size"};
+    "request_response", "max_packet_size", "client_keep_alive"};
 
 int conf_cap_parse(const char *s, size_t n)
 {
@@ -541,6 +541,12 @@ static void parse_fields(pctx *c, conf_step *st, const word *w, int i, int n, mq
             st->unordered = true;
             continue;
         }
+        if (expect && st->kind == ST_EXPECT && !st->group && weq(&w[i], "or") && i + 1 < n &&
+            weq(&w[i + 1], "skip")) {
+            st->or_skip = true;
+            i++;
+            continue;
+        }
         if (expect && st->kind == ST_EXPECT && weq(&w[i], "or") && i + 1 < n && weq(&w[i + 1], "close")) {
             st->or_close = true;
             i++;
@@ -635,178 +641,277 @@ static bool parse_group(pctx *c, const word *w, conf_step *st)
     return true;
 }
 
+/* The rule list of version slot vi as the steps see it (3.1 shares 3.1.1's
+ * until the end of the parse copies them). */
+static char **slot_rules(const conf_scenario *sc, int vi, size_t *n)
+{
+    if (vi == CONF_VI_31 && !sc->nrules[vi]) vi = CONF_VI_311;
+    *n = sc->nrules[vi];
+    return sc->rules[vi];
+}
+
+/* `checks ID...` at the end of a step: the rules this step checks. Each id
+ * must be one of the scenario's `rules`; the step gets it in every version
+ * slot where the scenario lists it. Returns the word count before `checks`. */
+static int step_checks(pctx *c, conf_step *st, const word *w, int n)
+{
+    int k = 0;
+    while (k < n && !weq(&w[k], "checks")) k++;
+    if (k >= n) return n;
+    if (k + 1 >= n) ERR(c, &w[k], "expected one or more of the scenario's rule ids after `checks`");
+    for (int i = k + 1; i < n; i++) {
+        bool found = false;
+        for (int vi = 0; vi < CONF_NVERSIONS; vi++) {
+            size_t nr;
+            char **r = slot_rules(c->sc, vi, &nr);
+            for (size_t j = 0; j < nr; j++) {
+                if (!weq(&w[i], r[j])) continue;
+                push_str(&st->rules[vi], &st->nrules[vi], strdup(r[j]));
+                found = true;
+            }
+        }
+        if (!found) ERR(c, &w[i], "expected an id from the scenario's `rules` lines after `checks`, found '%.*s'",
+                        (int)w[i].n, w[i].s);
+    }
+    st->explicit_rules = true;
+    return k;
+}
+
+/* `timer`, `late D` and `else skip` anywhere after the verb: copies the
+ * other words to out and sets the step's fields. Returns the new count. */
+static int step_timer(pctx *c, conf_step *st, const word *w, int n, word *out)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (weq(&w[i], "timer")) { st->timer = true; continue; }
+        if (weq(&w[i], "else") && i + 1 < n && (weq(&w[i + 1], "skip") || weq(&w[i + 1], "warn"))) {
+            if (weq(&w[i + 1], "skip")) st->else_skip = true;
+            else st->else_warn = true;
+            i++;
+            continue;
+        }
+        if (weq(&w[i], "late") && i + 1 < n && (st->late_ms = parse_duration(&w[i + 1])) >= 0) {
+            st->timer = true;
+            i++;
+            continue;
+        }
+        if (weq(&w[i], "late")) ERR(c, &w[i], "expected a duration like 5s after `late`");
+        out[m++] = w[i];
+    }
+    return m;
+}
+
 static const char *const verbs =
     "connect, open, send, publish, subscribe, unsubscribe, ack, expect, capture, disconnect or drop";
 
-static void step(pctx *c, const word *w, int n, const char *linetext)
+/* `C send TYPE FIELDS` or `C send raw TOKENS`. Returns false on an error that drops the step. */
+static bool step_send(pctx *c, conf_step *st, const word *verb, const word *w, int i, int n)
 {
     conf_scenario *sc = c->sc;
-    conf_step st = {.client = -1, .vmask = CONF_VALL, .ms = -1, .line = w[0].line};
+    if (i >= n) { ERR(c, verb, "expected a packet type or `raw` after `send`"); return false; }
+    if (weq(&w[i], "raw")) {
+        st->kind = ST_SEND_RAW;
+        sc->malformed = true;
+        parse_raw(c, st, w, i + 1, n);
+    } else {
+        int t = ptype_of(&w[i]);
+        if (t < 0 || !is_client_sent(t)) {
+            ERR(c, &w[i], "expected a packet type a client sends (CONNECT PUBLISH PUBACK PUBREC PUBREL "
+                "PUBCOMP SUBSCRIBE UNSUBSCRIBE PINGREQ DISCONNECT AUTH) or raw, found '%.*s'",
+                (int)w[i].n, w[i].s);
+            return false;
+        }
+        st->kind = ST_SEND;
+        st->ptype = (mqtt_packet_type)t;
+        parse_fields(c, st, w, i + 1, n, st->ptype, false, NULL);
+        if (t >= MQTT_PUBACK && t <= MQTT_PUBCOMP) {
+            bool has_id = false;
+            for (size_t k = 0; k < st->nfields; k++) has_id |= st->fields[k].id == F_PACKET_ID;
+            if (!has_id) ERR(c, &w[i], "expected packet_id=... on a sent %.*s", (int)w[i].n, w[i].s);
+        }
+        if (t == MQTT_AUTH && (sc->vmask & st->vmask & ~CONF_VBIT(CONF_VI_5)))
+            ERR(c, &w[i], "AUTH exists only in 5.0: expected a [5.0] guard");
+    }
+    return true;
+}
+
+/* `C expect TYPE|nothing|close ...`. Returns false on an error that drops the step. */
+static bool step_expect(pctx *c, conf_step *st, const word *verb, const word *w, int i, int n)
+{
+    if (i >= n) { ERR(c, verb, "expected a packet type, `nothing` or `close` after `expect`"); return false; }
+    if (weq(&w[i], "nothing")) {
+        st->kind = ST_EXPECT_NOTHING;
+        parse_fields(c, st, w, i + 1, n, MQTT_PINGRESP, true, "for");
+        if (st->nfields) ERR(c, &w[i], "expected only `for DURATION` after `expect nothing`");
+    } else if (weq(&w[i], "close")) {
+        st->kind = ST_EXPECT_CLOSE;
+        parse_fields(c, st, w, i + 1, n, MQTT_DISCONNECT, true, "within");
+        for (size_t k = 0; k < st->nfields; k++)
+            if (st->fields[k].id != F_REASON_CODE)
+                ERR(c, &w[i], "expected only reason_code=... and `within DURATION` after `expect close`");
+    } else {
+        int t = ptype_of(&w[i]);
+        if (t < 0 || !is_server_sent(t)) {
+            ERR(c, &w[i], "expected a packet type a broker sends (CONNACK PUBLISH PUBACK PUBREC PUBREL "
+                "PUBCOMP SUBACK UNSUBACK PINGRESP DISCONNECT AUTH), `nothing` or `close`, found '%.*s'",
+                (int)w[i].n, w[i].s);
+            return false;
+        }
+        st->kind = ST_EXPECT;
+        st->ptype = (mqtt_packet_type)t;
+        parse_fields(c, st, w, i + 1, n, st->ptype, true, "within");
+        if (st->group && st->or_close) ERR(c, &w[i], "expected no `or close` after a client group (a|b)");
+    }
+    return true;
+}
+
+/* `C capture FIELD as NAME`. Returns false on an error that drops the step. */
+static bool step_capture(pctx *c, conf_step *st, const word *verb, const word *w, int i, int n)
+{
+    st->kind = ST_CAPTURE;
+    if (n - i != 3 || !weq(&w[i + 1], "as")) {
+        ERR(c, verb, "expected `capture FIELD as NAME`");
+        return false;
+    }
+    /* any expectable field of any packet type */
+    bool found = false;
+    for (int t = MQTT_CONNACK; t <= MQTT_AUTH && !found; t++)
+        found = conf_field_lookup(w[i].s, w[i].n, (mqtt_packet_type)t, true, &st->cap_field, &st->cap_prop) == 0;
+    if (!found) {
+        ERR(c, &w[i], "expected a field of a received packet (packet_id, topic, payload, reason_code ...), "
+            "found '%.*s'", (int)w[i].n, w[i].s);
+        return false;
+    }
+    for (size_t k = 0; k < w[i + 2].n; k++)
+        if (!isalnum((unsigned char)w[i + 2].s[k]) && w[i + 2].s[k] != '_') {
+            ERR(c, &w[i + 2], "expected a variable name (letters, digits, _)");
+            return false;
+        }
+    if (weq(&w[i + 2], "ns") || weq(&w[i + 2], "version")) {
+        ERR(c, &w[i + 2], "expected a variable name other than the built-in ns and version");
+        return false;
+    }
+    st->cap_var = wdup(&w[i + 2]);
+    return true;
+}
+
+/* Parses one step into *st and adds it. Returns false when it was not added
+ * (errors reported): the caller frees what *st holds. */
+static bool step_parse(pctx *c, conf_step *st, const word *w0, int n0, const char *linetext)
+{
+    conf_scenario *sc = c->sc;
+    word w[256];
+    int n = step_timer(c, st, w0, step_checks(c, st, w0, n0), w);
+    if (n == 0) return false;
     int i = 0;
     if (w[0].s[0] == '[') {
         if (w[0].s[w[0].n - 1] != ']' || w[0].n < 3) {
             ERR(c, &w[0], "expected a version guard like [5.0] or [3.1.1,5.0]");
-            return;
+            return false;
         }
         word inner = {w[0].s + 1, w[0].n - 2, w[0].line, w[0].col + 1};
-        st.vmask = parse_versions(c, &inner, 1, false);
-        if (!st.vmask) return;
-        if (!(st.vmask & sc->vmask)) {
+        st->vmask = parse_versions(c, &inner, 1, false);
+        if (!st->vmask) return false;
+        if (!(st->vmask & sc->vmask)) {
             ERR(c, &w[0], "this guard excludes every version of the scenario");
-            return;
+            return false;
         }
         i = 1;
-        if (n < 2) { ERR(c, &w[0], "expected a step after the version guard"); return; }
+        if (n < 2) { ERR(c, &w[0], "expected a step after the version guard"); return false; }
     }
     if (weq(&w[i], "wait")) {
-        st.kind = ST_WAIT;
-        if (n != i + 2 || (st.ms = parse_duration(&w[i + 1])) < 0) {
+        st->kind = ST_WAIT;
+        if (n != i + 2 || (st->ms = parse_duration(&w[i + 1])) < 0) {
             ERR(c, n > i + 1 ? &w[i + 1] : &w[i], "expected one duration like 500ms or 2s after `wait`");
-            return;
+            return false;
         }
         goto add;
     }
     if (memchr(w[i].s, '|', w[i].n)) {
-        if (!parse_group(c, &w[i], &st)) return;
+        if (!parse_group(c, &w[i], st)) return false;
     } else {
         for (size_t k = 0; k < sc->nclients; k++)
-            if (weq(&w[i], sc->clients[k])) st.client = (int)k;
+            if (weq(&w[i], sc->clients[k])) st->client = (int)k;
     }
-    if (st.client < 0) {
+    if (st->client < 0) {
         if (!sc->nclients)
             ERR(c, &w[i], "expected a header statement (title, versions, rules, needs, tags, clients, "
                 "deadline, serial) or a step; declare clients before steps");
         else
             ERR(c, &w[i], "expected a client name declared in `clients` or `wait`, found '%.*s'",
                 (int)w[i].n, w[i].s);
-        return;
+        return false;
     }
     i++;
-    if (i >= n) { ERR(c, &w[i - 1], "expected a step (%s) after the client name", verbs); return; }
+    if (i >= n) { ERR(c, &w[i - 1], "expected a step (%s) after the client name", verbs); return false; }
     const word *verb = &w[i++];
-    if (st.group && !weq(verb, "ack") && !weq(verb, "capture") &&
+    if (st->group && !weq(verb, "ack") && !weq(verb, "capture") &&
         !(weq(verb, "expect") && i < n && !weq(&w[i], "nothing") && !weq(&w[i], "close"))) {
         ERR(c, verb, "expected `expect TYPE`, `ack` or `capture` after a client group (a|b); "
             "write other steps once per client");
-        return;
+        return false;
     }
     if (weq(verb, "connect")) {
-        st.kind = ST_CONNECT;
-        st.ptype = MQTT_CONNECT;
-        parse_fields(c, &st, w, i, n, MQTT_CONNECT, false, NULL);
+        st->kind = ST_CONNECT;
+        st->ptype = MQTT_CONNECT;
+        parse_fields(c, st, w, i, n, MQTT_CONNECT, false, NULL);
     } else if (weq(verb, "open")) {
-        st.kind = ST_OPEN;
+        st->kind = ST_OPEN;
         if (i < n) ERR(c, &w[i], "expected nothing after `open`");
     } else if (weq(verb, "send")) {
-        if (i >= n) { ERR(c, verb, "expected a packet type or `raw` after `send`"); return; }
-        if (weq(&w[i], "raw")) {
-            st.kind = ST_SEND_RAW;
-            sc->malformed = true;
-            parse_raw(c, &st, w, i + 1, n);
-        } else {
-            int t = ptype_of(&w[i]);
-            if (t < 0 || !is_client_sent(t)) {
-                ERR(c, &w[i], "expected a packet type a client sends (CONNECT PUBLISH PUBACK PUBREC PUBREL "
-                    "PUBCOMP SUBSCRIBE UNSUBSCRIBE PINGREQ DISCONNECT AUTH) or raw, found '%.*s'",
-                    (int)w[i].n, w[i].s);
-                return;
-            }
-            st.kind = ST_SEND;
-            st.ptype = (mqtt_packet_type)t;
-            parse_fields(c, &st, w, i + 1, n, st.ptype, false, NULL);
-            if (t >= MQTT_PUBACK && t <= MQTT_PUBCOMP) {
-                bool has_id = false;
-                for (size_t k = 0; k < st.nfields; k++) has_id |= st.fields[k].id == F_PACKET_ID;
-                if (!has_id) ERR(c, &w[i], "expected packet_id=... on a sent %.*s", (int)w[i].n, w[i].s);
-            }
-            if (t == MQTT_AUTH && (sc->vmask & st.vmask & ~CONF_VBIT(CONF_VI_5)))
-                ERR(c, &w[i], "AUTH exists only in 5.0: expected a [5.0] guard");
-        }
+        if (!step_send(c, st, verb, w, i, n)) return false;
     } else if (weq(verb, "publish") || weq(verb, "subscribe") || weq(verb, "unsubscribe")) {
-        st.kind = weq(verb, "publish") ? ST_PUBLISH : weq(verb, "subscribe") ? ST_SUBSCRIBE : ST_UNSUBSCRIBE;
-        st.ptype = st.kind == ST_PUBLISH ? MQTT_PUBLISH : st.kind == ST_SUBSCRIBE ? MQTT_SUBSCRIBE : MQTT_UNSUBSCRIBE;
-        parse_fields(c, &st, w, i, n, st.ptype, false, NULL);
+        st->kind = weq(verb, "publish") ? ST_PUBLISH : weq(verb, "subscribe") ? ST_SUBSCRIBE : ST_UNSUBSCRIBE;
+        st->ptype = st->kind == ST_PUBLISH ? MQTT_PUBLISH : st->kind == ST_SUBSCRIBE ? MQTT_SUBSCRIBE : MQTT_UNSUBSCRIBE;
+        parse_fields(c, st, w, i, n, st->ptype, false, NULL);
         bool has = false;
-        for (size_t k = 0; k < st.nfields; k++)
-            has |= st.fields[k].id == (st.kind == ST_PUBLISH ? F_TOPIC : F_FILTER);
-        if (!has) ERR(c, verb, "expected %s=... in `%.*s`", st.kind == ST_PUBLISH ? "topic" : "filter",
+        for (size_t k = 0; k < st->nfields; k++)
+            has |= st->fields[k].id == (st->kind == ST_PUBLISH ? F_TOPIC : F_FILTER);
+        if (!has) ERR(c, verb, "expected %s=... in `%.*s`", st->kind == ST_PUBLISH ? "topic" : "filter",
                       (int)verb->n, verb->s);
     } else if (weq(verb, "ack")) {
-        st.kind = ST_ACK;
+        st->kind = ST_ACK;
         if (i < n) ERR(c, &w[i], "expected nothing after `ack`");
     } else if (weq(verb, "expect")) {
-        if (i >= n) { ERR(c, verb, "expected a packet type, `nothing` or `close` after `expect`"); return; }
-        if (weq(&w[i], "nothing")) {
-            st.kind = ST_EXPECT_NOTHING;
-            parse_fields(c, &st, w, i + 1, n, MQTT_PINGRESP, true, "for");
-            if (st.nfields) ERR(c, &w[i], "expected only `for DURATION` after `expect nothing`");
-        } else if (weq(&w[i], "close")) {
-            st.kind = ST_EXPECT_CLOSE;
-            parse_fields(c, &st, w, i + 1, n, MQTT_DISCONNECT, true, "within");
-            for (size_t k = 0; k < st.nfields; k++)
-                if (st.fields[k].id != F_REASON_CODE)
-                    ERR(c, &w[i], "expected only reason_code=... and `within DURATION` after `expect close`");
-        } else {
-            int t = ptype_of(&w[i]);
-            if (t < 0 || !is_server_sent(t)) {
-                ERR(c, &w[i], "expected a packet type a broker sends (CONNACK PUBLISH PUBACK PUBREC PUBREL "
-                    "PUBCOMP SUBACK UNSUBACK PINGRESP DISCONNECT AUTH), `nothing` or `close`, found '%.*s'",
-                    (int)w[i].n, w[i].s);
-                return;
-            }
-            st.kind = ST_EXPECT;
-            st.ptype = (mqtt_packet_type)t;
-            parse_fields(c, &st, w, i + 1, n, st.ptype, true, "within");
-            if (st.group && st.or_close) ERR(c, &w[i], "expected no `or close` after a client group (a|b)");
-        }
+        if (!step_expect(c, st, verb, w, i, n)) return false;
     } else if (weq(verb, "capture")) {
-        st.kind = ST_CAPTURE;
-        if (n - i != 3 || !weq(&w[i + 1], "as")) {
-            ERR(c, verb, "expected `capture FIELD as NAME`");
-            return;
-        }
-        /* any expectable field of any packet type */
-        bool found = false;
-        for (int t = MQTT_CONNACK; t <= MQTT_AUTH && !found; t++)
-            found = conf_field_lookup(w[i].s, w[i].n, (mqtt_packet_type)t, true, &st.cap_field, &st.cap_prop) == 0;
-        if (!found) {
-            ERR(c, &w[i], "expected a field of a received packet (packet_id, topic, payload, reason_code ...), "
-                "found '%.*s'", (int)w[i].n, w[i].s);
-            return;
-        }
-        for (size_t k = 0; k < w[i + 2].n; k++)
-            if (!isalnum((unsigned char)w[i + 2].s[k]) && w[i + 2].s[k] != '_') {
-                ERR(c, &w[i + 2], "expected a variable name (letters, digits, _)");
-                return;
-            }
-        if (weq(&w[i + 2], "ns") || weq(&w[i + 2], "version")) {
-            ERR(c, &w[i + 2], "expected a variable name other than the built-in ns and version");
-            return;
-        }
-        st.cap_var = wdup(&w[i + 2]);
+        if (!step_capture(c, st, verb, w, i, n)) return false;
     } else if (weq(verb, "disconnect")) {
-        st.kind = ST_DISCONNECT;
-        st.ptype = MQTT_DISCONNECT;
-        parse_fields(c, &st, w, i, n, MQTT_DISCONNECT, false, NULL);
+        st->kind = ST_DISCONNECT;
+        st->ptype = MQTT_DISCONNECT;
+        parse_fields(c, st, w, i, n, MQTT_DISCONNECT, false, NULL);
     } else if (weq(verb, "drop")) {
-        st.kind = ST_DROP;
+        st->kind = ST_DROP;
         if (i < n) ERR(c, &w[i], "expected nothing after `drop`");
     } else {
         ERR(c, verb, "expected a step (%s), found '%.*s'", verbs, (int)verb->n, verb->s);
-        return;
+        return false;
     }
 add:
-    st.src = strdup(linetext);
+    st->src = strdup(linetext);
     conf_step *a = realloc(sc->steps, (sc->nsteps + 1) * sizeof *a);
-    if (!a) return;
-    a[sc->nsteps++] = st;
+    if (!a) return false;
+    a[sc->nsteps++] = *st;
     sc->steps = a;
+    return true;
+}
+
+static void free_step(conf_step *st);
+
+static void step(pctx *c, const word *w, int n, const char *linetext)
+{
+    conf_step st = {.client = -1, .vmask = CONF_VALL, .ms = -1, .late_ms = -1, .line = w[0].line};
+    if (!step_parse(c, &st, w, n, linetext)) free_step(&st);
 }
 
 /* ---- files ---- */
 
 static void free_step(conf_step *st)
 {
+    for (int v = 0; v < CONF_NVERSIONS; v++) {
+        for (size_t k = 0; k < st->nrules[v]; k++) free(st->rules[v][k]);
+        free(st->rules[v]);
+    }
     for (size_t k = 0; k < st->nfields; k++) free(st->fields[k].text);
     free(st->fields);
     for (size_t k = 0; k < st->nraw; k++) free(st->raw[k].text);
@@ -836,6 +941,36 @@ void conf_scenario_free(conf_scenario *s)
 }
 
 #define MAXWORDS 256
+
+/* Steps that check something by default (when no step names its rules with
+ * `checks`): what they wait for is what the scenario's rules say. */
+static bool checking_kind(conf_step_kind k)
+{
+    return k == ST_EXPECT || k == ST_EXPECT_NOTHING || k == ST_EXPECT_CLOSE || k == ST_PUBLISH ||
+           k == ST_SUBSCRIBE || k == ST_UNSUBSCRIBE || k == ST_CAPTURE;
+}
+
+/* Gives every checking step its rules (the scenario's, unless some step
+ * names its own with `checks`) and its level per version: the highest level
+ * of its rules (levels.c). A step left with none is a precondition. */
+static void attribute_rules(conf_scenario *sc)
+{
+    bool any_explicit = false;
+    for (size_t i = 0; i < sc->nsteps; i++) any_explicit |= sc->steps[i].explicit_rules;
+    for (size_t i = 0; i < sc->nsteps; i++) {
+        conf_step *st = &sc->steps[i];
+        for (int vi = 0; vi < CONF_NVERSIONS; vi++) {
+            if (!any_explicit && checking_kind(st->kind) && !st->else_skip && (st->vmask & CONF_VBIT(vi)))
+                for (size_t k = 0; k < sc->nrules[vi]; k++)
+                    push_str(&st->rules[vi], &st->nrules[vi], strdup(sc->rules[vi][k]));
+            st->level[vi] = LVL_NONE;
+            for (size_t k = 0; k < st->nrules[vi]; k++) {
+                conf_level l = conf_rule_level(vi, st->rules[vi][k]);
+                if (l > st->level[vi]) st->level[vi] = l;
+            }
+        }
+    }
+}
 
 conf_scenario *conf_parse_scenario(const char *file, const char *id, const char *text, conf_errors *errs)
 {
@@ -932,6 +1067,7 @@ conf_scenario *conf_parse_scenario(const char *file, const char *id, const char 
             push_str(&sc->rules[CONF_VI_31], &sc->nrules[CONF_VI_31], strdup(sc->rules[CONF_VI_311][k]));
     }
     if (!sc->nsteps && sc->nclients) conf_error_add(errs, file, endline, 1, "expected at least one step");
+    attribute_rules(sc);
     if ((int)errs->count > c.nerr_at_start) {
         conf_scenario_free(sc);
         return NULL;

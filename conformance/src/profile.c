@@ -1,8 +1,12 @@
 /*
  * Profile files (SCENARIOS.md, section 6): one statement per line, `#`
- * comments, quoted reasons. Errors name file:line:col like scenario errors.
+ * comments, quoted reasons; one handler per keyword (a table). Errors name
+ * file:line:col like scenario errors. Also: checking expected failures
+ * against the keys of their deviations after a run (conf_profile_apply).
  */
 #include "conformance/src/profile.h"
+
+#include "conformance/src/report.h"
 
 #include <ctype.h>
 #include <fnmatch.h>
@@ -30,6 +34,8 @@ void conf_profile_free(conf_profile *p)
     for (size_t i = 0; i < p->ndevs; i++) {
         free(p->devs[i].glob);
         free(p->devs[i].reason);
+        for (size_t k = 0; k < p->devs[i].nrules; k++) free(p->devs[i].rules[k]);
+        free(p->devs[i].rules);
     }
     free(p->devs);
     memset(p, 0, sizeof *p);
@@ -100,6 +106,144 @@ static unsigned versions_of(const char *w)
     return m;
 }
 
+/* One line being parsed: the rest of it, and where errors point. */
+typedef struct {
+    const char *path;
+    int lineno;
+    char *line, *s;     /* the line, and the unparsed rest */
+    int col;            /* column of the last word */
+    conf_errors *errs;
+} line_ctx;
+
+/* The next word; NULL at the end of the line (or a comment), after an error
+ * for an unclosed quote. */
+static char *word(line_ctx *c, bool *quoted)
+{
+    bool q;
+    char *w = next_word(&c->s, &c->col, c->line, quoted ? quoted : &q);
+    if (w == (char *)-1) {
+        conf_error_add(c->errs, c->path, c->lineno, c->col, "expected a closing '\"'");
+        return NULL;
+    }
+    return w;
+}
+
+static void set_str(char **field, char *v)
+{
+    free(*field);
+    *field = strdup(v);
+}
+
+static void kw_insecure(conf_profile *p, line_ctx *c, char *a)
+{
+    if (strcmp(a, "true") == 0 || strcmp(a, "yes") == 0) p->insecure = true;
+    else if (strcmp(a, "false") == 0 || strcmp(a, "no") == 0) p->insecure = false;
+    else conf_error_add(c->errs, c->path, c->lineno, c->col, "expected true or false after insecure, found '%s'", a);
+}
+
+static void kw_versions(conf_profile *p, line_ctx *c, char *a)
+{
+    p->vmask = 0;
+    for (char *w = a; w; w = word(c, NULL)) {
+        unsigned m = versions_of(w);
+        if (!m) conf_error_add(c->errs, c->path, c->lineno, c->col, "expected versions (3.1, 3.1.1, 5.0 or all), found '%s'", w);
+        p->vmask |= m;
+    }
+}
+
+static void kw_lacks(conf_profile *p, line_ctx *c, char *a)
+{
+    for (char *w = a; w; w = word(c, NULL)) {
+        int cap = conf_cap_parse(w, strlen(w));
+        if (cap < 0) conf_error_add(c->errs, c->path, c->lineno, c->col, "expected a capability name, found '%s'", w);
+        else p->lacks |= 1u << cap;
+    }
+}
+
+static void kw_max_qos(conf_profile *p, line_ctx *c, char *a)
+{
+    if (strcmp(a, "0") == 0) p->lacks |= (1u << CAP_QOS1) | (1u << CAP_QOS2);
+    else if (strcmp(a, "1") == 0) p->lacks |= 1u << CAP_QOS2;
+    else if (strcmp(a, "2") != 0) conf_error_add(c->errs, c->path, c->lineno, c->col, "expected 0, 1 or 2 after max_qos");
+}
+
+/* rule=ID,ID... or step=LINE into d; false after an error. */
+static bool deviation_key(conf_deviation *d, line_ctx *c, char *w)
+{
+    if (strncmp(w, "step=", 5) == 0) {
+        char *end;
+        long n = strtol(w + 5, &end, 10);
+        if (*end || n < 1 || n > 1000000) {
+            conf_error_add(c->errs, c->path, c->lineno, c->col, "expected step=LINE (a line of the scenario), found '%s'", w);
+            return false;
+        }
+        d->step_line = (int)n;
+        return true;
+    }
+    if (strncmp(w, "rule=", 5) != 0 || !w[5]) {
+        conf_error_add(c->errs, c->path, c->lineno, c->col,
+                       "expected rule=ID, step=LINE or a quoted reason after the versions, found '%s'", w);
+        return false;
+    }
+    for (char *id = strtok(w + 5, ","); id; id = strtok(NULL, ",")) {
+        char **nr = realloc(d->rules, (d->nrules + 1) * sizeof *nr);
+        if (!nr) return false;
+        d->rules = nr;
+        d->rules[d->nrules++] = strdup(id);
+    }
+    return true;
+}
+
+/* deviation / flaky GLOB VERSIONS [KEY...] "reason" */
+static void kw_deviation(conf_profile *p, line_ctx *c, char *glob, bool flaky, const char *kw)
+{
+    char *v = word(c, NULL);
+    unsigned m = v ? versions_of(v) : 0;
+    if (!m) {
+        conf_error_add(c->errs, c->path, c->lineno, c->col, "expected versions (all or 3.1.1,5.0 ...) after the scenario id");
+        return;
+    }
+    conf_deviation d = {.glob = strdup(glob), .vmask = m, .line = c->lineno, .flaky = flaky};
+    bool q = false, ok = true;
+    char *w;
+    while (ok && (w = word(c, &q)) && !q) ok = deviation_key(&d, c, w);
+    if (ok && (!w || !q || !*w)) {
+        conf_error_add(c->errs, c->path, c->lineno, c->col, "expected a quoted reason: %s ID VERSIONS [rule=ID] \"why\"", kw);
+        ok = false;
+    }
+    conf_deviation *nd = ok ? realloc(p->devs, (p->ndevs + 1) * sizeof *nd) : NULL;
+    if (!nd) {
+        free(d.glob);
+        for (size_t k = 0; k < d.nrules; k++) free(d.rules[k]);
+        free(d.rules);
+        return;
+    }
+    d.reason = strdup(w);
+    p->devs = nd;
+    p->devs[p->ndevs++] = d;
+}
+
+/* One statement: keyword and its first value. */
+static void statement(conf_profile *p, line_ctx *c, char *kw, char *a)
+{
+    if (strcmp(kw, "name") == 0) set_str(&p->name, a);
+    else if (strcmp(kw, "broker") == 0) set_str(&p->broker, a);
+    else if (strcmp(kw, "username") == 0) set_str(&p->username, a);
+    else if (strcmp(kw, "password") == 0) set_str(&p->password, a);
+    else if (strcmp(kw, "cafile") == 0) { free(p->cafile); p->cafile = profile_file(c->path, a); }
+    else if (strcmp(kw, "cert") == 0) { free(p->certfile); p->certfile = profile_file(c->path, a); }
+    else if (strcmp(kw, "key") == 0) { free(p->keyfile); p->keyfile = profile_file(c->path, a); }
+    else if (strcmp(kw, "insecure") == 0) kw_insecure(p, c, a);
+    else if (strcmp(kw, "versions") == 0) kw_versions(p, c, a);
+    else if (strcmp(kw, "lacks") == 0) kw_lacks(p, c, a);
+    else if (strcmp(kw, "max_qos") == 0) kw_max_qos(p, c, a);
+    else if (strcmp(kw, "deviation") == 0 || strcmp(kw, "flaky") == 0) kw_deviation(p, c, a, kw[0] == 'f', kw);
+    else
+        conf_error_add(c->errs, c->path, c->lineno, 1,
+                       "expected name, broker, username, password, cafile, cert, key, insecure, versions, lacks, "
+                       "max_qos, deviation or flaky, found '%s'", kw);
+}
+
 int conf_profile_load(const char *path, conf_profile *p, conf_errors *errs)
 {
     conf_profile_default(p);
@@ -111,77 +255,83 @@ int conf_profile_load(const char *path, conf_profile *p, conf_errors *errs)
     }
     size_t before = errs->count;
     char line[4096];
-    int lineno = 0;
+    line_ctx c = {.path = path, .errs = errs, .line = line};
     while (fgets(line, sizeof line, f)) {
-        lineno++;
-        char copy[4096];
-        snprintf(copy, sizeof copy, "%s", line);
-        size_t ll = strlen(line);
-        if (ll && line[ll - 1] == '\n') line[--ll] = '\0';
-        char *s = line;
-        int col = 1, c2 = 1, c3 = 1, c4 = 1;
-        bool q;
-        char *kw = next_word(&s, &col, line, &q);
+        c.lineno++;
+        line[strcspn(line, "\n")] = '\0';
+        c.s = line;
+        char *kw = word(&c, NULL);
         if (!kw) continue;
-        if (kw == (char *)-1) { conf_error_add(errs, path, lineno, col, "expected a closing '\"'"); continue; }
-        char *a = next_word(&s, &c2, line, &q);
-        if (a == (char *)-1) { conf_error_add(errs, path, lineno, c2, "expected a closing '\"'"); continue; }
+        int kwcol = c.col;
+        char *a = word(&c, NULL);
         if (!a) {
-            conf_error_add(errs, path, lineno, col, "expected a value after `%s`", kw);
+            if (errs->count == before || c.s[0] != '"')
+                conf_error_add(errs, path, c.lineno, kwcol, "expected a value after `%s`", kw);
             continue;
         }
-        if (strcmp(kw, "name") == 0) { free(p->name); p->name = strdup(a); }
-        else if (strcmp(kw, "broker") == 0) { free(p->broker); p->broker = strdup(a); }
-        else if (strcmp(kw, "username") == 0) { free(p->username); p->username = strdup(a); }
-        else if (strcmp(kw, "password") == 0) { free(p->password); p->password = strdup(a); }
-        else if (strcmp(kw, "cafile") == 0) { free(p->cafile); p->cafile = profile_file(path, a); }
-        else if (strcmp(kw, "cert") == 0) { free(p->certfile); p->certfile = profile_file(path, a); }
-        else if (strcmp(kw, "key") == 0) { free(p->keyfile); p->keyfile = profile_file(path, a); }
-        else if (strcmp(kw, "insecure") == 0) {
-            if (strcmp(a, "true") == 0 || strcmp(a, "yes") == 0) p->insecure = true;
-            else if (strcmp(a, "false") == 0 || strcmp(a, "no") == 0) p->insecure = false;
-            else conf_error_add(errs, path, lineno, c2, "expected true or false after insecure, found '%s'", a);
-        }
-        else if (strcmp(kw, "versions") == 0) {
-            p->vmask = 0;
-            for (char *w = a; w && w != (char *)-1; w = next_word(&s, &c2, line, &q)) {
-                unsigned m = versions_of(w);
-                if (!m) conf_error_add(errs, path, lineno, c2, "expected versions (3.1, 3.1.1, 5.0 or all), found '%s'", w);
-                p->vmask |= m;
-            }
-        } else if (strcmp(kw, "lacks") == 0) {
-            for (char *w = a; w && w != (char *)-1; w = next_word(&s, &c2, line, &q)) {
-                int cap = conf_cap_parse(w, strlen(w));
-                if (cap < 0) conf_error_add(errs, path, lineno, c2, "expected a capability name, found '%s'", w);
-                else p->lacks |= 1u << cap;
-            }
-        } else if (strcmp(kw, "max_qos") == 0) {
-            if (strcmp(a, "0") == 0) p->lacks |= (1u << CAP_QOS1) | (1u << CAP_QOS2);
-            else if (strcmp(a, "1") == 0) p->lacks |= 1u << CAP_QOS2;
-            else if (strcmp(a, "2") != 0) conf_error_add(errs, path, lineno, c2, "expected 0, 1 or 2 after max_qos");
-        } else if (strcmp(kw, "deviation") == 0 || strcmp(kw, "flaky") == 0) {
-            char *v = next_word(&s, &c3, line, &q);
-            char *reason = v && v != (char *)-1 ? next_word(&s, &c4, line, &q) : NULL;
-            unsigned m = v && v != (char *)-1 ? versions_of(v) : 0;
-            if (!v || v == (char *)-1 || !m) {
-                conf_error_add(errs, path, lineno, c3, "expected versions (all or 3.1.1,5.0 ...) after the scenario id");
-                continue;
-            }
-            if (!reason || reason == (char *)-1 || !q || !*reason) {
-                conf_error_add(errs, path, lineno, c4, "expected a quoted reason: %s ID VERSIONS \"why\"", kw);
-                continue;
-            }
-            conf_deviation *nd = realloc(p->devs, (p->ndevs + 1) * sizeof *nd);
-            if (!nd) break;
-            p->devs = nd;
-            p->devs[p->ndevs++] = (conf_deviation){strdup(a), m, strdup(reason), lineno, false,
-                                                   strcmp(kw, "flaky") == 0};
-        } else {
-            conf_error_add(errs, path, lineno, col,
-                           "expected name, broker, username, password, cafile, cert, key, insecure, versions, lacks, "
-                           "max_qos, deviation or flaky, found '%s'", kw);
-        }
+        statement(p, &c, kw, a);
     }
     fclose(f);
     return errs->count > before ? -1 : 0;
+}
+
+/* ---- after the run: expected failures against their keys ---- */
+
+static bool key_matches(const conf_deviation *d, const conf_run *run)
+{
+    if (!d->nrules && !d->step_line) return true;
+    report_why w;
+    report_why_of(run, &w);
+    if (d->step_line && w.line == d->step_line) return true;
+    for (size_t k = 0; k < d->nrules; k++) {
+        const char *r = w.rules;
+        size_t n = strlen(d->rules[k]);
+        for (const char *hit = strstr(r, d->rules[k]); hit; hit = strstr(hit + 1, d->rules[k]))
+            if ((hit == r || hit[-1] == ' ') && (hit[n] == '\0' || hit[n] == ' ')) return true;
+    }
+    return false;
+}
+
+/* A failure no key covers: a regression, saying which deviation it is not. */
+static void unexpected(conf_run *run, const conf_deviation *d)
+{
+    run->verdict = run->level == LVL_NONE ? V_ERROR : V_FAIL;
+    run->deviation = NULL;
+    report_why w;
+    report_why_of(run, &w);
+    char key[300] = "", at[700];
+    size_t o = 0;
+    for (size_t k = 0; k < d->nrules && o < sizeof key; k++)
+        o += (size_t)snprintf(key + o, sizeof key - o, "%s%s", k ? "," : "rule ", d->rules[k]);
+    if (d->step_line && o < sizeof key) snprintf(key + o, sizeof key - o, "%sstep %d", o ? ", " : "", d->step_line);
+    snprintf(at, sizeof at, "step %d (%s)", w.line, w.rules[0] ? w.rules : "no rules");
+    char *old = run->message;
+    size_t n = strlen(old ? old : "") + strlen(key) + strlen(at) + 120;
+    run->message = malloc(n);
+    if (run->message)
+        snprintf(run->message, n, "%s [a new failure: the profile's deviation (line %d) covers %s, this one is at %s]",
+                 old ? old : "", d->line, key, at);
+    free(old);
+}
+
+void conf_profile_apply(conf_profile *p, conf_run *runs, size_t n)
+{
+    for (size_t i = 0; i < p->ndevs; i++) p->devs[i].used = false;
+    for (size_t i = 0; i < n; i++) {
+        conf_run *run = &runs[i];
+        const conf_deviation *first = NULL, *hit = NULL;
+        for (size_t k = 0; k < p->ndevs && !hit; k++) {
+            conf_deviation *d = &p->devs[k];
+            if (!(d->vmask & CONF_VBIT(run->vi)) || fnmatch(d->glob, run->sc->id, 0) != 0) continue;
+            if (!first) first = d;
+            if (run->verdict != V_XFAIL || key_matches(d, run)) hit = d;
+        }
+        if (!first) continue;
+        if (hit) {
+            ((conf_deviation *)hit)->used = true;
+            if (run->deviation) run->deviation = hit->reason;
+        } else if (run->verdict == V_XFAIL) {
+            unexpected(run, first);
+        }
+    }
 }

@@ -21,7 +21,37 @@ typedef struct {
     double time_scale;
     int jobs;
     time_t started;
+    /* The reference broker the runner started crashed, did not shut down
+     * cleanly or logged a sanitizer report (what and the log's path); NULL
+     * otherwise. Every report names it; the exit status is 1. */
+    const char *broker_problem;
 } conf_report;
+
+/* ---- report_summary.c: what every report leads with ---- */
+
+/* Verdicts a broker team acts on: fail, warn, error, unexpected-pass, not run. */
+bool report_is_finding(conf_verdict v);
+/* Counts of runs by verdict and by the level that decided them (run->level). */
+void report_level_counts(const conf_report *r, size_t counts[V__COUNT][LVL_MUST + 1]);
+/* The runs that are findings, grouped by area (plan order within one).
+ * Returns the count; *out is malloc'd (free it), pointing into r->runs. */
+size_t report_findings(const conf_report *r, const conf_run ***out);
+/* Why a run is a finding, in one line each. */
+typedef struct {
+    conf_level level;         /* of the deciding step (LVL_NONE: a precondition, or none) */
+    char rules[512];          /* the deciding step's statement ids, space-separated */
+    int line;                 /* its line in the scenario file, 0: none */
+    const char *step;         /* its source text, NULL: none */
+    char reason[600];         /* the first line of the message */
+} report_why;
+void report_why_of(const conf_run *run, report_why *w);
+
+/* The capability table: REPORT_CAP_ROWS rows (row 0: was the version
+ * accepted), one column per probed version. */
+enum { REPORT_CAP_ROWS = 12 };
+const char *report_cap_row(int row);
+void report_cap_cell(const conf_caps *c, int vi, int row, char *buf, size_t cap);
+bool report_caps_any(const conf_report *r);
 
 /* Counts of runs by verdict. */
 void report_counts(const conf_report *r, size_t counts[V__COUNT]);

@@ -2,9 +2,13 @@
  * Shared pieces of the report writers: verdict counts, normative coverage
  * and the transcript line format. Coverage keys ids by (version, id): the
  * same id means different things in 3.1.1 and 5.0; 3.1 runs use 3.1.1 ids.
- * An id is "failed" in a version when any run checking it failed there
- * (expected failures included: the report shows every deviation), "passed"
- * when it was checked and never failed.
+ * A run counts for the ids its verdict is about (conf_run_rules: the
+ * deciding step's for a failure or warn, every rule of the scenario for a
+ * pass, none for a failed precondition). An id is "failed" in a version when
+ * a run failed at it there (expected failures included: the report shows
+ * every deviation), "passed" when it was checked and never failed; a warn
+ * at a SHOULD counts as passed (no MUST broken), a late timer on a MUST as
+ * failed.
  */
 #include "conformance/src/report.h"
 #include "conformance/src/spec_ids.h"
@@ -31,15 +35,19 @@ void report_coverage(const conf_report *r, report_cov cov[CONF_NVERSIONS])
     for (size_t i = 0; i < r->n; i++) {
         const conf_run *run = &r->runs[i];
         conf_verdict v = run->verdict;
+        /* only the rules the verdict is about: a failed precondition or a
+         * failing step blames no other rule of the scenario */
         bool failed = v == V_FAIL || v == V_ERROR || v == V_XFAIL;
-        bool passed = v == V_PASS || v == V_XPASS;
+        bool passed = v == V_PASS || v == V_XPASS || v == V_WARN;
         if (!failed && !passed) continue;
         report_cov *c = &cov[run->vi];
         c->used = true;
-        for (size_t k = 0; k < run->sc->nrules[run->vi]; k++) {
-            int idx = conf_id_index(run->vi, run->sc->rules[run->vi][k]);
+        size_t n;
+        char *const *ids = conf_run_rules(run, &n);
+        for (size_t k = 0; k < n; k++) {
+            int idx = conf_id_index(run->vi, ids[k]);
             if (idx < 0 || !c->state) continue;
-            if (failed) c->state[idx] = 2;
+            if (failed || (v == V_WARN && run->level == LVL_MUST)) c->state[idx] = 2;
             else if (c->state[idx] == 0) c->state[idx] = 1;
         }
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CLI checks of mqtt-conform: exit status 2 with a clear message for usage
-# errors, broken scenarios (all errors listed) and an unreachable broker.
+# errors, broken scenarios (all errors listed) and an unreachable broker;
+# `compare` on good and unreadable reports.
 # Usage: check-cli.sh MQTT-CONFORM
 set -u
 conform=$1
@@ -27,5 +28,16 @@ check missing-broker-bin 2 "is not there" "$conform" --broker-bin /nonexistent/m
 check list 0 "scenarios" "$conform" --list --filter tag:smoke
 check empty-filter 2 "selects no scenario" "$conform" --list --filter tag:does-not-exist
 check bad-profile 2 "no such file" "$conform" --profile /nonexistent.profile --list
+# compare: reads the JSON reports back; unreadable input says which file and why
+printf '{"tool": "mqtt-conform", "profile": "default", "broker": "h:1", "counts": {"pass": 1}, "runs": [' > "$tmp/a.json"
+printf '{"id": "x/01-a", "version": "5.0", "verdict": "pass"}]}' >> "$tmp/a.json"
+sed 's/"pass"}]/"fail"}]/; s/h:1/h:2/' "$tmp/a.json" > "$tmp/b.json"
+check compare-matrix 0 "\* x/01-a@5.0 *pass *fail" "$conform" compare "$tmp/a.json" "$tmp/b.json"
+check compare-labels 0 "^  mine  *1 pass" "$conform" compare "mine=$tmp/a.json" "theirs=$tmp/b.json"
+check compare-one-file 2 "two or more report.json" "$conform" compare "$tmp/a.json"
+check compare-not-json 2 "s/x/01-a.mqs is not JSON (at byte 0" "$conform" compare "$tmp/a.json" "$tmp/s/x/01-a.mqs"
+check compare-not-report 2 "not an mqtt-conform report.json" "$conform" compare "$tmp/a.json" <(echo '{"x": 1}')
+check compare-bad-option 2 "unknown option --bogus" "$conform" compare --bogus "$tmp/a.json" "$tmp/b.json"
+check write-profile-needs-file 2 "write-profile" "$conform" --write-profile
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -16,146 +16,9 @@
 #include "conformance/src/engine.h"
 #include "net/net.h"
 
-/* FAKE_SCRIPT: CONNACK in the CONNECT's version (3.1.1 or 5.0 form), then the
- * bytes scripted for that connection (by accept order), then a close if asked. */
-/* FAKE_RESET: reads the CONNECT, then resets the connection (RST, SO_LINGER 0). */
-typedef enum { FAKE_GARBAGE, FAKE_STALL, FAKE_CLOSE, FAKE_CONNACK_THEN_DIE, FAKE_GOOD, FAKE_SCRIPT, FAKE_RESET } fake_mode;
+#include "conformance/tests/fake_broker.h"
 
-typedef struct {
-    const uint8_t *bytes;
-    size_t len;
-    bool close;
-} fake_reply;
-
-typedef struct {
-    fake_mode mode;
-    fake_reply script[4];
-    int lfd;
-    uint16_t port;
-    volatile int stop;
-    pthread_t th;
-} fake;
-
-static void *fake_main(void *arg)
-{
-    fake *f = arg;
-    int conns[64];
-    int nconn = 0;
-    while (!f->stop) {
-        struct pollfd p[65];
-        int n = 0;
-        if (f->lfd >= 0) p[n++] = (struct pollfd){.fd = f->lfd, .events = POLLIN};
-        for (int i = 0; i < nconn; i++) p[n++] = (struct pollfd){.fd = conns[i], .events = POLLIN};
-        if (poll(p, (nfds_t)n, 20) <= 0) continue;
-        int base = 0;
-        if (f->lfd >= 0) {
-            base = 1;
-            if (p[0].revents & POLLIN) {
-                int c = accept(f->lfd, NULL, NULL);
-                if (c >= 0) {
-                    if (f->mode == FAKE_CLOSE) close(c);
-                    else if (nconn < 64) conns[nconn++] = c;
-                    else close(c);
-                }
-            }
-        }
-        for (int i = 0; i < n - base; i++) {
-            if (!(p[base + i].revents & (POLLIN | POLLHUP))) continue;
-            uint8_t buf[4096];
-            ssize_t k = read(conns[i], buf, sizeof buf);
-            if (k <= 0) continue; /* the runner closed; keep the fd to the end (simple) */
-            if (f->mode == FAKE_SCRIPT) {
-                if (buf[0] != 0x10 || k < 9) continue;
-                static const uint8_t ack311[] = {0x20, 0x02, 0x00, 0x00}, ack5[] = {0x20, 0x03, 0x00, 0x00, 0x00};
-                bool v5 = buf[8] == 5; /* protocol level of a short CONNECT (1-byte length) */
-                (void)!write(conns[i], v5 ? ack5 : ack311, v5 ? sizeof ack5 : sizeof ack311);
-                const fake_reply *rp = i < 4 ? &f->script[i] : NULL;
-                if (rp && rp->len) (void)!write(conns[i], rp->bytes, rp->len);
-                if (rp && rp->close) {
-                    close(conns[i]); /* poll() skips the -1 from now on */
-                    conns[i] = -1;
-                }
-                continue;
-            }
-            if (f->mode == FAKE_RESET) {
-                struct linger lg = {.l_onoff = 1, .l_linger = 0};
-                setsockopt(conns[i], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-                close(conns[i]);
-                conns[i] = -1;
-                continue;
-            }
-            if (f->mode == FAKE_GARBAGE) {
-                static const uint8_t junk[] = {0x20, 0x02, 0x07, 0x00, 0xff, 0xff};
-                (void)!write(conns[i], junk, sizeof junk); /* CONNACK with reserved flags 0x07 */
-            } else if (f->mode == FAKE_CONNACK_THEN_DIE || f->mode == FAKE_GOOD) {
-                if (buf[0] == 0x10) {
-                    static const uint8_t ack[] = {0x20, 0x02, 0x00, 0x00};
-                    (void)!write(conns[i], ack, sizeof ack);
-                }
-                if (f->mode == FAKE_CONNACK_THEN_DIE && f->lfd >= 0) {
-                    close(f->lfd); /* no more connections: the broker "died" */
-                    f->lfd = -1;
-                }
-            }
-            /* FAKE_STALL: read and never answer */
-        }
-    }
-    for (int i = 0; i < nconn; i++)
-        if (conns[i] >= 0) close(conns[i]);
-    if (f->lfd >= 0) close(f->lfd);
-    return NULL;
-}
-
-static void fake_start_script(fake *f, fake_mode mode, const fake_reply *script, size_t n)
-{
-    char err[128];
-    memset(f, 0, sizeof *f);
-    f->mode = mode;
-    for (size_t i = 0; i < n && i < 4; i++) f->script[i] = script[i];
-    f->lfd = net_listen("127.0.0.1", 0, 16, err, sizeof err);
-    cr_assert_geq(f->lfd, 0, "%s", err);
-    f->port = net_local_port(f->lfd);
-    cr_assert_eq(pthread_create(&f->th, NULL, fake_main, f), 0);
-}
-
-static void fake_start(fake *f, fake_mode mode)
-{
-    fake_start_script(f, mode, NULL, 0);
-}
-
-static void fake_stop(fake *f)
-{
-    f->stop = 1;
-    pthread_join(f->th, NULL);
-}
-
-static conf_scenario *scenario(const char *text)
-{
-    conf_errors e = {0};
-    conf_scenario *s = conf_parse_scenario("t.mqs", "engine/01-t", text, &e);
-    cr_assert_not_null(s, "%s", e.count ? e.msgs[0] : "");
-    return s;
-}
-
-/* Runs s once (version vi) against port; returns the run (caller frees). */
-static conf_run run_vi(conf_scenario *s, int vi, uint16_t port, int64_t *elapsed)
-{
-    conf_run r = {.sc = s, .vi = vi, .verdict = V_PENDING, .fail_step = -1};
-    conf_engine_cfg cfg = {.host = "127.0.0.1", .port = port, .time_scale = 1.0, .jobs = 4};
-    conf_engine_result res;
-    char msg[256];
-    int64_t t0 = net_now_ms();
-    cr_assert_eq(conf_engine_run(&cfg, &r, 1, &res, msg, sizeof msg), 0, "%s", msg);
-    *elapsed = net_now_ms() - t0;
-    return r;
-}
-
-static conf_run run_one(conf_scenario *s, uint16_t port, int64_t *elapsed)
-{
-    return run_vi(s, CONF_VI_311, port, elapsed);
-}
-
-#define CONNECT_ONLY "title T\nversions 3.1.1\nrules MQTT-3.1.0-1\nclients a\na connect\n"
+#define CONNECT_ONLY "title T\nversions 3.1.1\nrules MQTT-3.1.0-1\nclients a\na connect checks MQTT-3.1.0-1\n"
 
 Test(conform_engine, garbage_fails_with_codec_rule)
 {
@@ -294,8 +157,9 @@ Test(conform_engine, codec_refusal_is_an_error_with_rule)
 /* ---- language extensions: client groups, `or close`, `silent`, topic
  * aliases from the broker, fill:${var}, flaky deviations ---- */
 
+
 /* True if an event of client ci (kind, text containing needle) was recorded. */
-static bool has_event(const conf_run *r, int ci, int kind, const char *needle)
+bool has_event(const conf_run *r, int ci, int kind, const char *needle)
 {
     for (size_t i = 0; i < r->nev; i++)
         if (r->ev[i].client == ci && r->ev[i].kind == kind && strstr(r->ev[i].text, needle)) return true;
@@ -510,7 +374,7 @@ Test(conform_profile_run, flaky_deviation_keeps_a_pass)
         {.sc = s, .vi = CONF_VI_311, .verdict = V_PENDING, .deviation = "timing", .deviation_flaky = true},
         {.sc = s, .vi = CONF_VI_311, .verdict = V_PENDING, .deviation = "always"},
     };
-    conf_engine_cfg cfg = {.host = "127.0.0.1", .port = f.port, .time_scale = 1.0, .jobs = 2};
+    conf_engine_cfg cfg = {.host = "127.0.0.1", .port = f.port, .time_scale = 1.0, .jobs = 2, .no_probe = true};
     conf_engine_result res;
     char msg[256];
     cr_assert_eq(conf_engine_run(&cfg, runs, 2, &res, msg, sizeof msg), 0, "%s", msg);
@@ -600,7 +464,8 @@ static int pcap_dir_clean(const char *dir)
 static void run_with_pcap(conf_run *runs, size_t n, uint16_t port, conf_pcap_mode mode, const char *dir,
                           conf_engine_result *res)
 {
-    conf_engine_cfg cfg = {.host = "127.0.0.1", .port = port, .time_scale = 1.0, .jobs = 4, .pcap_mode = mode,
+    conf_engine_cfg cfg = {.host = "127.0.0.1", .port = port, .time_scale = 1.0, .jobs = 4, .no_probe = true,
+                           .pcap_mode = mode,
                            .pcap_dir = dir};
     char msg[256];
     cr_assert_eq(conf_engine_run(&cfg, runs, n, res, msg, sizeof msg), 0, "%s", msg);

@@ -304,10 +304,15 @@ Test(conform_plan, skips_missing_capability_and_marks_deviation)
 
 Test(conform_report, coverage_counts_per_version)
 {
-    conf_scenario *s = parse("title T\nversions 3.1.1 5.0\nrules MQTT-3.1.0-1 MQTT-3.1.0-2\nclients a\na connect\n");
+    conf_scenario *s = parse("title T\nversions 3.1.1 5.0\nrules MQTT-3.1.0-1 MQTT-3.1.0-2\nclients a\na connect\n"
+                             "a expect PINGRESP\n");
     cr_assert_not_null(s);
-    conf_run runs[2] = {{.sc = s, .vi = CONF_VI_311, .verdict = V_PASS}, {.sc = s, .vi = CONF_VI_5, .verdict = V_FAIL}};
-    conf_report r = {.runs = runs, .n = 2};
+    /* the fail is at the expect step (it checks the scenario's rules); the
+     * error at the connect (a precondition) blames no rule */
+    conf_run runs[3] = {{.sc = s, .vi = CONF_VI_311, .verdict = V_PASS, .fail_step = -1},
+                        {.sc = s, .vi = CONF_VI_5, .verdict = V_FAIL, .fail_step = 1, .level = LVL_MUST},
+                        {.sc = s, .vi = CONF_VI_5, .verdict = V_ERROR, .fail_step = 0}};
+    conf_report r = {.runs = runs, .n = 3};
     report_cov cov[CONF_NVERSIONS];
     report_coverage(&r, cov);
     cr_assert_eq(cov[CONF_VI_311].total, 139);

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# check-conform-peer-NAME: the whole suite raw (no profile) against a
+# third-party broker, twice, each run started here on 127.0.0.1 with its own
+# state (conformance/tests/peers/peers.sh). Every run's verdict must be the
+# one in conformance/tests/expect-NAME.txt (a run not listed must pass), and
+# the two runs must give identical verdicts. Counts one test per run and
+# round, plus one per expectation line that matched no run (stale).
+#   run-peer.sh NAME MQTT-CONFORM [--write]
+# --write prints the non-pass verdicts of one run as expectation lines (to
+# start a review, never to replace one).
+#
+# Expectation file: one line per run (or glob of runs) that does not pass:
+#   ID-GLOB@VERSION-GLOB  VERDICT  "the specification's words that justify it"
+# The first matching line wins; '#' starts a comment. VERDICT may list
+# alternatives (`fail|pass`) only for a run whose outcome is known to vary
+# from run to run, with the evidence in the justification; such runs are left
+# out of the two-runs comparison, every other run must give the same verdict
+# twice.
+set -u
+name=$1 conform=$2 mode=${3:-}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+. "$here/peers/peers.sh"
+expect=$here/expect-$name.txt
+work=$(mktemp -d "/tmp/conform-peer-$name.XXXXXX")
+trap 'peer_stop; rm -rf "$work"' EXIT
+pass=0 fail=0
+
+# "ID@VERSION VERDICT" per run of a report.json (one run per line there;
+# quotes inside strings are escaped, so the first `"verdict": "` is the key).
+verdicts() {
+    sed -n 's/^ *{"id": "\([^"]*\)", "area": "[^"]*", "version": "\([^"]*\)",.*"verdict": "\([^"]*\)", "seconds".*/\1@\2 \3/p' "$1"
+}
+
+# Loads the expectation file into pats[] / want[] / used[].
+load_expect() {
+    pats=() want=() used=()
+    [ -f "$expect" ] || { echo "FAIL: no expectation file $expect"; fail=$((fail + 1)); return; }
+    local line pat v
+    while IFS= read -r line; do
+        line=${line%%#*}
+        read -r pat v _ <<< "$line"
+        [ -n "${pat:-}" ] || continue
+        pats+=("$pat") want+=("$v") used+=(0)
+    done < "$expect"
+}
+
+# Checks one report against the expectations.
+check_report() {
+    local round=$1 key got k exp
+    while read -r key got; do
+        exp=pass
+        for k in "${!pats[@]}"; do
+            # shellcheck disable=SC2053  # the pattern is a glob on purpose
+            if [[ $key == ${pats[$k]} ]]; then exp=${want[$k]}; used[$k]=1; break; fi
+        done
+        if [[ "|$exp|" == *"|$got|"* ]]; then pass=$((pass + 1))
+        else fail=$((fail + 1)); echo "FAIL round $round: $key is $got, expected $exp"; fi
+    done < <(verdicts "$work/r$round/report.json")
+}
+
+# -j 8: a third-party broker under 32 parallel runs (aedes: one node.js
+# thread) can take over 2 s to answer a CONNECT, and that is load, not conformance.
+run_once() {
+    local round=$1 rc
+    "$conform" --broker "127.0.0.1:$PEER_PORT" --out "$work/r$round" --pcap none -q -j 8 "$root/conformance/scenarios" \
+        > "$work/r$round.out" 2>&1
+    rc=$?
+    mkdir -p "$root/build/check"
+    cp "$work/r$round/report.json" "$root/build/check/peer-$name-r$round.json" 2>/dev/null
+    if [ "$rc" -gt 1 ] || [ ! -s "$work/r$round/report.json" ]; then
+        echo "FAIL round $round: mqtt-conform exited $rc:"; tail -5 "$work/r$round.out"
+        return 1
+    fi
+}
+
+if ! peer_start "$name" "$work/peer"; then
+    echo "peer-$name: 0 passed, 1 failed (the broker did not start)"
+    exit 1
+fi
+if [ "$mode" = --write ]; then
+    run_once 1 || exit 1
+    verdicts "$work/r1/report.json" | awk '$2 != "pass" { printf "%-60s %s \"\"\n", $1, $2 }'
+    exit 0
+fi
+load_expect
+for round in 1 2; do
+    run_once "$round" || { fail=$((fail + 1)); continue; }
+    check_report "$round"
+done
+for k in "${!pats[@]}"; do
+    [ "${used[$k]}" = 1 ] && continue
+    fail=$((fail + 1)); echo "FAIL: $expect: '${pats[$k]} ${want[$k]}' matches no run (stale)"
+done
+# The verdicts of both runs, without the runs whose expectation lists alternatives.
+stable() {
+    local key got k
+    while read -r key got; do
+        for k in "${!pats[@]}"; do
+            # shellcheck disable=SC2053
+            if [[ $key == ${pats[$k]} ]]; then [[ ${want[$k]} == *"|"* ]] && continue 2; break; fi
+        done
+        echo "$key $got"
+    done < <(verdicts "$1")
+}
+if [ -s "$work/r1/report.json" ] && [ -s "$work/r2/report.json" ]; then
+    flips=$(diff <(stable "$work/r1/report.json") <(stable "$work/r2/report.json") | grep -c '^<')
+    if [ "$flips" -gt 0 ]; then
+        fail=$((fail + 1)); echo "FAIL: $flips verdicts differ between the two runs:"
+        diff <(stable "$work/r1/report.json") <(stable "$work/r2/report.json") | grep '^[<>]'
+    else pass=$((pass + 1)); fi
+fi
+echo "reports: build/check/peer-$name-r1.json, build/check/peer-$name-r2.json"
+echo "peer-$name: $pass passed, $fail failed"
+[ "$fail" = 0 ]

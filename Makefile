@@ -51,6 +51,7 @@ include codec/codec.mk
 -include tools/tools.mk
 -include pcaps/pcaps.mk
 -include fuzz/fuzz.mk
+-include bench/bench.mk
 
 .PHONY: build-all
 build-all: $(ALL_TARGETS)

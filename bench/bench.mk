@@ -16,3 +16,34 @@ ALL_TARGETS += $(BIN)/mqtt-bench $(ABIN)/mqtt-bench
 
 .PHONY: mqtt-bench
 mqtt-bench: $(BIN)/mqtt-bench $(ABIN)/mqtt-bench
+
+# Test helpers: a relay that drops / duplicates / reorders / stalls on purpose
+# with exact counts, and the capture-based latency the bench is checked against.
+$(ATEST)/bench-relay: $(call objs,asan,bench/tests/bench_relay.c $(NET_SRCS)) $(ALIB)/libmqttcodec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_asan) -o $@ $^
+
+$(ATEST)/bench-capture-latency: $(call objs,asan,bench/tests/capture_latency.c bench/src/bench_hist.c bench/src/bench_payload.c \
+                                 $(PCAP_LIB_SRCS) $(NET_SRCS)) $(ALIB)/libmqttcodec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_asan) -o $@ $^ $(PCAP_LDLIBS)
+
+BENCH_TEST_SRCS := $(wildcard bench/tests/test_*.c)
+$(ATEST)/test-bench: $(call objs,test,$(BENCH_TEST_SRCS)) $(call objs,asan,$(BENCH_SRCS) $(BENCH_NET)) \
+                     $(ALIB)/libmqttcodec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion $(NET_TLS_LIBS) -lpthread -lm
+
+CHECK_SUITES += check-bench check-bench-cli
+DEPS_CHECK   += mosquitto tcpdump
+
+.PHONY: check-bench check-bench-cli
+
+# Unit: histogram accuracy and merge exactness, pair tracking, payload, options.
+check-bench: $(ATEST)/test-bench
+	@scripts/run-suite.sh bench $(ATEST)/test-bench --jobs 2
+
+# Against the reference broker, Debian's mosquitto and the misbehaving relay.
+check-bench-cli: $(ABIN)/mqtt-bench $(BIN)/mqtt-broker $(ATEST)/bench-relay $(ATEST)/bench-capture-latency
+	@scripts/run-suite.sh bench-cli bench/tests/check_bench.sh $(ABIN)/mqtt-bench $(BIN)/mqtt-broker \
+	    $(ATEST)/bench-relay $(ATEST)/bench-capture-latency

@@ -58,6 +58,7 @@ typedef struct {
     uint16_t lport_lo, lport_hi;
     pid_t broker_pid;
     bool quiet;
+    bool app_rx_time;                     /* receive time from read(), not the kernel's */
     char **merge_files;                   /* merge mode */
     int n_merge_files;
 } bench_opts;
@@ -189,6 +190,7 @@ typedef struct bench_run {
     _Atomic int64_t t_end;     /* publishing stops */
     bool rate_clock_real;      /* payload timestamps from CLOCK_REALTIME (pub/sub split) */
     int64_t clock_offset;      /* payload clock - monotonic clock */
+    int64_t real_offset;       /* CLOCK_REALTIME - monotonic (kernel receive stamps) */
 } bench_run;
 
 /* Monotonic clock in ns; bench_payload_clock(run) is the clock of the stamps

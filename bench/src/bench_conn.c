@@ -148,7 +148,8 @@ int bench_conn_input(bench_conn *c)
             bench_conn_fail(c, BE_PROTOCOL, "out of memory");
             return -1;
         }
-        ssize_t n = bench_io_read(c, c->in.data + c->in.len, c->in.cap - c->in.len, err, sizeof err);
+        int64_t kernel_ns;
+        ssize_t n = bench_io_read(c, c->in.data + c->in.len, c->in.cap - c->in.len, &kernel_ns, err, sizeof err);
         if (n == BIO_AGAIN) break;
         if (n == BIO_CLOSED) {
             bench_conn_fail(c, BE_CLOSED, "broker closed the connection");
@@ -159,7 +160,9 @@ int bench_conn_input(bench_conn *c)
             return -1;
         }
         c->in.len += (size_t)n;
-        if (decode_all(c, bench_payload_clock(c->w->run)) != 0) return -1;
+        const bench_run *r = c->w->run;
+        int64_t t_rx = kernel_ns ? kernel_ns - r->real_offset + r->clock_offset : bench_payload_clock(r);
+        if (decode_all(c, t_rx) != 0) return -1;
     }
     /* Held idle connections (conn mode) keep no read buffer. */
     if (c->role == ROLE_CONN && c->in.len == 0) {

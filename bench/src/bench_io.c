@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/uio.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -81,6 +82,9 @@ int bench_io_start(bench_conn *c, char *err, size_t errlen)
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* Receive times from the kernel, as a capture sees them, not from when
+     * this thread got around to reading (subscribers only: latency). */
+    if (c->role == ROLE_SUB && !r->o->app_rx_time) setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
     if (bind_local(fd, r->o, family, c->global, err, errlen) != 0) {
         close(fd);
         return -1;
@@ -117,15 +121,37 @@ int bench_io_handshake(bench_conn *c, char *err, size_t errlen)
     return rc == 0 ? 0 : -1;
 }
 
-ssize_t bench_io_read(bench_conn *c, void *buf, size_t cap, char *err, size_t errlen)
+/* recvmsg with the kernel's receive timestamp (SCM_TIMESTAMPNS) when enabled. */
+static ssize_t read_stamped(int fd, void *buf, size_t cap, int64_t *kernel_ns)
+{
+    union {
+        char space[CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = {.iov_base = buf, .iov_len = cap};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.space,
+                       .msg_controllen = sizeof ctl.space};
+    ssize_t n = recvmsg(fd, &m, 0);
+    for (struct cmsghdr *h = n > 0 ? CMSG_FIRSTHDR(&m) : NULL; h; h = CMSG_NXTHDR(&m, h)) {
+        if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(h), sizeof ts);
+            *kernel_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+        }
+    }
+    return n;
+}
+
+ssize_t bench_io_read(bench_conn *c, void *buf, size_t cap, int64_t *kernel_ns, char *err, size_t errlen)
 {
     ssize_t n;
+    *kernel_ns = 0;
     if (c->tls) {
         n = net_tls_read(c->tls, buf, cap, err, errlen);
         if (n == NET_TLS_WANT_READ || n == NET_TLS_WANT_WRITE) return BIO_AGAIN;
         return n == 0 ? BIO_CLOSED : n;
     }
-    n = read(c->fd, buf, cap);
+    n = read_stamped(c->fd, buf, cap, kernel_ns);
     if (n > 0) return n;
     if (n == 0) return BIO_CLOSED;
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return BIO_AGAIN;

@@ -38,8 +38,10 @@ int bench_io_finish_connect(bench_conn *c, char *err, size_t errlen);
  * or -1 with err. TCP: always 0. */
 int bench_io_handshake(bench_conn *c, char *err, size_t errlen);
 
-/* Bytes: count > 0, BIO_AGAIN, BIO_CLOSED (read), or BIO_ERROR (err filled). */
-ssize_t bench_io_read(bench_conn *c, void *buf, size_t cap, char *err, size_t errlen);
+/* Bytes: count > 0, BIO_AGAIN, BIO_CLOSED (read), or BIO_ERROR (err filled).
+ * *kernel_ns (read) is when the kernel received the last of these bytes
+ * (SO_TIMESTAMPNS, CLOCK_REALTIME ns), or 0 when unknown (TLS). */
+ssize_t bench_io_read(bench_conn *c, void *buf, size_t cap, int64_t *kernel_ns, char *err, size_t errlen);
 ssize_t bench_io_write(bench_conn *c, const void *buf, size_t len, char *err, size_t errlen);
 
 /* TLS bytes already decrypted and waiting (read them before epoll_wait). */

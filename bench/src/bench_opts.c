@@ -48,6 +48,8 @@ static const char usage_text[] =
     "  --broker-pid PID      conn mode: the broker's memory per connection (/proc/PID)\n"
     "  --json F, --csv F     results for machines ('-' = standard output)\n"
     "  --hist F              the latency histogram, for `mqtt-bench merge`\n"
+    "  --rx-time kernel|app  receive time of a message: when the kernel got it\n"
+    "                        (default, as a capture sees it) or when mqtt-bench read it\n"
     "  --quiet               no progress line\n"
     "  --help, --version\n"
     "exit status: 0 fine, 1 loss / duplicates / reordering that the QoS forbids,\n"
@@ -164,7 +166,7 @@ enum {
     O_BROKER = 256, O_MQTT, O_PUBS, O_SUBS, O_CONNRATE, O_PUBTOPIC, O_SUBTOPIC, O_SHARED,
     O_SUBQOS, O_RETAIN, O_RATE, O_DURATION, O_WARMUP, O_DRAIN, O_INFLIGHT, O_PREFIX,
     O_CTIMEOUT, O_JSON, O_CSV, O_HIST, O_THREADS, O_SRCIP, O_LPORTS, O_PID, O_QUIET,
-    O_CAFILE, O_CERT, O_KEY, O_INSECURE, O_HELP, O_VERSION
+    O_CAFILE, O_CERT, O_KEY, O_INSECURE, O_HELP, O_VERSION, O_RXTIME
 };
 
 static const struct option longopts[] = {
@@ -182,7 +184,7 @@ static const struct option longopts[] = {
     {"source-ip", 1, 0, O_SRCIP}, {"local-ports", 1, 0, O_LPORTS}, {"threads", 1, 0, O_THREADS},
     {"broker-pid", 1, 0, O_PID}, {"json", 1, 0, O_JSON}, {"csv", 1, 0, O_CSV},
     {"hist", 1, 0, O_HIST}, {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP},
-    {"version", 0, 0, O_VERSION}, {0, 0, 0, 0}};
+    {"version", 0, 0, O_VERSION}, {"rx-time", 1, 0, O_RXTIME}, {0, 0, 0, 0}};
 
 /* One option; returns 0, 1 (printed help/version) or -1. */
 static int apply(bench_opts *o, int c, const char *a, double *count_alias)
@@ -241,6 +243,9 @@ static int apply(bench_opts *o, int c, const char *a, double *count_alias)
     case O_CSV: o->csv = a; return 0;
     case O_HIST: o->hist = a; return 0;
     case O_QUIET: o->quiet = true; return 0;
+    case O_RXTIME:
+        if (strcmp(a, "kernel") && strcmp(a, "app")) return bad("--rx-time", a, "expected kernel or app");
+        o->app_rx_time = !strcmp(a, "app"); return 0;
     case O_HELP: bench_usage(stdout); return 1;
     case O_VERSION: printf("mqtt-bench %s\n", BENCH_VERSION); return 1;
     default: return -1;

@@ -132,11 +132,10 @@ static int setup(bench_run *r, const bench_opts *o, char *err, size_t errlen)
     r->o = o;
     if (getrandom(&r->run_id, sizeof r->run_id, 0) != sizeof r->run_id) r->run_id = (uint32_t)bench_now();
     r->rate_clock_real = o->mode == BENCH_PUB || o->mode == BENCH_SUB;
-    if (r->rate_clock_real) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        r->clock_offset = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - bench_now();
-    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    r->real_offset = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - bench_now();
+    if (r->rate_clock_real) r->clock_offset = r->real_offset;
     if (bench_io_resolve(r, err, errlen) != 0) return -1;
     if (o->transport == BENCH_TLS && !(r->tls_ctx = net_tls_ctx_new(NET_TLS_CLIENT, &o->tls, err, errlen)))
         return -1;

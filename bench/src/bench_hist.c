@@ -117,10 +117,10 @@ static int read_header(bench_hist *h, const char *line, unsigned lineno, char *e
     return 0;
 }
 
-int bench_hist_read(bench_hist *h, FILE *f, char *err, size_t errlen)
+int bench_hist_read(bench_hist *h, FILE *f, unsigned lines_before, char *err, size_t errlen)
 {
     char line[256];
-    unsigned lineno = 0;
+    unsigned lineno = lines_before;
     bool header = false;
     uint64_t sum = 0;
     bench_hist_init(h);

@@ -48,8 +48,9 @@ void bench_hist_bucket_range(unsigned index, uint64_t *lo, uint64_t *hi);
 /* Text form: a header line, then "b INDEX COUNT" for every non-empty bucket,
  * then "end". Written after the caller's own lines; read back by
  * bench_hist_read, which skips lines it does not know ("counter ..." lines
- * are the caller's). Returns 0, or -1 with err filled (what and which line). */
+ * are the caller's). lines_before: lines of the file already read (for the
+ * line numbers in err). Returns 0, or -1 with err filled (what and which line). */
 int bench_hist_write(const bench_hist *h, FILE *f);
-int bench_hist_read(bench_hist *h, FILE *f, char *err, size_t errlen);
+int bench_hist_read(bench_hist *h, FILE *f, unsigned lines_before, char *err, size_t errlen);
 
 #endif

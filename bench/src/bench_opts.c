@@ -38,7 +38,8 @@ static const char usage_text[] =
     "  --duration S          seconds of publishing after warm-up (default 10)\n"
     "  --warmup S            seconds published but not measured (default 0)\n"
     "  --drain S             longest wait for the last messages (default 3)\n"
-    "  --inflight N          QoS 1/2 messages in flight per publisher (default 64)\n"
+    "  --inflight N          QoS 1/2 messages in flight per publisher (default 20;\n"
+    "                        5.0: at most the broker's Receive Maximum)\n"
     "  --username U, -u U    --password P, -P P\n"
     "  --keepalive S, -k S   (default 60)   --connect-timeout S (default 10)\n"
     "  --client-prefix P     client ids P-p0, P-s0, P-c0 ... (default mb-RUNID)\n"
@@ -155,7 +156,7 @@ static void defaults(bench_opts *o)
     o->payload_min = o->payload_max = 64;
     o->duration = 10;
     o->drain = 3;
-    o->inflight = 64;
+    o->inflight = 20; /* mosquitto's max_inflight_messages */
     o->keepalive = 60;
     o->connect_timeout_ms = 10000;
     long n = sysconf(_SC_NPROCESSORS_ONLN);

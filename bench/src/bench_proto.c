@@ -86,6 +86,11 @@ static int on_connack(bench_conn *c, const mqtt_connack *a)
                                                          : mqtt_connack_return_name(a->reason_code));
         return -1;
     }
+    /* 5.0: never more QoS 1/2 PUBLISH in flight than the server's Receive
+     * Maximum (MQTT-3.3.4-7, MUST); absent means 65535. */
+    c->window = c->w->run->o->inflight;
+    if (MQTT_HAS_PROP(&a->properties, MQTT_PROP_RECEIVE_MAXIMUM) && a->properties.receive_maximum < c->window)
+        c->window = a->properties.receive_maximum;
     if (c->role == ROLE_SUB) return subscribe(c);
     became_ready(c, bench_now());
     return 0;

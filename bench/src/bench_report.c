@@ -179,6 +179,7 @@ int bench_report_read_hist(const char *path, bench_result *r)
         return -1;
     }
     long pos = ftell(f);
+    unsigned lines = 1;
     char name[64];
     uint64_t v;
     double secs;
@@ -190,10 +191,11 @@ int bench_report_read_hist(const char *path, bench_result *r)
 #undef ADD
         if (!strcmp(name, "errors")) r->merged_errors += v; /* kinds are not kept across files */
         pos = ftell(f);
+        lines++;
     }
     fseek(f, pos, SEEK_SET);
     bench_hist h;
-    int rc = bench_hist_read(&h, f, err, sizeof err);
+    int rc = bench_hist_read(&h, f, lines, err, sizeof err);
     fclose(f);
     if (rc != 0) {
         fprintf(stderr, "mqtt-bench merge: %s: %s\n", path, err);

@@ -254,6 +254,11 @@ static void run_phases(bench_run *r, progress *p, bench_result *res)
     int64_t span = by_count ? INT64_MAX / 4 : (int64_t)(o->duration * 1e9);
     atomic_store(&r->t_end, atomic_load(&r->t_measure) + span);
     atomic_store(&r->phase, PH_RUN);
+    if (!o->quiet) { /* a launcher or script may wait for this line before starting publishers */
+        live_sum c;
+        totals(r, &c);
+        fprintf(stderr, "mqtt-bench: %llu of %d connections ready, running\n", (unsigned long long)c.connected, r->nconns);
+    }
     for (now = bench_now(); !run_over(r, now); now = bench_now()) {
         tick(r, p, now < atomic_load(&r->t_measure) ? "warm-up" : "run", now);
         nap();

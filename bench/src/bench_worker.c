@@ -143,7 +143,7 @@ static int64_t pump(bench_conn *c, int64_t now)
             atomic_fetch_add_explicit(&c->w->live.pubs_done, 1, memory_order_relaxed);
             break;
         }
-        if ((o->qos > 0 && c->inflight >= o->inflight) || bench_conn_queued(c) >= HIGH_WATER) {
+        if ((o->qos > 0 && c->inflight >= c->window) || bench_conn_queued(c) >= HIGH_WATER) {
             bench_conn_flush(c);
             return NEVER; /* an ack or EPOLLOUT wakes the loop */
         }

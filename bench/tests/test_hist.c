@@ -91,7 +91,7 @@ Test(bench_hist, file_round_trip_is_exact)
     cr_assert_eq(bench_hist_write(&h, f), 0);
     rewind(f);
     char err[160];
-    cr_assert_eq(bench_hist_read(&back, f, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(bench_hist_read(&back, f, 0, err, sizeof err), 0, "%s", err);
     fclose(f);
     cr_assert_eq(back.total, h.total);
     cr_assert_eq(back.min, h.min);
@@ -106,19 +106,19 @@ Test(bench_hist, bad_files_are_refused_with_the_line)
     FILE *f = tmpfile();
     fputs("hist ns sub 128 buckets 4608 total 3 min 1 max 9 sum 12 clamped 0\nb 5 2\nend\n", f);
     rewind(f);
-    cr_assert_eq(bench_hist_read(&h, f, err, sizeof err), -1);
+    cr_assert_eq(bench_hist_read(&h, f, 0, err, sizeof err), -1);
     cr_assert(strstr(err, "line 3"), "%s", err);
     fclose(f);
     f = tmpfile();
     fputs("hist ns sub 64 buckets 4608 total 0 min 0 max 0 sum 0 clamped 0\nend\n", f);
     rewind(f);
-    cr_assert_eq(bench_hist_read(&h, f, err, sizeof err), -1);
+    cr_assert_eq(bench_hist_read(&h, f, 0, err, sizeof err), -1);
     cr_assert(strstr(err, "layout"), "%s", err);
     fclose(f);
     f = tmpfile();
     fputs("hist ns sub 128 buckets 4608 total 1 min 1 max 1 sum 1 clamped 0\nb 99999 1\nend\n", f);
     rewind(f);
-    cr_assert_eq(bench_hist_read(&h, f, err, sizeof err), -1, "bucket index out of range");
+    cr_assert_eq(bench_hist_read(&h, f, 0, err, sizeof err), -1, "bucket index out of range");
     fclose(f);
 }
 

@@ -129,8 +129,11 @@ static void record(bench_conn *c, const bench_stamp *s, int64_t t_rx)
     }
     if (tr == TRACK_OOO) w->ooo_seen++;
     atomic_fetch_add_explicit(&w->live.received, 1, memory_order_relaxed);
+    /* Throughput: deliveries inside the measured window, whenever sent. */
+    if (atomic_load_explicit(&w->run->phase, memory_order_relaxed) == PH_RUN &&
+        bench_now() >= atomic_load_explicit(&w->run->t_measure, memory_order_relaxed))
+        w->received_measured++;
     if (s->flags & BENCH_PF_WARMUP) return;
-    w->received_measured++;
     bench_hist_record(&w->lat, (uint64_t)(t_rx > s->due ? t_rx - s->due : 0));
     bench_hist_record(&w->lat_sent, (uint64_t)(t_rx > s->sent ? t_rx - s->sent : 0));
 }

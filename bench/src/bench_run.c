@@ -273,13 +273,9 @@ static void run_phases(bench_run *r, progress *p, bench_result *res)
     }
     res->held = s.connected;
     atomic_store(&r->phase, PH_STOP);
-    int64_t end = t_stop;
-    if (by_count) { /* publishing ended with the last message sent */
-        end = atomic_load(&r->t_measure);
-        for (int i = 0; i < r->nworkers; i++)
-            if (r->workers[i].last_send > end) end = r->workers[i].last_send;
-    }
-    res->measure_s = (double)(end - atomic_load(&r->t_measure)) / 1e9;
+    /* Rates are counted over [t_measure, t_stop): received ones too (see
+     * bench_proto.c), so sent and received rates share one window. */
+    res->measure_s = (double)(t_stop - atomic_load(&r->t_measure)) / 1e9;
 }
 
 static long rss_kib(pid_t pid)

@@ -35,7 +35,7 @@ $(ATEST)/test-bench: $(call objs,test,$(BENCH_TEST_SRCS)) $(call objs,asan,$(BEN
 	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion $(NET_TLS_LIBS) -lpthread -lm
 
 CHECK_SUITES += check-bench check-bench-cli
-DEPS_CHECK   += mosquitto tcpdump
+DEPS_CHECK   += mosquitto tcpdump openssl
 
 .PHONY: check-bench check-bench-cli
 

@@ -131,6 +131,7 @@ typedef struct bench_conn {
     uint32_t fanout;          /* deliveries each message owes (matching subscriptions) */
     bool done;                /* sent its --count */
     int64_t next_due;
+    size_t stamp_pos, stamp_len; /* last message's stamp in `out`, while out.len == stamp_len */
     int inflight, window;     /* window: --inflight, capped by the server's Receive Maximum */
     uint16_t next_id;
     uint8_t *ids;             /* 65536-bit set of packet ids in flight (QoS 1/2) */

@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 
 #include "bench/src/bench_io.h"
+#include "bench/src/bench_payload.h"
 #include "bench/src/bench_proto.h"
 
 #define READ_CHUNK 65536u
@@ -99,6 +100,11 @@ int bench_conn_send(bench_conn *c, const mqtt_packet *p)
 int bench_conn_flush(bench_conn *c)
 {
     char err[160];
+    /* Nothing appended since the last PUBLISH (so no compaction moved it):
+     * its send time becomes now, the moment the bytes go to the socket. */
+    if (c->stamp_len && c->stamp_len == c->out.len && c->stamp_pos >= c->out.off)
+        bench_stamp_set_sent(c->out.data + c->stamp_pos, bench_now() + c->w->run->clock_offset);
+    c->stamp_len = 0;
     while (c->out.off < c->out.len) {
         ssize_t n = bench_io_write(c, c->out.data + c->out.off, c->out.len - c->out.off, err, sizeof err);
         if (n == BIO_AGAIN) break;

@@ -24,7 +24,12 @@ void bench_stamp_write(uint8_t *buf, const bench_stamp *s)
     buf[13] = buf[14] = buf[15] = 0;
     put(buf + 16, s->seq, 8);
     put(buf + 24, (uint64_t)s->due, 8);
-    put(buf + 32, (uint64_t)s->sent, 8);
+    put(buf + BENCH_STAMP_SENT_AT, (uint64_t)s->sent, 8);
+}
+
+void bench_stamp_set_sent(uint8_t *header, int64_t sent)
+{
+    put(header + BENCH_STAMP_SENT_AT, (uint64_t)sent, 8);
 }
 
 bool bench_stamp_read(const uint8_t *buf, size_t len, bench_stamp *s)

@@ -36,6 +36,10 @@ typedef struct {
 
 /* Writes the header into buf (at least BENCH_PAYLOAD_HEADER bytes). */
 void bench_stamp_write(uint8_t *buf, const bench_stamp *s);
+/* Offset of the send time in the header, and a rewrite of it in place (the
+ * sender sets it again just before the bytes go to the socket). */
+#define BENCH_STAMP_SENT_AT 32u
+void bench_stamp_set_sent(uint8_t *header, int64_t sent);
 /* Reads a header; false when len is too short or the magic is wrong. */
 bool bench_stamp_read(const uint8_t *buf, size_t len, bench_stamp *s);
 

@@ -262,6 +262,10 @@ int bench_proto_publish(bench_conn *c, int64_t due)
         atomic_fetch_add_explicit(&c->w->live.inflight, 1, memory_order_relaxed);
     }
     if (bench_conn_send(c, &p) != 0) return -1;
+    /* The payload ends the packet: remember where its stamp is, so the
+     * flush can set the send time again right before the write. */
+    c->stamp_len = c->out.len;
+    c->stamp_pos = c->out.len - p.publish.payload.len;
     c->seq++;
     c->sent++;
     c->w->last_send = now;

@@ -103,6 +103,35 @@ bench refused pubsub --broker "127.0.0.1:$RPORT" --count 10 --connect-timeout 2 
 e=$(sed -n 's/.*"closed": \([0-9]*\).*/\1/p' "$WORK/refused.json")
 [ "$RC" -eq 3 ] && [ "${e:-0}" -ge 1 ] && ok "refused connections counted (closed $e), exit 3" || bad "refused (rc $RC)" "$WORK/refused.txt"
 
+# ---- TLS (a throwaway CA made with the openssl CLI) ----
+C="$WORK/certs"; mkdir -p "$C"
+mk_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$C/$1.key" 2>/dev/null; }
+if mk_key ca && openssl req -x509 -new -key "$C/ca.key" -out "$C/ca.crt" -days 2 -subj /CN=ca 2>/dev/null &&
+   mk_key other && openssl req -x509 -new -key "$C/other.key" -out "$C/other.crt" -days 2 -subj /CN=other 2>/dev/null &&
+   mk_key server && openssl req -new -key "$C/server.key" -out "$C/server.csr" -subj /CN=localhost 2>/dev/null &&
+   printf 'subjectAltName=IP:127.0.0.1\n' > "$C/server.ext" &&
+   openssl x509 -req -in "$C/server.csr" -CA "$C/ca.crt" -CAkey "$C/ca.key" -CAcreateserial \
+       -out "$C/server.crt" -days 2 -extfile "$C/server.ext" 2>/dev/null; then
+    printf 'listener 0 127.0.0.1\nallow_anonymous true\ncertfile %s\nkeyfile %s\n' "$C/server.crt" "$C/server.key" > "$WORK/tls.conf"
+    "$BROKER" -c "$WORK/tls.conf" > "$WORK/tls.out" 2>&1 &
+    PIDS+=($!)
+    TPORT=
+    for _ in $(seq 250); do
+        TPORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$WORK/tls.out" | head -n 1)
+        [ -n "$TPORT" ] && break
+        sleep 0.02
+    done
+    bench tls pubsub --broker "mqtts://127.0.0.1:$TPORT" --cafile "$C/ca.crt" --qos 1 --count 200
+    [ "$RC" -eq 0 ] && [ "$(jget "$WORK/tls.json" received)" = 200 ] && ok "TLS: 200 messages over mqtts://" ||
+        bad "TLS (rc $RC)" "$WORK/tls.txt"
+    bench tls-bad pubsub --broker "mqtts://127.0.0.1:$TPORT" --cafile "$C/other.crt" --count 10 --drain 0.2
+    e=$(sed -n 's/.*"tls": \([0-9]*\).*/\1/p' "$WORK/tls-bad.json")
+    [ "$RC" -eq 3 ] && [ "${e:-0}" -eq 2 ] && ok "TLS with the wrong CA: 2 handshake errors counted, exit 3" ||
+        bad "TLS wrong CA (rc $RC, tls errors ${e:-?})" "$WORK/tls-bad.txt"
+else
+    bad "could not make test certificates with openssl"
+fi
+
 # ---- all QoS, both versions, against ours and mosquitto ----
 for target in ours:$OURS mosquitto:$MPORT; do
     name=${target%%:*}; port=${target#*:}
@@ -200,7 +229,7 @@ if command -v tcpdump > /dev/null; then
     tcpdump -i lo -w "$WORK/cap.pcap" --time-stamp-precision=nano -U "tcp port $OURS" 2> "$WORK/tcpdump.err" &
     TD=$!
     for _ in $(seq 250); do grep -q listening "$WORK/tcpdump.err" && break; sleep 0.02; done
-    bench cap pubsub --broker "127.0.0.1:$OURS" --subscribers 20 --qos 1 --rate 500 --count 1500
+    bench cap pubsub --broker "127.0.0.1:$OURS" --subscribers 50 --qos 1 --rate 300 --count 900
     kill -INT "$TD"; wait "$TD"
     capline=$("$CAPLAT" "$WORK/cap.pcap" "$OURS")
     cap50=$(echo "$capline" | awk '{ print $4 }'); b50=$(jsub "$WORK/cap.json" latency_from_send_us p50)

@@ -146,16 +146,38 @@ static int decode_all(bench_conn *c, int64_t t_rx)
     return c->state == CS_DEAD ? -1 : 0;
 }
 
+/*
+ * How much to read next. The kernel stamps a read with the arrival of the
+ * last segment it consumed, so a read that takes several messages gives the
+ * earlier ones a late time. At a fixed rate (latency runs) a subscriber reads
+ * one packet at a time: the fixed header, then exactly the rest, so each
+ * PUBLISH gets its own segment's time. At full speed it reads in bulk.
+ */
+static size_t read_size(const bench_conn *c)
+{
+    const bench_opts *o = c->w->run->o;
+    if (c->role == ROLE_CONN) return 512u;
+    if (c->role != ROLE_SUB || o->rate <= 0 || o->app_rx_time || c->tls) return READ_CHUNK;
+    size_t have = c->in.len - c->in.off;
+    if (have < 2) return 2 - have;
+    mqtt_codec codec = {.version = o->version, .from = MQTT_FROM_SERVER};
+    mqtt_packet p;
+    mqtt_status st = mqtt_decode(&codec, c->in.data + c->in.off, have, &p, NULL);
+    if (st != MQTT_NEED_MORE || p.length <= have) return READ_CHUNK; /* let decode_all report it */
+    return p.length ? p.length - have : 1;
+}
+
 int bench_conn_input(bench_conn *c)
 {
     char err[160];
-    for (int rounds = 0; rounds < 16 && c->state != CS_DEAD; rounds++) {
-        if (reserve(&c->in, c->role == ROLE_CONN ? 512u : READ_CHUNK) != 0) {
+    for (int rounds = 0; rounds < 256 && c->state != CS_DEAD; rounds++) {
+        size_t want = read_size(c);
+        if (reserve(&c->in, want) != 0) {
             bench_conn_fail(c, BE_PROTOCOL, "out of memory");
             return -1;
         }
         int64_t kernel_ns;
-        ssize_t n = bench_io_read(c, c->in.data + c->in.len, c->in.cap - c->in.len, &kernel_ns, err, sizeof err);
+        ssize_t n = bench_io_read(c, c->in.data + c->in.len, want, &kernel_ns, err, sizeof err);
         if (n == BIO_AGAIN) break;
         if (n == BIO_CLOSED) {
             bench_conn_fail(c, BE_CLOSED, "broker closed the connection");

@@ -52,8 +52,8 @@ check-bench-cli: $(ABIN)/mqtt-bench $(BIN)/mqtt-broker $(ATEST)/bench-relay $(AT
 # mosquitto side by side, with ratios). broker/bench's own driver made the
 # same kind of figures without loss or latency checks; it leaves `make bench`.
 BENCH_TARGETS := $(filter-out bench-broker,$(BENCH_TARGETS)) bench-mqtt
-DEPS_BUILD    += mosquitto
 
 .PHONY: bench-mqtt
 bench-mqtt: $(BIN)/mqtt-bench $(BIN)/mqtt-broker
+	@scripts/ensure-deps.sh mosquitto
 	@bench/run-bench.sh $(BIN)/mqtt-bench $(BIN)/mqtt-broker

@@ -4,6 +4,7 @@
  * against the QoS, histograms that merge across machines. main: parse,
  * run (or merge), report, and exit with the verdict.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,9 @@ int main(int argc, char **argv)
     if (o.mode == BENCH_MERGE) rc = merge(&o, &res);
     else rc = bench_run_all(&o, &res) == 0 ? 0 : 2;
     if (rc == 0) {
-        bench_report_summary(o.json && !strcmp(o.json, "-") ? stderr : stdout, &o, &res);
+        bool to_stdout = (o.json && !strcmp(o.json, "-")) || (o.csv && !strcmp(o.csv, "-")) ||
+                         (o.hist && !strcmp(o.hist, "-"));
+        bench_report_summary(to_stdout ? stderr : stdout, &o, &res); /* machines get stdout */
         rc = outputs(&o, &res) ? 2 : bench_result_status(&res);
     }
     bench_opts_free(&o);

@@ -13,7 +13,8 @@
  * that lost it after acknowledging would), sent twice (--dup), or held and
  * sent after the next one (--swap). --stall-after N stops all relaying for MS
  * milliseconds once the clients have sent N PUBLISH packets: a broker that
- * stalls. It prints "listening on 127.0.0.1:PORT" and keeps FILE up to date
+ * stalls. --silent accepts connections and never answers (every connect
+ * attempt must time out). It prints "listening on 127.0.0.1:PORT" and keeps FILE up to date
  * with "dropped D duplicated U swapped S stalled T".
  */
 #include <errno.h>
@@ -43,7 +44,7 @@ typedef struct {
 } pair;
 
 static struct {
-    long drop, dup, swap, stall_after, stall_ms;
+    long drop, dup, swap, stall_after, stall_ms, silent;
     const char *counts;
     long s2c_pubs, c2s_pubs, dropped, duplicated, swapped, stalled;
     int64_t stall_until;
@@ -191,7 +192,7 @@ static void serve(int lfd, uint16_t up)
         int stalled = net_now_ms() < g.stall_until;
         fds[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
         for (int i = 0; i < MAXC; i++) {
-            fds[1 + 2 * i] = (struct pollfd){.fd = stalled ? -1 : ps[i].cfd, .events = POLLIN};
+            fds[1 + 2 * i] = (struct pollfd){.fd = stalled || g.silent ? -1 : ps[i].cfd, .events = POLLIN};
             fds[2 + 2 * i] = (struct pollfd){.fd = stalled ? -1 : ps[i].sfd, .events = POLLIN};
         }
         if (poll(fds, 1 + 2 * MAXC, stalled ? 1 : 1000) < 0 && errno != EINTR) return;
@@ -199,6 +200,10 @@ static void serve(int lfd, uint16_t up)
             int cfd = accept(lfd, NULL, NULL);
             int k = 0;
             while (k < MAXC && ps[k].cfd >= 0) k++;
+            if (g.silent && cfd >= 0 && k < MAXC) { /* hold it open, read nothing */
+                ps[k] = (pair){.cfd = cfd, .sfd = -1};
+                continue;
+            }
             int sfd = cfd >= 0 && k < MAXC ? net_connect("127.0.0.1", up, 2000, (char[128]){0}, 128) : -1;
             if (sfd < 0) {
                 if (cfd >= 0) close(cfd);
@@ -222,9 +227,10 @@ static void serve(int lfd, uint16_t up)
 int main(int argc, char **argv)
 {
     uint16_t up = 0;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const char *o = argv[i], *v = argv[i + 1];
-        if (!strcmp(o, "--upstream")) up = (uint16_t)arg(v, o);
+    for (int i = 1; i < argc; i += 2) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+        if (!strcmp(o, "--silent")) { g.silent = 1; i--; }
+        else if (!strcmp(o, "--upstream")) up = (uint16_t)arg(v, o);
         else if (!strcmp(o, "--drop")) g.drop = arg(v, o);
         else if (!strcmp(o, "--dup")) g.dup = arg(v, o);
         else if (!strcmp(o, "--swap")) g.swap = arg(v, o);

@@ -103,6 +103,12 @@ bench refused pubsub --broker "127.0.0.1:$RPORT" --count 10 --connect-timeout 2 
 e=$(sed -n 's/.*"closed": \([0-9]*\).*/\1/p' "$WORK/refused.json")
 [ "$RC" -eq 3 ] && [ "${e:-0}" -ge 1 ] && ok "refused connections counted (closed $e), exit 3" || bad "refused (rc $RC)" "$WORK/refused.txt"
 
+start_relay silent 1 --silent # accepts, never answers CONNECT
+bench silent conn --broker "127.0.0.1:$RPORT" --clients 3 --connect-timeout 0.5 --duration 0.2
+e=$(sed -n 's/.*"timeout": \([0-9]*\).*/\1/p' "$WORK/silent.json")
+[ "$RC" -eq 3 ] && [ "${e:-0}" -eq 3 ] && ok "a broker that never answers: 3 timeouts counted, exit 3" ||
+    bad "silent broker (rc $RC, timeouts ${e:-?})" "$WORK/silent.txt"
+
 # ---- TLS (a throwaway CA made with the openssl CLI) ----
 C="$WORK/certs"; mkdir -p "$C"
 mk_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$C/$1.key" 2>/dev/null; }

@@ -51,6 +51,7 @@ include codec/codec.mk
 -include tools/tools.mk
 -include pcaps/pcaps.mk
 -include fuzz/fuzz.mk
+-include bench/bench.mk
 
 # Every Criterion test binary links scripts/criterion_deadline.c: each test gets a
 # deadline (120 s unless it sets its own .timeout), and a hung test fails naming itself.

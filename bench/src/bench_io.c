@@ -1,0 +1,188 @@
+/*
+ * bench_io: non-blocking connects and the TCP / TLS byte transport of a
+ * bench connection (bench_io.h). Sockets come from net/'s conventions
+ * (non-blocking, close-on-exec, TCP_NODELAY) but connect without waiting,
+ * since one thread drives thousands of them.
+ */
+#include "bench/src/bench_io.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/uio.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "net/net.h"
+
+int bench_io_resolve(bench_run *r, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    char port[8];
+    snprintf(port, sizeof port, "%u", r->o->port);
+    int rc = getaddrinfo(r->o->host, port, &hints, &res);
+    if (rc != 0 || !res) {
+        snprintf(err, errlen, "resolve %s: %s", r->o->host, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(&r->addr, res->ai_addr, res->ai_addrlen);
+    r->addrlen = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* Binds fd to the --source-ip / --local-ports choice for connection k. */
+static int bind_local(int fd, const bench_opts *o, int family, int k, char *err, size_t errlen)
+{
+    if (!o->n_source_ips && !o->lport_lo) return 0;
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    const char *ip = o->n_source_ips ? o->source_ips[k % o->n_source_ips] : NULL;
+    uint16_t port = 0;
+    if (o->lport_lo) {
+        int per_ip = o->n_source_ips ? k / o->n_source_ips : k;
+        port = (uint16_t)(o->lport_lo + per_ip % (o->lport_hi - o->lport_lo + 1));
+    }
+    socklen_t len;
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(port);
+        a->sin6_addr = in6addr_any;
+        if (ip && inet_pton(AF_INET6, ip, &a->sin6_addr) != 1) goto badip;
+        len = sizeof *a;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons(port);
+        if (ip && inet_pton(AF_INET, ip, &a->sin_addr) != 1) goto badip;
+        len = sizeof *a;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&ss, len) == 0) return 0;
+    snprintf(err, errlen, "bind %s:%u: %s", ip ? ip : "*", port, strerror(errno));
+    return -1;
+badip:
+    snprintf(err, errlen, "--source-ip %s: not an address of the broker's family", ip);
+    return -1;
+}
+
+int bench_io_start(bench_conn *c, char *err, size_t errlen)
+{
+    bench_run *r = c->w->run;
+    int family = r->addr.ss_family;
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* Receive times from the kernel, as a capture sees them, not from when
+     * this thread got around to reading (subscribers only: latency). */
+    if (c->role == ROLE_SUB && !r->o->app_rx_time) setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+    if (bind_local(fd, r->o, family, c->global, err, errlen) != 0) {
+        close(fd);
+        return -1;
+    }
+    if (connect(fd, (struct sockaddr *)&r->addr, r->addrlen) != 0 && errno != EINPROGRESS) {
+        snprintf(err, errlen, "connect %s:%u: %s", r->o->host, r->o->port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    c->fd = fd;
+    return 0;
+}
+
+int bench_io_finish_connect(bench_conn *c, char *err, size_t errlen)
+{
+    int e = 0;
+    socklen_t len = sizeof e;
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &len) != 0) e = errno;
+    if (e == 0 && c->w->run->tls_ctx) {
+        c->tls = net_tls_new(c->w->run->tls_ctx, c->fd, c->w->run->o->host, err, errlen);
+        return c->tls ? 0 : -1;
+    }
+    if (e == 0) return 0;
+    snprintf(err, errlen, "connect %s:%u: %s", c->w->run->o->host, c->w->run->o->port, strerror(e));
+    return -1;
+}
+
+int bench_io_handshake(bench_conn *c, char *err, size_t errlen)
+{
+    if (!c->tls) return 0;
+    int rc = net_tls_handshake(c->tls, err, errlen);
+    if (rc == NET_TLS_WANT_READ) return BIO_AGAIN;
+    if (rc == NET_TLS_WANT_WRITE) return BIO_AGAIN_WRITE;
+    return rc == 0 ? 0 : -1;
+}
+
+/* recvmsg with the kernel's receive timestamp (SCM_TIMESTAMPNS) when enabled. */
+static ssize_t read_stamped(int fd, void *buf, size_t cap, int64_t *kernel_ns)
+{
+    union {
+        char space[CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = {.iov_base = buf, .iov_len = cap};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.space,
+                       .msg_controllen = sizeof ctl.space};
+    ssize_t n = recvmsg(fd, &m, 0);
+    for (struct cmsghdr *h = n > 0 ? CMSG_FIRSTHDR(&m) : NULL; h; h = CMSG_NXTHDR(&m, h)) {
+        if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(h), sizeof ts);
+            *kernel_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+        }
+    }
+    return n;
+}
+
+ssize_t bench_io_read(bench_conn *c, void *buf, size_t cap, int64_t *kernel_ns, char *err, size_t errlen)
+{
+    ssize_t n;
+    *kernel_ns = 0;
+    if (c->tls) {
+        n = net_tls_read(c->tls, buf, cap, err, errlen);
+        if (n == NET_TLS_WANT_READ || n == NET_TLS_WANT_WRITE) return BIO_AGAIN;
+        return n == 0 ? BIO_CLOSED : n;
+    }
+    n = read_stamped(c->fd, buf, cap, kernel_ns);
+    if (n > 0) return n;
+    if (n == 0) return BIO_CLOSED;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return BIO_AGAIN;
+    snprintf(err, errlen, "read: %s", strerror(errno));
+    return BIO_ERROR;
+}
+
+ssize_t bench_io_write(bench_conn *c, const void *buf, size_t len, char *err, size_t errlen)
+{
+    ssize_t n;
+    if (c->tls) {
+        n = net_tls_write(c->tls, buf, len, err, errlen);
+        if (n == NET_TLS_WANT_READ || n == NET_TLS_WANT_WRITE) return BIO_AGAIN;
+        return n;
+    }
+    n = send(c->fd, buf, len, MSG_NOSIGNAL);
+    if (n >= 0) return n;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return BIO_AGAIN;
+    snprintf(err, errlen, "write: %s", strerror(errno));
+    return BIO_ERROR;
+}
+
+size_t bench_io_pending(const bench_conn *c)
+{
+    return c->tls ? net_tls_pending(c->tls) : 0;
+}
+
+void bench_io_close(bench_conn *c)
+{
+    if (c->tls) net_tls_close(c->tls);
+    c->tls = NULL;
+    if (c->fd >= 0) close(c->fd);
+    c->fd = -1;
+}

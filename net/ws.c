@@ -291,6 +291,7 @@ size_t net_ws_read(net_ws *w, void *buf, size_t cap)
 {
     size_t n = w->stream.len - w->stream.off;
     if (n > cap) n = cap;
+    if (n == 0) return 0; /* the buffer may not exist yet */
     memcpy(buf, w->stream.data + w->stream.off, n);
     w->stream.off += n;
     return n;

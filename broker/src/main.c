@@ -433,7 +433,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < nl; i++) {
         ll[i] = (broker_loop_listener){.fd = fds[i], .policy = (unsigned)i,
                                        .tls = tls[i], .max_connections = listeners[i].max_connections,
-                                       .identity = listeners[i].use_identity_as_username};
+                                       .identity = listeners[i].use_identity_as_username,
+                                       .websockets = listeners[i].websockets};
     }
     broker_loop_hooks hooks = {.ctx = &A, .reload = reload, .sync = A.store ? sync_hook : NULL, .tick = tick_hook,
                                .log = loop_log_hook};

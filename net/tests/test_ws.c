@@ -57,6 +57,10 @@ static net_ws *server(void)
 static void expect_stream(net_ws *w, const uint8_t *want, size_t n)
 {
     uint8_t got[4096];
+    if (n == 0) {
+        cr_assert_eq(net_ws_read(w, got, sizeof got), 0);
+        return;
+    }
     cr_assert_eq(net_ws_readable(w), n);
     cr_assert_eq(net_ws_read(w, got, sizeof got), n);
     cr_assert_arr_eq(got, want, n);
@@ -220,6 +224,7 @@ Test(ws_http, bad_path_is_refused)
 Test(ws_frame, packet_split_over_many_frames)
 {
     net_ws *w = server();
+    expect_stream(w, NULL, 0); /* nothing yet: reading is fine */
     uint8_t wire[512];
     size_t n = 0;
     for (size_t i = 0; i < sizeof CONNECT; i++) n += frame(wire + n, true, 0x2, true, CONNECT + i, 1, 1);

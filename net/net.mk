@@ -24,3 +24,8 @@ CHECK_SUITES += check-net
 # URLs; Criterion under ASan + UBSan.
 check-net: $(ATEST)/test-net
 	@scripts/run-suite.sh net $(ATEST)/test-net --jobs 2
+
+# Fuzz harness `ws` (fuzz/fuzz_ws.c, built by fuzz/fuzz.mk's pattern rule):
+# the upgrade parsers and the framing; seeds in fuzz/seeds/ws/.
+$(BUILD)/fuzz/fuzz_ws: $(call objs,fuzz,net/ws.c net/ws_http.c)
+$(BUILD)/fuzz/fuzz_ws: FUZZ_LDFLAGS += $(NET_WS_LIBS)

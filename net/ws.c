@@ -47,10 +47,18 @@ struct net_ws {
     uint8_t hdr[14];
     size_t hdr_have;
     uint64_t skip; /* payload bytes of the current frame still to pass */
+    bool frag_open; /* a fragmented data message awaits its continuations */
+    bool in_ctl;    /* the frame being scanned is a control frame */
+    /* A control frame (at most 2 + 4 + 125 bytes) reaches wslay whole: wslay
+     * checks a close frame's reason chunk by chunk, so how it was cut would
+     * change the outcome. Its bytes wait here until it is complete. */
+    uint8_t held[160];
+    size_t held_len;
 };
 
 static int buf_append(buf_t *b, const uint8_t *p, size_t n)
 {
+    if (n == 0) return 0; /* empty frames: the buffer may not exist yet */
     if (b->off && b->off == b->len) b->off = b->len = 0;
     if (b->len + n > b->cap) {
         if (b->off) { /* reuse the consumed front before growing */
@@ -121,9 +129,13 @@ static int genmask_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, voi
 static void frame_start_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_frame_recv_start_arg *arg,
                            void *user)
 {
-    (void)ctx;
     net_ws *w = user;
-    if (arg->opcode == WSLAY_TEXT_FRAME) w->text = true;
+    if (arg->opcode == WSLAY_TEXT_FRAME) {
+        /* Nothing after it is read, even what wslay already holds, so the
+         * outcome does not depend on how the bytes arrived. */
+        w->text = true;
+        wslay_event_shutdown_read(ctx);
+    }
     if (arg->opcode == WSLAY_BINARY_FRAME) w->msg_binary = true;
     /* A continuation belongs to the data message it continues; control
      * frames (ping, pong, close) may come between its fragments. */
@@ -198,44 +210,104 @@ static size_t header_len(const uint8_t *h)
     return n + ((h[1] & 0x80) ? 4 : 0);
 }
 
+/* The header's length bytes end here (before the mask key). */
+static size_t length_end(const uint8_t *h)
+{
+    return header_len(h) - ((h[1] & 0x80) ? 4 : 0);
+}
+
 /*
- * Follows frame boundaries in p[0..n). Returns n when every complete header
- * is acceptable, else the offset where the refused frame's header began in p
+ * RFC 6455 5.2-5.5 rules on the first two bytes of a header: 0 when
+ * acceptable, else the close code (why filled). wslay checks these too, but
+ * at points that depend on how the bytes were cut; judged here from the
+ * header, the outcome never does.
+ */
+static uint16_t first_bytes_error(net_ws *w, char *why, size_t whylen)
+{
+    uint8_t op = w->hdr[0] & 0x0f, fin = w->hdr[0] & 0x80;
+    bool masked = (w->hdr[1] & 0x80) != 0;
+    const char *bad = NULL;
+    if (w->hdr[0] & 0x70) bad = "reserved bits set (no extension was negotiated)";
+    else if ((op > 2 && op < 8) || op > 10) bad = "a reserved opcode";
+    else if (masked != (w->side == NET_WS_SERVER)) bad = masked ? "a masked server frame" : "an unmasked client frame";
+    else if (op >= 8 && (!fin || (w->hdr[1] & 0x7f) > 125)) bad = "a fragmented or long control frame";
+    else if (op == 0 && !w->frag_open) bad = "a continuation frame with no message to continue";
+    else if ((op == 1 || op == 2) && w->frag_open) bad = "a new message inside a fragmented one";
+    if (!bad && op == 1) {
+        /* MQTT-6.0.0-1 (MUST): binary frames only; the receiver closes. */
+        snprintf(why, whylen, "text frame received; MQTT-6.0.0-1 allows binary frames only (close 1003)");
+        return WSLAY_CODE_UNSUPPORTED_DATA;
+    }
+    if (!bad) return 0;
+    snprintf(why, whylen, "%s, which RFC 6455 5.2 forbids (close 1002)", bad);
+    return WSLAY_CODE_PROTOCOL_ERROR;
+}
+
+/* The declared length, once its bytes are in: its form and the limits. */
+static uint16_t length_error(net_ws *w, uint64_t len, char *why, size_t whylen)
+{
+    size_t enc = w->hdr[1] & 0x7f;
+    if ((enc == 126 && len < 126) || (enc == 127 && len < 65536) || len >> 63) {
+        snprintf(why, whylen, "%s, which RFC 6455 5.2 forbids (close 1002)",
+                 len >> 63 ? "a length of 2^63 or more" : "a length not in its shortest form");
+        return WSLAY_CODE_PROTOCOL_ERROR;
+    }
+    if (len > w->max_frame) {
+        snprintf(why, whylen, "a frame of %llu bytes is over the limit of %llu (close 1009)", (unsigned long long)len,
+                 (unsigned long long)w->max_frame);
+        return WSLAY_CODE_MESSAGE_TOO_BIG;
+    }
+    return 0;
+}
+
+static uint64_t declared_length(const uint8_t *h)
+{
+    uint64_t len = h[1] & 0x7f;
+    if (len == 126) return (uint64_t)h[2] << 8 | h[3];
+    if (len == 127) {
+        len = 0;
+        for (int k = 0; k < 8; k++) len = len << 8 | h[2 + k];
+    }
+    return len;
+}
+
+/*
+ * Follows frame boundaries in p[0..n). Returns n when every header seen is
+ * acceptable, else the offset where the refused frame's header began in p
  * (0 if it began in an earlier feed), with *code and why set.
  */
-static size_t scan_headers(net_ws *w, const uint8_t *p, size_t n, uint16_t *code, char *why, size_t whylen)
+static size_t scan_headers(net_ws *w, const uint8_t *p, size_t n, uint16_t *code, char *why, size_t whylen,
+                           size_t *hold)
 {
-    size_t i = 0;
+    size_t i = 0, began = 0;
+    *hold = n;
     while (i < n) {
         if (w->skip) {
             uint64_t take = n - i < w->skip ? n - i : w->skip;
             w->skip -= take;
             i += (size_t)take;
+            if (!w->skip) w->in_ctl = false;
             continue;
         }
-        size_t start = i;
-        while (i < n && (w->hdr_have < 2 || w->hdr_have < header_len(w->hdr))) w->hdr[w->hdr_have++] = p[i++];
-        if (w->hdr_have < 2 || w->hdr_have < header_len(w->hdr)) break;
-        uint64_t len = w->hdr[1] & 0x7f;
-        if (len == 126) len = (uint64_t)w->hdr[2] << 8 | w->hdr[3];
-        if (len == 127) {
-            len = 0;
-            for (int k = 0; k < 8; k++) len = len << 8 | w->hdr[2 + k];
-        }
-        size_t began = i - start >= w->hdr_have ? i - w->hdr_have : 0;
+        if (w->hdr_have == 0) began = i, w->in_ctl = (p[i] & 0x0f) >= 8;
+        w->hdr[w->hdr_have++] = p[i++];
+        if (w->hdr_have == 2 && (*code = first_bytes_error(w, why, whylen))) return began;
+        if (w->hdr_have < 2 || w->hdr_have < length_end(w->hdr)) continue;
+        uint64_t len = declared_length(w->hdr);
+        if ((*code = length_error(w, len, why, whylen))) return began;
+        if (!w->in_ctl) w->frag_open = !(w->hdr[0] & 0x80);
+        /* Accepted: the mask key (if any) and the payload pass through. */
+        w->skip = len + (header_len(w->hdr) - w->hdr_have);
         w->hdr_have = 0;
-        if (len >> 63) {
-            *code = WSLAY_CODE_PROTOCOL_ERROR;
-            snprintf(why, whylen, "a frame declares a length of 2^63 or more, which RFC 6455 5.2 forbids (close 1002)");
-            return began;
-        }
-        if (len > w->max_frame) {
-            *code = WSLAY_CODE_MESSAGE_TOO_BIG;
-            snprintf(why, whylen, "a frame of %llu bytes is over the limit of %llu (close 1009)",
-                     (unsigned long long)len, (unsigned long long)w->max_frame);
-            return began;
-        }
-        w->skip = len;
+        if (!w->skip) w->in_ctl = false;
+    }
+    if (w->in_ctl) {
+        /* An incomplete control frame (it began in this call: an earlier one
+         * would have held it): held, and scanned again from its start. */
+        *hold = began;
+        w->hdr_have = 0;
+        w->skip = 0;
+        w->in_ctl = false;
     }
     return n;
 }
@@ -262,20 +334,29 @@ static int feed_outcome(net_ws *w, int rc, char *err, size_t errlen)
     return -1;
 }
 
-int net_ws_feed(net_ws *w, const void *in, size_t len, char *err, size_t errlen)
+/* Feeds p[0..n) whose start is a frame boundary or continues the previous
+ * call's bytes; a trailing incomplete control frame is held back. */
+static int feed_part(net_ws *w, const uint8_t *p, size_t n, char *err, size_t errlen)
 {
-    if (w->ended) return wslay_event_get_close_received(w->ctx) && !w->text ? NET_WS_CLOSED : -1;
     uint16_t code = 0;
     char why[160];
-    size_t ok = scan_headers(w, in, len, &code, why, sizeof why);
-    w->in = in;
+    size_t hold;
+    size_t ok = scan_headers(w, p, n, &code, why, sizeof why, &hold);
+    if (!code && hold < n) {
+        memcpy(w->held, p + hold, n - hold);
+        w->held_len = n - hold;
+        ok = hold;
+    }
+    w->in = p;
     w->in_len = ok;
     int rc = wslay_event_recv(w->ctx);
     w->in = NULL;
     w->in_len = 0;
     int out = feed_outcome(w, rc, err, errlen);
     if (out == 0 && code) {
-        net_ws_close(w, code, code == WSLAY_CODE_MESSAGE_TOO_BIG ? "frame too long" : "bad frame length");
+        net_ws_close(w, code, code == WSLAY_CODE_MESSAGE_TOO_BIG ? "frame too long"
+                              : code == WSLAY_CODE_UNSUPPORTED_DATA ? "MQTT-6.0.0-1: binary frames only"
+                                                                      : "bad frame");
         snprintf(err, errlen, "WebSocket: %s", why);
         return -1;
     }
@@ -285,6 +366,26 @@ int net_ws_feed(net_ws *w, const void *in, size_t len, char *err, size_t errlen)
         return -1;
     }
     return out;
+}
+
+int net_ws_feed(net_ws *w, const void *in, size_t len, char *err, size_t errlen)
+{
+    if (w->ended) return wslay_event_get_close_received(w->ctx) && !w->text ? NET_WS_CLOSED : -1;
+    const uint8_t *p = in;
+    /* First complete what is held (a control frame fits in w->held). */
+    while (w->held_len && len) {
+        uint8_t tmp[sizeof w->held];
+        size_t k = len < sizeof tmp - w->held_len ? len : sizeof tmp - w->held_len;
+        memcpy(tmp, w->held, w->held_len);
+        memcpy(tmp + w->held_len, p, k);
+        size_t n = w->held_len + k;
+        w->held_len = 0;
+        p += k;
+        len -= k;
+        int rc = feed_part(w, tmp, n, err, errlen);
+        if (rc != 0 || w->ended) return rc;
+    }
+    return len ? feed_part(w, p, len, err, errlen) : 0;
 }
 
 size_t net_ws_read(net_ws *w, void *buf, size_t cap)
@@ -320,7 +421,7 @@ int net_ws_close(net_ws *w, uint16_t code, const char *reason)
 const uint8_t *net_ws_out(const net_ws *w, size_t *len)
 {
     *len = w->out.len - w->out.off;
-    return w->out.data + w->out.off;
+    return *len ? w->out.data + w->out.off : w->out.data; /* no offset on a NULL buffer (UB) */
 }
 
 void net_ws_out_done(net_ws *w, size_t n)

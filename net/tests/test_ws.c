@@ -446,3 +446,75 @@ Test(ws_io, connect_send_recv_close)
     pthread_join(th, NULL);
     close(lfd);
 }
+
+/* A control frame cut anywhere is judged whole (wslay checks a close
+ * reason chunk by chunk): byte by byte gives what all at once gives. */
+Test(ws_frame, close_with_bad_reason_same_whole_or_bytewise)
+{
+    const uint8_t body[] = {0x03, 0xe8, 'o', 'k', 0xc3}; /* 1000, reason ends inside a UTF-8 sequence */
+    uint8_t wire[32];
+    size_t n = frame(wire, true, 0x8, true, body, sizeof body, sizeof body);
+    char err[200];
+    net_ws *a = server(), *b = server();
+    int ra = net_ws_feed(a, wire, n, err, sizeof err), rb = 0;
+    for (size_t i = 0; i < n && rb == 0; i++) rb = net_ws_feed(b, wire + i, 1, err, sizeof err);
+    cr_assert_eq(ra, rb);
+    cr_assert_eq(net_ws_code_sent(a), net_ws_code_sent(b), "%u vs %u", net_ws_code_sent(a), net_ws_code_sent(b));
+    cr_assert_eq(net_ws_code_sent(a), 1007, "invalid UTF-8 in the reason: 1007, got %u", net_ws_code_sent(a));
+    net_ws_free(a);
+    net_ws_free(b);
+}
+
+Test(ws_frame, ping_fed_bytewise_is_answered_once_complete)
+{
+    uint8_t wire[32];
+    size_t n = frame(wire, true, 0x9, true, "abc", 3, 3);
+    net_ws *w = server();
+    char err[200];
+    size_t on;
+    for (size_t i = 0; i + 1 < n; i++) {
+        cr_assert_eq(net_ws_feed(w, wire + i, 1, err, sizeof err), 0, "%s", err);
+        net_ws_out(w, &on);
+        cr_assert_eq(on, 0, "no pong before the ping is complete");
+    }
+    cr_assert_eq(net_ws_feed(w, wire + n - 1, 1, err, sizeof err), 0, "%s", err);
+    const uint8_t *o = net_ws_out(w, &on);
+    const uint8_t pong[] = {0x8a, 0x03, 'a', 'b', 'c'};
+    cr_assert_eq(on, sizeof pong);
+    cr_assert_arr_eq(o, pong, sizeof pong);
+    net_ws_free(w);
+}
+
+/* A server that refuses the upgrade: net_ws_connect says what it answered. */
+static void *refusing_server(void *arg)
+{
+    int lfd = *(int *)arg;
+    struct pollfd p = {.fd = lfd, .events = POLLIN};
+    if (poll(&p, 1, 5000) != 1) return NULL;
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0) return NULL;
+    char buf[4096];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    (void)n;
+    const char *resp = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+    send(fd, resp, strlen(resp), MSG_NOSIGNAL);
+    close(fd);
+    return NULL;
+}
+
+Test(ws_io, refused_upgrade_is_reported)
+{
+    char err[256];
+    int lfd = net_listen("127.0.0.1", 0, 4, err, sizeof err);
+    cr_assert_geq(lfd, 0, "%s", err);
+    pthread_t th;
+    pthread_create(&th, NULL, refusing_server, &lfd);
+    int fd = net_connect("127.0.0.1", net_local_port(lfd), 5000, err, sizeof err);
+    cr_assert_geq(fd, 0, "%s", err);
+    net_ws *w = net_ws_connect(fd, NULL, "127.0.0.1", net_local_port(lfd), "/nowhere", 0, 5000, err, sizeof err);
+    cr_assert_null(w);
+    cr_assert(strstr(err, "404 Not Found"), "%s", err);
+    close(fd);
+    pthread_join(th, NULL);
+    close(lfd);
+}

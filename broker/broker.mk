@@ -11,7 +11,7 @@ BROKER_APP_ONLY  := broker/src/main.c broker/src/event_loop.c broker/src/broker_
                     broker/src/broker_passwd.c broker/src/broker_store.c broker/src/broker_ws.c
 BROKER_CORE_SRCS := $(filter-out $(BROKER_APP_ONLY),$(wildcard broker/src/*.c))
 BROKER_APP_SRCS  := $(BROKER_APP_ONLY) $(NET_TLS_SRCS) $(NET_WS_SRCS)
-BROKER_TEST_SRCS := $(wildcard broker/tests/*.c)
+BROKER_TEST_SRCS := $(filter-out broker/tests/ws_frames.c,$(wildcard broker/tests/*.c))
 BROKER_SSL_LIBS  := $(NET_WS_LIBS) $(NET_TLS_LIBS)
 PASSWD_SRCS      := broker/passwd/mqtt_passwd.c broker/src/broker_passwd.c broker/src/broker_where.c
 
@@ -83,10 +83,15 @@ $(BUILD)/fuzz/fuzz_passwd: $(call objs,fuzz,broker/src/broker_passwd.c broker/sr
 $(BUILD)/fuzz/fuzz_passwd: FUZZ_LDFLAGS += -lcrypto
 
 # WebSocket listeners (`protocol websockets`, ws and wss): framing at the
-# byte level (broker/tests/ws_frames.py) and MQTT.js (npm `mqtt`, installed
-# at test time into build/npm) with mqtt-pub / mqtt-sub (issue 18).
-DEPS_CHECK   += nodejs python3 # npm comes with nodejs (nodesource) or as Debian's npm
+# byte level (broker/tests/ws_frames.c, frames built by hand, not by
+# net/ws*.c) and MQTT.js (npm `mqtt`, installed at test time into build/npm)
+# with mqtt-pub / mqtt-sub (issue 18).
+$(ATEST)/broker-ws-frames: $(call objs,asan,broker/tests/ws_frames.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_asan) -o $@ $^
+
+DEPS_CHECK   += nodejs iproute2 # npm comes with nodejs (nodesource) or as Debian's npm; ss for free ports
 CHECK_SUITES += check-broker-ws
 .PHONY: check-broker-ws
-check-broker-ws: $(ABIN)/mqtt-broker $(ABIN)/mqtt-pub $(ABIN)/mqtt-sub
-	@scripts/run-suite.sh broker-ws broker/tests/check_ws.sh $(ABIN)
+check-broker-ws: $(ABIN)/mqtt-broker $(ABIN)/mqtt-pub $(ABIN)/mqtt-sub $(ATEST)/broker-ws-frames
+	@scripts/run-suite.sh broker-ws broker/tests/check_ws.sh $(ABIN) $(ATEST)/broker-ws-frames

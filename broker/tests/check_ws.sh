@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # mqtt-broker's WebSocket listeners (`protocol websockets`, plain and TLS).
-#   check_ws.sh ABIN
-# 1. ws_frames.py: the upgrade and framing at the byte level (MQTT-6.0.0-1
+#   check_ws.sh ABIN FRAMES
+# 1. FRAMES (broker-ws-frames, from ws_frames.c): the upgrade and framing at the byte level (MQTT-6.0.0-1
 #    to -4, split and packed packets, ping inside a packet, oversize and
 #    2^63 lengths, unmasked frames).
 # 2. MQTT.js (npm `mqtt`, the WebSocket client browsers use; installed at
@@ -11,14 +11,15 @@
 # subscriber's client id, within a deadline.
 set -u
 
-ABIN=${1:?usage: check_ws.sh ABIN}
+ABIN=${1:?usage: check_ws.sh ABIN FRAMES}
+FRAMES=${2:?usage: check_ws.sh ABIN FRAMES}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BROKER=$ABIN/mqtt-broker PUB=$ABIN/mqtt-pub SUB=$ABIN/mqtt-sub
 NPM_DIR=$ROOT/build/npm
 MQTTJS=$NPM_DIR/node_modules/.bin/mqtt
-for f in "$BROKER" "$PUB" "$SUB" "$(command -v node)" "$(command -v npm)" "$(command -v openssl)"; do
-    [ -x "$f" ] || { echo "check_ws: missing $f (apt-get install nodejs npm openssl)" >&2; exit 1; }
+for f in "$BROKER" "$PUB" "$SUB" "$FRAMES" "$(command -v ss)" "$(command -v node)" "$(command -v npm)" "$(command -v openssl)"; do
+    [ -x "$f" ] || { echo "check_ws: missing $f (apt-get install nodejs npm openssl iproute2)" >&2; exit 1; }
 done
 if [ ! -x "$MQTTJS" ]; then
     npm install --prefix "$NPM_DIR" mqtt@5 --no-audit --no-fund > /dev/null 2>&1 ||
@@ -39,7 +40,15 @@ ko() {
     [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/    /' | head -30
     return 0
 }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# A port nothing listens on (ss from iproute2), bounded tries.
+free_port() {
+    local p
+    for _ in $(seq 1 200); do
+        p=$((20000 + RANDOM % 30000))
+        ss -ltn "sport = :$p" 2>/dev/null | grep -q LISTEN || { echo "$p"; return; }
+    done
+    echo "check_ws: no free port" >&2; exit 1
+}
 # Waits up to $1 tenths of a second for command "$2 ..." to succeed.
 wait_for() {
     local n=$1 i; shift
@@ -69,7 +78,7 @@ if ! wait_for 100 grep -q "running" "$WORK/broker.log"; then
     cat "$WORK/broker.log"; echo "broker-ws: 0 passed, 1 failed"; exit 1
 fi
 
-if python3 "$HERE/ws_frames.py" "$WS" > "$WORK/frames.out" 2>&1; then ok "framing at the byte level ($(tail -1 "$WORK/frames.out"))"
+if "$FRAMES" "$WS" > "$WORK/frames.out" 2>&1; then ok "framing at the byte level ($(tail -1 "$WORK/frames.out"))"
 else ko "framing at the byte level" "$(cat "$WORK/frames.out")"; fi
 
 # sub_then_pub NAME ID SUBCMD... -- PUBCMD...: the subscriber runs with client

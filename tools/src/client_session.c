@@ -623,6 +623,38 @@ static void handle_connack(client_session *s, const mqtt_connack *c)
     if (s->cb.on_connack) s->cb.on_connack(s, s->ctx, c->reason_code);
 }
 
+/*
+ * PUBACK ends a QoS 1 flow, PUBCOMP a QoS 2 flow after PUBREC. Any other
+ * answer for a message in flight is a protocol violation: a QoS 2 PUBLISH
+ * stays unacknowledged until its PUBREC (3.1.1 MQTT-4.3.3-1, 5.0
+ * MQTT-4.3.3-3, MUST), its PUBREL until the PUBCOMP (3.1.1 MQTT-4.3.3-1,
+ * 5.0 MQTT-4.3.3-5), a QoS 1 PUBLISH until its PUBACK (3.1.1 MQTT-4.3.2-1,
+ * 5.0 MQTT-4.3.2-3). Waiting on would only end at the keepalive (RabbitMQ
+ * 3.10 answers a QoS 2 PUBLISH with PUBACK), so the connection ends now
+ * (3.1.1 MQTT-4.8.0-1, MUST close; 5.0 section 4.13.1, Protocol Error).
+ * An ack for an identifier not in flight is ignored, as libmosquitto does.
+ */
+static int handle_puback_pubcomp(client_session *s, const mqtt_ack *ack, mqtt_packet_type type)
+{
+    const char *name = mqtt_packet_type_name(type);
+    bool v5 = s->version == MQTT_V5;
+    debug(s, "Client %s received %s (Mid: %u, RC:%d)", cid(s), name, ack->packet_id, ack->reason_code);
+    client_outgoing *o = find_outgoing(s, ack->packet_id);
+    if (!o) return 0;
+    bool expected = type == MQTT_PUBACK ? o->qos == 1 : o->qos == 2 && o->got_pubrec;
+    if (expected) {
+        complete_outgoing(s, o, ack->reason_code, props_or_null(s, &ack->properties));
+        return 0;
+    }
+    const char *awaiting = o->qos == 1 ? "PUBACK" : o->got_pubrec ? "PUBCOMP" : "PUBREC";
+    const char *rule = o->qos == 1 ? (v5 ? "MQTT-4.3.2-3" : "MQTT-4.3.2-1")
+                       : o->got_pubrec ? (v5 ? "MQTT-4.3.3-5" : "MQTT-4.3.3-1")
+                                       : (v5 ? "MQTT-4.3.3-3" : "MQTT-4.3.3-1");
+    set_detail(s, "the broker sent %s for the QoS %d PUBLISH (Mid: %u) awaiting %s (%s: a QoS %d message is "
+               "unacknowledged until its %s)", name, o->qos, ack->packet_id, awaiting, rule, o->qos, awaiting);
+    return CERR_PROTOCOL;
+}
+
 static int handle_packet(client_session *s, const mqtt_packet *pkt, const uint8_t *raw)
 {
     if (!s->connected && pkt->type != MQTT_CONNACK && pkt->type != MQTT_DISCONNECT) {
@@ -639,14 +671,7 @@ static int handle_packet(client_session *s, const mqtt_packet *pkt, const uint8_
         return 0;
     case MQTT_PUBLISH: return handle_publish(s, pkt, raw);
     case MQTT_PUBACK:
-    case MQTT_PUBCOMP: {
-        debug(s, "Client %s received %s (Mid: %u, RC:%d)", cid(s), mqtt_packet_type_name(pkt->type),
-              pkt->ack.packet_id, pkt->ack.reason_code);
-        client_outgoing *o = find_outgoing(s, pkt->ack.packet_id);
-        bool expected = o && (pkt->type == MQTT_PUBACK ? o->qos == 1 : o->qos == 2 && o->got_pubrec);
-        if (expected) complete_outgoing(s, o, pkt->ack.reason_code, props_or_null(s, &pkt->ack.properties));
-        return 0;
-    }
+    case MQTT_PUBCOMP: return handle_puback_pubcomp(s, &pkt->ack, pkt->type);
     case MQTT_PUBREC: {
         debug(s, "Client %s received PUBREC (Mid: %u)", cid(s), pkt->ack.packet_id);
         client_outgoing *o = find_outgoing(s, pkt->ack.packet_id);

@@ -40,12 +40,13 @@ $(ABIN)/mqtt-passwd: $(call objs,asan,$(PASSWD_SRCS))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcrypto
 
-# The configuration, password file and store are tested in-process too.
+# The configuration, password file, store and WebSocket adapter are tested in-process too.
 $(ATEST)/test-broker: $(call objs,test,$(BROKER_TEST_SRCS)) \
-                      $(call objs,asan,broker/src/broker_config.c broker/src/broker_passwd.c broker/src/broker_store.c $(NET_SRCS)) \
+                      $(call objs,asan,broker/src/broker_config.c broker/src/broker_passwd.c broker/src/broker_store.c \
+                                       broker/src/broker_ws.c $(NET_SRCS) $(NET_TLS_SRCS) $(NET_WS_SRCS)) \
                       $(ALIB)/libmqttbroker.a $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion -lcrypto
+	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion $(BROKER_SSL_LIBS)
 
 $(BUILD)/bench/bench-broker: $(call objs,release,broker/bench/bench_broker.c $(NET_SRCS)) $(LIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)

@@ -7,12 +7,18 @@
  * everything framed before it was written; before the upgrade completed
  * the core has nothing to say over this connection and its output is
  * dropped (it can only be a timeout's close).
+ *
+ * The frame limit is the largest packet the broker accepts (max_packet_size,
+ * else message_size_limit plus the largest PUBLISH header), so an oversize
+ * packet is refused from its frame header (close 1009) instead of being
+ * streamed into the core first.
  */
 #include "broker/src/broker_ws.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "net/ws.h"
 
@@ -25,6 +31,20 @@ struct broker_ws {
     size_t answer_len, answer_off;
     bool failed;
 };
+
+/* The largest PUBLISH apart from its payload: fixed header (1 + 4), topic
+ * (2 + 65535), packet id (2), and 5.0 properties up to 64 KiB with their
+ * length (4). Beyond it, message_size_limit closes with 1009, not 0x83. */
+#define PUBLISH_HEADER_MAX ((uint64_t)(1 + 4 + 2 + 65535 + 2 + 4 + 65536))
+
+uint64_t broker_ws_frame_limit(const broker_options *o)
+{
+    uint64_t limit = NET_WS_MAX_FRAME_DEFAULT;
+    if (o->message_size_limit && o->message_size_limit + PUBLISH_HEADER_MAX < limit)
+        limit = o->message_size_limit + PUBLISH_HEADER_MAX;
+    if (o->max_packet_size && o->max_packet_size < limit) limit = o->max_packet_size;
+    return limit;
+}
 
 broker_ws *broker_ws_new(uint64_t max_frame)
 {
@@ -120,4 +140,12 @@ void broker_ws_output_done(broker_ws *w, size_t n)
 void broker_ws_close(broker_ws *w, uint16_t code)
 {
     if (w->ws && !net_ws_ended(w->ws)) net_ws_close(w->ws, code, "");
+}
+
+void broker_ws_shutdown(int fd, bool tls)
+{
+    if (!tls) shutdown(fd, SHUT_WR); /* FIN right after the close frame */
+    uint8_t sink[4096];
+    for (int k = 0; k < 256; k++) /* bounded: 1 MiB */
+        if (recv(fd, sink, sizeof sink, MSG_DONTWAIT) <= 0) break;
 }

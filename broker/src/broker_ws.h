@@ -13,6 +13,7 @@
 #ifndef BROKER_WS_H
 #define BROKER_WS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,5 +47,21 @@ void broker_ws_output_done(broker_ws *w, size_t n);
 
 /* The broker ends the connection: queue a close frame (1000 normal). */
 void broker_ws_close(broker_ws *w, uint16_t code);
+
+/*
+ * The WebSocket frame limit of a listener: the largest packet the broker
+ * accepts from a client (o->max_packet_size; else o->message_size_limit
+ * plus the largest PUBLISH header; else MQTT's largest packet, 2^28 + 5).
+ */
+uint64_t broker_ws_frame_limit(const broker_options *o);
+
+/*
+ * After the close frame was written, before close(2): sends FIN at once
+ * (plain TCP; with TLS the close_notify comes first) and discards bytes the
+ * peer already sent (at most 1 MiB), so that closing the socket does not
+ * answer with a reset (which unread bytes cause) that can destroy the close
+ * frame in flight: the peer sees close frame, then FIN (RFC 6455 7.1.1).
+ */
+void broker_ws_shutdown(int fd, bool tls);
 
 #endif

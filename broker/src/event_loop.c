@@ -242,6 +242,7 @@ static void ws_goodbye(loop *L, int fd, broker_conn *bc)
         if (n <= 0) break;
         broker_ws_output_done(w, (size_t)n);
     }
+    broker_ws_shutdown(fd, ts != NULL);
     broker_ws_free(w);
     L->ws[fd] = NULL;
 }

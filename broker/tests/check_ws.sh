@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # mqtt-broker's WebSocket listeners (`protocol websockets`, plain and TLS).
 #   check_ws.sh ABIN FRAMES
-# 1. FRAMES (broker-ws-frames, from ws_frames.c): the upgrade and framing at the byte level (MQTT-6.0.0-1
-#    to -4, split and packed packets, ping inside a packet, oversize and
-#    2^63 lengths, unmasked frames).
+# 1. FRAMES (broker-ws-frames, from ws_frames.c): the upgrade and framing
+#    at the byte level (MQTT-6.0.0-1 to -4, split and packed packets, ping inside a packet, oversize and
+#    2^63 lengths, unmasked frames, the frame limit at max_packet_size,
+#    DISCONNECT then close 1000 then FIN, never a reset).
 # 2. MQTT.js (npm `mqtt`, the WebSocket client browsers use; installed at
 #    test time into build/npm) publishes and subscribes through ws:// and
 #    wss://, mixed with mqtt-pub / mqtt-sub over ws://, wss:// and plain TCP.
@@ -61,9 +62,11 @@ has_lines() { [ "$(wc -l < "$1" 2>/dev/null || echo 0)" -ge "$2" ]; }
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" -days 1 \
     -subj /CN=localhost -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" > /dev/null 2>&1
 TCP=$(free_port) WS=$(free_port) WSS=$(free_port)
+MAX_PACKET=100000 # also the WebSocket frame limit (broker_ws_frame_limit)
 cat > "$WORK/broker.conf" <<CONF
 log_type all
 allow_anonymous true
+max_packet_size $MAX_PACKET
 listener $TCP 127.0.0.1
 listener $WS 127.0.0.1
 protocol websockets
@@ -78,7 +81,7 @@ if ! wait_for 100 grep -q "running" "$WORK/broker.log"; then
     cat "$WORK/broker.log"; echo "broker-ws: 0 passed, 1 failed"; exit 1
 fi
 
-if "$FRAMES" "$WS" > "$WORK/frames.out" 2>&1; then ok "framing at the byte level ($(tail -1 "$WORK/frames.out"))"
+if "$FRAMES" "$WS" "$MAX_PACKET" > "$WORK/frames.out" 2>&1; then ok "framing at the byte level ($(tail -1 "$WORK/frames.out"))"
 else ko "framing at the byte level" "$(cat "$WORK/frames.out")"; fi
 
 # sub_then_pub NAME ID SUBCMD... -- PUBCMD...: the subscriber runs with client

@@ -4,7 +4,9 @@
  * byte, independently of net/ws*.c and libwslay, so a bug shared by our
  * framing code and the broker cannot hide itself.
  *
- *   broker-ws-frames PORT
+ *   broker-ws-frames PORT MAX_PACKET_SIZE
+ *
+ * MAX_PACKET_SIZE is the broker's max_packet_size: its WebSocket frame limit.
  *
  * Prints PASS/FAIL per check and a closing "N passed, N failed" line; exits
  * non-zero when a check failed. Every socket read has a 5 s deadline and
@@ -30,7 +32,8 @@
 #define OP_CLOSE 8
 #define OP_PING 9
 #define OP_PONG 10
-#define OP_EOF (-1) /* the peer closed the TCP connection */
+#define OP_EOF (-1) /* the peer closed the TCP connection (FIN) */
+#define OP_RST (-2) /* the connection was reset (ECONNRESET): not a clean close */
 #define MAX_FRAMES 64
 
 /* CONNECT, MQTT 3.1.1, clean session, keepalive 60, client id "ws" (16 bytes). */
@@ -38,10 +41,11 @@ static const uint8_t CONNECT[] = {0x10, 0x0e, 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0,
 static const uint8_t PINGREQ[] = {0xc0, 0};
 
 static uint16_t port;
+static uint64_t max_packet; /* the broker's max_packet_size */
 static int passed, failed;
 
-typedef struct { /* bytes being built or received */
-    uint8_t b[4096];
+typedef struct { /* bytes being built; static (a frame of max_packet_size fits) */
+    uint8_t b[1 << 21];
     size_t n;
 } buf;
 
@@ -107,11 +111,12 @@ static int64_t now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* recv with the deadline; 0 = EOF, -1 = error or time is up. */
+/* recv with the deadline; 0 = EOF, -1 = error (errno) or time is up (errno 0). */
 static ssize_t recv_until(int fd, void *p, size_t n, int64_t deadline)
 {
     int64_t left = deadline - now_ms();
     struct pollfd pf = {.fd = fd, .events = POLLIN};
+    errno = 0;
     if (left <= 0 || poll(&pf, 1, (int)left) != 1) return -1;
     return recv(fd, p, n, 0);
 }
@@ -195,6 +200,7 @@ static void read_frames(int fd, frames *fs, want_fn want)
     memset(fs, 0, sizeof *fs);
     while (!want(fs) && fs->count < MAX_FRAMES) {
         ssize_t r = recv_until(fd, in + n, sizeof in - n, deadline);
+        if (r < 0 && errno == ECONNRESET) fs->f[fs->count++].op = OP_RST;
         if (r < 0) return;
         if (r == 0) {
             fs->f[fs->count++].op = OP_EOF;
@@ -286,7 +292,8 @@ static void case_upgrade(void)
 static void case_split_and_many(void)
 {
     static const uint8_t connack_2pings[] = {0x20, 0x02, 0x00, 0x00, 0xd0, 0x00, 0xd0, 0x00};
-    buf w = {0};
+    static buf w;
+    w.n = 0;
     frames fs;
     for (size_t i = 0; i < sizeof CONNECT; i++) bin(&w, CONNECT + i, 1);
     exchange(&w, &fs, want_connack);
@@ -315,7 +322,8 @@ static void case_split_and_many(void)
 
 static void case_closes(void)
 {
-    buf w = {0};
+    static buf w;
+    w.n = 0;
     frames fs;
     bin(&w, CONNECT, sizeof CONNECT);
     frame(&w, OP_TEXT, (const uint8_t *)"{}", 2, true, true, 2);
@@ -338,19 +346,150 @@ static void case_closes(void)
     check_frames("an unmasked client frame is refused (1002)", close_code(&fs) == 1002, &fs);
 }
 
+/* Length of MQTT's variable byte integer for v. */
+static size_t varint_len(size_t v)
+{
+    return v < 128 ? 1 : v < 16384 ? 2 : v < 2097152 ? 3 : 4;
+}
+
+/* A 3.1.1 QoS 1 PUBLISH (topic "t", packet id 1) of exactly total bytes into out. */
+static size_t publish_of(uint8_t *out, size_t total)
+{
+    size_t k = 1;
+    while (varint_len(total - 1 - k) != k) k++;
+    size_t rem = total - 1 - k, o = 0;
+    out[o++] = 0x32;
+    for (size_t i = 0, v = rem; i < k; i++, v >>= 7) out[o++] = (uint8_t)((v & 0x7f) | (i + 1 < k ? 0x80 : 0));
+    memcpy(out + o, "\0\1t\0\1", 5);
+    memset(out + o + 5, 'x', rem - 5);
+    return total;
+}
+
+static bool want_puback(const frames *fs) { return fs->stream_n >= 8; }
+
+/* The frame limit is the broker's max_packet_size: a frame that can hold the
+ * largest packet it accepts passes, one byte more is refused from the header. */
+static void case_frame_limit(void)
+{
+    static const uint8_t puback[] = {0x40, 0x02, 0x00, 0x01};
+    static uint8_t pkt[1 << 20];
+    static buf w;
+    frames fs;
+    char name[160];
+    w.n = 0;
+    bin(&w, CONNECT, sizeof CONNECT);
+    bin(&w, pkt, publish_of(pkt, (size_t)max_packet));
+    exchange(&w, &fs, want_puback);
+    snprintf(name, sizeof name, "a frame of max_packet_size (%llu) holding one PUBLISH gets PUBACK",
+             (unsigned long long)max_packet);
+    check_frames(name, fs.stream_n >= 8 && !memcmp(fs.stream + 4, puback, 4), &fs);
+
+    w.n = 0;
+    bin(&w, CONNECT, sizeof CONNECT);
+    frame(&w, OP_BIN, NULL, 0, true, true, max_packet + 1);
+    exchange(&w, &fs, want_eof);
+    snprintf(name, sizeof name, "a frame of max_packet_size + 1 is refused from its header (1009)");
+    check_frames(name, close_code(&fs) == 1009 && eof_seen(&fs), &fs);
+
+    /* The same with its 1 MiB payload sent at once: bytes the broker never
+     * reads must not turn its close into a reset that can destroy the close
+     * frame before the client reads it. */
+    w.n = 0;
+    memset(pkt, 'x', sizeof pkt);
+    bin(&w, CONNECT, sizeof CONNECT);
+    bin(&w, pkt, sizeof pkt);
+    exchange(&w, &fs, want_eof);
+    check_frames("an oversize frame sent whole: close 1009, then FIN, no reset",
+                 close_code(&fs) == 1009 && eof_seen(&fs), &fs);
+}
+
+/* The reason code of the first DISCONNECT in the MQTT stream, -1 without one. */
+static int disconnect_reason(const frames *fs)
+{
+    size_t i = 0;
+    while (i + 2 <= fs->stream_n) {
+        size_t rem = 0, k = 1;
+        for (unsigned shift = 0; i + k < fs->stream_n && k <= 4; shift += 7) {
+            uint8_t b = fs->stream[i + k++];
+            rem |= (size_t)(b & 0x7f) << shift;
+            if (!(b & 0x80)) break;
+        }
+        if (fs->stream[i] == 0xe0 && i + k < fs->stream_n) return rem ? fs->stream[i + k] : 0;
+        i += k + rem;
+    }
+    return -1;
+}
+
+static bool want_close(const frames *fs) { return has_frame(fs, OP_CLOSE, NULL, 0); }
+
+/* After the core's DISCONNECT, a close frame and the peer's reply to it:
+ * the client must see DISCONNECT (reason want), close 1000, then a FIN,
+ * never a reset (RFC 6455 section 7.1.1: the server closes the TCP
+ * connection after the closing handshake). */
+static void expect_clean_end(int fd, const char *name, int want)
+{
+    frames fs, after;
+    char d[1200];
+    read_frames(fd, &fs, want_close);
+    static buf reply;
+    reply.n = 0;
+    frame(&reply, OP_CLOSE, (const uint8_t *)"\x03\xe8", 2, true, true, 2);
+    send_all(fd, reply.b, reply.n);
+    read_frames(fd, &after, want_eof);
+    describe(&fs, d, sizeof d);
+    size_t o = strlen(d);
+    snprintf(d + o, sizeof d - o, "then %s", after.count && after.f[after.count - 1].op == OP_RST ? "reset"
+                                             : eof_seen(&after)                                ? "FIN" : "nothing");
+    bool ok = disconnect_reason(&fs) == want && close_code(&fs) == 1000 &&
+              fs.count && fs.f[fs.count - 1].op == OP_CLOSE && eof_seen(&after);
+    check(name, ok, d);
+}
+
+static void case_disconnect_then_close(void)
+{
+    /* CONNECT 5.0, clean start, keepalive 60, no properties, client id "wd". */
+    static const uint8_t connect5[] = {0x10, 0x0f, 0, 4, 'M', 'Q', 'T', 'T', 5, 2, 0, 60, 0, 0, 2, 'w', 'd'};
+    char head[1024];
+    static buf w;
+    w.n = 0;
+    bin(&w, connect5, sizeof connect5);
+    bin(&w, connect5, sizeof connect5);
+    int fd = upgrade("mqtt", head, sizeof head);
+    if (fd >= 0) send_all(fd, w.b, w.n);
+    expect_clean_end(fd, "second CONNECT: DISCONNECT 0x82 (MQTT-3.1.0-2), close 1000, FIN", 0x82);
+    if (fd >= 0) close(fd);
+
+    frames fs;
+    int a = upgrade("mqtt", head, sizeof head);
+    w.n = 0;
+    bin(&w, connect5, sizeof connect5);
+    if (a >= 0) send_all(a, w.b, w.n);
+    read_frames(a, &fs, want_connack);
+    int b = upgrade("mqtt", head, sizeof head);
+    if (b >= 0) send_all(b, w.b, w.n);
+    expect_clean_end(a, "session taken over: DISCONNECT 0x8E, close 1000, FIN", 0x8e);
+    if (a >= 0) close(a);
+    if (b >= 0) close(b);
+}
+
 int main(int argc, char **argv)
 {
     char *end;
-    long p = argc == 2 ? strtol(argv[1], &end, 10) : 0;
-    if (argc != 2 || *end || p < 1 || p > 65535) {
-        fprintf(stderr, "usage: broker-ws-frames PORT (a WebSocket listener on 127.0.0.1)\n");
+    long p = argc == 3 ? strtol(argv[1], &end, 10) : 0;
+    long m = argc == 3 && !*end ? strtol(argv[2], &end, 10) : 0;
+    if (argc != 3 || *end || p < 1 || p > 65535 || m < 64 || m > (1 << 20)) {
+        fprintf(stderr, "usage: broker-ws-frames PORT MAX_PACKET_SIZE (a WebSocket listener on 127.0.0.1 of a\n"
+                        "  broker with max_packet_size MAX_PACKET_SIZE, 64 .. 1048576)\n");
         return 2;
     }
     port = (uint16_t)p;
+    max_packet = (uint64_t)m;
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
     case_upgrade();
     case_split_and_many();
     case_closes();
+    case_frame_limit();
+    case_disconnect_then_close();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -41,12 +41,15 @@ ko() {
     [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/    /' | head -30
     return 0
 }
-# A port nothing listens on (ss from iproute2), bounded tries.
+# A free port below the ephemeral range (where client sockets could hold it)
+# that no socket uses (ss from iproute2), bounded tries.
 free_port() {
-    local p
+    local lo p
+    read -r lo _ < /proc/sys/net/ipv4/ip_local_port_range
+    [ "${lo:-0}" -gt 12000 ] || lo=32768
     for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 30000))
-        ss -ltn "sport = :$p" 2>/dev/null | grep -q LISTEN || { echo "$p"; return; }
+        p=$((10000 + RANDOM % (lo - 10000)))
+        [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
     done
     echo "check_ws: no free port" >&2; exit 1
 }

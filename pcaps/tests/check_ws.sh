@@ -28,7 +28,18 @@ cleanup() {
 trap cleanup EXIT
 ok() { PASSED=$((PASSED + 1)); echo "PASS $1"; }
 ko() { FAILED=$((FAILED + 1)); echo "FAIL $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/    /' | head -30; return 0; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# A free port below the ephemeral range (where client sockets could hold it)
+# that no socket uses (ss from iproute2), bounded tries.
+free_port() {
+    local lo p
+    read -r lo _ < /proc/sys/net/ipv4/ip_local_port_range
+    [ "${lo:-0}" -gt 12000 ] || lo=32768
+    for _ in $(seq 1 200); do
+        p=$((10000 + RANDOM % (lo - 10000)))
+        [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
+    done
+    echo "check_ws: no free port" >&2; exit 1
+}
 wait_for() { local n=$1 i; shift; for i in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done; return 1; }
 finish() {
     echo "pcap-ws: $PASSED passed, $FAILED failed"
@@ -40,7 +51,7 @@ WS=$(free_port) TCP=$(free_port)
 printf 'allow_anonymous true\nlistener %s 127.0.0.1\nprotocol websockets\n' "$WS" > "$WORK/ws.conf"
 "$BROKER" -c "$WORK/ws.conf" -v > "$WORK/broker.log" 2>&1 &
 BPID=$!
-tcpdump -i lo -U -s 0 -w "$WORK/ws.pcap" "tcp port $WS" > "$WORK/tcpdump.log" 2>&1 &
+tcpdump -i lo -U --immediate-mode -s 0 -w "$WORK/ws.pcap" "tcp port $WS" > "$WORK/tcpdump.log" 2>&1 &
 TPID=$!
 if ! wait_for 100 grep -q running "$WORK/broker.log" || ! wait_for 100 grep -q "listening on" "$WORK/tcpdump.log"; then
     ko "capture set up" "$(cat "$WORK/broker.log" "$WORK/tcpdump.log")"; finish
@@ -56,7 +67,8 @@ for q in 0 1 2; do "$PUB" -L "$URL" -t "cap/q$q" -m "qos $q" -q "$q"; done
 "$PUB" -L "$URL" -t cap/v5 -m five -q 2 -V 5
 "$PUB" -L "$URL" -t cap/big -f "$WORK/big.txt" -q 1
 wait "$SPID"
-# tcpdump writes each packet at once (-U); the subscriber's last close is seen
+# tcpdump gets each packet at once (--immediate-mode: no 1 s buffer timeout
+# in libpcap) and writes it at once (-U); the subscriber's last close is seen
 # once the broker logged it, then the capture stops.
 wait_for 50 grep -q 'client "capsub" .*disconnected' "$WORK/broker.log"
 kill -INT "$TPID"; wait "$TPID" 2>/dev/null; TPID=""

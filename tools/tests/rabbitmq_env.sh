@@ -9,8 +9,17 @@
 
 RMQ_PID="" RMQ_EPMD_PORT=""
 
+# A free port below the ephemeral range (where client sockets could hold it)
+# that no socket uses (ss from iproute2), bounded tries.
 rmq_free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    local lo p
+    read -r lo _ < /proc/sys/net/ipv4/ip_local_port_range
+    [ "${lo:-0}" -gt 12000 ] || lo=32768
+    for _ in $(seq 1 200); do
+        p=$((10000 + RANDOM % (lo - 10000)))
+        [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
+    done
+    echo "rabbitmq_env: no free port" >&2; return 1
 }
 
 rmq_start() {

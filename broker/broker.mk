@@ -8,11 +8,11 @@
 # links nothing but the codec (the ACL parser and the journal format are
 # pure and part of it).
 BROKER_APP_ONLY  := broker/src/main.c broker/src/event_loop.c broker/src/broker_config.c \
-                    broker/src/broker_passwd.c broker/src/broker_store.c
+                    broker/src/broker_passwd.c broker/src/broker_store.c broker/src/broker_ws.c
 BROKER_CORE_SRCS := $(filter-out $(BROKER_APP_ONLY),$(wildcard broker/src/*.c))
-BROKER_APP_SRCS  := $(BROKER_APP_ONLY) $(NET_TLS_SRCS)
-BROKER_TEST_SRCS := $(wildcard broker/tests/*.c)
-BROKER_SSL_LIBS  := $(NET_TLS_LIBS)
+BROKER_APP_SRCS  := $(BROKER_APP_ONLY) $(NET_TLS_SRCS) $(NET_WS_SRCS)
+BROKER_TEST_SRCS := $(filter-out broker/tests/ws_frames.c,$(wildcard broker/tests/*.c))
+BROKER_SSL_LIBS  := $(NET_WS_LIBS) $(NET_TLS_LIBS)
 PASSWD_SRCS      := broker/passwd/mqtt_passwd.c broker/src/broker_passwd.c broker/src/broker_where.c
 
 $(LIB)/libmqttbroker.a: $(call objs,release,$(BROKER_CORE_SRCS))
@@ -40,12 +40,13 @@ $(ABIN)/mqtt-passwd: $(call objs,asan,$(PASSWD_SRCS))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcrypto
 
-# The configuration, password file and store are tested in-process too.
+# The configuration, password file, store and WebSocket adapter are tested in-process too.
 $(ATEST)/test-broker: $(call objs,test,$(BROKER_TEST_SRCS)) \
-                      $(call objs,asan,broker/src/broker_config.c broker/src/broker_passwd.c broker/src/broker_store.c $(NET_SRCS)) \
+                      $(call objs,asan,broker/src/broker_config.c broker/src/broker_passwd.c broker/src/broker_store.c \
+                                       broker/src/broker_ws.c $(NET_SRCS) $(NET_TLS_SRCS) $(NET_WS_SRCS)) \
                       $(ALIB)/libmqttbroker.a $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion -lcrypto
+	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion $(BROKER_SSL_LIBS)
 
 $(BUILD)/bench/bench-broker: $(call objs,release,broker/bench/bench_broker.c $(NET_SRCS)) $(LIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
@@ -81,3 +82,17 @@ $(BUILD)/fuzz/fuzz_config: $(call objs,fuzz,broker/src/broker_config.c $(BROKER_
 $(BUILD)/fuzz/fuzz_acl $(BUILD)/fuzz/fuzz_persist: $(call objs,fuzz,$(BROKER_CORE_SRCS))
 $(BUILD)/fuzz/fuzz_passwd: $(call objs,fuzz,broker/src/broker_passwd.c broker/src/broker_where.c)
 $(BUILD)/fuzz/fuzz_passwd: FUZZ_LDFLAGS += -lcrypto
+
+# WebSocket listeners (`protocol websockets`, ws and wss): framing at the
+# byte level (broker/tests/ws_frames.c, frames built by hand, not by
+# net/ws*.c) and MQTT.js (npm `mqtt`, installed at test time into build/npm)
+# with mqtt-pub / mqtt-sub (issue 18).
+$(ATEST)/broker-ws-frames: $(call objs,asan,broker/tests/ws_frames.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_asan) -o $@ $^
+
+DEPS_CHECK   += nodejs iproute2 # npm comes with nodejs (nodesource) or as Debian's npm; ss for free ports
+CHECK_SUITES += check-broker-ws
+.PHONY: check-broker-ws
+check-broker-ws: $(ABIN)/mqtt-broker $(ABIN)/mqtt-pub $(ABIN)/mqtt-sub $(ATEST)/broker-ws-frames
+	@scripts/run-suite.sh broker-ws broker/tests/check_ws.sh $(ABIN) $(ATEST)/broker-ws-frames

@@ -58,7 +58,8 @@ BENCH_TARGETS += bench-pcap
 # link layers, TCP reassembly and MQTT framing. Only the objects it reaches (the rest of
 # PCAP_LIB_SRCS needs net/ and the CLI); seeds: every capture of the corpus, and a gzip copy
 # of one (made by fuzz/add-seeds.sh, `gz:`).
-PCAP_FUZZ_SRCS  := pcaps/src/pcap_reader.c pcaps/src/pcap_link.c pcaps/src/pcap_tcp.c pcaps/src/pcap_flow.c
+PCAP_FUZZ_SRCS  := pcaps/src/pcap_reader.c pcaps/src/pcap_link.c pcaps/src/pcap_tcp.c pcaps/src/pcap_flow.c \
+                   pcaps/src/pcap_ws.c
 $(BUILD)/fuzz/fuzz_pcap: $(call objs,fuzz,$(PCAP_FUZZ_SRCS))
 $(BUILD)/fuzz/fuzz_pcap: FUZZ_LDFLAGS += $(PCAP_LDLIBS)
 $(BUILD)/fuzz/cov/fuzz_pcap: $(call objs,fuzzcov,$(PCAP_FUZZ_SRCS))
@@ -72,3 +73,11 @@ $(BUILD)/fuzz/seeds-pcap: $(call objs,asan,fuzz/seeds_pcap.c fuzz/seed_out.c $(P
 fuzz-seeds-pcap: $(BUILD)/fuzz/seeds-pcap
 	@$(BUILD)/fuzz/seeds-pcap fuzz/corpus $(wildcard pcaps/corpus/*.pcap)
 fuzz-corpus: fuzz-seeds-pcap
+
+# MQTT over WebSockets in captures (pcaps/src/pcap_ws.c, issue 18): a capture
+# of a ws session made at test time (tcpdump on lo, mqtt-broker's websockets
+# listener), decoded by mqtt-pcap and tshark alike, checked, converted, replayed.
+CHECK_SUITES += check-pcap-ws
+.PHONY: check-pcap-ws
+check-pcap-ws: $(ABIN)/mqtt-pcap $(ABIN)/mqtt-broker $(ABIN)/mqtt-pub $(ABIN)/mqtt-sub pcap-deps
+	@scripts/run-suite.sh pcap-ws pcaps/tests/check_ws.sh $(ABIN)

@@ -241,9 +241,9 @@ static int option(broker_config *cfg, broker_where *x, const char *opt, char **w
         cfg->default_set = true;
     } else if (strcmp(opt, "protocol") == 0) {
         if (!v) return broker_where_fail(x, "protocol: missing value");
-        if (strcmp(v, "websockets") == 0)
-            return broker_where_fail(x, "protocol websockets: not supported by mqtt-broker (only mqtt)");
-        if (strcmp(v, "mqtt") != 0) return broker_where_fail(x, "protocol: expected mqtt, got '%s'", v);
+        if (strcmp(v, "mqtt") != 0 && strcmp(v, "websockets") != 0)
+            return broker_where_fail(x, "protocol: expected mqtt or websockets, got '%s'", v);
+        cur_listener(cfg)->websockets = strcmp(v, "websockets") == 0;
     } else if (strcmp(opt, "max_connections") == 0) {
         if (v && strcmp(v, "-1") == 0) {
             cur_listener(cfg)->max_connections = 0;

@@ -38,6 +38,7 @@ typedef struct {
     char host[256];          /* "" = all addresses */
     uint16_t port;
     uint32_t max_connections; /* 0 = no limit */
+    bool websockets;          /* `protocol websockets` (else mqtt) */
     /* TLS: the listener is a TLS listener when certfile is set. */
     char *cafile, *capath, *certfile, *keyfile, *tls_version;
     bool require_certificate;

@@ -36,6 +36,7 @@
  */
 #define _GNU_SOURCE /* accept4 */
 #include "broker/src/event_loop.h"
+#include "broker/src/broker_ws.h"
 
 #include "net/net.h"
 
@@ -87,6 +88,7 @@ typedef struct {
     int epfd;
     slot *slots;
     tls_state *tls; /* parallel to slots when a TLS listener exists */
+    broker_ws **ws; /* parallel to slots when a WebSocket listener exists */
     size_t nslots;
     size_t nconns;
     listener ls[MAX_LISTENERS];
@@ -94,6 +96,7 @@ typedef struct {
     int *pending; /* fds with TLS bytes to read without an event */
     size_t npending, pending_cap;
     bool any_tls;
+    bool any_ws;
     bool listeners_paused;
     int64_t resume_accept_at;
     bool stopping;
@@ -124,6 +127,10 @@ static slot *slot_for(loop *L, int fd)
             L->tls = broker_xrealloc(L->tls, n * sizeof *L->tls);
             memset(L->tls + L->nslots, 0, (n - L->nslots) * sizeof *L->tls);
         }
+        if (L->any_ws) {
+            L->ws = broker_xrealloc(L->ws, n * sizeof *L->ws);
+            memset(L->ws + L->nslots, 0, (n - L->nslots) * sizeof *L->ws);
+        }
         L->nslots = n;
     }
     return &L->slots[fd];
@@ -132,6 +139,26 @@ static slot *slot_for(loop *L, int fd)
 static tls_state *tls_of(loop *L, int fd)
 {
     return L->tls && L->tls[fd].t ? &L->tls[fd] : NULL;
+}
+
+static broker_ws *ws_of(loop *L, int fd)
+{
+    return L->ws ? L->ws[fd] : NULL;
+}
+
+/* What to write next: the core's output, through the WebSocket adapter on
+ * WebSocket connections. */
+static size_t conn_output(loop *L, int fd, broker_conn *bc, const uint8_t **data)
+{
+    broker_ws *w = ws_of(L, fd);
+    return w ? broker_ws_output(w, bc, data, net_now_ms()) : broker_conn_output(bc, data);
+}
+
+static void conn_output_done(loop *L, int fd, broker_conn *bc, size_t n)
+{
+    broker_ws *w = ws_of(L, fd);
+    if (w) broker_ws_output_done(w, n);
+    else broker_conn_output_done(bc, n, net_now_ms());
 }
 
 static int conn_fd(broker_conn *bc)
@@ -188,7 +215,7 @@ static void set_interest(loop *L, int fd)
         want = ts->want == NET_TLS_WANT_WRITE ? EPOLLOUT : EPOLLIN;
     } else {
         if (broker_conn_wants_read(s->bc)) want |= EPOLLIN;
-        if (broker_conn_output(s->bc, &data)) want |= EPOLLOUT;
+        if (conn_output(L, fd, s->bc, &data)) want |= EPOLLOUT;
         if (ts && ts->want == NET_TLS_WANT_WRITE) want |= EPOLLOUT;
         if (ts && ts->want == NET_TLS_WANT_READ) want |= EPOLLIN;
         if (ts && broker_conn_wants_read(s->bc) && net_tls_pending(ts->t)) add_pending(L, fd);
@@ -199,11 +226,33 @@ static void set_interest(loop *L, int fd)
     s->events = want;
 }
 
+/* A WebSocket connection ends: its close frame (the broker's close: 1000),
+ * or what the adapter queued (a refusal, a close 1003/1009), written best
+ * effort without waiting, then the adapter is freed. */
+static void ws_goodbye(loop *L, int fd, broker_conn *bc)
+{
+    broker_ws *w = L->ws[fd];
+    tls_state *ts = tls_of(L, fd);
+    if (broker_conn_should_close(bc)) broker_ws_close(w, 1000);
+    const uint8_t *data;
+    size_t len;
+    for (int k = 0; k < 4 && (len = broker_ws_output(w, bc, &data, net_now_ms())) > 0; k++) {
+        ssize_t n = ts ? (ts->handshaking ? -1 : net_tls_write(ts->t, data, len, NULL, 0))
+                       : send(fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n <= 0) break;
+        broker_ws_output_done(w, (size_t)n);
+    }
+    broker_ws_shutdown(fd, ts != NULL);
+    broker_ws_free(w);
+    L->ws[fd] = NULL;
+}
+
 static void close_conn(loop *L, int fd)
 {
     slot *s = &L->slots[fd];
     broker_conn *bc = s->bc;
     tls_state *ts = tls_of(L, fd);
+    if (ws_of(L, fd)) ws_goodbye(L, fd, bc);
     if (ts) {
         if (broker_conn_should_close(bc) && !ts->handshaking) net_tls_close(ts->t);
         else net_tls_free(ts->t);
@@ -225,7 +274,7 @@ static bool flush(loop *L, int fd, broker_conn *bc)
     sync_journal(L);
     for (;;) {
         const uint8_t *data;
-        size_t len = broker_conn_output(bc, &data);
+        size_t len = conn_output(L, fd, bc, &data);
         if (len == 0) return true;
         ssize_t n;
         if (ts) {
@@ -239,7 +288,7 @@ static bool flush(loop *L, int fd, broker_conn *bc)
             n = send(fd, data, len, MSG_NOSIGNAL);
         }
         if (n > 0) {
-            broker_conn_output_done(bc, (size_t)n, net_now_ms());
+            conn_output_done(L, fd, bc, (size_t)n);
             if ((size_t)n < len && !ts) return true; /* socket buffer full */
             continue;                                 /* output_done may have queued more */
         }
@@ -257,7 +306,7 @@ static void drain_dirty(loop *L)
         int fd = conn_fd(bc);
         bool ok = flush(L, fd, bc);
         const uint8_t *data;
-        bool pending = broker_conn_output(bc, &data) > 0;
+        bool pending = conn_output(L, fd, bc, &data) > 0;
         if (!ok || (broker_conn_should_close(bc) && !pending)) close_conn(L, fd);
         else set_interest(L, fd);
     }
@@ -315,6 +364,7 @@ static void accept_some(loop *L, int lfd)
             }
             L->tls[fd] = (tls_state){.t = t, .handshaking = true, .want = NET_TLS_WANT_READ};
         }
+        if (li->l.websockets) L->ws[fd] = broker_ws_new(li->l.ws_max_frame);
         s->kind = SLOT_CONN;
         s->events = EPOLLIN;
         s->listener = L->slots[lfd].listener;
@@ -351,6 +401,25 @@ static bool tls_handshake(loop *L, int fd, tls_state *ts)
     return true;
 }
 
+/* Gives n bytes of L->rbuf to the core (through the WebSocket adapter on
+ * WebSocket connections); false if the connection was closed. */
+static bool feed_conn(loop *L, int fd, broker_conn *bc, size_t n)
+{
+    broker_ws *w = ws_of(L, fd);
+    if (!w) {
+        broker_conn_feed(bc, L->rbuf, n, net_now_ms());
+        return true;
+    }
+    char err[300];
+    int rc = broker_ws_input(w, bc, L->rbuf, n, net_now_ms(), err, sizeof err);
+    if (rc == 0) return true;
+    char peer[80];
+    peer_name(fd, peer, sizeof peer);
+    loop_log(L, rc > 0 ? BROKER_LOG_INFO : BROKER_LOG_NOTICE, "WebSocket connection from %s closed: %s", peer, err);
+    close_conn(L, fd);
+    return false;
+}
+
 /* Reads from a connection; false if it was closed. */
 static bool read_conn(loop *L, int fd)
 {
@@ -368,7 +437,7 @@ static bool read_conn(loop *L, int fd)
             n = recv(fd, L->rbuf, READ_BUF, 0);
         }
         if (n > 0) {
-            broker_conn_feed(bc, L->rbuf, (size_t)n, net_now_ms());
+            if (!feed_conn(L, fd, bc, (size_t)n)) return false;
             if ((size_t)n < READ_BUF && !(ts && net_tls_pending(ts->t))) break;
             continue;
         }
@@ -482,8 +551,10 @@ int broker_event_loop(broker_core *core, const broker_loop_listener *ls, size_t 
         for (size_t i = 0; i < n; i++) close(ls[i].fd);
         return -1;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (ls[i].tls) L.any_tls = true;
+        if (ls[i].websockets) L.any_ws = true;
+    }
     slot_for(&L, sfd)->kind = SLOT_SIGNAL;
     for (size_t i = 0; i < n; i++) {
         L.ls[i].l = ls[i];
@@ -548,6 +619,7 @@ int broker_event_loop(broker_core *core, const broker_loop_listener *ls, size_t 
     sync_journal(&L);
     free(L.slots);
     free(L.tls);
+    free(L.ws);
     free(L.pending);
     free(L.rbuf);
     close(sfd);

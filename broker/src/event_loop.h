@@ -14,6 +14,8 @@ typedef struct {
     net_tls_ctx *tls;         /* NULL: plain TCP; else TLS (the loop does not free it) */
     uint32_t max_connections; /* 0: no limit; above it new connections are closed at once */
     bool identity;            /* pass the verified client certificate's CN to the core */
+    bool websockets;          /* MQTT over WebSockets (broker_ws.h), over TCP or tls */
+    uint64_t ws_max_frame;    /* largest WebSocket frame accepted; 0: MQTT's largest packet */
 } broker_loop_listener;
 
 typedef struct {

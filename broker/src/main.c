@@ -19,6 +19,7 @@
 #include "broker/src/broker_config.h"
 #include "broker/src/broker_passwd.h"
 #include "broker/src/broker_store.h"
+#include "broker/src/broker_ws.h"
 #include "broker/src/event_loop.h"
 #include "net/net.h"
 #include "net/tls.h"
@@ -433,7 +434,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < nl; i++) {
         ll[i] = (broker_loop_listener){.fd = fds[i], .policy = (unsigned)i,
                                        .tls = tls[i], .max_connections = listeners[i].max_connections,
-                                       .identity = listeners[i].use_identity_as_username};
+                                       .identity = listeners[i].use_identity_as_username,
+                                       .websockets = listeners[i].websockets,
+                                       .ws_max_frame = broker_ws_frame_limit(&cfg.opts)};
     }
     broker_loop_hooks hooks = {.ctx = &A, .reload = reload, .sync = A.store ? sync_hook : NULL, .tick = tick_hook,
                                .log = loop_log_hook};

@@ -285,13 +285,27 @@ Test(broker_config, include_dir_reads_conf_files_in_order)
     rmdir(dir);
 }
 
+/* mosquitto.conf's `protocol websockets`, per listener (issue 18). */
+Test(broker_config, protocol_websockets_per_listener)
+{
+    broker_config cfg;
+    parse_ok(&cfg, "listener 1883\nlistener 8080\nprotocol websockets\nlistener 8443\nprotocol websockets\n"
+                   "certfile /c/s.crt\nkeyfile /c/s.key\nlistener 1884\nprotocol mqtt\n");
+    cr_assert_eq(cfg.nlisteners, 4);
+    cr_assert(!cfg.listeners[0].websockets);
+    cr_assert(cfg.listeners[1].websockets);
+    cr_assert(cfg.listeners[2].websockets);
+    cr_assert_str_eq(cfg.listeners[2].certfile, "/c/s.crt", "TLS options of a websockets listener: wss");
+    cr_assert(!cfg.listeners[3].websockets);
+    broker_config_free(&cfg);
+}
+
 Test(broker_config, new_errors_name_file_and_line)
 {
     struct { const char *text, *msg; } cases[] = {
         {"listener 1\nper_listener_settings true\n",
          "t.conf:2: per_listener_settings true: must come before any listener and any allow_anonymous, password_file or acl_file"},
-        {"protocol websockets\n", "t.conf:1: protocol websockets: not supported by mqtt-broker (only mqtt)"},
-        {"protocol mqtts\n", "t.conf:1: protocol: expected mqtt, got 'mqtts'"},
+        {"protocol mqtts\n", "t.conf:1: protocol: expected mqtt or websockets, got 'mqtts'"},
         {"tls_version tlsv1\n", "t.conf:1: tls_version: expected tlsv1.3, tlsv1.2 or tlsv1.1, got 'tlsv1'"},
         {"password_file\n", "t.conf:1: password_file: missing path"},
         {"log_dest topic\n", "t.conf:1: log_dest topic: not supported by mqtt-broker (stderr, stdout, file, syslog, none)"},

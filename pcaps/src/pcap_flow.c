@@ -19,6 +19,7 @@
  *   open a phantom connection); a new SYN on the same ports starts afresh.
  */
 #include "pcaps/src/pcap_flow.h"
+#include "pcaps/src/pcap_ws.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ enum { ST_PROBE, ST_MQTT, ST_IGNORED, ST_CLOSED };
 
 typedef struct {
     pcap_tcp_half tcp;
+    pcap_ws *ws;             /* WebSocket unwrapping, once an upgrade was seen (pcap_ws.h) */
     uint8_t *buf;
     size_t len, cap;
     uint64_t pos;            /* stream offset of the first unconsumed byte */
@@ -446,6 +448,8 @@ static void free_halves(conn *c)
 {
     for (int d = 0; d < 2; d++) {
         pcap_tcp_reset(&c->h[d].tcp);
+        pcap_ws_free(c->h[d].ws);
+        c->h[d].ws = NULL;
         free(c->h[d].buf);
         c->h[d].buf = NULL;
         c->h[d].len = c->h[d].cap = 0;
@@ -483,14 +487,14 @@ static void probe(flow *f, conn *c, int dir)
     free_halves(c);
 }
 
-static void bytes_in(void *vctx, const uint8_t *p, size_t n)
+/* MQTT bytes of one direction (the TCP payload, or unwrapped WebSocket payload). */
+static void mqtt_bytes_in(void *vctx, const uint8_t *p, size_t n)
 {
     sink_ctx *s = vctx;
     flow *f = s->f;
     conn *c = s->c;
     int dir = s->dir;
     half *h = &c->h[dir];
-    c->info.bytes[dir] += n;
     if (c->state == ST_IGNORED || c->state == ST_CLOSED)
         return;
     if (c->state == ST_PROBE) {
@@ -508,6 +512,28 @@ static void bytes_in(void *vctx, const uint8_t *p, size_t n)
     run_buffer(f, c, dir, false, false);
 }
 
+static void ws_note(void *vctx, const char *note)
+{
+    sink_ctx *s = vctx;
+    if (s->c->state == ST_MQTT)
+        emit_note(s->f, s->c, s->dir, note, 0);
+}
+
+/* TCP payload in order: a WebSocket stream is unwrapped first (any port:
+ * pcap_ws.h says how it is recognised), else it is MQTT as it stands. */
+static void bytes_in(void *vctx, const uint8_t *p, size_t n)
+{
+    sink_ctx *s = vctx;
+    conn *c = s->c;
+    bool at_start = c->info.syn_seen && c->info.bytes[s->dir] == 0;
+    c->info.bytes[s->dir] += n;
+    if (c->state == ST_IGNORED || c->state == ST_CLOSED)
+        return;
+    pcap_ws_sink ws = {mqtt_bytes_in, ws_note, s};
+    if (!pcap_ws_feed(&c->h[s->dir].ws, at_start, p, n, &ws))
+        mqtt_bytes_in(vctx, p, n);
+}
+
 static void gap_in(void *vctx, uint64_t missing)
 {
     sink_ctx *s = vctx;
@@ -522,6 +548,11 @@ static void gap_in(void *vctx, uint64_t missing)
     }
     if (c->state != ST_MQTT)
         return;
+    if (pcap_ws_active(h->ws)) {
+        pcap_ws_sink ws = {mqtt_bytes_in, ws_note, s};
+        pcap_ws_gap(h->ws, &ws);
+        return;
+    }
     pcap_event ev = {.bytes = missing, .stream_offset = h->pos + h->len};
     if (h->skip >= missing) {
         h->skip -= missing;

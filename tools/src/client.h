@@ -86,6 +86,7 @@ typedef struct {
     /* Connection (both tools). */
     char *host;
     int port;
+    char *ws_path;  /* MQTT over WebSockets (a ws:// or wss:// URL) on this HTTP path; NULL: TCP */
     char *id;
     char *id_prefix;
     int keepalive;

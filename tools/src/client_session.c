@@ -31,6 +31,7 @@
 
 #include "net/net.h"
 #include "net/tls.h"
+#include "net/ws.h"
 
 #define IN_CHUNK 65536
 
@@ -94,8 +95,9 @@ static int send_packet(client_session *s, const mqtt_packet *pkt)
     }
     size_t written;
     if (mqtt_encode(&s->enc, pkt, s->out, s->out_cap, &written, &err) != MQTT_OK) return CERR_INVAL;
-    ssize_t n = s->tls ? net_tls_send_all(s->tls, s->out, written, send_timeout_ms(s))
-                       : net_send_all(s->fd, s->out, written, send_timeout_ms(s));
+    ssize_t n = s->ws    ? net_ws_send_all(s->ws, s->fd, s->tls, s->out, written, send_timeout_ms(s))
+                : s->tls ? net_tls_send_all(s->tls, s->out, written, send_timeout_ms(s))
+                         : net_send_all(s->fd, s->out, written, send_timeout_ms(s));
     if (n != (ssize_t)written) {
         if (n == NET_TIMEOUT) set_detail(s, "the broker stopped reading for %d seconds", send_timeout_ms(s) / 1000);
         else if (s->tls && !s->connected && !s->cfg->certfile)
@@ -166,7 +168,34 @@ static mqtt_bytes view(const char *str)
 }
 
 static int tls_step(client_session *s);
+static int tls_failed(client_session *s, const char *err);
 static int send_connect(client_session *s);
+
+/*
+ * MQTT over WebSockets: TLS (wss://) and the HTTP upgrade run here, blocking
+ * within the CONNACK's deadline (the keepalive), then CONNECT goes out as
+ * one binary frame; from then on every byte passes through s->ws.
+ */
+static int ws_open(client_session *s)
+{
+    const client_cfg *cfg = s->cfg;
+    char err[400];
+    int port = client_port(cfg);
+    if (cfg->tls) {
+        s->tls = net_tls_new(cfg->tls, s->fd, cfg->host, err, sizeof err);
+        int rc = s->tls ? net_tls_connect(s->tls, send_timeout_ms(s), err, sizeof err) : -1;
+        if (rc == NET_TIMEOUT) snprintf(err, sizeof err, "TLS handshake: no answer in time");
+        if (rc != 0) return tls_failed(s, err);
+    }
+    s->ws = net_ws_connect(s->fd, s->tls, cfg->host, (uint16_t)port, cfg->ws_path, 0, send_timeout_ms(s), err,
+                           sizeof err);
+    if (!s->ws) {
+        set_detail(s, "%s (ws%s://%s:%d%s)", err, cfg->tls ? "s" : "", cfg->host, port, cfg->ws_path);
+        client_session_drop(s);
+        return CERR_PROTOCOL;
+    }
+    return send_connect(s);
+}
 
 int client_session_connect(client_session *s)
 {
@@ -198,6 +227,7 @@ int client_session_connect(client_session *s)
         snprintf(s->detail, sizeof s->detail, "%s", err);
         return strncmp(err, "resolve", 7) == 0 ? CERR_EAI : CERR_ERRNO;
     }
+    if (cfg->ws_path) return ws_open(s);
     if (cfg->tls) {
         s->tls = net_tls_new(cfg->tls, s->fd, cfg->host, err, sizeof err);
         if (!s->tls) {
@@ -225,20 +255,24 @@ static int tls_step(client_session *s)
         s->tls_want_write = rc == NET_TLS_WANT_WRITE;
         return 0;
     }
-    if (rc != 0) {
-        const char *why = strncmp(err, "TLS handshake: ", 15) == 0 ? err + 15 : err;
-        const char *hint = "";
-        if (strstr(why, "hostname mismatch") || strstr(why, "IP address mismatch"))
-            hint = "; the certificate is not for this host name (--insecure skips this check)";
-        else if (strstr(why, "certificate verify failed"))
-            hint = "; the broker's certificate is not signed by a CA of --cafile/--capath";
-        set_detail(s, "TLS handshake with %s:%d: %s%s", s->cfg->host, client_port(s->cfg), why, hint);
-        client_session_drop(s);
-        return CERR_TLS;
-    }
+    if (rc != 0) return tls_failed(s, err);
     s->handshaking = false;
     s->tls_want_write = false;
     return send_connect(s);
+}
+
+/* Says why the TLS handshake failed, with a hint, and drops the connection. */
+static int tls_failed(client_session *s, const char *err)
+{
+    const char *why = strncmp(err, "TLS handshake: ", 15) == 0 ? err + 15 : err;
+    const char *hint = "";
+    if (strstr(why, "hostname mismatch") || strstr(why, "IP address mismatch"))
+        hint = "; the certificate is not for this host name (--insecure skips this check)";
+    else if (strstr(why, "certificate verify failed"))
+        hint = "; the broker's certificate is not signed by a CA of --cafile/--capath";
+    set_detail(s, "TLS handshake with %s:%d: %s%s", s->cfg->host, client_port(s->cfg), why, hint);
+    client_session_drop(s);
+    return CERR_TLS;
 }
 
 static int send_connect(client_session *s)
@@ -291,6 +325,8 @@ bool client_can_send(const client_session *s)
 
 void client_session_drop(client_session *s)
 {
+    net_ws_free(s->ws);
+    s->ws = NULL;
     net_tls_free(s->tls);
     s->tls = NULL;
     s->handshaking = false;
@@ -410,7 +446,9 @@ int client_disconnect(client_session *s, uint8_t reason, const mqtt_properties *
     /* Half-close and let the broker close first: closing with unread bytes
      * would reset the connection and could lose the DISCONNECT, which would
      * make the broker publish the Will (MQTT-3.1.2-10). With TLS, close_notify
-     * first; what comes back is then read raw and thrown away. */
+     * first; what comes back is then read raw and thrown away. Over
+     * WebSockets a close frame 1000 comes before both (RFC 6455 7.1.2). */
+    if (s->ws) net_ws_shutdown(s->ws, s->fd, s->tls, 1000);
     if (s->tls) {
         net_tls_close(s->tls);
         s->tls = NULL;
@@ -585,6 +623,38 @@ static void handle_connack(client_session *s, const mqtt_connack *c)
     if (s->cb.on_connack) s->cb.on_connack(s, s->ctx, c->reason_code);
 }
 
+/*
+ * PUBACK ends a QoS 1 flow, PUBCOMP a QoS 2 flow after PUBREC. Any other
+ * answer for a message in flight is a protocol violation: a QoS 2 PUBLISH
+ * stays unacknowledged until its PUBREC (3.1.1 MQTT-4.3.3-1, 5.0
+ * MQTT-4.3.3-3, MUST), its PUBREL until the PUBCOMP (3.1.1 MQTT-4.3.3-1,
+ * 5.0 MQTT-4.3.3-5), a QoS 1 PUBLISH until its PUBACK (3.1.1 MQTT-4.3.2-1,
+ * 5.0 MQTT-4.3.2-3). Waiting on would only end at the keepalive (RabbitMQ
+ * 3.10 answers a QoS 2 PUBLISH with PUBACK), so the connection ends now
+ * (3.1.1 MQTT-4.8.0-1, MUST close; 5.0 section 4.13.1, Protocol Error).
+ * An ack for an identifier not in flight is ignored, as libmosquitto does.
+ */
+static int handle_puback_pubcomp(client_session *s, const mqtt_ack *ack, mqtt_packet_type type)
+{
+    const char *name = mqtt_packet_type_name(type);
+    bool v5 = s->version == MQTT_V5;
+    debug(s, "Client %s received %s (Mid: %u, RC:%d)", cid(s), name, ack->packet_id, ack->reason_code);
+    client_outgoing *o = find_outgoing(s, ack->packet_id);
+    if (!o) return 0;
+    bool expected = type == MQTT_PUBACK ? o->qos == 1 : o->qos == 2 && o->got_pubrec;
+    if (expected) {
+        complete_outgoing(s, o, ack->reason_code, props_or_null(s, &ack->properties));
+        return 0;
+    }
+    const char *awaiting = o->qos == 1 ? "PUBACK" : o->got_pubrec ? "PUBCOMP" : "PUBREC";
+    const char *rule = o->qos == 1 ? (v5 ? "MQTT-4.3.2-3" : "MQTT-4.3.2-1")
+                       : o->got_pubrec ? (v5 ? "MQTT-4.3.3-5" : "MQTT-4.3.3-1")
+                                       : (v5 ? "MQTT-4.3.3-3" : "MQTT-4.3.3-1");
+    set_detail(s, "the broker sent %s for the QoS %d PUBLISH (Mid: %u) awaiting %s (%s: a QoS %d message is "
+               "unacknowledged until its %s)", name, o->qos, ack->packet_id, awaiting, rule, o->qos, awaiting);
+    return CERR_PROTOCOL;
+}
+
 static int handle_packet(client_session *s, const mqtt_packet *pkt, const uint8_t *raw)
 {
     if (!s->connected && pkt->type != MQTT_CONNACK && pkt->type != MQTT_DISCONNECT) {
@@ -601,14 +671,7 @@ static int handle_packet(client_session *s, const mqtt_packet *pkt, const uint8_
         return 0;
     case MQTT_PUBLISH: return handle_publish(s, pkt, raw);
     case MQTT_PUBACK:
-    case MQTT_PUBCOMP: {
-        debug(s, "Client %s received %s (Mid: %u, RC:%d)", cid(s), mqtt_packet_type_name(pkt->type),
-              pkt->ack.packet_id, pkt->ack.reason_code);
-        client_outgoing *o = find_outgoing(s, pkt->ack.packet_id);
-        bool expected = o && (pkt->type == MQTT_PUBACK ? o->qos == 1 : o->qos == 2 && o->got_pubrec);
-        if (expected) complete_outgoing(s, o, pkt->ack.reason_code, props_or_null(s, &pkt->ack.properties));
-        return 0;
-    }
+    case MQTT_PUBCOMP: return handle_puback_pubcomp(s, &pkt->ack, pkt->type);
     case MQTT_PUBREC: {
         debug(s, "Client %s received PUBREC (Mid: %u)", cid(s), pkt->ack.packet_id);
         client_outgoing *o = find_outgoing(s, pkt->ack.packet_id);
@@ -737,6 +800,7 @@ static int keepalive_duty(client_session *s, int64_t now, int64_t *next)
  * -1 on an error (err filled), NET_TIMEOUT when nothing is there yet. */
 static ssize_t recv_bytes(client_session *s, uint8_t *buf, size_t cap, char *err, size_t errlen)
 {
+    if (s->ws) return net_ws_recv_some(s->ws, s->fd, s->tls, buf, cap, 0, err, errlen);
     if (!s->tls) {
         ssize_t n = net_recv_some(s->fd, buf, cap, 0);
         if (n == -1) snprintf(err, errlen, "%s", strerror(errno));
@@ -763,8 +827,8 @@ int client_session_run(client_session *s, int timeout_ms, int extra_fd, bool *ex
         if (until < 0) until = 0;
         if (wait < 0 || until < wait) wait = (int)until;
     }
-    /* Bytes OpenSSL already decrypted are not seen by poll(2). */
-    bool pending = s->tls && !s->handshaking && net_tls_pending(s->tls) > 0;
+    /* Bytes OpenSSL decrypted, or the WebSocket unframed, already: poll(2) does not see them. */
+    bool pending = (s->tls && !s->handshaking && net_tls_pending(s->tls) > 0) || (s->ws && net_ws_readable(s->ws) > 0);
     if (pending) wait = 0;
     short events = s->handshaking ? (s->tls_want_write ? POLLOUT : POLLIN) : POLLIN | (s->tls_want_write ? POLLOUT : 0);
     struct pollfd fds[2] = {{.fd = s->fd, .events = events}, {.fd = extra_fd, .events = POLLIN}};

@@ -57,6 +57,7 @@ struct client_session {
     void *ctx;
     int fd;
     struct net_tls *tls;      /* the TLS connection over fd, when cfg->tls */
+    struct net_ws *ws;        /* the WebSocket over fd or tls, when cfg->ws_path */
     bool handshaking;         /* TLS handshake under way; CONNECT is sent once it is done */
     bool tls_want_write;      /* the TLS layer waits for fd to be writable */
     mqtt_version version;

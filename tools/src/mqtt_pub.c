@@ -77,6 +77,8 @@ static void print_usage(void)
     printf(" -k : keep alive in seconds for this client. Defaults to 60.\n");
     printf(" -L : specify user, password, hostname, port and topic as a URL in the form:\n");
     printf("      mqtt(s)://[username[:password]@]host[:port]/topic (mqtts: TLS, port 8883)\n");
+    printf("      or MQTT over WebSockets: ws(s)://[username[:password]@]host[:port][/path]\n");
+    printf("      (wss: TLS; ports 80 and 443; the topic then comes from -t).\n");
     printf(" -l : read messages from stdin, sending a separate message for each line\n");
     printf("      (empty lines are skipped).\n");
     printf(" -m : message payload to send.\n");

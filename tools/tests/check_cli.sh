@@ -684,6 +684,22 @@ fake_done
 fake disconnect:0x8E
 expect "broker sends DISCONNECT" 7 "Session taken over" "$OUR_PUB" -p "$FPORT" -t a -m x -q 1 -V 5
 fake_done
+# A wrong ack for a QoS 2 PUBLISH is a protocol error at once (3.1.1
+# MQTT-4.3.3-1, 5.0 MQTT-4.3.3-3), not a wait for the keepalive (60 s).
+for v in 311 5; do
+    [ $v = 5 ] && rule=MQTT-4.3.3-3 || rule=MQTT-4.3.3-1
+    fake qos2-puback
+    start=$(date +%s)
+    expect "QoS 2 answered with PUBACK, $v: protocol error" 2 "sent PUBACK for the QoS 2 PUBLISH .*awaiting PUBREC \\($rule" \
+        "$OUR_PUB" -p "$FPORT" -t a -m x -q 2 -V $v
+    [ $(($(date +%s) - start)) -le 5 ] && ok "QoS 2 answered with PUBACK, $v: fails at once" ||
+        ko "QoS 2 answered with PUBACK, $v: fails at once" "took $(($(date +%s) - start)) s"
+    kill "$FPID" 2>/dev/null; fake_done
+done
+fake qos2-pubcomp
+expect "QoS 2 answered with PUBCOMP before PUBREC: protocol error" 2 "sent PUBCOMP for the QoS 2 PUBLISH .*awaiting PUBREC \\(MQTT-4.3.3-1" \
+    "$OUR_PUB" -p "$FPORT" -t a -m x -q 2
+kill "$FPID" 2>/dev/null; fake_done
 fake silent
 start=$(date +%s)
 expect "silent broker: keepalive timeout" 19 "no answer from the broker within 5 seconds" "$OUR_PUB" -p "$FPORT" -t a -m x -k 5

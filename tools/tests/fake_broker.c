@@ -12,6 +12,8 @@
  *   garbage                CONNACK, then bytes that are not MQTT
  *   deny-subscribe         CONNACK, SUBACK refusing every filter
  *   disconnect:CODE        CONNACK, then DISCONNECT with CODE (5.0) on the first SUBSCRIBE or PUBLISH
+ *   qos2-puback            acknowledge every PUBLISH with PUBACK, QoS 2 too (RabbitMQ 3.10 does)
+ *   qos2-pubcomp           answer a QoS 2 PUBLISH with PUBCOMP instead of PUBREC
  *
  * Invariant: it never runs longer than 20 seconds, so a test cannot hang on it.
  */
@@ -161,7 +163,9 @@ int main(int argc, char **argv)
             if (IS("close-on-publish")) return 0;
             if (IS("ack-then-close") && acked++ >= arg) return 0;
             if (pkt.publish.qos > 0) {
-                mqtt_packet a = {.type = pkt.publish.qos == 1 ? MQTT_PUBACK : MQTT_PUBREC};
+                mqtt_packet a = {.type = pkt.publish.qos == 1 || IS("qos2-puback") ? MQTT_PUBACK
+                                         : IS("qos2-pubcomp")                      ? MQTT_PUBCOMP
+                                                                                   : MQTT_PUBREC};
                 a.ack.packet_id = pkt.publish.packet_id;
                 send_pkt(fd, &a);
             }

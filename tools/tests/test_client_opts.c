@@ -471,3 +471,71 @@ Test(client_opts, texts_are_libmosquittos)
     cr_assert_str_eq(client_strerror(CERR_CONN_LOST), "The connection was lost.");
     cr_assert_str_eq(client_strerror(CERR_CONN_REFUSED), "The connection was refused.");
 }
+
+/* ws:// and wss:// URLs: the path is the WebSocket's, the topic comes from -t. */
+Test(client_opts, ws_url_sets_websocket_path)
+{
+    client_cfg c;
+    cr_assert_eq(LOAD(&c, CLIENT_PUB, "--url", "ws://u:p@127.0.0.1:15675/ws", "-t", "a/b", "-m", "x"), 0);
+    cr_assert_str_eq(c.ws_path, "/ws");
+    cr_assert_str_eq(c.host, "127.0.0.1");
+    cr_assert_eq(c.port, 15675);
+    cr_assert_str_eq(c.username, "u");
+    cr_assert_str_eq(c.password, "p");
+    cr_assert_str_eq(c.topic, "a/b");
+    cr_assert(!client_tls_wanted(&c));
+    client_cfg_free(&c);
+    cr_assert_eq(LOAD(&c, CLIENT_SUB, "-L", "wss://broker.example", "-t", "#"), 0);
+    cr_assert_str_eq(c.ws_path, "/");
+    cr_assert_eq(c.port, 443);
+    cr_assert(client_tls_wanted(&c));
+    client_cfg_free(&c);
+    /* A later mqtt:// URL is plain MQTT again. */
+    cr_assert_eq(LOAD(&c, CLIENT_SUB, "-L", "ws://h/x", "-L", "mqtt://h/t"), 0);
+    cr_assert_null(c.ws_path);
+    client_cfg_free(&c);
+    cr_assert_eq(LOAD(&c, CLIENT_SUB, "-L", "ws://h/x"), CLIENT_CFG_ERROR, "no topic");
+    client_cfg_free(&c);
+}
+
+/* The option table: the other tool's options are unknown, a missing
+ * argument names the option as typed, and checks run in mosquitto's order. */
+Test(client_opts, table_keeps_mosquitto_behaviour)
+{
+    client_cfg c;
+    cr_assert_eq(LOAD(&c, CLIENT_SUB, "-t", "t", "-m", "x"), CLIENT_CFG_ERROR);
+    client_cfg_free(&c);
+    cr_assert_eq(LOAD(&c, CLIENT_PUB, "-t", "t", "-n", "-C", "1"), CLIENT_CFG_ERROR);
+    client_cfg_free(&c);
+    cr_assert_eq(LOAD(&c, CLIENT_PUB, "-t", "t", "--message"), CLIENT_CFG_ERROR);
+    client_cfg_free(&c);
+    cr_assert_eq(LOAD(&c, CLIENT_PUB, "-t", "t", "-n", "-M", "0"), CLIENT_CFG_ERROR);
+    client_cfg_free(&c);
+    cr_assert_eq(LOAD(&c, CLIENT_SUB, "-t", "t", "-W", "7", "-M", "9", "-N", "-c", "-i", "x"), 0);
+    cr_assert_eq(c.timeout, 7);
+    cr_assert_eq(c.max_inflight, 9);
+    cr_assert(!c.eol && !c.clean_session);
+    client_cfg_free(&c);
+    cr_assert_eq(LOAD(&c, CLIENT_PUB, "-t", "t", "-n", "--repeat", "3", "--repeat-delay", "0.5"), 0);
+    cr_assert_eq(c.repeat_count, 3);
+    cr_assert_eq(c.repeat_delay_us, 500000);
+    client_cfg_free(&c);
+}
+
+Test(client_opts, table_messages, .init = cr_redirect_stderr)
+{
+    client_cfg c;
+    cr_assert_eq(LOAD(&c, CLIENT_PUB, "-t", "t", "--message"), CLIENT_CFG_ERROR);
+    client_cfg_free(&c);
+    fflush(stderr);
+    cr_assert_stderr_eq_str("Error: --message argument given but no message specified.\n\n");
+}
+
+Test(client_opts, table_mode_checked_before_argument, .init = cr_redirect_stderr)
+{
+    client_cfg c;
+    cr_assert_eq(LOAD(&c, CLIENT_PUB, "-t", "t", "-n", "-f"), CLIENT_CFG_ERROR);
+    client_cfg_free(&c);
+    fflush(stderr);
+    cr_assert_stderr_eq_str("Error: Only one type of message can be sent at once.\n\n");
+}

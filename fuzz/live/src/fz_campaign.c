@@ -46,7 +46,7 @@ void fz_campaign_session(const fz_opts *o, long i, fz_session *s, void *corpus_p
     uint64_t h = fz_rng_derive(o->seed, (uint64_t)i);
     char ns[FZ_NS_LEN + 1];
     fz_rng_seed(&r, h);
-    make_ns(h, ns);
+    make_ns(fz_rng_derive(h, o->ns_salt), ns);
     if (corpus && corpus->n && fz_rng_chance(&r, 1, 2)) {
         fz_session_copy(s, &corpus->s[fz_rng_below(&r, (uint32_t)corpus->n)]);
         renamespace(s, ns);

@@ -9,6 +9,8 @@
 #include "net/net.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,12 @@ long fz_frame_size(const uint8_t *b, size_t len, size_t off)
         if (!(b[off + i] & 0x80)) return off + 1 + i + rl <= len ? (long)(1 + i + rl) : 0;
     }
     return -1;
+}
+
+void fz_quickack(int fd)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 }
 
 static int buf_add(fz_buf *b, const uint8_t *p, size_t n)
@@ -84,6 +92,7 @@ static void conn_read(fz_run *run, size_t c)
     fz_conn *k = &run->conn[c];
     for (int rounds = 0; rounds < 64 && k->fd >= 0; rounds++) {
         ssize_t n = read(k->fd, buf, sizeof buf);
+        fz_quickack(k->fd);
         if (n > 0) {
             size_t off = k->in.len;
             buf_add(&k->in, buf, (size_t)n);
@@ -127,6 +136,7 @@ static int conn_open(fz_run *run, const fz_session *s, const fz_exec_opts *o, ui
         event(run, c, FZ_EV_REFUSED, 0, 0);
         return -1;
     }
+    fz_quickack(k->fd);
     socklen_t ll = sizeof k->local, pl = sizeof k->peer;
     getsockname(k->fd, (struct sockaddr *)&k->local, &ll);
     getpeername(k->fd, (struct sockaddr *)&k->peer, &pl);

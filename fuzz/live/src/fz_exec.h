@@ -76,6 +76,11 @@ void fz_run_free(fz_run *run);
 /* Microseconds since the epoch. */
 int64_t fz_now_us(void);
 
+/* Re-arms TCP_QUICKACK on fd: our ACKs go out at once, so a broker without
+ * TCP_NODELAY (mosquitto's default) is not held ~40 ms per answer by Nagle
+ * waiting for our delayed ACK. Linux re-disables it after reads. */
+void fz_quickack(int fd);
+
 /* Frames the next whole packet of b[off..len): its total size, 0 if incomplete,
  * -1 if the Remaining Length is invalid. */
 long fz_frame_size(const uint8_t *b, size_t len, size_t off);

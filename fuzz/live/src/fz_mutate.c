@@ -213,27 +213,45 @@ static void op_suboptions(pkt *p)
     else op_flags(p);
 }
 
-/* A packet only a server sends (CONNACK, SUBACK, UNSUBACK, PINGRESP) from the client. */
+/* A packet only a server sends (CONNACK, SUBACK, UNSUBACK, PINGRESP), from the
+ * client, with small random fields: a broker must treat it as a protocol error. */
 static void op_server_packet(pkt *p)
 {
-    static const uint8_t pk[][5] = {{0x20, 0x02, 0x00, 0x00}, {0x20, 0x03, 0x00, 0x00, 0x00},
-                                    {0x90, 0x03, 0x00, 0x01, 0x00}, {0xb0, 0x02, 0x00, 0x01},
-                                    {0xd0, 0x00}, {0x20, 0x02, 0x01, 0x05}};
-    static const size_t len[] = {4, 5, 5, 4, 2, 4};
-    size_t i = fz_rng_below(p->r, 6);
-    memcpy(p->buf, pk[i], len[i]);
-    p->len = len[i];
+    static const uint8_t codes[] = {0x00, 0x01, 0x02, 0x05, 0x80, 0x84, 0x87, 0x97};
+    static const uint8_t types[] = {0x20, 0x20, 0x90, 0xb0, 0xd0};
+    p->buf[0] = FZ_PICK(p->r, types);
+    p->len = 2 + fz_rng_below(p->r, 3);
+    p->buf[1] = (uint8_t)(p->len - 2);
+    for (size_t i = 2; i < p->len; i++) p->buf[i] = fz_rng_chance(p->r, 1, 2) ? FZ_PICK(p->r, codes) : (uint8_t)fz_rng_below(p->r, 2);
+}
+
+/* The length of a string: every client id and topic starts with the namespace,
+ * so its 2-byte length is just before it. Set to 0, one off, or 0xffff. */
+static void op_strlen(pkt *p)
+{
+    size_t nl = strlen(p->ns), hits[8], n = 0;
+    for (size_t i = 2; i + nl <= p->len && n < 8; i++)
+        if (memcmp(p->buf + i, p->ns, nl) == 0) hits[n++] = i - 2;
+    if (!n) {
+        op_word(p);
+        return;
+    }
+    size_t at = hits[fz_rng_below(p->r, (uint32_t)n)];
+    uint16_t len = (uint16_t)(p->buf[at] << 8 | p->buf[at + 1]);
+    uint16_t v = (uint16_t[]){0, (uint16_t)(len - 1), (uint16_t)(len + 1), 0xffff, 1}[fz_rng_below(p->r, 5)];
+    p->buf[at] = (uint8_t)(v >> 8);
+    p->buf[at + 1] = (uint8_t)v;
 }
 
 typedef void (*pkt_op)(pkt *);
 static const pkt_op pkt_ops[] = {op_flags, op_type, op_length, op_byte, op_word, op_bitflip,
                                  op_truncate, op_insert, op_delete, op_property,
-                                 op_dup_properties, op_utf8, op_suboptions, op_server_packet};
+                                 op_dup_properties, op_utf8, op_suboptions, op_server_packet, op_strlen};
 #define N_PKT_OPS (sizeof pkt_ops / sizeof pkt_ops[0])
 
 const char *const fz_mutation_names[] = {
     "flags", "type", "length", "byte", "word", "bitflip", "truncate", "insert", "delete",
-    "property", "dup-properties", "utf8", "sub-options", "server-packet",
+    "property", "dup-properties", "utf8", "sub-options", "server-packet", "string-length",
     "split", "repeat-in-write", "swap", "repeat", "drop", "early-close", "other-client"};
 const unsigned fz_mutation_count = sizeof fz_mutation_names / sizeof fz_mutation_names[0];
 

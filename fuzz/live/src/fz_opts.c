@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static const char usage[] =
     "usage: mqtt-fuzz (--broker HOST:PORT | --spawn 'CMD {port}') [options]\n"
@@ -18,11 +20,13 @@ static const char usage[] =
     "  --runs N            sessions to run (default 1000 unless --duration)\n"
     "  --duration T        run for T (30s, 10m, 1h)\n"
     "  --seed S            campaign seed (default 1); everything follows from it\n"
+    "  --ns-salt N         namespace salt (default: from the clock): client ids and topics of\n"
+    "                      this run differ from earlier runs' (sessions a broker kept)\n"
     "  -j N                N workers in parallel (each with its own spawned broker)\n"
     "  --out DIR           findings, corpus, logs, summary.json (default fuzz-out)\n"
     "  --reference HOST:PORT | --reference-spawn 'CMD {port}'\n"
     "                      differential oracle: the same sessions against a reference broker\n"
-    "  --hang-ms N         PINGRESP bound (default 2000); --answer-ms N (default 1000)\n"
+    "  --hang-ms N         PINGRESP bound (default 2000); --answer-ms N (default 200)\n"
     "  --max-rss MB        memory oracle bound for a spawned broker (default 512)\n"
     "  --steps N           session length (default 24, at most 90)\n"
     "  --minimize N        executions spent minimising each finding (default 300; 0 = off)\n"
@@ -89,10 +93,11 @@ static void defaults(fz_opts *o)
     o->versions[1] = MQTT_V5;
     o->nversions = 2;
     o->seed = 1;
+    o->ns_salt = (uint64_t)time(NULL) * 1000003u ^ (uint64_t)getpid();
     o->jobs = 1;
     o->out = "fuzz-out";
     o->connect_ms = 2000;
-    o->answer_ms = 1000;
+    o->answer_ms = 200;
     o->hang_ms = 2000;
     o->max_rss_kb = 512 * 1024;
     o->max_steps = 24;
@@ -111,10 +116,10 @@ static int with_value(fz_opts *o, const char *opt, const char *v)
     if (!strcmp(opt, "--versions")) return versions(o, v);
     if (!strcmp(opt, "--duration")) return duration(v, &o->duration_s);
     if (!strcmp(opt, "--out")) return (o->out = v), 0;
-    if (!strcmp(opt, "--seed")) {
+    if (!strcmp(opt, "--seed") || !strcmp(opt, "--ns-salt")) {
         char *end;
         errno = 0;
-        o->seed = strtoull(v, &end, 0);
+        *(!strcmp(opt, "--seed") ? &o->seed : &o->ns_salt) = strtoull(v, &end, 0);
         return errno || end == v || *end ? bad(opt, v, "expected a number") : 0;
     }
     if (!strcmp(opt, "--runs")) rc = num(opt, v, 1, 1000000000L, &n), o->runs = n;

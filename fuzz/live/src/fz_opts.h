@@ -16,6 +16,7 @@ typedef struct {
     mqtt_version versions[3];
     int nversions;
     uint64_t seed;
+    uint64_t ns_salt;           /* --ns-salt: namespaces of this run (default: time and pid) */
     long runs;                  /* --runs N (0 = until --duration) */
     double duration_s;          /* --duration (0 = until --runs) */
     int jobs;

@@ -14,7 +14,7 @@
 /* What one connection said about itself in its CONNECT, and its client's filters. */
 typedef struct {
     bool known;            /* its first packet was a valid CONNECT */
-    bool trusted;          /* everything it sent decoded */
+    bool trusted;          /* everything it sent decoded, and its session began in this run */
     mqtt_bytes client_id;
     uint32_t max_packet_size;
     uint16_t topic_alias_max;
@@ -57,6 +57,11 @@ static void note_packet(model *m, size_t c, const mqtt_packet *p, size_t idx)
     }
 }
 
+static bool same_id(mqtt_bytes a, mqtt_bytes b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
 /* Decodes what connection c sent: its CONNECT and its SUBSCRIBE filters. */
 static void learn_conn(model *m, const fz_run *run, size_t c)
 {
@@ -78,9 +83,15 @@ static void learn_conn(model *m, const fz_run *run, size_t c)
     }
 }
 
-static bool same_id(mqtt_bytes a, mqtt_bytes b)
+/* A CONNACK with Session Present for a client id not connected earlier in this
+ * run: the broker kept a session (subscriptions) from before; not judged. */
+static void inherited(model *m, const fz_run *run, size_t c)
 {
-    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+    const fz_conn *k = &run->conn[c];
+    if (k->in.len < 4 || k->in.p[0] != 0x20 || !(k->in.p[2] & 1)) return;
+    for (size_t i = 0; i < c; i++)
+        if (m->conn[i].known && same_id(m->conn[i].client_id, m->conn[c].client_id)) return;
+    m->conn[c].trusted = false;
 }
 
 /* Did client c (by client id: a takeover keeps the subscriptions) subscribe to a
@@ -201,6 +212,7 @@ int fz_oracle_spec(const fz_session *s, const fz_run *run, fz_finding *f)
     memset(&m, 0, sizeof m);
     (void)s;
     for (size_t c = 0; c < run->nconn; c++) learn_conn(&m, run, c);
+    for (size_t c = 0; c < run->nconn; c++) inherited(&m, run, c);
     for (size_t c = 0; c < run->nconn; c++)
         if (m.conn[c].known && check_conn(&m, run, c, f)) return 1;
     return 0;

@@ -22,6 +22,7 @@ static fz_probe_result expect(int fd, int t, int64_t end)
         int64_t left = end - net_now_ms();
         if (left <= 0 || n < 0) return n < 0 ? FZ_PROBE_CLOSED : FZ_PROBE_TIMEOUT;
         ssize_t r = net_recv_some(fd, buf + len, sizeof buf - len, (int)left);
+        fz_quickack(fd);
         if (r == NET_TIMEOUT) return FZ_PROBE_TIMEOUT;
         if (r <= 0) return FZ_PROBE_CLOSED;
         len += (size_t)r;
@@ -35,6 +36,7 @@ fz_probe_result fz_probe(const char *host, uint16_t port, int timeout_ms)
     char err[256], id[32];
     int fd = net_connect(host, port, timeout_ms, err, sizeof err);
     if (fd < 0) return FZ_PROBE_REFUSED;
+    fz_quickack(fd);
     int idlen = snprintf(id, sizeof id, "fzprobe-%ld", (long)getpid());
     uint8_t pkt[64] = {0x10, (uint8_t)(12 + idlen), 0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 30, 0, (uint8_t)idlen};
     memcpy(pkt + 14, id, (size_t)idlen);

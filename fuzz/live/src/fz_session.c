@@ -79,17 +79,31 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
     return h;
 }
 
+/* FNV over b with every occurrence of ns hashed as NUL bytes. */
+static uint64_t fnv_masked(uint64_t h, const uint8_t *b, size_t n, const char *ns)
+{
+    static const uint8_t zero[FZ_NS_LEN];
+    for (size_t i = 0; i < n;) {
+        if (i + FZ_NS_LEN <= n && memcmp(b + i, ns, FZ_NS_LEN) == 0) {
+            h = fnv(h, zero, FZ_NS_LEN);
+            i += FZ_NS_LEN;
+        } else {
+            h = fnv(h, b + i++, 1);
+        }
+    }
+    return h;
+}
+
 uint64_t fz_session_hash(const fz_session *s)
 {
     uint64_t h = 0xCBF29CE484222325ull;
     uint8_t head[2] = {(uint8_t)s->version, s->nclients};
     h = fnv(h, head, 2);
-    h = fnv(h, s->ns, FZ_NS_LEN);
     for (size_t i = 0; i < s->nsteps; i++) {
         const fz_step *st = &s->steps[i];
         uint8_t k[2] = {st->kind, st->client};
         h = fnv(h, k, 2);
-        h = fnv(h, st->bytes, st->kind == FZ_SEND ? st->len : 0);
+        h = fnv_masked(h, st->bytes, st->kind == FZ_SEND ? st->len : 0, s->ns);
     }
     return h;
 }

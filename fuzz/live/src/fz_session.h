@@ -54,7 +54,8 @@ int fz_step_set(fz_step *st, const uint8_t *b, size_t len);
  * ran one after the other as one (a finding that needs earlier sessions'
  * state). Namespaces of src stay as they are. Returns 0, -1 if too long. */
 int fz_session_append(fz_session *dst, const fz_session *src);
-/* FNV-1a over everything that is sent: equal sessions, equal hashes. */
+/* FNV-1a over everything that is sent, the namespace masked: equal sessions
+ * (up to their namespace), equal hashes. */
 uint64_t fz_session_hash(const fz_session *s);
 /* Total bytes sent. */
 size_t fz_session_bytes(const fz_session *s);

@@ -39,25 +39,30 @@ static void renamespace(fz_session *s, const char *ns)
     memcpy(s->ns, ns, FZ_NS_LEN + 1);
 }
 
+/* Session i is generated with a namespace from (seed, i) alone, then renamed
+ * to this run's (salted) namespace: the bytes a mutation left of the first one
+ * are the same in every run, so the session (hash) is too. */
 void fz_campaign_session(const fz_opts *o, long i, fz_session *s, void *corpus_p)
 {
     const fz_corpus *corpus = corpus_p;
     fz_rng r;
     uint64_t h = fz_rng_derive(o->seed, (uint64_t)i);
-    char ns[FZ_NS_LEN + 1];
+    char ns[FZ_NS_LEN + 1], salted[FZ_NS_LEN + 1];
     fz_rng_seed(&r, h);
-    make_ns(fz_rng_derive(h, o->ns_salt), ns);
+    make_ns(h, ns);
+    make_ns(fz_rng_derive(h, o->ns_salt), salted);
     if (corpus && corpus->n && fz_rng_chance(&r, 1, 2)) {
         fz_session_copy(s, &corpus->s[fz_rng_below(&r, (uint32_t)corpus->n)]);
         renamespace(s, ns);
         fz_mutate_session(&r, s, 4);
-        return;
+    } else {
+        static const uint8_t clients[] = {1, 2, 2, 2, 3, 3, 4};
+        mqtt_version v = o->versions[fz_rng_below(&r, (uint32_t)o->nversions)];
+        fz_session_init(s, v, ns, FZ_PICK(&r, clients));
+        fz_gen_session(&r, s, 3 + fz_rng_below(&r, (uint32_t)o->max_steps - 2));
+        if (fz_rng_chance(&r, 3, 4)) fz_mutate_session(&r, s, 4);
     }
-    static const uint8_t clients[] = {1, 2, 2, 2, 3, 3, 4};
-    mqtt_version v = o->versions[fz_rng_below(&r, (uint32_t)o->nversions)];
-    fz_session_init(s, v, ns, FZ_PICK(&r, clients));
-    fz_gen_session(&r, s, 3 + fz_rng_below(&r, (uint32_t)o->max_steps - 2));
-    if (fz_rng_chance(&r, 3, 4)) fz_mutate_session(&r, s, 4);
+    renamespace(s, salted);
 }
 
 #define FZ_HISTORY 4

@@ -18,7 +18,6 @@ typedef struct {
 typedef struct {
     fact f[MAX_FACTS];
     int n;
-    int publishes;
     bool valid;     /* every byte we sent was a whole valid packet */
 } facts;
 
@@ -31,16 +30,16 @@ static void collect(const fz_conn *k, facts *fs)
 {
     memset(fs, 0, sizeof *fs);
     fs->valid = k->out_ok && k->out_parsed == k->out.len && !k->refused;
-    mqtt_codec codec = {.version = k->version, .from = MQTT_FROM_SERVER};
     static mqtt_user_property up[64];
-    codec.user_properties = up;
-    codec.user_properties_cap = 64;
+    static uint32_t sid[32];
+    mqtt_codec codec = {.version = k->version, .from = MQTT_FROM_SERVER, .user_properties = up,
+                        .user_properties_cap = 64, .subscription_identifiers = sid,
+                        .subscription_identifiers_cap = 32};
     for (size_t off = 0; off < k->in.len;) {
         mqtt_packet p;
         if (mqtt_decode(&codec, k->in.p + off, k->in.len - off, &p, NULL) != MQTT_OK) return;
         off += p.length;
         switch (p.type) {
-        case MQTT_PUBLISH: fs->publishes++; break;
         case MQTT_CONNACK: add(fs, MQTT_CONNACK, p.connack.reason_code == 0); break;
         case MQTT_SUBACK:
             for (size_t i = 0; i < p.suback.reason_codes.len; i++) add(fs, MQTT_SUBACK, p.suback.reason_codes.ptr[i] < 0x80);
@@ -84,10 +83,13 @@ static int differ(fz_finding *f, const fz_conn *k, size_t c, int before, uint8_t
     return 1;
 }
 
-static int compare(const facts *a, const facts *b, const fz_conn *k, size_t c, fz_finding *f)
+/* Complete (both connections answered the final PINGREQs): every fact counts.
+ * Otherwise only the answers both runs saw before one side's close. */
+static int compare(const facts *a, const facts *b, const fz_conn *k, size_t c, bool complete, fz_finding *f)
 {
     char what[200];
-    for (int i = 0; i < a->n || i < b->n; i++) {
+    int n = complete ? (a->n > b->n ? a->n : b->n) : (a->n < b->n ? a->n : b->n);
+    for (int i = 0; i < n; i++) {
         uint8_t ta = i < a->n ? a->f[i].type : 0, tb = i < b->n ? b->f[i].type : 0;
         if (ta == tb && (i >= a->n || a->f[i].ok == b->f[i].ok)) continue;
         snprintf(what, sizeof what, "answer %d is %s%s, the reference sent %s%s", i + 1,
@@ -95,9 +97,9 @@ static int compare(const facts *a, const facts *b, const fz_conn *k, size_t c, f
                  tb ? mqtt_packet_type_name((mqtt_packet_type)tb) : "nothing", tb && i < b->n && !b->f[i].ok ? " (failure)" : "");
         return differ(f, k, c, i, ta, tb, what);
     }
-    if (a->publishes == b->publishes) return 0;
-    snprintf(what, sizeof what, "%d PUBLISH delivered, the reference delivered %d", a->publishes, b->publishes);
-    return differ(f, k, c, a->n, MQTT_PUBLISH, MQTT_PUBLISH, what);
+    /* PUBLISH deliveries are not compared: Will Delay and Message Expiry make
+     * their number depend on time, which the spec does not fix to the millisecond. */
+    return 0;
 }
 
 int fz_diff(const fz_run *target, const fz_run *ref, fz_finding *f)
@@ -107,7 +109,8 @@ int fz_diff(const fz_run *target, const fz_run *ref, fz_finding *f)
         collect(&target->conn[c], &a);
         collect(&ref->conn[c], &b);
         if (!a.valid || !b.valid) continue;
-        if (compare(&a, &b, &target->conn[c], c, f)) return 1;
+        bool complete = target->conn[c].synced && ref->conn[c].synced;
+        if (compare(&a, &b, &target->conn[c], c, complete, f)) return 1;
     }
     return 0;
 }

@@ -241,23 +241,29 @@ static void do_send(fz_run *run, const fz_session *s, const fz_exec_opts *o, con
     else pump(run, 0);
 }
 
-/* The hang oracle: a PINGREQ on every live, accepted, well-behaved connection. */
+/* The hang oracle: a PINGREQ on every live, accepted, well-behaved
+ * connection. Two rounds: after the first, the broker has processed
+ * everything any client sent, so after the second every message it routed
+ * has been delivered (what the differential oracle counts). */
 static void sync_all(fz_run *run, const fz_exec_opts *o)
 {
     static const uint8_t pingreq[2] = {0xc0, 0x00};
-    for (size_t c = 0; c < run->nconn; c++) {
-        fz_conn *k = &run->conn[c];
-        got_type(k, 0);
-        if (k->fd < 0 || !k->accepted || !k->out_ok || k->out_parsed != k->out.len || k->sent_disconnect)
-            continue;
-        if (net_send_all(k->fd, pingreq, 2, o->hang_ms) != 2) continue;
-        size_t off = k->out.len;
-        buf_add(&k->out, pingreq, 2);
-        k->out_parsed += 2;
-        event(run, c, FZ_EV_SEND, off, 2);
-        if (!wait_answer(run, c, MQTT_PINGRESP, o->hang_ms)) {
-            run->hang_conn = (int)c;
-            return;
+    for (int round = 0; round < 2; round++) {
+        for (size_t c = 0; c < run->nconn; c++) {
+            fz_conn *k = &run->conn[c];
+            got_type(k, 0);
+            if (k->fd < 0 || !k->accepted || !k->out_ok || k->out_parsed != k->out.len || k->sent_disconnect)
+                continue;
+            if (net_send_all(k->fd, pingreq, 2, o->hang_ms) != 2) continue;
+            size_t off = k->out.len;
+            buf_add(&k->out, pingreq, 2);
+            k->out_parsed += 2;
+            event(run, c, FZ_EV_SEND, off, 2);
+            if (!wait_answer(run, c, MQTT_PINGRESP, o->hang_ms)) {
+                run->hang_conn = (int)c;
+                return;
+            }
+            k->synced = round == 1 && k->fd >= 0;
         }
     }
 }

@@ -43,6 +43,7 @@ typedef struct {
     bool refused, broker_closed, client_closed;
     bool out_ok;             /* every byte sent so far decodes as valid packets */
     bool sent_disconnect, accepted;
+    bool synced;             /* answered the end-of-session PINGREQs: every answer is in */
     size_t out_parsed, in_framed;
     fz_buf out, in;
     struct sockaddr_storage local, peer;

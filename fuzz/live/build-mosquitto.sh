@@ -9,6 +9,9 @@ set -euo pipefail
 out=${1:?usage: build-mosquitto.sh OUTDIR [TAG]}
 tag=${2:-v2.0.7}
 mirror=${MOSQUITTO_MIRROR:-/work/.mirror/eclipse+mosquitto/repo}
+src="$out/mosquitto-$tag"
+bin="$src/build/src/mosquitto"
+if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
 if ! git --git-dir="$mirror" rev-parse -q --verify "refs/tags/$tag^{commit}" >/dev/null 2>&1; then
     cat >&2 <<MSG
 build-mosquitto: no git mirror of eclipse/mosquitto with tag $tag at $mirror.
@@ -18,9 +21,6 @@ build-mosquitto: no git mirror of eclipse/mosquitto with tag $tag at $mirror.
 MSG
     exit 2
 fi
-src="$out/mosquitto-$tag"
-bin="$src/build/src/mosquitto"
-if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
 rm -rf "$src" && mkdir -p "$src"
 git --git-dir="$mirror" archive "$tag" | tar -x -C "$src"
 san="-fsanitize=address -fno-omit-frame-pointer -g -O1"

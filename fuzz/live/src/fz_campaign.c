@@ -145,7 +145,7 @@ static void one(worker *k, long i)
     fz_session s;
     fz_stats *st = k->st;
     fz_campaign_session(k->o, i, &s, &k->corpus);
-    st->chain = (st->chain ^ fz_session_hash(&s)) * 0x100000001B3ull;
+    st->chain += fz_rng_derive(fz_session_hash(&s), (uint64_t)i); /* a sum: the same for any -j */
     if (k->o->plain) {
         fz_eval_plain(&k->x, &s);
     } else {
@@ -174,6 +174,7 @@ static bool more(const worker *k, long i)
     if (o->runs && i >= o->runs) return false;
     if (o->duration_s && now_s() - k->t0 >= o->duration_s) return false;
     if (o->stop_after && found >= o->stop_after) return false;
+    if (o->stop_on >= 0 && k->st->findings[o->stop_on] > 0) return false;
     return !k->st->lost && !fz_stop_requested;
 }
 

@@ -31,7 +31,7 @@ typedef struct {
     long sessions, execs;
     long findings[FZ_NCLASS];
     double seconds, first_finding_s;
-    uint64_t chain;          /* hash of every session's hash, in order: same seed, same chain */
+    uint64_t chain;          /* sum over sessions of hash(session i, i): same seed, same chain, any -j */
     int ngroups, corpus, corpus_new;
     bool done, lost;         /* lost: the external broker went down */
     fz_group groups[FZ_MAX_GROUPS];

@@ -4,6 +4,7 @@
  */
 #include "fuzz/live/src/fz_opts.h"
 
+#include "fuzz/live/src/fz_finding.h"
 #include "fuzz/live/src/fz_session.h"
 #include "net/net.h"
 
@@ -31,6 +32,7 @@ static const char usage[] =
     "  --steps N           session length (default 24, at most 90)\n"
     "  --minimize N        executions spent minimising each finding (default 300; 0 = off)\n"
     "  --stop-after N      stop after N findings\n"
+    "  --stop-on CLASS     stop at the first finding of CLASS (crash, hang, memory, spec, diff)\n"
     "  --plain             replay sessions without waiting or oracles (to measure their cost)\n"
     "  --list-sessions     print each session's hash and exit (no broker needed)\n"
     "  -q                  no progress line\n"
@@ -102,6 +104,7 @@ static void defaults(fz_opts *o)
     o->max_rss_kb = 512 * 1024;
     o->max_steps = 24;
     o->minimize_budget = 300;
+    o->stop_on = -1;
 }
 
 /* One option with a value; returns 0, 2 on error, -1 if opt is not one of these. */
@@ -116,6 +119,11 @@ static int with_value(fz_opts *o, const char *opt, const char *v)
     if (!strcmp(opt, "--versions")) return versions(o, v);
     if (!strcmp(opt, "--duration")) return duration(v, &o->duration_s);
     if (!strcmp(opt, "--out")) return (o->out = v), 0;
+    if (!strcmp(opt, "--stop-on")) {
+        for (int c = 0; c < FZ_NCLASS; c++)
+            if (!strcmp(v, fz_class_name((fz_class)c))) return (o->stop_on = c), 0;
+        return bad(opt, v, "expected crash, hang, memory, spec or diff");
+    }
     if (!strcmp(opt, "--seed") || !strcmp(opt, "--ns-salt")) {
         char *end;
         errno = 0;

@@ -18,7 +18,7 @@ void fz_stats_sum(fz_stats *sum, const fz_stats *w, int n)
         if (w[k].seconds > sum->seconds) sum->seconds = w[k].seconds;
         if (w[k].first_finding_s && (!sum->first_finding_s || w[k].first_finding_s < sum->first_finding_s))
             sum->first_finding_s = w[k].first_finding_s;
-        sum->chain ^= w[k].chain;
+        sum->chain += w[k].chain;
         sum->corpus += w[k].corpus;
         sum->corpus_new += w[k].corpus_new;
         sum->lost |= w[k].lost;

@@ -42,8 +42,24 @@ static void renamespace(fz_session *s, const char *ns)
 /* Session i is generated with a namespace from (seed, i) alone, then renamed
  * to this run's (salted) namespace: the bytes a mutation left of the first one
  * are the same in every run, so the session (hash) is too. */
+/* --replay: the saved session as it is. */
+static void replayed(const fz_opts *o, fz_session *s)
+{
+    char err[300];
+    FILE *fp = fopen(o->replay, "r");
+    if (!fp || fz_session_read(s, fp, err, sizeof err) != 0) {
+        fprintf(stderr, "mqtt-fuzz: %s: %s\n", o->replay, fp ? err : "cannot open");
+        fz_session_init(s, MQTT_V311, "nsnsnsn", 1);
+    }
+    if (fp) fclose(fp);
+}
+
 void fz_campaign_session(const fz_opts *o, long i, fz_session *s, void *corpus_p)
 {
+    if (o->replay) {
+        replayed(o, s);
+        return;
+    }
     const fz_corpus *corpus = corpus_p;
     fz_rng r;
     uint64_t h = fz_rng_derive(o->seed, (uint64_t)i);

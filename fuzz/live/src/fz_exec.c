@@ -178,6 +178,12 @@ static int parse_out(fz_conn *k)
             k->out_ok = false;
             break;
         }
+        /* CONNECT first and only once (MQTT-3.1.0-1, -2): anything else is a
+         * protocol error the broker closes for, as for bytes that do not decode. */
+        if ((k->out_parsed == 0) != (p.type == MQTT_CONNECT)) {
+            k->out_ok = false;
+            break;
+        }
         if (p.type == MQTT_CONNECT) codec.version = k->version = (mqtt_version)p.connect.protocol_level;
         if (p.type == MQTT_DISCONNECT) k->sent_disconnect = true;
         k->out_parsed += p.length;

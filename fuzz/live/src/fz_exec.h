@@ -41,7 +41,7 @@ typedef struct {
     uint8_t client;
     mqtt_version version;    /* from the CONNECT it sent, else the session's */
     bool refused, broker_closed, client_closed;
-    bool out_ok;             /* every byte sent so far decodes as valid packets */
+    bool out_ok;             /* everything sent so far is valid packets, CONNECT first and once */
     bool sent_disconnect, accepted;
     bool synced;             /* answered the end-of-session PINGREQs: every answer is in */
     size_t out_parsed, in_framed;

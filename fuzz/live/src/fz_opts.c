@@ -35,6 +35,7 @@ static const char usage[] =
     "  --stop-on CLASS     stop at the first finding of CLASS (crash, hang, memory, spec, diff)\n"
     "  --plain             replay sessions without waiting or oracles (to measure their cost)\n"
     "  --list-sessions     print each session's hash and exit (no broker needed)\n"
+    "  --replay FILE       run one saved session (a finding's session.txt) through the oracles\n"
     "  -q                  no progress line\n"
     "Exit status: 0 nothing found, 1 findings, 2 usage error or broker unreachable.\n";
 
@@ -119,6 +120,7 @@ static int with_value(fz_opts *o, const char *opt, const char *v)
     if (!strcmp(opt, "--versions")) return versions(o, v);
     if (!strcmp(opt, "--duration")) return duration(v, &o->duration_s);
     if (!strcmp(opt, "--out")) return (o->out = v), 0;
+    if (!strcmp(opt, "--replay")) return (o->replay = v), (o->runs = 1), 0;
     if (!strcmp(opt, "--stop-on")) {
         for (int c = 0; c < FZ_NCLASS; c++)
             if (!strcmp(v, fz_class_name((fz_class)c))) return (o->stop_on = c), 0;
@@ -167,5 +169,6 @@ int fz_opts_parse(fz_opts *o, int argc, char **argv)
         i++;
     }
     if (!o->runs && !o->duration_s) o->runs = 1000;
+    if (o->replay) o->runs = 1, o->duration_s = 0, o->jobs = 1;
     return check(o);
 }

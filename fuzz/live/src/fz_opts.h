@@ -28,6 +28,7 @@ typedef struct {
     int stop_after;             /* stop after this many findings (0 = never) */
     int stop_on;                /* --stop-on CLASS: stop at the first finding of it (-1 = never) */
     bool plain;                 /* replay only: no waiting, no oracles */
+    const char *replay;         /* --replay FILE: run that session (session.txt) once */
     bool list_sessions;         /* print the session hashes and exit (no broker) */
     bool quiet;
 } fz_opts;

@@ -7,7 +7,7 @@
 #    bytes, and the written repro.mqs makes mqtt-conform fail against the relay and pass
 #    against the broker alone; the pcap decodes;
 # 4. same seed -> same sessions (listed, and run with and without oracles), other seed -> others;
-# 5. usage errors and an unreachable broker exit 2.
+# 5. usage errors and an unreachable broker exit 2; the memory and hang oracles fire.
 # Every broker and relay runs on 127.0.0.1 on a free port, in a temporary directory.
 set -u
 fuzz=$1 broker=$2 conform=$3 relay=$4
@@ -85,6 +85,17 @@ else bad "repro.pcap missing or wrong" /dev/null; fi
 if grep -q '"crash"' "$tmp/fault/summary.json" && grep -q "repro.mqs" "$tmp/fault/findings.txt"; then
     ok "summary.json and findings.txt name the finding"
 else bad "summary.json / findings.txt" "$tmp/fault.out"; fi
+
+# The memory and hang oracles: a bound below any broker's RSS; a "broker" that accepts and never answers.
+"$fuzz" --spawn "$spawn" --max-rss 1 --runs 3 --minimize 0 --out "$tmp/mem" -q >"$tmp/mem.out" 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -q "^memory: resident memory" "$tmp/mem/findings.txt"; then ok "memory oracle: RSS above --max-rss 1 is a finding"
+else bad "memory oracle (exit $rc)" "$tmp/mem.out"; fi
+mute='python3 -c "import socket,sys; s=socket.socket(); s.bind((\"127.0.0.1\", int(sys.argv[1]))); s.listen(64); c=[s.accept() for _ in range(10**6)]" {port}'
+"$fuzz" --spawn "$mute" --hang-ms 300 --answer-ms 20 --runs 2 --minimize 0 --out "$tmp/hang" -q >"$tmp/hang.out" 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -q "^hang MQTT-3.12.4-1: no CONNACK/PINGRESP" "$tmp/hang/findings.txt"; then ok "hang oracle: a broker that never answers is a finding"
+else bad "hang oracle (exit $rc)" "$tmp/hang.out"; fi
 
 # 4. Same seed, same sessions.
 "$fuzz" --list-sessions --seed 7 --runs 500 --out "$tmp/none" >"$tmp/l1"

@@ -14,6 +14,9 @@ FZ_LIB_SRCS  := $(filter-out fuzz/live/src/fz_main.c,$(FZ_SRCS))
 # Links: the codec, net/, the pcap writer and the runner's table of normative ids (read-only).
 FZ_EXTRA     := $(NET_SRCS) pcaps/src/pcap_writer.c conformance/src/spec_ids.c
 FUZZ_LIVE_SECONDS ?= 600
+# The tests read JSON summaries with python3; building an old mosquitto needs cmake and git.
+DEPS_CHECK     += python3
+DEPS_FUZZ_LIVE := cmake git python3 mosquitto
 
 $(BIN)/mqtt-fuzz: $(call objs,release,$(FZ_SRCS) $(FZ_EXTRA)) $(LIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
@@ -31,13 +34,16 @@ $(ATEST)/fz-fault-relay: $(call objs,asan,fuzz/live/tests/fault_relay.c $(NET_SR
 ALL_TARGETS  += $(BIN)/mqtt-fuzz $(ABIN)/mqtt-fuzz
 CHECK_SUITES += check-fuzz-live
 
-.PHONY: check-fuzz-live fuzz-live fuzz-live-campaigns
+.PHONY: check-fuzz-live fuzz-live fuzz-live-campaigns deps-fuzz-live
+deps-fuzz-live:
+	@scripts/ensure-deps.sh $(DEPS_FUZZ_LIVE)
+
 check-fuzz-live: $(ABIN)/mqtt-fuzz $(ABIN)/mqtt-broker $(ABIN)/mqtt-conform $(ATEST)/fz-fault-relay
 	@scripts/run-suite.sh fuzz-live fuzz/live/tests/check_fuzz_live.sh $(ABIN)/mqtt-fuzz \
 	    $(ABIN)/mqtt-broker $(ABIN)/mqtt-conform $(ATEST)/fz-fault-relay
 
-fuzz-live: $(BIN)/mqtt-fuzz $(BIN)/mqtt-conform
+fuzz-live: deps-fuzz-live $(BIN)/mqtt-fuzz $(BIN)/mqtt-conform
 	@fuzz/live/fuzz-live.sh $(BIN)/mqtt-fuzz $(BIN)/mqtt-conform
 
-fuzz-live-campaigns: $(BIN)/mqtt-fuzz $(ABIN)/mqtt-broker
+fuzz-live-campaigns: deps-fuzz-live $(BIN)/mqtt-fuzz $(ABIN)/mqtt-broker
 	@fuzz/live/campaigns.sh $(BIN)/mqtt-fuzz $(ABIN)/mqtt-broker $(FUZZ_LIVE_SECONDS)

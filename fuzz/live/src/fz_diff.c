@@ -19,6 +19,7 @@ typedef struct {
     fact f[MAX_FACTS];
     int n;
     bool valid;     /* every byte we sent was a whole valid packet */
+    bool cut;       /* the broker's bytes stopped decoding: the list is incomplete */
 } facts;
 
 static void add(facts *fs, uint8_t type, uint8_t ok)
@@ -37,7 +38,11 @@ static void collect(const fz_conn *k, facts *fs)
                         .subscription_identifiers_cap = 32};
     for (size_t off = 0; off < k->in.len;) {
         mqtt_packet p;
-        if (mqtt_decode(&codec, k->in.p + off, k->in.len - off, &p, NULL) != MQTT_OK) return;
+        mqtt_status st = mqtt_decode(&codec, k->in.p + off, k->in.len - off, &p, NULL);
+        if (st != MQTT_OK) {
+            fs->cut = st != MQTT_NEED_MORE;
+            return;
+        }
         off += p.length;
         switch (p.type) {
         case MQTT_CONNACK: add(fs, MQTT_CONNACK, p.connack.reason_code == 0); break;
@@ -109,7 +114,7 @@ int fz_diff(const fz_run *target, const fz_run *ref, fz_finding *f)
         collect(&target->conn[c], &a);
         collect(&ref->conn[c], &b);
         if (!a.valid || !b.valid) continue;
-        bool complete = target->conn[c].synced && ref->conn[c].synced;
+        bool complete = target->conn[c].synced && ref->conn[c].synced && !a.cut && !b.cut;
         if (compare(&a, &b, &target->conn[c], c, complete, f)) return 1;
     }
     return 0;

@@ -207,14 +207,20 @@ static bool got_type(fz_conn *k, int t)
     }
 }
 
-/* Waits until connection c gets a packet of type t or closes, up to ms. */
-static bool wait_answer(fz_run *run, size_t c, int t, int ms)
+/* Waits until connection c gets a packet of type t or closes, up to ms. With
+ * `progress`, bytes still arriving extend the wait (up to 10 x ms): a broker
+ * delivering thousands of retained messages to a '#' subscriber is busy, not hung. */
+static bool wait_answer(fz_run *run, size_t c, int t, int ms, bool progress)
 {
-    int64_t end = net_now_ms() + ms;
+    int64_t start = net_now_ms(), end = start + ms, cap = start + 10 * (int64_t)ms;
     fz_conn *k = &run->conn[c];
-    for (;;) {
+    for (size_t seen = k->in.len;;) {
         if (got_type(k, t)) return true;
         if (k->fd < 0) return true;
+        if (progress && k->in.len > seen) {
+            seen = k->in.len;
+            end = net_now_ms() + ms < cap ? net_now_ms() + ms : cap;
+        }
         int64_t left = end - net_now_ms();
         if (left <= 0) return false;
         pump(run, (int)left);
@@ -242,8 +248,8 @@ static void do_send(fz_run *run, const fz_session *s, const fz_exec_opts *o, con
     /* A packet that does not decode: the broker MUST close (MQTT-4.8.0-1,
      * MQTT-4.13.1-1); waiting a little for it keeps the rest of the session
      * from depending on how fast it does. */
-    else if (was_ok && !k->out_ok) wait_answer(run, (size_t)c, -1, FZ_CLOSE_WAIT_MS);
-    else if (want) wait_answer(run, (size_t)c, want, o->answer_ms);
+    else if (was_ok && !k->out_ok) wait_answer(run, (size_t)c, -1, FZ_CLOSE_WAIT_MS, false);
+    else if (want) wait_answer(run, (size_t)c, want, o->answer_ms, false);
     else pump(run, 0);
 }
 
@@ -265,7 +271,7 @@ static void sync_all(fz_run *run, const fz_exec_opts *o)
             buf_add(&k->out, pingreq, 2);
             k->out_parsed += 2;
             event(run, c, FZ_EV_SEND, off, 2);
-            if (!wait_answer(run, c, MQTT_PINGRESP, o->hang_ms)) {
+            if (!wait_answer(run, c, MQTT_PINGRESP, o->hang_ms, true)) {
                 run->hang_conn = (int)c;
                 return;
             }

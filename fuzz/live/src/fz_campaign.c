@@ -18,27 +18,6 @@
 
 volatile sig_atomic_t fz_stop_requested;
 
-/* A namespace of FZ_NS_LEN lowercase letters and digits, starting with a letter. */
-static void make_ns(uint64_t h, char *ns)
-{
-    static const char a36[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    ns[0] = a36[h % 26];
-    h /= 26;
-    for (int i = 1; i < FZ_NS_LEN; i++, h /= 36) ns[i] = a36[h % 36];
-    ns[FZ_NS_LEN] = '\0';
-}
-
-/* Gives a corpus session this session's namespace (same length: lengths stay right). */
-static void renamespace(fz_session *s, const char *ns)
-{
-    for (size_t i = 0; i < s->nsteps; i++) {
-        fz_step *st = &s->steps[i];
-        for (size_t j = 0; st->kind == FZ_SEND && j + FZ_NS_LEN <= st->len; j++)
-            if (memcmp(st->bytes + j, s->ns, FZ_NS_LEN) == 0) memcpy(st->bytes + j, ns, FZ_NS_LEN);
-    }
-    memcpy(s->ns, ns, FZ_NS_LEN + 1);
-}
-
 /* Session i is generated with a namespace from (seed, i) alone, then renamed
  * to this run's (salted) namespace: the bytes a mutation left of the first one
  * are the same in every run, so the session (hash) is too. */
@@ -65,11 +44,11 @@ void fz_campaign_session(const fz_opts *o, long i, fz_session *s, void *corpus_p
     uint64_t h = fz_rng_derive(o->seed, (uint64_t)i);
     char ns[FZ_NS_LEN + 1], salted[FZ_NS_LEN + 1];
     fz_rng_seed(&r, h);
-    make_ns(h, ns);
-    make_ns(fz_rng_derive(h, o->ns_salt), salted);
+    fz_make_ns(h, ns);
+    fz_make_ns(fz_rng_derive(h, o->ns_salt), salted);
     if (corpus && corpus->n && fz_rng_chance(&r, 1, 2)) {
         fz_session_copy(s, &corpus->s[fz_rng_below(&r, (uint32_t)corpus->n)]);
-        renamespace(s, ns);
+        fz_session_rename(s, ns);
         fz_mutate_session(&r, s, 4);
     } else {
         static const uint8_t clients[] = {1, 2, 2, 2, 3, 3, 4};
@@ -78,7 +57,7 @@ void fz_campaign_session(const fz_opts *o, long i, fz_session *s, void *corpus_p
         fz_gen_session(&r, s, 3 + fz_rng_below(&r, (uint32_t)o->max_steps - 2));
         if (fz_rng_chance(&r, 3, 4)) fz_mutate_session(&r, s, 4);
     }
-    renamespace(s, salted);
+    fz_session_rename(s, salted);
 }
 
 #define FZ_HISTORY 4

@@ -8,6 +8,7 @@
 #include "fuzz/live/src/fz_report.h"
 
 #include <string.h>
+#include "fuzz/live/src/fz_rng.h"
 #include <unistd.h>
 
 const char *fz_class_name(fz_class c)
@@ -66,6 +67,9 @@ static bool shrink(fz_ctx *x, const fz_session *s, const fz_finding *f, fz_histo
     /* Record the minimised run (it also shows the finding still reproduces;
      * a timing-dependent one gets three tries). */
     for (int tries = 0; tries < 3; tries++) {
+        char ns[FZ_NS_LEN + 1];
+        fz_make_ns(fz_rng_derive(x->o->ns_salt ^ 0x726563ull, (uint64_t)x->execs), ns);
+        fz_session_rename(m, ns); /* a namespace no earlier run has touched */
         if (fz_eval(x, m, mrun, mf) == 1 && mf->cls == f->cls) return true;
         fz_run_free(mrun);
     }

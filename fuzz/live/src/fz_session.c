@@ -139,3 +139,22 @@ int fz_session_append(fz_session *dst, const fz_session *src)
     }
     return 0;
 }
+
+void fz_make_ns(uint64_t h, char *ns)
+{
+    static const char a36[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    ns[0] = a36[h % 26];
+    h /= 26;
+    for (int i = 1; i < FZ_NS_LEN; i++, h /= 36) ns[i] = a36[h % 36];
+    ns[FZ_NS_LEN] = '\0';
+}
+
+void fz_session_rename(fz_session *s, const char *ns)
+{
+    for (size_t i = 0; i < s->nsteps; i++) {
+        fz_step *st = &s->steps[i];
+        for (size_t j = 0; st->kind == FZ_SEND && j + FZ_NS_LEN <= st->len; j++)
+            if (memcmp(st->bytes + j, s->ns, FZ_NS_LEN) == 0) memcpy(st->bytes + j, ns, FZ_NS_LEN);
+    }
+    memcpy(s->ns, ns, FZ_NS_LEN + 1);
+}

@@ -54,6 +54,11 @@ int fz_step_set(fz_step *st, const uint8_t *b, size_t len);
  * ran one after the other as one (a finding that needs earlier sessions'
  * state). Namespaces of src stay as they are. Returns 0, -1 if too long. */
 int fz_session_append(fz_session *dst, const fz_session *src);
+/* A namespace of FZ_NS_LEN lowercase letters and digits (a letter first) from h. */
+void fz_make_ns(uint64_t h, char *ns);
+/* Gives s the namespace ns: every occurrence of the old one in its bytes is
+ * replaced (same length, so no length field changes). */
+void fz_session_rename(fz_session *s, const char *ns);
 /* FNV-1a over everything that is sent, the namespace masked: equal sessions
  * (up to their namespace), equal hashes. */
 uint64_t fz_session_hash(const fz_session *s);

@@ -291,6 +291,7 @@ int fz_exec(const fz_session *s, const fz_exec_opts *o, fz_run *run)
         if (st->kind == FZ_SEND) do_send(run, s, o, st);
         else if (run->cur[st->client] >= 0) conn_close(run, (size_t)run->cur[st->client], false);
     }
+    run->sync_ev = run->nev;
     if (!o->plain) sync_all(run, o);
     pump(run, 0);
     run->end_ev = run->nev;

@@ -58,6 +58,7 @@ typedef struct {
     bool closed_by_broker[FZ_MAX_CLIENTS]; /* the client's last connection was closed by the broker */
     int refused;              /* connects refused */
     int hang_conn;            /* connection whose PINGREQ got no answer, or -1 */
+    size_t sync_ev;           /* events from here on are the end-of-session PINGREQs */
     size_t end_ev;            /* events from here on are the executor's own closing */
     int64_t t0_us;
 } fz_run;

@@ -9,6 +9,7 @@
 #ifndef FZ_FINDING_H
 #define FZ_FINDING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,7 @@ typedef struct {
     uint8_t expect_type; /* diff: what the reference sent instead (0: nothing) */
     int before;          /* spec/diff: packets that client received before the one at fault */
     int code;            /* spec: the reason code at fault, or -1 */
+    bool undecodable;    /* spec: the broker's bytes did not decode */
     char sig[160];       /* grouping key: class, rule, stack or last packets */
     char detail[4096];   /* sanitizer report, exit status ... */
 } fz_finding;

@@ -118,7 +118,7 @@ void fz_report_finding(fz_ctx *x, fz_stats *st, int w, long i, double t, const f
     snprintf(g->line, sizeof g->line, "%s%s%s: %.300s [session %ld, %zu steps %zu bytes -> %zu steps %zu bytes in %d runs%s] %.250s/repro.mqs",
              fz_class_name(f->cls), f->rule[0] ? " " : "", f->rule, (small ? &mf : f)->what, i, s->nsteps,
              fz_session_bytes(s), fs->nsteps, fz_session_bytes(fs), used,
-             small || !x->target->spawn_cmd || f->cls == FZ_MEMORY ? "" : "; NOT reproduced on a fresh broker", dir);
+             small || !x->target->spawn_cmd || f->cls == FZ_MEMORY || x->o->minimize_budget <= 0 ? "" : "; NOT reproduced on a fresh broker", dir);
     char origin[200];
     snprintf(origin, sizeof origin, "found by mqtt-fuzz --seed %llu (session %ld), minimised in %d runs",
              (unsigned long long)x->o->seed, i, used);

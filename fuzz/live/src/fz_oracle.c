@@ -198,7 +198,9 @@ static int check_conn(const model *m, const fz_run *run, size_t c, fz_finding *f
         if (st != MQTT_OK) {
             char line[200];
             mqtt_format_error(&err, line, sizeof line);
-            return fail(f, run, c, err.rule, k->in.p[off] >> 4, idx, "broker sent bytes that do not decode: %s", line);
+            fail(f, run, c, err.rule, k->in.p[off] >> 4, idx, "broker sent bytes that do not decode: %s", line);
+            f->undecodable = true;
+            return 1;
         }
         if (check_packet(m, run, c, &p, idx, &cs, f)) return 1;
         off += p.length;

@@ -86,6 +86,14 @@ if grep -q '"crash"' "$tmp/fault/summary.json" && grep -q "repro.mqs" "$tmp/faul
     ok "summary.json and findings.txt name the finding"
 else bad "summary.json / findings.txt" "$tmp/fault.out"; fi
 
+# The reproducers of what mqtt-fuzz found in other brokers (fuzz/live/findings/) pass
+# against the reference broker: it has none of those defects.
+for mqs in fuzz/live/findings/*.mqs; do
+    if "$conform" --broker "127.0.0.1:$port" "$mqs" --out "$tmp/conf-findings" -q >"$tmp/conf-f.out" 2>&1; then
+        ok "reference broker passes $(basename "$mqs")"
+    else bad "reference broker fails $(basename "$mqs")" "$tmp/conf-f.out"; fi
+done
+
 # The memory and hang oracles: a bound below any broker's RSS; a "broker" that accepts and never answers.
 "$fuzz" --spawn "$spawn" --max-rss 1 --runs 3 --minimize 0 --out "$tmp/mem" -q >"$tmp/mem.out" 2>&1
 rc=$?

@@ -6,9 +6,9 @@
 #include "fuzz/live/src/fz_emit.h"
 #include "fuzz/live/src/fz_minimize.h"
 #include "fuzz/live/src/fz_report.h"
+#include "fuzz/live/src/fz_rng.h"
 
 #include <string.h>
-#include "fuzz/live/src/fz_rng.h"
 #include <unistd.h>
 
 const char *fz_class_name(fz_class c)

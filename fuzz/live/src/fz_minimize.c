@@ -4,10 +4,9 @@
  * the budget counts tests, not time.
  */
 #include "fuzz/live/src/fz_minimize.h"
+#include "fuzz/live/src/fz_rng.h"
 
 #include <string.h>
-
-#include "fuzz/live/src/fz_rng.h"
 
 typedef struct {
     fz_ctx *x;

@@ -118,6 +118,12 @@ if [ "$c1" = "$c2" ]; then
     ok "the campaign and a plain replay of seed 1 ran the same sessions ($(json "$tmp/plain/summary.json" "d['exec_per_s']") exec/s plain)"
 else bad "session chains differ: $c1 vs $c2" "$tmp/plain.out"; fi
 
+"$fuzz" --spawn "$spawn" --seed 1 --runs 3000 --out "$tmp/j2" -j 2 --plain -q >"$tmp/j2.out" 2>&1
+c3=$(json "$tmp/j2/summary.json" "d['session_chain']")
+if [ "$c3" = "$c2" ] && [ "$(json "$tmp/j2/summary.json" "d['sessions']")" = 3000 ]; then
+    ok "-j 2 (two workers, two brokers) ran the same 3000 sessions"
+else bad "-j 2 session chain $c3, expected $c2" "$tmp/j2.out"; fi
+
 # 5. Errors for people.
 "$fuzz" --broker nowhere >"$tmp/u1" 2>&1; r1=$?
 "$fuzz" --spawn "$broker" >"$tmp/u2" 2>&1; r2=$?

@@ -139,6 +139,10 @@ static void one(worker *k, long i)
 {
     fz_session s;
     fz_stats *st = k->st;
+    if (k->o->restart_every && st->sessions && st->sessions % k->o->restart_every == 0) {
+        fz_target_stop(&k->target); /* fz_eval starts it again */
+        fz_target_stop(&k->ref);
+    }
     fz_campaign_session(k->o, i, &s, &k->corpus);
     st->chain += fz_rng_derive(fz_session_hash(&s), (uint64_t)i); /* a sum: the same for any -j */
     if (k->o->plain) {

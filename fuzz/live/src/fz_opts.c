@@ -29,6 +29,7 @@ static const char usage[] =
     "                      differential oracle: the same sessions against a reference broker\n"
     "  --hang-ms N         PINGRESP bound (default 2000); --answer-ms N (default 200)\n"
     "  --max-rss MB        memory oracle bound for a spawned broker (default 512)\n"
+    "  --restart-every N   restart a spawned broker every N sessions (state a long campaign piles up)\n"
     "  --steps N           session length (default 24, at most 90)\n"
     "  --minimize N        executions spent minimising each finding (default 300; 0 = off)\n"
     "  --stop-after N      stop after N findings\n"
@@ -139,6 +140,7 @@ static int with_value(fz_opts *o, const char *opt, const char *v)
     else if (!strcmp(opt, "--max-rss")) rc = num(opt, v, 1, 1 << 20, &n), o->max_rss_kb = n * 1024;
     else if (!strcmp(opt, "--steps")) rc = num(opt, v, 3, 90, &n), o->max_steps = (int)n;
     else if (!strcmp(opt, "--minimize")) rc = num(opt, v, 0, 100000, &n), o->minimize_budget = (int)n;
+    else if (!strcmp(opt, "--restart-every")) rc = num(opt, v, 1, 1000000000L, &n), o->restart_every = n;
     else if (!strcmp(opt, "--stop-after")) rc = num(opt, v, 0, 1000000, &n), o->stop_after = (int)n;
     else return -1;
     return rc;

@@ -26,6 +26,7 @@ typedef struct {
     int max_steps;              /* session length */
     int minimize_budget;        /* executions per finding */
     int stop_after;             /* stop after this many findings (0 = never) */
+    long restart_every;         /* --restart-every N: restart a spawned broker every N sessions */
     int stop_on;                /* --stop-on CLASS: stop at the first finding of it (-1 = never) */
     bool plain;                 /* replay only: no waiting, no oracles */
     const char *replay;         /* --replay FILE: run that session (session.txt) once */

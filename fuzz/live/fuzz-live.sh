@@ -34,11 +34,14 @@ start() {
     echo "fuzz-live: $* did not start" >&2; return 1
 }
 
-# The scenario of a finding against a fresh broker: prints the verdict word.
+# The scenario of a finding against a fresh broker: prints the verdict word. Runs in a
+# command substitution (a subshell), so it stops the broker it started itself.
 replay() { # MQS CMD...
-    local mqs=$1; shift
+    local mqs=$1 verdict=fail; shift
     start "$@" || { echo "no-broker"; return; }
-    if "$conform" --broker "127.0.0.1:$bport" "$mqs" --out "$tmp/conf" -q >"$tmp/conf.out" 2>&1; then echo pass; else echo fail; fi
+    "$conform" --broker "127.0.0.1:$bport" "$mqs" --out "$tmp/conf" -q >"$tmp/conf.out" 2>&1 && verdict=pass
+    kill "${pids[-1]}" 2>/dev/null; wait "${pids[-1]}" 2>/dev/null
+    echo "$verdict"
 }
 
 campaign() { # SEED

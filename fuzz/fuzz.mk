@@ -124,3 +124,4 @@ fuzz-ossfuzz: deps-fuzz
 	@ls -l $(FUZZ_DIR)/oss/out
 
 CHECK_SUITES += check-fuzz
+-include fuzz/live/live.mk

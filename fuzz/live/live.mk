@@ -1,0 +1,49 @@
+# fuzz/live: mqtt-fuzz, the stateful network fuzzer of live brokers (issue 16).
+#
+#   make check-fuzz-live   (in make check) a short deterministic campaign against the
+#                          reference broker with 0 findings, the minimiser on a planted
+#                          fault (a test-only relay) whose .mqs reproduces it with
+#                          mqtt-conform, and same seed -> same sessions
+#   make fuzz-live         (not in make check) an old mosquitto release with known
+#                          crash bugs, built from a git mirror: mqtt-fuzz must find them
+#   make fuzz-live-campaigns  longer campaigns against the reference broker and
+#                          Debian's mosquitto (FUZZ_LIVE_SECONDS, default 600)
+
+FZ_SRCS      := $(wildcard fuzz/live/src/fz_*.c)
+FZ_LIB_SRCS  := $(filter-out fuzz/live/src/fz_main.c,$(FZ_SRCS))
+# Links: the codec, net/, the pcap writer and the runner's table of normative ids (read-only).
+FZ_EXTRA     := $(NET_SRCS) pcaps/src/pcap_writer.c conformance/src/spec_ids.c
+FUZZ_LIVE_SECONDS ?= 600
+# The tests read JSON summaries with python3; building an old mosquitto needs cmake and git.
+DEPS_CHECK     += python3
+DEPS_FUZZ_LIVE := cmake git python3 mosquitto
+
+$(BIN)/mqtt-fuzz: $(call objs,release,$(FZ_SRCS) $(FZ_EXTRA)) $(LIB)/libmqttcodec.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^
+
+$(ABIN)/mqtt-fuzz: $(call objs,asan,$(FZ_SRCS) $(FZ_EXTRA)) $(ALIB)/libmqttcodec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_asan) -o $@ $^
+
+# The planted fault of the tests: a relay in front of a broker that dies on one byte pattern.
+$(ATEST)/fz-fault-relay: $(call objs,asan,fuzz/live/tests/fault_relay.c $(NET_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_asan) -o $@ $^
+
+ALL_TARGETS  += $(BIN)/mqtt-fuzz $(ABIN)/mqtt-fuzz
+CHECK_SUITES += check-fuzz-live
+
+.PHONY: check-fuzz-live fuzz-live fuzz-live-campaigns deps-fuzz-live
+deps-fuzz-live:
+	@scripts/ensure-deps.sh $(DEPS_FUZZ_LIVE)
+
+check-fuzz-live: $(ABIN)/mqtt-fuzz $(ABIN)/mqtt-broker $(ABIN)/mqtt-conform $(ATEST)/fz-fault-relay
+	@scripts/run-suite.sh fuzz-live fuzz/live/tests/check_fuzz_live.sh $(ABIN)/mqtt-fuzz \
+	    $(ABIN)/mqtt-broker $(ABIN)/mqtt-conform $(ATEST)/fz-fault-relay
+
+fuzz-live: deps-fuzz-live $(BIN)/mqtt-fuzz $(BIN)/mqtt-conform
+	@fuzz/live/fuzz-live.sh $(BIN)/mqtt-fuzz $(BIN)/mqtt-conform
+
+fuzz-live-campaigns: deps-fuzz-live $(BIN)/mqtt-fuzz $(ABIN)/mqtt-broker
+	@fuzz/live/campaigns.sh $(BIN)/mqtt-fuzz $(ABIN)/mqtt-broker $(FUZZ_LIVE_SECONDS)

@@ -279,9 +279,27 @@ static bool send_publish(broker_core *core, broker_conn *c, const broker_deliver
 
 /* Sends d now (takes ownership of it): QoS 0 is done once written, QoS 1/2
  * enter the in-flight window. */
+/* Whether s's user may read m now. The ACL in force when a message is sent
+ * decides (it may have been reloaded since it was queued); a message it
+ * refuses is dropped, counted and logged. */
+static bool readable_now(broker_core *core, broker_session *s, const broker_msg *m)
+{
+    if (broker_auth_read(core, s, m->topic)) return true;
+    core->stats.publish_dropped++;
+    broker_log(core, BROKER_LOG_INFO, "client \"%s\": message on \"%.*s\" not readable by user \"%s\": dropped",
+               s->client_id, (int)(m->topic.len > 200 ? 200 : m->topic.len), (const char *)m->topic.ptr,
+               s->username ? s->username : "(anonymous)");
+    return false;
+}
+
 static void send_now(broker_core *core, broker_session *s, broker_delivery *d)
 {
     broker_conn *c = s->conn;
+    if (!readable_now(core, s, d->msg)) {
+        if (d->qos) broker_journal_drop(core, s, d->msg);
+        broker_delivery_free(d);
+        return;
+    }
     if (broker_msg_expired(d->msg, core->now)) {
         core->stats.publish_dropped++; /* MQTT-3.3.2-5 */
         if (d->qos) broker_journal_drop(core, s, d->msg);
@@ -403,6 +421,10 @@ void broker_session_resend(broker_core *core, broker_session *s)
         broker_delivery *d = &s->inflight[i];
         if (d->state == DLV_WAIT_PUBCOMP) {
             broker_send_ack(c, MQTT_PUBREL, d->packet_id, 0, NULL);
+        } else if (!readable_now(core, s, d->msg)) {
+            broker_journal_done(core, s, d->packet_id);
+            broker_session_remove_inflight(s, d);
+            i--;
         } else if (!send_publish(core, c, d, d->sent)) {
             /* Too large for the new connection's Maximum Packet Size. */
             core->stats.publish_dropped++;

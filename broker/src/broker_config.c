@@ -358,6 +358,10 @@ static int option(broker_config *cfg, broker_where *x, const char *opt, char **w
         if (parse_uint(x, opt, v, 268435460, &n)) return -1;
         if (n != 0 && n < 20) return broker_where_fail(x, "max_packet_size: %lu is too small to be useful (at least 20)", n);
         o->max_packet_size = (uint32_t)n;
+    } else if (strcmp(opt, "max_connect_size") == 0) {
+        if (parse_uint(x, opt, v, 268435460, &n)) return -1;
+        if (n != 0 && n < 64) return broker_where_fail(x, "max_connect_size: %lu is too small for a CONNECT (at least 64)", n);
+        o->max_connect_size = (uint32_t)n;
     } else if (strcmp(opt, "sys_interval") == 0) {
         if (parse_uint(x, opt, v, 65535, &n)) return -1;
         o->sys_interval = (uint32_t)n;

@@ -29,6 +29,7 @@ void broker_options_default(broker_options *o)
     o->max_inflight_messages = 20;
     o->message_size_limit = 0;
     o->max_packet_size = 0;
+    o->max_connect_size = 32768;
     o->sys_interval = 10;
     o->retain_available = true;
     o->max_qos = 2;
@@ -340,7 +341,11 @@ static size_t process(broker_conn *c, const uint8_t *buf, size_t len)
         mqtt_packet pkt;
         mqtt_error err;
         mqtt_status st = mqtt_decode(&codec, buf + off, len - off, &pkt, &err);
-        if (st == MQTT_NEED_MORE) break;
+        if (st == MQTT_NEED_MORE) {
+            c->in_need = pkt.length; /* framed: decoded again only once complete */
+            break;
+        }
+        c->in_need = 0;
         if (st != MQTT_OK) {
             decode_error(c, &err);
             break;
@@ -349,6 +354,20 @@ static size_t process(broker_conn *c, const uint8_t *buf, size_t len)
         off += pkt.length;
     }
     return off;
+}
+
+/* Before its CONNECT is complete a client may hold at most max_connect_size
+ * bytes in the broker: a real CONNECT is far smaller, and nobody has been
+ * authenticated yet. False if c was closed for it. */
+static bool connect_within_limit(broker_conn *c)
+{
+    uint32_t cap = c->core->opt.max_connect_size;
+    if (c->state != CONN_NEW || cap == 0) return true;
+    size_t held = c->in_need > broker_buf_pending(&c->in) ? c->in_need : broker_buf_pending(&c->in);
+    if (held <= cap) return true;
+    broker_conn_fail(c, 0, "LIMIT-max_connect_size", false, "CONNECT of %zu bytes or more, above max_connect_size %u",
+                     held, (unsigned)cap);
+    return false;
 }
 
 void broker_conn_feed(broker_conn *c, const uint8_t *data, size_t len, int64_t now)
@@ -367,9 +386,14 @@ void broker_conn_feed(broker_conn *c, const uint8_t *data, size_t len, int64_t n
     } else {
         memcpy(broker_buf_reserve(&c->in, len), data, len);
         c->in.len += len;
-        size_t used = process(c, c->in.data + c->in.off, broker_buf_pending(&c->in));
-        if (c->state != CONN_CLOSING) broker_buf_consume(&c->in, used);
+        /* Framing first: a packet still incomplete is not decoded again (a
+         * 255 MiB PUBLISH read in 64 KiB pieces would cost O(n^2)). */
+        if (!c->in_need || broker_buf_pending(&c->in) >= c->in_need) {
+            size_t used = process(c, c->in.data + c->in.off, broker_buf_pending(&c->in));
+            if (c->state != CONN_CLOSING) broker_buf_consume(&c->in, used);
+        }
     }
+    if (c->state != CONN_CLOSING) connect_within_limit(c);
     if (c->state == CONN_CLOSING) broker_buf_free(&c->in);
 }
 

@@ -80,6 +80,9 @@ typedef struct {
     uint32_t message_size_limit;   /* largest PUBLISH payload accepted, 0 = no limit */
     uint32_t max_packet_size;      /* largest packet accepted from a client (announced to 5.0 clients as
                                       Maximum Packet Size; bigger: 0x95), 0 = protocol maximum */
+    uint32_t max_connect_size;     /* most bytes a client may send before its CONNECT is complete
+                                      (a CONNECT announcing more is refused, connection closed);
+                                      default 32768, 0 = the packet limit only */
     uint32_t sys_interval;         /* seconds between $SYS/broker/... updates, 0 = none */
     bool retain_available;         /* false: PUBLISH with RETAIN is refused (0x9A) */
     uint8_t max_qos;               /* 0..2: highest QoS granted / accepted */

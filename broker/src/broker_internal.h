@@ -237,6 +237,9 @@ struct broker_conn {
     int64_t last_rx;
     int64_t last_progress;                       /* last write or ack while backlogged */
     uint32_t nwaiters, waiters_cap;
+    size_t in_need;                              /* size of the packet at the front of in, once its
+                                                    fixed header is known (0: not yet): nothing is
+                                                    decoded before it is all there */
     uint32_t client_max_packet;                  /* 5.0 Maximum Packet Size, 0 = none */
     uint16_t keepalive;                          /* seconds in force, 0 = none */
     uint16_t client_receive_max;                 /* 5.0 Receive Maximum, 65535 default */

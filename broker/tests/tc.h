@@ -89,6 +89,10 @@ mqtt_publish *tc_expect_publish(tc_client *c, const char *topic, const char *pay
 /* Sends an ack (PUBACK, PUBREC, PUBREL, PUBCOMP). */
 void tc_ack(tc_client *c, mqtt_packet_type type, uint16_t id);
 
+/* Bytes passed to mqtt_decode so far, by the core and by the test clients
+ * (tc_count.c, the test binary wraps mqtt_decode). */
+extern size_t tc_decoded_bytes;
+
 mqtt_bytes tc_str(const char *s);
 bool tc_bytes_is(mqtt_bytes b, const char *s);
 

@@ -92,6 +92,8 @@ void tc_ack(tc_client *c, mqtt_packet_type type, uint16_t id);
 /* Bytes passed to mqtt_decode so far, by the core and by the test clients
  * (tc_count.c, the test binary wraps mqtt_decode). */
 extern size_t tc_decoded_bytes;
+/* strcmp calls made by the objects of the test binary (tc_count.c). */
+extern size_t tc_strcmp_calls;
 
 mqtt_bytes tc_str(const char *s);
 bool tc_bytes_is(mqtt_bytes b, const char *s);

@@ -45,7 +45,7 @@ $(ATEST)/test-broker: $(call objs,test,$(BROKER_TEST_SRCS)) \
                       $(call objs,asan,broker/src/broker_config.c broker/src/broker_passwd.c broker/src/broker_store.c $(NET_SRCS)) \
                       $(ALIB)/libmqttbroker.a $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_asan) -Wl,--wrap=mqtt_decode,--wrap=strcmp -o $@ $^ -lcriterion -lcrypto
+	$(CC) $(LDFLAGS_asan) -Wl,--wrap=mqtt_decode,--wrap=strcmp,--wrap=fdatasync,--wrap=rename -o $@ $^ -lcriterion -lcrypto
 
 $(BUILD)/bench/bench-broker: $(call objs,release,broker/bench/bench_broker.c $(NET_SRCS)) $(LIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)

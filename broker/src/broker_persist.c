@@ -4,7 +4,9 @@
  * they happen, and a snapshot of everything, written from time to time.
  *
  * File: "MQBPERS1", kind (1 snapshot, 2 journal), generation (u64), then
- * records: u32 body length, u8 type, body, u32 CRC-32 of type and body. All
+ * records: u32 body length, u8 type, body, u32 CRC-32 of type and body. A
+ * snapshot ends with R_END (the number of records and bytes before it), so
+ * one cut at a record boundary is told from a whole one. All
  * integers big-endian; strings and binaries are u32 length + bytes. A
  * journal belongs to the snapshot of the same generation.
  *
@@ -46,6 +48,7 @@ enum {
     R_INFLIGHT_SNAP = 15,
     R_RXC = 16,      /* QoS 2 PUBREC'd for a clean session: client id, packet id, message */
     R_RXC_DONE = 17, /* ... released (PUBREL) or dropped with its session */
+    R_END = 18,      /* last record of a snapshot: records before it (u64), its own offset (u64) */
 };
 
 /* A QoS 2 message a clean session's client handed over (PUBREC sent) but
@@ -463,6 +466,15 @@ void broker_core_snapshot(broker_core *core, uint64_t generation, uint8_t **data
         }
         for (size_t k = 0; k < s->nrx; k++) write_rx(core, &w, s, s->rx[k].packet_id, s->rx[k].msg, gen);
     }
+    size_t records = 0;
+    for (size_t off = HEADER_LEN; off < b.len; records++)
+        off += 9 + ((size_t)b.data[off] << 24 | (size_t)b.data[off + 1] << 16 | (size_t)b.data[off + 2] << 8 |
+                    b.data[off + 3]);
+    size_t end_at = b.len;
+    begin(&w, R_END);
+    put_u64(&w, records);
+    put_u64(&w, end_at);
+    end(&w);
     core->pgen = gen;
     broker_core_journal_done(core); /* everything journaled so far is in the snapshot */
     *len = broker_buf_pending(&b);
@@ -899,6 +911,17 @@ int broker_core_restore(broker_core *core, const uint8_t *data, size_t len, int6
             return -1;
         }
         reader r = {rec + 5, body, 0, false};
+        if (rec[4] == R_END) {
+            uint64_t nrec = get_u64(&r), at = get_u64(&r);
+            if (info->kind != 1 || r.bad || r.off != r.len || nrec != info->records || at != off ||
+                off + 9 + body != len) {
+                snprintf(info->why, sizeof info->why, "end record does not match the snapshot");
+                info->bad_offset = off;
+                return -1;
+            }
+            info->records++;
+            return 0;
+        }
         a.why = NULL;
         bool ok = apply(&a, rec[4], &r);
         if (ok && r.off != r.len) {
@@ -912,6 +935,13 @@ int broker_core_restore(broker_core *core, const uint8_t *data, size_t len, int6
         }
         info->records++;
         off += 9 + body;
+    }
+    if (info->kind == 1) {
+        /* Every record was whole, but the file stops early: a snapshot
+         * cut at a record boundary (or at its header). */
+        snprintf(info->why, sizeof info->why, "snapshot without its end record (cut short)");
+        info->bad_offset = len;
+        return -1;
     }
     return 0;
 }

@@ -98,6 +98,7 @@ typedef struct {
     int64_t resume_accept_at;
     bool stopping;
     int64_t stop_deadline;
+    bool held;    /* the journal could not be made durable: no output leaves */
     uint8_t *rbuf;
 } loop;
 
@@ -159,11 +160,15 @@ static void peer_name(int fd, char *out, size_t cap)
     }
 }
 
-/* Makes the journal durable before any output leaves (see above). */
-static void sync_journal(loop *L)
+/* Makes the journal durable before any output leaves (see above). False
+ * while it cannot be: then nothing is written to any client (output, acks
+ * included, waits in the core) until a retry succeeds (retry_held). */
+static bool sync_journal(loop *L)
 {
     const uint8_t *d;
-    if (L->hooks && L->hooks->sync && broker_core_journal(L->core, &d)) L->hooks->sync(L->hooks->ctx, L->core);
+    if (!L->hooks || !L->hooks->sync || (!L->held && !broker_core_journal(L->core, &d))) return true;
+    L->held = !L->hooks->sync(L->hooks->ctx, L->core);
+    return !L->held;
 }
 
 static void add_pending(loop *L, int fd)
@@ -188,7 +193,7 @@ static void set_interest(loop *L, int fd)
         want = ts->want == NET_TLS_WANT_WRITE ? EPOLLOUT : EPOLLIN;
     } else {
         if (broker_conn_wants_read(s->bc)) want |= EPOLLIN;
-        if (broker_conn_output(s->bc, &data)) want |= EPOLLOUT;
+        if (broker_conn_output(s->bc, &data) && !L->held) want |= EPOLLOUT;
         if (ts && ts->want == NET_TLS_WANT_WRITE) want |= EPOLLOUT;
         if (ts && ts->want == NET_TLS_WANT_READ) want |= EPOLLIN;
         if (ts && broker_conn_wants_read(s->bc) && net_tls_pending(ts->t)) add_pending(L, fd);
@@ -222,7 +227,7 @@ static bool flush(loop *L, int fd, broker_conn *bc)
 {
     tls_state *ts = tls_of(L, fd);
     if (ts && ts->handshaking) return true;
-    sync_journal(L);
+    if (!sync_journal(L)) return true; /* held: nothing leaves before it is stored */
     for (;;) {
         const uint8_t *data;
         size_t len = broker_conn_output(bc, &data);
@@ -260,6 +265,22 @@ static void drain_dirty(loop *L)
         bool pending = broker_conn_output(bc, &data) > 0;
         if (!ok || (broker_conn_should_close(bc) && !pending)) close_conn(L, fd);
         else set_interest(L, fd);
+    }
+}
+
+/* While output is held, retries the journal; once it is stored, sends what
+ * every connection has waiting. */
+static void retry_held(loop *L)
+{
+    if (!sync_journal(L)) return;
+    for (size_t fd = 0; fd < L->nslots; fd++) {
+        slot *s = &L->slots[fd];
+        const uint8_t *data;
+        if (s->kind != SLOT_CONN || !broker_conn_output(s->bc, &data)) continue;
+        bool ok = flush(L, (int)fd, s->bc);
+        bool pending = broker_conn_output(s->bc, &data) > 0;
+        if (!ok || (broker_conn_should_close(s->bc) && !pending)) close_conn(L, (int)fd);
+        else set_interest(L, (int)fd);
     }
 }
 
@@ -508,6 +529,7 @@ int broker_event_loop(broker_core *core, const broker_loop_listener *ls, size_t 
         if (L.listeners_paused && L.resume_accept_at - now < wait) wait = L.resume_accept_at - now;
         if (L.stopping && L.stop_deadline - now < wait) wait = L.stop_deadline - now;
         if (L.npending) wait = 0;
+        if (L.held && wait > 100) wait = 100; /* retry the journal */
         if (wait < 0) wait = 0;
         if (wait > 1000) wait = 1000;
         int ne = epoll_wait(L.epfd, events, 256, (int)wait);
@@ -541,6 +563,7 @@ int broker_event_loop(broker_core *core, const broker_loop_listener *ls, size_t 
         now = net_now_ms();
         if (L.listeners_paused && now >= L.resume_accept_at) pause_listeners(&L, false);
         if (now >= broker_core_next_deadline(core)) broker_core_tick(core, now);
+        if (L.held) retry_held(&L);
         drain_dirty(&L);
     }
 

@@ -186,10 +186,10 @@ static void reload(void *ctx, broker_core *core)
     }
 }
 
-static void sync_hook(void *ctx, broker_core *core)
+static bool sync_hook(void *ctx, broker_core *core)
 {
     app *a = ctx;
-    broker_store_sync(a->store, core);
+    return broker_store_sync(a->store, core);
 }
 
 static void loop_log_hook(void *ctx, broker_log_level level, const char *line)

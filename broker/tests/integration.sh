@@ -209,6 +209,54 @@ sub_bg shut "$out" -V mqttv5 -d -t it/shut -W 10 && spid=$! && {
         || bad "DISCONNECT at shutdown" "$(cat "$out")"
 }
 
+# ---- persistence fault: acknowledgements held while the journal cannot sync -------
+# A shim preloaded into the broker (never a switch in the broker itself) makes
+# fdatasync fail with EIO while $WORK/fault exists. A retained QoS 1 PUBLISH
+# must not be acknowledged until its journal record is stored.
+cat > "$WORK/failsync.c" <<'EOF_C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+int fdatasync(int fd)
+{
+    const char *f = getenv("FAULT_FILE");
+    if (f && access(f, F_OK) == 0) { errno = EIO; return -1; }
+    int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+    return real(fd);
+}
+EOF_C
+if cc -shared -fPIC -o "$WORK/failsync.so" "$WORK/failsync.c" -ldl 2>"$WORK/cc.err"; then
+    mkdir -p "$WORK/pdir"
+    printf 'persistence true\npersistence_location %s\n' "$WORK/pdir" > "$WORK/persist.conf"
+    preload="$WORK/failsync.so"
+    asan=$(ldd "$BROKER" | sed -n 's/^\s*\(libasan[^ ]*\) => \([^ ]*\).*/\2/p')
+    [ -n "$asan" ] && preload="$asan:$preload"
+    touch "$WORK/fault"
+    FAULT_FILE="$WORK/fault" LD_PRELOAD="$preload" start_broker -c "$WORK/persist.conf"
+    mosquitto_pub -p "$PORT" -i held-pub -q 1 -r -t it/held -m kept > "$WORK/held.out" 2>&1 &
+    hpid=$!
+    if wait_for 10 grep -q 'acknowledgements are held' "$LOG" && kill -0 $hpid 2>/dev/null; then
+        ok "journal sync failing: the PUBACK is held (publisher still waiting)"
+    else
+        bad "journal sync failing: PUBACK sent anyway" "$(tail -3 "$LOG")"
+    fi
+    rm -f "$WORK/fault"
+    if wait_for 10 sh -c "! kill -0 $hpid 2>/dev/null" && wait $hpid; then
+        ok "journal writable again: the held PUBACK is sent"
+    else
+        kill -9 $hpid 2>/dev/null; bad "held PUBACK never sent after the fault cleared" "$(tail -3 "$LOG")"
+    fi
+    kill -9 "$BPID"; wait "$BPID" 2>/dev/null; BPID=""
+    FAULT_FILE=/nonexistent LD_PRELOAD="$preload" start_broker -c "$WORK/persist.conf"
+    got=$(mosquitto_sub -p "$PORT" -t it/held -C 1 -W 5 2>&1)
+    [ "$got" = "kept" ] && ok "after SIGKILL the acknowledged retained message is back" || bad "acknowledged message lost" "$got"
+    kill -9 "$BPID"; wait "$BPID" 2>/dev/null; BPID=""
+else
+    bad "cannot build the fdatasync shim" "$(cat "$WORK/cc.err")"
+fi
+
 # ---- configuration errors --------------------------------------------------------
 printf 'port 1\nbogus_option 3\n' > "$WORK/bad.conf"
 msg=$("$BROKER" -c "$WORK/bad.conf" 2>&1); rc=$?

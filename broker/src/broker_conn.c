@@ -119,7 +119,7 @@ static size_t queue_high(const broker_core *core)
 
 bool broker_conn_backlogged(const broker_conn *c)
 {
-    return c->congested || (c->session && c->session->qlen >= queue_high(c->core));
+    return c->congested || (c->session && broker_session_live_queue(c->session) >= queue_high(c->core));
 }
 
 static void wake_waiters(broker_conn *c)
@@ -152,7 +152,7 @@ void broker_conn_throttle(broker_conn *sub)
 
 void broker_conn_check_release(broker_conn *c)
 {
-    bool drained = !c->congested && (!c->session || c->session->qlen <= queue_high(c->core) / 2);
+    bool drained = !c->congested && (!c->session || broker_session_live_queue(c->session) <= queue_high(c->core) / 2);
     if (drained) c->stalled = false;
     if (c->nwaiters && (drained || c->stalled)) wake_waiters(c);
 }

@@ -168,6 +168,8 @@ typedef struct {
     uint8_t state;
     bool retain;                /* RETAIN flag to send */
     bool sent;                  /* sent before: DUP on resend (MQTT-3.3.1-1) */
+    bool stored;                /* a retained message sent on subscribe: streamed as the
+                                   connection drains, outside max_queued_messages */
     uint16_t nsubids;
     union {
         uint32_t one;
@@ -195,6 +197,7 @@ typedef struct broker_session {
     uint32_t nsubs, subs_cap;
     uint32_t ninflight, inflight_cap;
     uint32_t qhead, qlen, qcap;
+    uint32_t qstored;           /* queue entries that are retained-on-subscribe (stored) */
     uint32_t nrx, rx_cap;
     uint32_t expiry_interval;   /* seconds (5.0); UINT32_MAX = never */
     uint32_t will_delay;        /* seconds */
@@ -371,6 +374,13 @@ broker_session *broker_session_find(broker_core *core, const uint8_t *id, size_t
 broker_session *broker_session_new(broker_core *core, const uint8_t *id, size_t len);
 /* Ends a session: subscriptions, queue, in-flight, pending will (published). */
 void broker_session_end(broker_core *core, broker_session *s);
+/* Queue entries counted against max_queued_messages (retained messages
+ * sent on subscribe are not: they are all due, MQTT-3.3.1-6 / 5.0 -9). */
+static inline uint32_t broker_session_live_queue(const broker_session *s) { return s->qlen - s->qstored; }
+/* A retained message for a new subscription: queued behind what is waiting,
+ * never dropped for the queue limit, sent as the connection drains. */
+void broker_session_deliver_retained(broker_core *core, broker_session *s, broker_msg *msg, uint8_t qos,
+                                     const uint32_t *subids, size_t nsubids);
 /* Queues or sends one delivery (takes its own reference on msg). */
 void broker_session_deliver(broker_core *core, broker_session *s, broker_msg *msg, uint8_t qos,
                             bool retain, const uint32_t *subids, size_t nsubids);

@@ -342,12 +342,14 @@ static void queue_push(broker_session *s, const broker_delivery *d)
     }
     s->queue[(s->qhead + s->qlen) % s->qcap] = *d;
     s->qlen++;
+    if (d->stored) s->qstored++;
 }
 
 static broker_delivery queue_pop(broker_session *s)
 {
     broker_delivery d = s->queue[s->qhead];
     s->qhead = (s->qhead + 1) % s->qcap;
+    if (d.stored) s->qstored--;
     if (--s->qlen == 0) {
         free(s->queue); /* an idle session holds no queue */
         s->queue = NULL;
@@ -356,8 +358,11 @@ static broker_delivery queue_pop(broker_session *s)
     return d;
 }
 
-void broker_session_deliver(broker_core *core, broker_session *s, broker_msg *msg, uint8_t qos,
-                            bool retain, const uint32_t *subids, size_t nsubids)
+/* One delivery to s: sent now if nothing waits and the window and the
+ * output allow, else queued (live messages within max_queued_messages,
+ * counted drops above it; stored ones always). */
+static void deliver(broker_core *core, broker_session *s, broker_msg *msg, uint8_t qos, bool retain,
+                    const uint32_t *subids, size_t nsubids, bool stored)
 {
     broker_conn *c = s->conn && s->conn->state == CONN_ACTIVE ? s->conn : NULL;
     if (!c && qos == 0) return; /* QoS 0 is not queued for offline clients */
@@ -366,6 +371,7 @@ void broker_session_deliver(broker_core *core, broker_session *s, broker_msg *ms
     d.msg = broker_msg_ref(msg);
     d.qos = qos;
     d.retain = retain;
+    d.stored = stored;
     if (nsubids > 65535) nsubids = 65535;
     d.nsubids = (uint16_t)nsubids;
     if (nsubids == 1) {
@@ -379,7 +385,7 @@ void broker_session_deliver(broker_core *core, broker_session *s, broker_msg *ms
         send_now(core, s, &d);
         return;
     }
-    if (core->opt.max_queued_messages && s->qlen >= core->opt.max_queued_messages) {
+    if (!stored && core->opt.max_queued_messages && broker_session_live_queue(s) >= core->opt.max_queued_messages) {
         core->stats.publish_dropped++;
         broker_log(core, BROKER_LOG_DEBUG, "client \"%s\": queue full (%u), message on \"%.*s\" dropped",
                    s->client_id, (unsigned)core->opt.max_queued_messages, (int)msg->topic.len,
@@ -391,6 +397,18 @@ void broker_session_deliver(broker_core *core, broker_session *s, broker_msg *ms
     if (qos) broker_journal_queue(core, s, &d);
     queue_push(s, &d);
     if (c) broker_conn_throttle(c);
+}
+
+void broker_session_deliver(broker_core *core, broker_session *s, broker_msg *msg, uint8_t qos,
+                            bool retain, const uint32_t *subids, size_t nsubids)
+{
+    deliver(core, s, msg, qos, retain, subids, nsubids, false);
+}
+
+void broker_session_deliver_retained(broker_core *core, broker_session *s, broker_msg *msg, uint8_t qos,
+                                     const uint32_t *subids, size_t nsubids)
+{
+    deliver(core, s, msg, qos, true, subids, nsubids, true);
 }
 
 void broker_session_pump(broker_core *core, broker_session *s)

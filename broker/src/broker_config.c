@@ -362,6 +362,12 @@ static int option(broker_config *cfg, broker_where *x, const char *opt, char **w
         if (parse_uint(x, opt, v, 268435460, &n)) return -1;
         if (n != 0 && n < 64) return broker_where_fail(x, "max_connect_size: %lu is too small for a CONNECT (at least 64)", n);
         o->max_connect_size = (uint32_t)n;
+    } else if (strcmp(opt, "max_topic_levels") == 0) {
+        if (parse_uint(x, opt, v, 65535, &n)) return -1;
+        o->max_topic_levels = (uint16_t)n;
+    } else if (strcmp(opt, "max_filter_length") == 0) {
+        if (parse_uint(x, opt, v, 65535, &n)) return -1;
+        o->max_filter_length = (uint16_t)n;
     } else if (strcmp(opt, "sys_interval") == 0) {
         if (parse_uint(x, opt, v, 65535, &n)) return -1;
         o->sys_interval = (uint32_t)n;

@@ -30,6 +30,8 @@ void broker_options_default(broker_options *o)
     o->message_size_limit = 0;
     o->max_packet_size = 0;
     o->max_connect_size = 32768;
+    o->max_topic_levels = 200;
+    o->max_filter_length = 65535;
     o->sys_interval = 10;
     o->retain_available = true;
     o->max_qos = 2;

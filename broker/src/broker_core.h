@@ -83,6 +83,11 @@ typedef struct {
     uint32_t max_connect_size;     /* most bytes a client may send before its CONNECT is complete
                                       (a CONNECT announcing more is refused, connection closed);
                                       default 32768, 0 = the packet limit only */
+    uint16_t max_topic_levels;     /* most levels in a topic name or filter (more: SUBACK 0x97 / 3.x
+                                      0x80, PUBLISH acked 0x90 and dropped); default 200, as
+                                      mosquitto's TOPIC_HIERARCHY_LIMIT; 0 = no limit */
+    uint16_t max_filter_length;    /* longest topic filter in bytes (more: SUBACK 0x97 / 0x80);
+                                      default 65535 (the protocol's), 0 = 65535 */
     uint32_t sys_interval;         /* seconds between $SYS/broker/... updates, 0 = none */
     bool retain_available;         /* false: PUBLISH with RETAIN is refused (0x9A) */
     uint8_t max_qos;               /* 0..2: highest QoS granted / accepted */

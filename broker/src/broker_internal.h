@@ -475,6 +475,17 @@ void broker_journal_rx_done(broker_core *core, broker_session *s, uint16_t packe
 void broker_journal_rx_clean_done(broker_core *core, broker_session *s, uint16_t packet_id);
 void broker_journal_retain(broker_core *core, broker_msg *m);        /* set, or delete if empty */
 
+/* Whether topic (a name or filter) has more levels than max_topic_levels. */
+static inline bool broker_too_deep(const broker_core *core, mqtt_bytes topic)
+{
+    size_t max = core->opt.max_topic_levels;
+    if (!max || topic.len < max) return false; /* n bytes hold at most n levels... */
+    size_t levels = 1;
+    for (const uint8_t *p = topic.ptr, *end = topic.ptr + topic.len; (p = memchr(p, '/', (size_t)(end - p))); p++)
+        if (++levels > max) return true;
+    return false;
+}
+
 static inline bool broker_bytes_eq(mqtt_bytes a, const void *p, size_t len)
 {
     return a.len == len && (len == 0 || memcmp(a.ptr, p, len) == 0);

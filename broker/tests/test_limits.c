@@ -79,3 +79,84 @@ Test(broker_limits, bytes_before_connack_are_capped)
     free(bytes);
     tc_free(b);
 }
+
+static void deep_topic(char *buf, size_t levels)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < levels; i++) {
+        if (i) buf[n++] = '/';
+        buf[n++] = 'a';
+    }
+    buf[n] = '\0';
+}
+
+/* Topic levels and filter length are bounded (max_topic_levels, default
+ * 200 as mosquitto's TOPIC_HIERARCHY_LIMIT; max_filter_length): a deep
+ * filter is refused with 0x97 Quota exceeded (3.x 0x80), a deep topic's
+ * PUBLISH acked 0x90 Topic Name invalid and dropped; nothing enters the
+ * tries (4 MiB of deep filters grew memory by 267 MB before). */
+Test(broker_limits, topic_levels_and_filter_length_are_bounded)
+{
+    broker_options o;
+    tc_options(&o);
+    cr_assert_eq(o.max_topic_levels, 200);
+    o.max_filter_length = 300;
+    tc_broker *b = tc_new(&o);
+    static char deep[1024], ok[1024];
+    deep_topic(deep, 201);
+    deep_topic(ok, 150);
+    tc_client *c5 = tc_connect(b, MQTT_V5, "s5", true);
+    tc_subscribe_expect(c5, deep, 0, 0x97);
+    tc_subscribe_expect(c5, ok, 0, 0x00);
+    char longf[400];
+    memset(longf, 'x', 350);
+    longf[350] = '\0';
+    tc_subscribe_expect(c5, longf, 0, 0x97);
+    tc_client *c3 = tc_connect(b, MQTT_V311, "s3", true);
+    tc_subscribe_expect(c3, deep, 1, 0x80);
+    cr_assert(tc_log_has(b, "max_topic_levels"));
+    cr_assert(tc_log_has(b, "max_filter_length"));
+    tc_client *pub = tc_connect(b, MQTT_V5, "pub", true);
+    uint16_t id = tc_publish(pub, deep, "x", 1, true);
+    mqtt_packet *ack = tc_expect(pub, MQTT_PUBACK);
+    cr_assert_eq(ack->ack.packet_id, id);
+    cr_assert_eq(ack->ack.reason_code, 0x90);
+    tc_publish_done(pub, ok, "fine", 1, false);
+    tc_expect_publish(c5, ok, "fine");
+    broker_stats st;
+    broker_core_stats(b->core, &st);
+    cr_assert_eq(st.retained, 0, "the deep retained topic was not stored");
+    tc_free(b);
+}
+
+/* A SUBSCRIBE is decoded into an array of 4096 filters (BROKER_RX_SUBSCRIPTIONS):
+ * 4096 get their SUBACK; more is refused as an implementation limit (5.0
+ * DISCONNECT 0x83, 3.x close), logged with the rule LIMIT-subscriptions. */
+Test(broker_limits, subscribe_holds_at_most_4096_filters)
+{
+    tc_broker *b = tc_new(NULL);
+    for (int v = 0; v < 2; v++) {
+        mqtt_version ver = v ? MQTT_V5 : MQTT_V311;
+        for (size_t count = 4096; count <= 4097; count++) {
+            tc_client *c = tc_connect(b, ver, count == 4096 ? "ok" : "over", true);
+            mqtt_subscription *subs = calloc(count, sizeof *subs);
+            for (size_t i = 0; i < count; i++) subs[i].topic_filter = tc_str("f/+");
+            mqtt_packet p;
+            memset(&p, 0, sizeof p);
+            p.type = MQTT_SUBSCRIBE;
+            p.subscribe.packet_id = 1;
+            p.subscribe.subscriptions = subs;
+            p.subscribe.count = count;
+            tc_send(c, &p);
+            if (count == 4096) {
+                mqtt_packet *ack = tc_expect(c, MQTT_SUBACK);
+                cr_assert_eq(ack->suback.reason_codes.len, 4096);
+            } else {
+                tc_expect_closed(c, v ? 0x83 : -1);
+            }
+            free(subs);
+        }
+    }
+    cr_assert(tc_log_has(b, "LIMIT-subscriptions"));
+    tc_free(b);
+}

@@ -53,7 +53,7 @@ $(BUILD)/bench/bench-broker: $(call objs,release,broker/bench/bench_broker.c $(N
 
 ALL_TARGETS   += $(BIN)/mqtt-broker $(ABIN)/mqtt-broker $(BIN)/mqtt-passwd $(ABIN)/mqtt-passwd
 DEPS_BUILD    += libssl-dev
-DEPS_CHECK    += mosquitto mosquitto-clients openssl
+DEPS_CHECK    += mosquitto mosquitto-clients openssl python3
 BENCH_TARGETS += bench-broker
 CHECK_SUITES  += check-broker check-broker-integration check-broker-security
 

@@ -209,6 +209,44 @@ sub_bg shut "$out" -V mqttv5 -d -t it/shut -W 10 && spid=$! && {
         || bad "DISCONNECT at shutdown" "$(cat "$out")"
 }
 
+# ---- DISCONNECT arrives, not a reset ------------------------------------------------
+# A 5.0 client sends a malformed PUBLISH (QoS 3) followed by 2 MB more: the
+# broker answers DISCONNECT 0x81 and closes. Closing with those bytes unread
+# would send a TCP reset that can destroy the DISCONNECT; the broker shuts
+# down its side and drains instead, so the client reads DISCONNECT, then EOF.
+start_broker
+cat > "$WORK/linger.py" <<'EOF_PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(bytes([0x10, 14, 0, 4]) + b"MQTT" + bytes([5, 2, 0, 0, 0, 0, 1]) + b"l")
+got = b""
+while len(got) < 2 or len(got) < 2 + got[1]:
+    b = s.recv(100)
+    if not b:
+        print("no CONNACK: %s" % got.hex())
+        sys.exit(1)
+    got += b
+data = b""
+try:
+    s.sendall(bytes([0x36, 3, 0, 1]) + b"a" + bytes(2000000))
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+except (ConnectionResetError, BrokenPipeError):
+    print("reset after %d bytes: %s" % (len(data), data[:8].hex()))
+    sys.exit(1)
+print(data[:3].hex())
+sys.exit(0 if data[:1] == b"\xe0" and data[2:3] == b"\x81" else 1)
+EOF_PY
+ok_count=0
+for i in 1 2 3 4 5; do
+    out=$(python3 "$WORK/linger.py" "$PORT" 2>&1) && ok_count=$((ok_count + 1)) || last="$out"
+done
+[ $ok_count -eq 5 ] && ok "DISCONNECT 0x81 read before EOF, no reset (5 of 5)" || bad "DISCONNECT lost to a reset" "$ok_count of 5; ${last:-}"
+stop_broker TERM
+
 # ---- persistence fault: acknowledgements held while the journal cannot sync -------
 # A shim preloaded into the broker (never a switch in the broker itself) makes
 # fdatasync fail with EIO while $WORK/fault exists. A retained QoS 1 PUBLISH

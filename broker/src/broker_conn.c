@@ -13,7 +13,8 @@
  *    further: deliveries wait in its session queue. A connection is
  *    backlogged while congested or while that queue holds half of
  *    max_queued_messages (its client does not ack fast enough); the
- *    publisher whose message found it so is blocked on it (not read) until
+ *    publisher whose message found it so is blocked on it (not read, and
+ *    not even the rest of what it already sent is handled) until
  *    output and queue drain to half those marks, or until it makes no
  *    progress (no write, no ack) for stall_ms: then it throttles nobody and
  *    its queue limit drops messages instead.
@@ -130,6 +131,17 @@ static void wake_waiters(broker_conn *c)
         /* It was not read while blocked: do not count that against its keep alive. */
         w->last_rx = c->core->now;
         broker_mark_dirty(w);
+        /* What it sent after the message that blocked it is still buffered:
+         * handled once the current call into the core ends. */
+        broker_core *core = c->core;
+        if (!w->resuming && broker_buf_pending(&w->in)) {
+            if (core->nresume == core->resume_cap) {
+                core->resume_cap = core->resume_cap ? core->resume_cap * 2 : 8;
+                core->resume = broker_xrealloc(core->resume, core->resume_cap * sizeof *core->resume);
+            }
+            core->resume[core->nresume++] = w;
+            w->resuming = true;
+        }
     }
     c->nwaiters = 0;
 }

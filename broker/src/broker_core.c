@@ -105,6 +105,7 @@ void broker_core_free(broker_core *core)
     broker_trie_free(&core->retained);
     broker_levels_free(&core->levels);
     free(core->targets);
+    free(core->resume);
     free(core->route_subids);
     free(core->rx_user_props);
     free(core->rx_subids);
@@ -236,6 +237,7 @@ void broker_conn_output_done(broker_conn *c, size_t n, int64_t now)
     /* Room again: send what waited in the session queue. */
     if (!c->congested && c->session && c->session->qlen && c->state == CONN_ACTIVE)
         broker_session_pump(core, c->session);
+    broker_core_resume(core);
 }
 
 void broker_conn_close(broker_conn *c, int64_t now)
@@ -248,7 +250,13 @@ void broker_conn_close(broker_conn *c, int64_t now)
             broker_log_conn(c, BROKER_LOG_INFO, "connection closed by the peer without DISCONNECT");
         broker_conn_detach(c, true);
     }
+    broker_core *core = c->core;
+    size_t keep = 0; /* never resumed once freed */
+    for (size_t i = 0; i < core->nresume; i++)
+        if (core->resume[i] != c) core->resume[keep++] = core->resume[i];
+    core->nresume = keep;
     free_conn(c);
+    broker_core_resume(core);
 }
 
 /* ------------------------------------------------------------------- feed */
@@ -337,7 +345,9 @@ static void dispatch(broker_conn *c, const mqtt_packet *pkt)
 static size_t process(broker_conn *c, const uint8_t *buf, size_t len)
 {
     size_t off = 0;
-    while (off < len && c->state != CONN_CLOSING) {
+    /* A publisher blocked on a backlogged subscriber stops here: the rest of
+     * its bytes wait in c->in (broker_core_resume), they are not dropped. */
+    while (off < len && c->state != CONN_CLOSING && !c->blocked_on) {
         mqtt_codec codec;
         broker_codec(c, &codec, MQTT_FROM_CLIENT);
         mqtt_packet pkt;
@@ -356,6 +366,20 @@ static size_t process(broker_conn *c, const uint8_t *buf, size_t len)
         off += pkt.length;
     }
     return off;
+}
+
+void broker_core_resume(broker_core *core)
+{
+    while (core->nresume) {
+        broker_conn *c = core->resume[--core->nresume];
+        c->resuming = false;
+        if (c->state == CONN_CLOSING || c->blocked_on) continue;
+        size_t pending = broker_buf_pending(&c->in);
+        if (!pending || (c->in_need && pending < c->in_need)) continue;
+        size_t used = process(c, c->in.data + c->in.off, pending);
+        if (c->state != CONN_CLOSING) broker_buf_consume(&c->in, used);
+        else broker_buf_free(&c->in);
+    }
 }
 
 /* Before its CONNECT is complete a client may hold at most max_connect_size
@@ -397,6 +421,7 @@ void broker_conn_feed(broker_conn *c, const uint8_t *data, size_t len, int64_t n
     }
     if (c->state != CONN_CLOSING) connect_within_limit(c);
     if (c->state == CONN_CLOSING) broker_buf_free(&c->in);
+    broker_core_resume(core);
 }
 
 /* ------------------------------------------------------------------ timers */
@@ -478,6 +503,7 @@ int64_t broker_core_tick(broker_core *core, int64_t now)
         }
         if (core->next_sys < next) next = core->next_sys;
     }
+    broker_core_resume(core);
     core->next_deadline = next;
     return next;
 }

@@ -256,6 +256,7 @@ struct broker_conn {
     bool request_problem_info;                   /* 5.0, default 1 */
     bool congested;                              /* output above out_high_water */
     bool stalled;                                /* backlogged and no progress for stall_ms */
+    bool resuming;                               /* on core->resume */
     char peer[];                                 /* NUL-terminated */
 };
 
@@ -299,6 +300,8 @@ struct broker_core {
     size_t nroute_subids, route_subids_cap;
     uint64_t match_gen;
     broker_conn *cur_publisher;                  /* the PUBLISH being handled, for throttling */
+    broker_conn **resume;                        /* publishers released with input still buffered */
+    size_t nresume, resume_cap;
 
     broker_policy policies[BROKER_MAX_POLICIES];
 
@@ -367,6 +370,9 @@ void broker_conn_output_changed(broker_conn *c);
 bool broker_conn_backlogged(const broker_conn *c);
 void broker_conn_throttle(broker_conn *sub);
 void broker_conn_check_release(broker_conn *c);
+/* Handles the input released publishers still hold (broker_core.c): called
+ * at the end of every driver entry point, never while a packet is handled. */
+void broker_core_resume(broker_core *core);
 
 /* -------------------------------------------------------------- sessions */
 

@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,7 +145,7 @@ static const char *const unsupported[] = {
     "bridge_cafile", "connection", "address", "psk_file", "psk_hint", "auth_plugin", "plugin", "websockets_log_level",
     "http_dir", "mount_point", "clientid_prefixes", "allow_zero_length_clientid", "queue_qos0_messages",
     "upgrade_outgoing_qos", "autosave_on_changes", "persistent_client_expiration", "check_retain_source",
-    "max_inflight_bytes", "max_queued_bytes", "memory_limit", "allow_duplicate_messages", "retry_interval",
+    "max_inflight_bytes", "memory_limit", "allow_duplicate_messages", "retry_interval",
     "set_tcp_nodelay", "socket_domain", "bind_interface", "use_username_as_clientid", "use_subject_as_username",
     "ciphers", "ciphers_tls1.3", "crlfile", "dhparamfile", "keyfile_password", "ocsp_responder", "pid_file",
     "connection_messages", "log_timestamp", "log_timestamp_format", "password_file_plugin", "acl_file_plugin",
@@ -348,6 +349,9 @@ static int option(broker_config *cfg, broker_where *x, const char *opt, char **w
     } else if (strcmp(opt, "max_queued_messages") == 0) {
         if (parse_uint(x, opt, v, UINT32_MAX, &n)) return -1;
         o->max_queued_messages = (uint32_t)n;
+    } else if (strcmp(opt, "max_queued_bytes") == 0) {
+        if (parse_uint(x, opt, v, ULONG_MAX, &n)) return -1;
+        o->max_queued_bytes = n;
     } else if (strcmp(opt, "max_inflight_messages") == 0) {
         if (parse_uint(x, opt, v, 65535, &n)) return -1;
         o->max_inflight_messages = (uint16_t)n;

@@ -75,6 +75,8 @@ typedef struct {
                                       5.0 clients get a Server Keep Alive of this value */
     uint32_t max_queued_messages;  /* per session, QoS 1/2 while offline and anything while the
                                       connection is congested; 0 = unlimited */
+    uint64_t max_queued_bytes;     /* per session, payload bytes queued (as max_queued_messages:
+                                      the first limit reached drops); 0 = no limit (mosquitto) */
     uint16_t max_inflight_messages;/* unacknowledged QoS 1/2 PUBLISH per client (and the Receive
                                       Maximum announced to 5.0 clients); 0 = 65535 */
     uint32_t message_size_limit;   /* largest PUBLISH payload accepted, 0 = no limit */

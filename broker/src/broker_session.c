@@ -343,6 +343,7 @@ static void queue_push(broker_session *s, const broker_delivery *d)
     s->queue[(s->qhead + s->qlen) % s->qcap] = *d;
     s->qlen++;
     if (d->stored) s->qstored++;
+    else if (d->msg) s->qbytes += d->msg->payload.len;
 }
 
 static broker_delivery queue_pop(broker_session *s)
@@ -350,6 +351,7 @@ static broker_delivery queue_pop(broker_session *s)
     broker_delivery d = s->queue[s->qhead];
     s->qhead = (s->qhead + 1) % s->qcap;
     if (d.stored) s->qstored--;
+    else if (d.msg) s->qbytes -= d.msg->payload.len;
     if (--s->qlen == 0) {
         free(s->queue); /* an idle session holds no queue */
         s->queue = NULL;
@@ -385,11 +387,14 @@ static void deliver(broker_core *core, broker_session *s, broker_msg *msg, uint8
         send_now(core, s, &d);
         return;
     }
-    if (!stored && core->opt.max_queued_messages && broker_session_live_queue(s) >= core->opt.max_queued_messages) {
+    const broker_options *o = &core->opt;
+    bool full = !stored && ((o->max_queued_messages && broker_session_live_queue(s) >= o->max_queued_messages) ||
+                            (o->max_queued_bytes && s->qbytes + msg->payload.len > o->max_queued_bytes));
+    if (full) {
         core->stats.publish_dropped++;
-        broker_log(core, BROKER_LOG_DEBUG, "client \"%s\": queue full (%u), message on \"%.*s\" dropped",
-                   s->client_id, (unsigned)core->opt.max_queued_messages, (int)msg->topic.len,
-                   (const char *)msg->topic.ptr);
+        broker_log(core, BROKER_LOG_DEBUG, "client \"%s\": queue full (%u messages, %llu bytes), message on \"%.*s\" dropped",
+                   s->client_id, (unsigned)broker_session_live_queue(s), (unsigned long long)s->qbytes,
+                   (int)msg->topic.len, (const char *)msg->topic.ptr);
         broker_delivery_free(&d);
         if (c) broker_conn_throttle(c);
         return;

@@ -49,6 +49,7 @@ Test(broker_config, every_option)
                        "max_topic_alias 3\n"
                        "max_connect_size 1000\n"
                        "max_topic_levels 20\n"
+                       "max_queued_bytes 5000000000\n"
                        "max_filter_length 1024\n"
                        "   \t  \n";
     cr_assert_eq(parse(&cfg, text, err), 0, "%s", err);
@@ -65,6 +66,7 @@ Test(broker_config, every_option)
     cr_assert_eq(o->max_topic_alias, 3);
     cr_assert_eq(o->max_connect_size, 1000);
     cr_assert_eq(o->max_topic_levels, 20);
+    cr_assert_eq(o->max_queued_bytes, 5000000000ull);
     cr_assert_eq(o->max_filter_length, 1024);
     broker_listener l[4];
     cr_assert_eq(broker_config_listeners(&cfg, l, 4), 2, "listeners replace the default");

@@ -203,3 +203,39 @@ Test(broker_limits, fan_in_pauses_publishers_instead_of_dropping)
     cr_assert_eq(got, PUBS * EACH, "delivered %d of %d", got, PUBS * EACH);
     tc_free(b);
 }
+
+/* max_queued_bytes, mosquitto's meaning: payload bytes queued per session
+ * above those in flight; with max_queued_messages, the first limit reached
+ * drops (counted). */
+Test(broker_limits, max_queued_bytes_bounds_an_offline_queue)
+{
+    broker_options o;
+    tc_options(&o);
+    o.max_queued_bytes = 1000;
+    tc_broker *b = tc_new(&o);
+    tc_client *sub = tc_open(b, MQTT_V311);
+    mqtt_packet p;
+    tc_connect_init(&p, "offline", false);
+    tc_connect_pkt(sub, &p);
+    tc_subscribe(sub, "q", 1);
+    tc_drop(sub);
+    tc_client *pub = tc_connect(b, MQTT_V311, "pub", true);
+    char payload[101];
+    memset(payload, 'b', 100);
+    payload[100] = '\0';
+    for (int i = 0; i < 25; i++) tc_publish_done(pub, "q", payload, 1, false);
+    broker_stats st;
+    broker_core_stats(b->core, &st);
+    cr_assert_eq(st.publish_dropped, 15);
+    tc_client *back = tc_open(b, MQTT_V311);
+    tc_connect_init(&p, "offline", false);
+    tc_connect_pkt(back, &p);
+    int got = 0;
+    for (tc_pkt *r; (r = tc_recv(back));) {
+        if (r->pkt.type != MQTT_PUBLISH) continue;
+        got++;
+        tc_ack(back, MQTT_PUBACK, r->pkt.publish.packet_id);
+    }
+    cr_assert_eq(got, 10, "%d of the 10 that fit in 1000 bytes", got);
+    tc_free(b);
+}

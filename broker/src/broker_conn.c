@@ -15,9 +15,11 @@
  *    max_queued_messages (its client does not ack fast enough); the
  *    publisher whose message found it so is blocked on it (not read, and
  *    not even the rest of what it already sent is handled) until
- *    output and queue drain to half those marks, or until it makes no
- *    progress (no write, no ack) for stall_ms: then it throttles nobody and
- *    its queue limit drops messages instead.
+ *    output and queue drain to half those marks, or until stall_ms have
+ *    passed since this backlog first throttled someone (progress or not: a
+ *    slow subscriber must not hold back what its publishers send to
+ *    everyone else for longer): then it throttles nobody and its queue
+ *    limit drops messages instead (counted).
  */
 #include "broker/src/broker_internal.h"
 
@@ -152,7 +154,7 @@ void broker_conn_throttle(broker_conn *sub)
     broker_conn *pub = core->cur_publisher;
     if (!pub || pub == sub || pub->blocked_on || sub->stalled || pub->state == CONN_CLOSING) return;
     if (sub->state != CONN_ACTIVE || !broker_conn_backlogged(sub)) return;
-    if (sub->nwaiters == 0) sub->last_progress = core->now; /* the stall clock starts now */
+    if (sub->nwaiters == 0) sub->throttle_since = core->now; /* the stall clock starts now */
     pub->blocked_on = sub;
     if (sub->nwaiters == sub->waiters_cap) {
         sub->waiters_cap = sub->waiters_cap ? sub->waiters_cap * 2 : 4;

@@ -37,7 +37,7 @@ void broker_options_default(broker_options *o)
     o->max_qos = 2;
     o->max_topic_alias = 10;
     o->out_high_water = 256 * 1024;
-    o->stall_ms = 5000;
+    o->stall_ms = 1000;
 }
 
 broker_core *broker_core_new(const broker_options *opts, int64_t now)
@@ -186,7 +186,7 @@ broker_conn *broker_conn_open(broker_core *core, const char *peer, void *io, int
     memcpy(c->peer, peer ? peer : "", n);
     c->state = CONN_NEW;
     c->last_rx = now;
-    c->last_progress = now;
+    c->throttle_since = now;
     c->client_receive_max = 65535;
     c->request_problem_info = true;
     c->next = core->conns;
@@ -232,7 +232,6 @@ void broker_conn_output_done(broker_conn *c, size_t n, int64_t now)
     if (n == 0) return;
     broker_buf_consume(&c->out, n);
     core->stats.bytes_sent += n;
-    c->last_progress = now;
     broker_conn_output_changed(c);
     /* Room again: send what waited in the session queue. */
     if (!c->congested && c->session && c->session->qlen && c->state == CONN_ACTIVE)
@@ -306,8 +305,6 @@ static void dispatch(broker_conn *c, const mqtt_packet *pkt)
     broker_core *core = c->core;
     core->stats.packets_received++;
     c->last_rx = core->now;
-    if (pkt->type == MQTT_PUBACK || pkt->type == MQTT_PUBREC || pkt->type == MQTT_PUBCOMP)
-        c->last_progress = core->now; /* acks move a full window on */
     broker_trace_packet(c, pkt, true);
     if (c->state == CONN_NEW) {
         if (pkt->type != MQTT_CONNECT) {
@@ -448,12 +445,14 @@ static void tick_conns(broker_core *core, int64_t now, int64_t *next)
             if (due < *next) *next = due;
         }
         if (c->nwaiters && !c->stalled) {
-            int64_t due = c->last_progress + core->opt.stall_ms;
+            /* Per backlog, progress or not: a slow subscriber must not hold
+             * back what its publishers send to everyone else for longer. */
+            int64_t due = c->throttle_since + core->opt.stall_ms;
             if (now >= due) {
                 /* It reads or acks nothing: stop holding its publishers
                  * back; its queue limit drops messages instead. */
                 c->stalled = true;
-                broker_log_conn(c, BROKER_LOG_WARNING, "no progress for %u ms: no longer throttling its publishers",
+                broker_log_conn(c, BROKER_LOG_WARNING, "backlogged for %u ms: no longer throttling its publishers, its queue limit drops",
                                 (unsigned)core->opt.stall_ms);
                 broker_conn_check_release(c);
             } else if (due < *next) {

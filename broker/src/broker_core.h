@@ -96,8 +96,9 @@ typedef struct {
     uint16_t max_topic_alias;      /* Topic Alias Maximum announced to 5.0 clients (mosquitto: 10) */
     size_t out_high_water;         /* pending output bytes above which a connection is congested:
                                       nothing more is queued in it and its publishers are throttled */
-    uint32_t stall_ms;             /* a congested connection that writes nothing for this long no
-                                      longer throttles its publishers (its queue drops instead) */
+    uint32_t stall_ms;             /* a backlogged connection throttles its publishers for at most
+                                      this long per backlog, then its queue limit drops instead
+                                      (default 1000) */
     bool trace_packets;            /* log every packet in and out (BROKER_LOG_PACKET) */
     bool persistence;              /* journal every change to retained messages and persistent
                                       sessions (broker_core_journal), see "Persistence" below */

@@ -239,7 +239,7 @@ struct broker_conn {
     struct broker_conn *blocked_on;              /* backlogged subscriber throttling us */
     struct broker_conn **waiters;                /* publishers blocked on us */
     int64_t last_rx;
-    int64_t last_progress;                       /* last write or ack while backlogged */
+    int64_t throttle_since;                      /* when its current backlog first throttled a publisher */
     uint32_t nwaiters, waiters_cap;
     size_t in_need;                              /* size of the packet at the front of in, once its
                                                     fixed header is known (0: not yet): nothing is
@@ -256,7 +256,7 @@ struct broker_conn {
     bool dirty;
     bool request_problem_info;                   /* 5.0, default 1 */
     bool congested;                              /* output above out_high_water */
-    bool stalled;                                /* backlogged and no progress for stall_ms */
+    bool stalled;                                /* backlogged for stall_ms: throttles nobody */
     bool resuming;                               /* on core->resume */
     char peer[];                                 /* NUL-terminated */
 };

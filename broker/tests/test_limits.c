@@ -239,3 +239,39 @@ Test(broker_limits, max_queued_bytes_bounds_an_offline_queue)
     cr_assert_eq(got, 10, "%d of the 10 that fit in 1000 bytes", got);
     tc_free(b);
 }
+
+/* One slow subscriber may hold its publishers back for at most stall_ms per
+ * backlog, even while it makes a little progress (issue 14: a slow '#'
+ * subscriber stopped a publisher's traffic to everyone else for about 5 s);
+ * then it throttles nobody, its queue limit drops (counted), and the other
+ * subscribers get the publisher's messages again. */
+Test(broker_limits, a_slow_subscriber_throttles_for_a_bounded_time)
+{
+    broker_options o;
+    tc_options(&o);
+    cr_assert_eq(o.stall_ms, 1000, "the documented default");
+    o.out_high_water = 4096;
+    tc_broker *b = tc_new(&o);
+    tc_client *slow = tc_connect(b, MQTT_V311, "slow", true);
+    tc_subscribe(slow, "#", 0);
+    tc_client *fast = tc_connect(b, MQTT_V311, "fast", true);
+    tc_subscribe(fast, "t", 0);
+    tc_client *pub = tc_connect(b, MQTT_V311, "pub", true);
+    char payload[512];
+    memset(payload, 'x', sizeof payload - 1);
+    payload[sizeof payload - 1] = '\0';
+    for (int i = 0; i < 1000 && broker_conn_wants_read(pub->conn); i++) {
+        tc_publish(pub, "t", payload, 0, false);
+        while (tc_recv(fast)) {} /* fast keeps up */
+    }
+    cr_assert_not(broker_conn_wants_read(pub->conn), "the slow subscriber throttles its publisher");
+    for (int t = 0; t < 5; t++) {
+        tc_advance(b, 200);
+        const uint8_t *d;
+        if (broker_conn_output(slow->conn, &d) >= 16) broker_conn_output_done(slow->conn, 16, b->now); /* a trickle */
+    }
+    cr_assert(broker_conn_wants_read(pub->conn), "publisher still held back by a slow subscriber after 1 s");
+    tc_publish(pub, "t", "after", 0, false);
+    tc_expect_publish(fast, "t", "after");
+    tc_free(b);
+}

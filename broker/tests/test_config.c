@@ -99,7 +99,7 @@ Test(broker_config, errors_name_file_and_line)
         {"port 1 2\n", "test.conf:1: port: unexpected '2'"},
         {"listener 1 a b\n", "test.conf:1: listener: unexpected 'b'"},
         {"max_packet_size 5\n", "test.conf:1: max_packet_size: 5 is too small to be useful (at least 20)"},
-        {"max_connect_size 10\n", "test.conf:1: max_connect_size: 10 is too small for a CONNECT (at least 64)"},
+        {"max_connect_size 10\n", "test.conf:1: max_connect_size: 10 is too small to be useful (at least 64)"},
         {"max_topic_levels 70000\n", "test.conf:1: max_topic_levels: expected a number from 0 to 65535, got '70000'"},
         {"sys_interval 1x\n", "test.conf:1: sys_interval: expected a number from 0 to 65535, got '1x'"},
     };

@@ -199,6 +199,7 @@ typedef struct broker_session {
     uint32_t qhead, qlen, qcap;
     uint32_t qstored;           /* queue entries that are retained-on-subscribe (stored) */
     uint64_t qbytes;            /* payload bytes of the other entries (max_queued_bytes) */
+    uint64_t dropped;           /* messages dropped for its queue limits (logged at 1, 2, 4, ...) */
     uint32_t nrx, rx_cap;
     uint32_t expiry_interval;   /* seconds (5.0); UINT32_MAX = never */
     uint32_t will_delay;        /* seconds */

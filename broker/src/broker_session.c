@@ -392,9 +392,15 @@ static void deliver(broker_core *core, broker_session *s, broker_msg *msg, uint8
                             (o->max_queued_bytes && s->qbytes + msg->payload.len > o->max_queued_bytes));
     if (full) {
         core->stats.publish_dropped++;
-        broker_log(core, BROKER_LOG_DEBUG, "client \"%s\": queue full (%u messages, %llu bytes), message on \"%.*s\" dropped",
+        s->dropped++;
+        /* Every drop is counted ($SYS); the log says so at 1, 2, 4, 8, ...
+         * so a flood of drops cannot flood the log. */
+        bool milestone = (s->dropped & (s->dropped - 1)) == 0;
+        broker_log(core, milestone ? BROKER_LOG_NOTICE : BROKER_LOG_DEBUG,
+                   "client \"%s\": queue full (%u messages, %llu bytes), message on \"%.*s\" dropped (%llu so far)",
                    s->client_id, (unsigned)broker_session_live_queue(s), (unsigned long long)s->qbytes,
-                   (int)msg->topic.len, (const char *)msg->topic.ptr);
+                   (int)(msg->topic.len > 200 ? 200 : msg->topic.len), (const char *)msg->topic.ptr,
+                   (unsigned long long)s->dropped);
         broker_delivery_free(&d);
         if (c) broker_conn_throttle(c);
         return;

@@ -227,6 +227,7 @@ Test(broker_limits, max_queued_bytes_bounds_an_offline_queue)
     broker_stats st;
     broker_core_stats(b->core, &st);
     cr_assert_eq(st.publish_dropped, 15);
+    cr_assert(tc_log_has(b, "dropped (1 so far)") && tc_log_has(b, "dropped (8 so far)"), "drops are logged");
     tc_client *back = tc_open(b, MQTT_V311);
     tc_connect_init(&p, "offline", false);
     tc_connect_pkt(back, &p);

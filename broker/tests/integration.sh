@@ -295,6 +295,45 @@ else
     bad "cannot build the fdatasync shim" "$(cat "$WORK/cc.err")"
 fi
 
+# ---- another user with the same client id (issue 14) -------------------------------
+# alice (ACL: a/#) leaves a persistent session X with queued QoS 1 messages; bob
+# (ACL: b/#) connects as X with Clean Session 0. He must receive none of them.
+# Ours ends alice's session (Session Present 0); Debian's mosquitto 2.0.11, run
+# beside it with the same files, resumes it (Session Present 1) but filters
+# every message through bob's ACL: neither leaks.
+printf 'user alice\ntopic readwrite a/#\nuser bob\ntopic readwrite b/#\n' > "$WORK/two.acl"
+rm -f "$WORK/two.pw"
+mosquitto_passwd -c -b "$WORK/two.pw" alice apw 2>/dev/null && mosquitto_passwd -b "$WORK/two.pw" bob bpw 2>/dev/null
+printf 'allow_anonymous false\npassword_file %s\nacl_file %s\n' "$WORK/two.pw" "$WORK/two.acl" > "$WORK/two.conf"
+# probe_takeover PORT NAME: prints what bob received and his CONNACK.
+probe_takeover() {
+    mosquitto_sub -p "$1" -u alice -P apw -i X -c -q 1 -t 'a/#' -E > /dev/null 2>&1
+    mosquitto_pub -p "$1" -u alice -P apw -i P -q 1 -t a/1 -m secret1 2>/dev/null
+    mosquitto_pub -p "$1" -u alice -P apw -i P -q 1 -t a/2 -m secret2 2>/dev/null
+    mosquitto_sub -p "$1" -u bob -P bpw -i X -c -q 1 -t 'b/#' -W 2 -v -d 2>&1 | grep -E 'CONNACK|secret' | sed "s/^/$2: /"
+}
+start_broker -c "$WORK/two.conf"
+ours=$(probe_takeover "$PORT" ours)
+stop_broker TERM
+mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf 'listener %s 127.0.0.1\nuser root\npersistence false\n' "$mport" | cat - "$WORK/two.conf" > "$WORK/mosq-two.conf"
+if command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ]; then
+    MOSQ_BIN=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+    "$MOSQ_BIN" -c "$WORK/mosq-two.conf" > "$WORK/mosq-two.log" 2>&1 &
+    mpid=$!
+    wait_for 10 sh -c "mosquitto_sub -p $mport -u bob -P bpw -t b/none -W 1 -E >/dev/null 2>&1" || true
+    theirs=$(probe_takeover "$mport" mosquitto)
+    [ -n "$theirs" ] || theirs="mosquitto: no answer ($(tail -n 2 "$WORK/mosq-two.log" | tr "\n" " "))"
+    kill -TERM $mpid; wait $mpid 2>/dev/null
+    echo "$theirs" | sed 's/^/       /'
+fi
+echo "$ours" | sed 's/^/       /'
+if echo "$ours" | grep -q 'CONNACK (0)' && ! echo "$ours" | grep -q secret; then
+    ok "another user with alice's client id gets none of her messages (ours: new session)"
+else
+    bad "another user's session leaked or refused" "$ours"
+fi
+
 # ---- configuration errors --------------------------------------------------------
 printf 'port 1\nbogus_option 3\n' > "$WORK/bad.conf"
 msg=$("$BROKER" -c "$WORK/bad.conf" 2>&1); rc=$?

@@ -46,7 +46,7 @@ $(ATEST)/test-broker: $(call objs,test,$(BROKER_TEST_SRCS)) \
                                        broker/src/broker_ws.c $(NET_SRCS) $(NET_TLS_SRCS) $(NET_WS_SRCS)) \
                       $(ALIB)/libmqttbroker.a $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion $(BROKER_SSL_LIBS)
+	$(CC) $(LDFLAGS_asan) -Wl,--wrap=mqtt_decode,--wrap=strcmp,--wrap=fdatasync,--wrap=rename -o $@ $^ -lcriterion $(BROKER_SSL_LIBS)
 
 $(BUILD)/bench/bench-broker: $(call objs,release,broker/bench/bench_broker.c $(NET_SRCS)) $(LIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
@@ -54,7 +54,7 @@ $(BUILD)/bench/bench-broker: $(call objs,release,broker/bench/bench_broker.c $(N
 
 ALL_TARGETS   += $(BIN)/mqtt-broker $(ABIN)/mqtt-broker $(BIN)/mqtt-passwd $(ABIN)/mqtt-passwd
 DEPS_BUILD    += libssl-dev
-DEPS_CHECK    += mosquitto mosquitto-clients openssl
+DEPS_CHECK    += mosquitto mosquitto-clients openssl python3
 BENCH_TARGETS += bench-broker
 CHECK_SUITES  += check-broker check-broker-integration check-broker-security
 

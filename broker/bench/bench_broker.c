@@ -12,6 +12,13 @@
  *          messages of B bytes at QoS 0, then M/2 at QoS 1 (publisher
  *          window 100, subscriber acking), timed from the first byte sent
  *          to the last message received.
+ *   bench-broker --load --port PORT --pid PID --name NAME [--messages M]
+ *       the load cases of issue 14, QoS 0, 64-byte payloads, open loop:
+ *       fan-in (20 publishers, M messages in all, one '#'-style subscriber),
+ *       slow subscriber (one publisher, M messages, one subscriber reading,
+ *       one '#' subscriber never reading), retained (10,000 retained
+ *       messages, then a new subscriber): deliveries per second, messages
+ *       lost, longest publisher stall, retained messages delivered.
  *   Output: one line per figure, "NAME KEY VALUE", parsed by run-bench.sh.
  *
  * Everything goes through net/ and the codec: no hand-made packets. A
@@ -303,10 +310,183 @@ static void bench_throughput(const char *name, uint16_t port, long messages, siz
     free(pub_rx.buf);
 }
 
+/* ------------------------------------------------------------ load cases */
+
+/* Subscribes fd to filter at QoS 0; waits for the SUBACK if wait (else the
+ * caller's reader skips it: retained messages may follow in the same read). */
+static void subscribe0(int fd, const char *filter, bool wait)
+{
+    mqtt_subscription s = {.topic_filter = {(const uint8_t *)filter, strlen(filter)}};
+    mqtt_packet sp = {.type = MQTT_SUBSCRIBE};
+    sp.subscribe.packet_id = 1;
+    sp.subscribe.subscriptions = &s;
+    sp.subscribe.count = 1;
+    uint8_t buf[256];
+    size_t n = encode(MQTT_V311, &sp, buf, sizeof buf);
+    net_send_all(fd, buf, n, 5000);
+    if (wait) expect_packet(fd, MQTT_SUBACK);
+}
+
+/* count QoS 0 PUBLISH packets on topic, payload bytes each, in *len bytes. */
+static uint8_t *publish_batch(const char *topic, size_t payload_len, int count, bool retain_numbered, size_t *len)
+{
+    size_t one = payload_len + strlen(topic) + 32;
+    uint8_t *buf = malloc(one * (size_t)count), *payload = calloc(1, payload_len + 1);
+    memset(payload, 'x', payload_len);
+    *len = 0;
+    for (int i = 0; i < count; i++) {
+        char t[128];
+        snprintf(t, sizeof t, "%s/%d", topic, retain_numbered ? i : 0);
+        mqtt_packet p = {.type = MQTT_PUBLISH};
+        p.publish.topic = (mqtt_bytes){(const uint8_t *)t, strlen(t)};
+        p.publish.payload = (mqtt_bytes){payload, payload_len};
+        p.publish.retain = retain_numbered;
+        *len += encode(MQTT_V311, &p, buf + *len, one);
+    }
+    free(payload);
+    return buf;
+}
+
+/*
+ * Publishers write open loop (as fast as their sockets take it) into nsubs
+ * subscribers, of which those with read[i] false never read. Reports the
+ * messages the reading subscribers got, per second, the messages lost
+ * (sent x reading subscribers - received) and the longest time a publisher
+ * could not write (its socket full: the broker holding it back).
+ */
+static void run_load(const char *name, const char *what, uint16_t port, int npub, long each, const char **filters,
+                     const bool *reads, int nsubs)
+{
+    int subs[8], pubs[64];
+    rxbuf rx[8] = {{0}};
+    for (int i = 0; i < nsubs; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "load-sub-%d", i);
+        subs[i] = connect_client(port, id, 600);
+        expect_packet(subs[i], MQTT_CONNACK);
+        subscribe0(subs[i], filters[i], true);
+    }
+    size_t blen;
+    uint8_t *batch = publish_batch("load", 64, 1000, false, &blen);
+    size_t off[64] = {0};
+    long rounds[64] = {0}, received = 0;
+    int64_t blocked_since[64] = {0}, max_stall = 0;
+    for (int k = 0; k < npub; k++) {
+        char id[32];
+        snprintf(id, sizeof id, "load-pub-%d", k);
+        pubs[k] = connect_client(port, id, 600);
+        expect_packet(pubs[k], MQTT_CONNACK);
+    }
+    int64_t start = net_now_ms(), last = start, end = start;
+    long rounds_each = each / 1000 > 0 ? each / 1000 : 1;
+    for (;;) {
+        struct pollfd pf[72];
+        int n = 0;
+        for (int i = 0; i < nsubs; i++) pf[n++] = (struct pollfd){.fd = subs[i], .events = reads[i] ? POLLIN : 0};
+        bool sending = false;
+        for (int k = 0; k < npub; k++) {
+            sending |= rounds[k] < rounds_each;
+            pf[n++] = (struct pollfd){.fd = pubs[k], .events = rounds[k] < rounds_each ? POLLOUT : 0};
+        }
+        int pr = poll(pf, (nfds_t)n, 100);
+        if (pr < 0 && errno != EINTR) die("poll: %s", strerror(errno));
+        int64_t now = net_now_ms();
+        for (int i = 0; i < nsubs; i++) {
+            if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            long got = drain(subs[i], &rx[i], NULL, NULL, 0, NULL);
+            if (got < 0) die("%s", "the broker closed a subscriber");
+            if (got > 0) received += got, last = end = now;
+        }
+        for (int k = 0; k < npub; k++) {
+            if (rounds[k] >= rounds_each) continue;
+            if (pf[nsubs + k].revents & POLLOUT) {
+                if (blocked_since[k] && now - blocked_since[k] > max_stall) max_stall = now - blocked_since[k];
+                blocked_since[k] = 0;
+                send_some(pubs[k], batch, &off[k], blen);
+                if (off[k] == blen) off[k] = 0, rounds[k]++;
+            } else if (!blocked_since[k]) {
+                blocked_since[k] = now;
+            }
+        }
+        if (sending) last = now;
+        if (!sending && now - last > 2000) break; /* everything sent, nothing more arriving */
+    }
+    int readers = 0;
+    for (int i = 0; i < nsubs; i++) readers += reads[i];
+    long sent = (long)npub * rounds_each * 1000;
+    double secs = (double)(end - start) / 1000.0;
+    if (secs <= 0) secs = 0.001;
+    printf("%s %s_sent %ld\n", name, what, sent);
+    printf("%s %s_delivered %ld\n", name, what, received);
+    printf("%s %s_per_sec %.0f\n", name, what, (double)received / secs);
+    printf("%s %s_dropped %ld\n", name, what, sent * readers - received);
+    printf("%s %s_stall_ms %lld\n", name, what, (long long)max_stall);
+    fflush(stdout);
+    for (int i = 0; i < nsubs; i++) close(subs[i]), free(rx[i].buf);
+    for (int k = 0; k < npub; k++) close(pubs[k]);
+    free(batch);
+}
+
+/* R retained messages stored, then a new '#' subscriber: how many it gets. */
+static void bench_retained(const char *name, uint16_t port, int count)
+{
+    int pub = connect_client(port, "load-retainer", 600);
+    expect_packet(pub, MQTT_CONNACK);
+    size_t blen;
+    uint8_t *batch = publish_batch("kept", 64, count, true, &blen);
+    net_send_all(pub, batch, blen, 30000);
+    uint8_t ping[2] = {0xC0, 0}; /* PINGREQ, 3.1.1 */
+    net_send_all(pub, ping, 2, 5000);
+    expect_packet(pub, MQTT_PINGRESP); /* all processed, in order */
+    int sub = connect_client(port, "load-late", 600);
+    expect_packet(sub, MQTT_CONNACK);
+    subscribe0(sub, "kept/#", false);
+    rxbuf rx = {0};
+    long got = 0;
+    int64_t last = net_now_ms();
+    while (got < count && net_now_ms() - last < 2000) {
+        struct pollfd pf = {.fd = sub, .events = POLLIN};
+        if (poll(&pf, 1, 100) > 0) {
+            long n = drain(sub, &rx, NULL, NULL, 0, NULL);
+            if (n < 0) break;
+            if (n > 0) got += n, last = net_now_ms();
+        }
+    }
+    printf("%s retained_stored %d\n%s retained_delivered %ld\n", name, count, name, got);
+    fflush(stdout);
+    /* Leave the broker as found: delete them (empty retained payloads). */
+    for (int i = 0; i < count; i++) {
+        char t[32];
+        snprintf(t, sizeof t, "kept/%d", i);
+        mqtt_packet p = {.type = MQTT_PUBLISH};
+        p.publish.topic = (mqtt_bytes){(const uint8_t *)t, strlen(t)};
+        p.publish.retain = true;
+        uint8_t b[64];
+        size_t n = encode(MQTT_V311, &p, b, sizeof b);
+        net_send_all(pub, b, n, 5000);
+    }
+    close(sub);
+    close(pub);
+    free(batch);
+    free(rx.buf);
+}
+
+static void bench_load(const char *name, uint16_t port, long messages)
+{
+    const char *fan[] = {"load/#"};
+    const bool read1[] = {true};
+    run_load(name, "fanin", port, 20, messages / 20, fan, read1, 1);
+    const char *two[] = {"load/0", "#"};
+    const bool slow[] = {true, false};
+    run_load(name, "slowsub", port, 1, messages, two, slow, 2);
+    bench_retained(name, port, 10000);
+}
+
 int main(int argc, char **argv)
 {
     long port = -1, pid = -1, conns = 5000, messages = 200000, payload = 64;
     const char *name = "broker";
+    bool load = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--free-port") == 0) {
@@ -316,6 +496,10 @@ int main(int argc, char **argv)
             printf("%u\n", (unsigned)net_local_port(fd));
             close(fd);
             return 0;
+        }
+        if (strcmp(a, "--load") == 0) {
+            load = true;
+            continue;
         }
         if (i + 1 == argc) die("%s needs a value", a);
         const char *v = argv[++i];
@@ -329,6 +513,10 @@ int main(int argc, char **argv)
     }
     if (port <= 0 || port > 65535 || pid <= 0 || conns <= 0 || messages <= 0 || payload < 0)
         die("%s", "usage: bench-broker --port PORT --pid PID --name NAME [--conns N] [--messages M] [--payload B]");
+    if (load) {
+        bench_load(name, (uint16_t)port, messages);
+        return 0;
+    }
     bench_idle(name, (uint16_t)port, (int)pid, (int)conns);
     bench_throughput(name, (uint16_t)port, messages, (size_t)payload, 0);
     bench_throughput(name, (uint16_t)port, messages / 2, (size_t)payload, 1);

@@ -2,7 +2,10 @@
 # `make bench-broker`: mqtt-broker side by side with Debian's mosquitto, in
 # one run, on this machine: memory per idle connection (RSS growth over
 # 5,000 connections) and publish throughput with one publisher and one
-# subscriber (QoS 0 and QoS 1, 64-byte payloads). Prints the figures and the
+# subscriber (QoS 0 and QoS 1, 64-byte payloads); then the load cases:
+# fan-in (20 publishers, one subscriber), one slow '#' subscriber beside a
+# reading one, 10,000 retained messages to a new subscriber (deliveries/s,
+# messages dropped, longest publisher stall). Prints the figures and the
 # ratios. Both brokers run with their defaults (release build of ours).
 #
 #   run-bench.sh MQTT_BROKER BENCH_DRIVER
@@ -79,3 +82,19 @@ for q in 0 1; do
     or=$(get ours qos${q}_received); mr=$(get mosq qos${q}_received); n=$(get ours qos${q}_messages)
     printf '%-34s %14s %14s\n' "  received of $n" "$or" "$mr"
 done
+
+# ---- load cases (issue 14): fan-in, one slow '#' subscriber, retained on subscribe ----
+"$DRIVER" --load --name ours --port "$OPORT" --pid "$OURS" --messages "$MESSAGES" > "$WORK/ours-load.txt" || exit 1
+"$DRIVER" --load --name mosq --port "$MPORT" --pid "$MOSQ" --messages "$MESSAGES" > "$WORK/mosq-load.txt" || exit 1
+lget() { awk -v k="$2" '$2 == k { print $3 }' "$WORK/$1-load.txt"; }
+printf '\n%-46s %14s %14s\n' "load, QoS 0, 64 B, open loop" "mqtt-broker" "mosquitto"
+row() { printf '%-46s %14s %14s\n' "$1" "$(lget ours "$2")" "$(lget mosq "$2")"; }
+row "fan-in 20 -> 1: deliveries/s" fanin_per_sec
+row "  delivered of $(lget ours fanin_sent)" fanin_delivered
+row "  messages dropped" fanin_dropped
+row "  longest publisher stall (ms)" fanin_stall_ms
+row "slow '#' subscriber: deliveries/s to the other" slowsub_per_sec
+row "  delivered of $(lget ours slowsub_sent)" slowsub_delivered
+row "  messages dropped (to the reading one)" slowsub_dropped
+row "  longest publisher stall (ms)" slowsub_stall_ms
+row "retained on subscribe: delivered of $(lget ours retained_stored)" retained_delivered

@@ -11,7 +11,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,7 +146,7 @@ static const char *const unsupported[] = {
     "bridge_cafile", "connection", "address", "psk_file", "psk_hint", "auth_plugin", "plugin", "websockets_log_level",
     "http_dir", "mount_point", "clientid_prefixes", "allow_zero_length_clientid", "queue_qos0_messages",
     "upgrade_outgoing_qos", "autosave_on_changes", "persistent_client_expiration", "check_retain_source",
-    "max_inflight_bytes", "max_queued_bytes", "memory_limit", "allow_duplicate_messages", "retry_interval",
+    "max_inflight_bytes", "memory_limit", "allow_duplicate_messages", "retry_interval",
     "set_tcp_nodelay", "socket_domain", "bind_interface", "use_username_as_clientid", "use_subject_as_username",
     "ciphers", "ciphers_tls1.3", "crlfile", "dhparamfile", "keyfile_password", "ocsp_responder", "pid_file",
     "connection_messages", "log_timestamp", "log_timestamp_format", "password_file_plugin", "acl_file_plugin",
@@ -207,6 +209,78 @@ static bool is_listener_option(const char *opt)
     return false;
 }
 
+/* log_dest stderr|stdout|syslog|none|file PATH (w: the words, rest: the line). */
+static int log_dest_option(broker_config *cfg, broker_where *x, const char *opt, char **w, size_t nw, const char *rest)
+{
+    char *r = (char *)rest;
+    if (!r || !*r) return broker_where_fail(x, "log_dest: missing destination");
+    const char *kind = w[1];
+    if (strcmp(kind, "none") == 0) {
+        cfg->log_none = true;
+        return 0;
+    }
+    if (cfg->nlog_dests == BROKER_MAX_LOG_DESTS) return broker_where_fail(x, "log_dest: at most %d", BROKER_MAX_LOG_DESTS);
+    broker_log_dest *d = &cfg->log_dests[cfg->nlog_dests];
+    memset(d, 0, sizeof *d);
+    if (strcmp(kind, "stderr") == 0) d->kind = BROKER_LOGDEST_STDERR;
+    else if (strcmp(kind, "stdout") == 0) d->kind = BROKER_LOGDEST_STDOUT;
+    else if (strcmp(kind, "syslog") == 0) d->kind = BROKER_LOGDEST_SYSLOG;
+    else if (strcmp(kind, "file") == 0) {
+        const char *path = rest + 4;
+        while (*path == ' ' || *path == '\t') path++;
+        if (!*path) return broker_where_fail(x, "log_dest file: missing path");
+        d->kind = BROKER_LOGDEST_FILE;
+        if (parse_path(x, opt, path, &d->path)) return -1;
+    } else if (strcmp(kind, "topic") == 0 || strcmp(kind, "dlt") == 0) {
+        return broker_where_fail(x, "log_dest %s: not supported by mqtt-broker (stderr, stdout, file, syslog, none)", kind);
+    } else {
+        return broker_where_fail(x, "log_dest: unknown destination '%s' (stderr, stdout, file PATH, syslog, none)", kind);
+    }
+    if (d->kind != BROKER_LOGDEST_FILE && nw > 2) return broker_where_fail(x, "log_dest: unexpected '%s'", w[2]);
+    cfg->nlog_dests++;
+    return 0;
+}
+
+/* The numeric limits of broker_options: name, field, largest value, and the
+ * smallest non-zero value that makes sense (0 keeps its "none" meaning).
+ * Every one is range-checked here, so no value can overflow where used. */
+#define LIMIT(name, max, min_nonzero) {#name, offsetof(broker_options, name), sizeof(((broker_options *)0)->name), max, min_nonzero}
+static const struct {
+    const char *name;
+    size_t offset, size;
+    unsigned long max, min_nonzero;
+} limits[] = {
+    LIMIT(max_keepalive, 65535, 0),
+    LIMIT(max_queued_messages, UINT32_MAX, 0),
+    LIMIT(max_queued_bytes, ULONG_MAX, 0),
+    LIMIT(max_inflight_messages, 65535, 0),
+    LIMIT(message_size_limit, 268435455, 0),
+    LIMIT(max_packet_size, 268435460, 20),
+    LIMIT(max_connect_size, 268435460, 64),
+    LIMIT(max_topic_levels, 65535, 0),
+    LIMIT(max_filter_length, 65535, 0),
+    LIMIT(sys_interval, 65535, 0),
+    LIMIT(max_topic_alias, 65535, 0),
+};
+
+/* A numeric limit option: 1 if opt is not one, else 0 or -1 (error said). */
+static int limit_option(broker_options *o, broker_where *x, const char *opt, const char *v)
+{
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        if (strcmp(opt, limits[i].name) != 0) continue;
+        unsigned long n;
+        if (parse_uint(x, opt, v, limits[i].max, &n)) return -1;
+        if (n != 0 && n < limits[i].min_nonzero)
+            return broker_where_fail(x, "%s: %lu is too small to be useful (at least %lu)", opt, n, limits[i].min_nonzero);
+        uint8_t *field = (uint8_t *)o + limits[i].offset;
+        if (limits[i].size == 2) *(uint16_t *)(void *)field = (uint16_t)n;
+        else if (limits[i].size == 4) *(uint32_t *)(void *)field = (uint32_t)n;
+        else *(uint64_t *)(void *)field = (uint64_t)n;
+        return 0;
+    }
+    return 1;
+}
+
 /* One line: opt, its first word v (or NULL), the number of words, and the
  * rest of the line after opt (trimmed). */
 static int option(broker_config *cfg, broker_where *x, const char *opt, char **w, size_t nw, const char *rest)
@@ -222,6 +296,8 @@ static int option(broker_config *cfg, broker_where *x, const char *opt, char **w
     size_t max_words = strcmp(opt, "listener") == 0 ? 3 : 2;
     if (!takes_rest && nw > max_words) return broker_where_fail(x, "%s: unexpected '%s'", opt, w[max_words]);
     if (is_listener_option(opt)) cfg->any_listener_option = true;
+    int lim = limit_option(o, x, opt, v);
+    if (lim != 1) return lim;
 
     if (strcmp(opt, "listener") == 0) {
         if (cfg->nlisteners == BROKER_MAX_LISTENERS)
@@ -245,12 +321,9 @@ static int option(broker_config *cfg, broker_where *x, const char *opt, char **w
             return broker_where_fail(x, "protocol: expected mqtt or websockets, got '%s'", v);
         cur_listener(cfg)->websockets = strcmp(v, "websockets") == 0;
     } else if (strcmp(opt, "max_connections") == 0) {
-        if (v && strcmp(v, "-1") == 0) {
-            cur_listener(cfg)->max_connections = 0;
-        } else {
-            if (parse_uint(x, opt, v, 1000000000, &n)) return -1;
-            cur_listener(cfg)->max_connections = (uint32_t)n;
-        }
+        if (v && strcmp(v, "-1") == 0) v = "0"; /* mosquitto's "no limit" */
+        if (parse_uint(x, opt, v, 1000000000, &n)) return -1;
+        cur_listener(cfg)->max_connections = (uint32_t)n;
     } else if (strcmp(opt, "per_listener_settings") == 0) {
         bool b;
         if (parse_bool(x, opt, v, &b)) return -1;
@@ -298,32 +371,7 @@ static int option(broker_config *cfg, broker_where *x, const char *opt, char **w
         if (parse_uint(x, opt, v, 86400 * 365, &n)) return -1;
         cfg->autosave_interval = (uint32_t)n;
     } else if (strcmp(opt, "log_dest") == 0) {
-        char *r = (char *)rest;
-        if (!r || !*r) return broker_where_fail(x, "log_dest: missing destination");
-        const char *kind = w[1];
-        if (strcmp(kind, "none") == 0) {
-            cfg->log_none = true;
-            return 0;
-        }
-        if (cfg->nlog_dests == BROKER_MAX_LOG_DESTS) return broker_where_fail(x, "log_dest: at most %d", BROKER_MAX_LOG_DESTS);
-        broker_log_dest *d = &cfg->log_dests[cfg->nlog_dests];
-        memset(d, 0, sizeof *d);
-        if (strcmp(kind, "stderr") == 0) d->kind = BROKER_LOGDEST_STDERR;
-        else if (strcmp(kind, "stdout") == 0) d->kind = BROKER_LOGDEST_STDOUT;
-        else if (strcmp(kind, "syslog") == 0) d->kind = BROKER_LOGDEST_SYSLOG;
-        else if (strcmp(kind, "file") == 0) {
-            const char *path = rest + 4;
-            while (*path == ' ' || *path == '\t') path++;
-            if (!*path) return broker_where_fail(x, "log_dest file: missing path");
-            d->kind = BROKER_LOGDEST_FILE;
-            if (parse_path(x, opt, path, &d->path)) return -1;
-        } else if (strcmp(kind, "topic") == 0 || strcmp(kind, "dlt") == 0) {
-            return broker_where_fail(x, "log_dest %s: not supported by mqtt-broker (stderr, stdout, file, syslog, none)", kind);
-        } else {
-            return broker_where_fail(x, "log_dest: unknown destination '%s' (stderr, stdout, file PATH, syslog, none)", kind);
-        }
-        if (d->kind != BROKER_LOGDEST_FILE && nw > 2) return broker_where_fail(x, "log_dest: unexpected '%s'", w[2]);
-        cfg->nlog_dests++;
+        return log_dest_option(cfg, x, opt, w, nw, rest);
     } else if (strcmp(opt, "log_type") == 0) {
         if (!v) return broker_where_fail(x, "log_type: missing value");
         size_t i = 0;
@@ -342,32 +390,10 @@ static int option(broker_config *cfg, broker_where *x, const char *opt, char **w
         return parse_path(x, opt, v, &cfg->user);
     } else if (strcmp(opt, "retain_available") == 0) {
         return parse_bool(x, opt, v, &o->retain_available);
-    } else if (strcmp(opt, "max_keepalive") == 0) {
-        if (parse_uint(x, opt, v, 65535, &n)) return -1;
-        o->max_keepalive = (uint16_t)n;
-    } else if (strcmp(opt, "max_queued_messages") == 0) {
-        if (parse_uint(x, opt, v, UINT32_MAX, &n)) return -1;
-        o->max_queued_messages = (uint32_t)n;
-    } else if (strcmp(opt, "max_inflight_messages") == 0) {
-        if (parse_uint(x, opt, v, 65535, &n)) return -1;
-        o->max_inflight_messages = (uint16_t)n;
-    } else if (strcmp(opt, "message_size_limit") == 0) {
-        if (parse_uint(x, opt, v, 268435455, &n)) return -1;
-        o->message_size_limit = (uint32_t)n;
-    } else if (strcmp(opt, "max_packet_size") == 0) {
-        if (parse_uint(x, opt, v, 268435460, &n)) return -1;
-        if (n != 0 && n < 20) return broker_where_fail(x, "max_packet_size: %lu is too small to be useful (at least 20)", n);
-        o->max_packet_size = (uint32_t)n;
-    } else if (strcmp(opt, "sys_interval") == 0) {
-        if (parse_uint(x, opt, v, 65535, &n)) return -1;
-        o->sys_interval = (uint32_t)n;
     } else if (strcmp(opt, "max_qos") == 0) {
         if (!v || strlen(v) != 1 || v[0] < '0' || v[0] > '2')
             return broker_where_fail(x, "max_qos: expected 0, 1 or 2, got '%s'", v ? v : "");
         o->max_qos = (uint8_t)(v[0] - '0');
-    } else if (strcmp(opt, "max_topic_alias") == 0) {
-        if (parse_uint(x, opt, v, 65535, &n)) return -1;
-        o->max_topic_alias = (uint16_t)n;
     } else {
         for (size_t i = 0; unsupported[i]; i++)
             if (strcmp(opt, unsupported[i]) == 0)

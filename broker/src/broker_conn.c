@@ -13,10 +13,13 @@
  *    further: deliveries wait in its session queue. A connection is
  *    backlogged while congested or while that queue holds half of
  *    max_queued_messages (its client does not ack fast enough); the
- *    publisher whose message found it so is blocked on it (not read) until
- *    output and queue drain to half those marks, or until it makes no
- *    progress (no write, no ack) for stall_ms: then it throttles nobody and
- *    its queue limit drops messages instead.
+ *    publisher whose message found it so is blocked on it (not read, and
+ *    not even the rest of what it already sent is handled) until
+ *    output and queue drain to half those marks, or until stall_ms have
+ *    passed since this backlog first throttled someone (progress or not: a
+ *    slow subscriber must not hold back what its publishers send to
+ *    everyone else for longer): then it throttles nobody and its queue
+ *    limit drops messages instead (counted).
  */
 #include "broker/src/broker_internal.h"
 
@@ -119,7 +122,7 @@ static size_t queue_high(const broker_core *core)
 
 bool broker_conn_backlogged(const broker_conn *c)
 {
-    return c->congested || (c->session && c->session->qlen >= queue_high(c->core));
+    return c->congested || (c->session && broker_session_live_queue(c->session) >= queue_high(c->core));
 }
 
 static void wake_waiters(broker_conn *c)
@@ -130,6 +133,17 @@ static void wake_waiters(broker_conn *c)
         /* It was not read while blocked: do not count that against its keep alive. */
         w->last_rx = c->core->now;
         broker_mark_dirty(w);
+        /* What it sent after the message that blocked it is still buffered:
+         * handled once the current call into the core ends. */
+        broker_core *core = c->core;
+        if (!w->resuming && broker_buf_pending(&w->in)) {
+            if (core->nresume == core->resume_cap) {
+                core->resume_cap = core->resume_cap ? core->resume_cap * 2 : 8;
+                core->resume = broker_xrealloc(core->resume, core->resume_cap * sizeof *core->resume);
+            }
+            core->resume[core->nresume++] = w;
+            w->resuming = true;
+        }
     }
     c->nwaiters = 0;
 }
@@ -140,7 +154,7 @@ void broker_conn_throttle(broker_conn *sub)
     broker_conn *pub = core->cur_publisher;
     if (!pub || pub == sub || pub->blocked_on || sub->stalled || pub->state == CONN_CLOSING) return;
     if (sub->state != CONN_ACTIVE || !broker_conn_backlogged(sub)) return;
-    if (sub->nwaiters == 0) sub->last_progress = core->now; /* the stall clock starts now */
+    if (sub->nwaiters == 0) sub->throttle_since = core->now; /* the stall clock starts now */
     pub->blocked_on = sub;
     if (sub->nwaiters == sub->waiters_cap) {
         sub->waiters_cap = sub->waiters_cap ? sub->waiters_cap * 2 : 4;
@@ -152,7 +166,7 @@ void broker_conn_throttle(broker_conn *sub)
 
 void broker_conn_check_release(broker_conn *c)
 {
-    bool drained = !c->congested && (!c->session || c->session->qlen <= queue_high(c->core) / 2);
+    bool drained = !c->congested && (!c->session || broker_session_live_queue(c->session) <= queue_high(c->core) / 2);
     if (drained) c->stalled = false;
     if (c->nwaiters && (drained || c->stalled)) wake_waiters(c);
 }

@@ -29,12 +29,15 @@ void broker_options_default(broker_options *o)
     o->max_inflight_messages = 20;
     o->message_size_limit = 0;
     o->max_packet_size = 0;
+    o->max_connect_size = 32768;
+    o->max_topic_levels = 200;
+    o->max_filter_length = 65535;
     o->sys_interval = 10;
     o->retain_available = true;
     o->max_qos = 2;
     o->max_topic_alias = 10;
     o->out_high_water = 256 * 1024;
-    o->stall_ms = 5000;
+    o->stall_ms = 1000;
 }
 
 broker_core *broker_core_new(const broker_options *opts, int64_t now)
@@ -102,6 +105,7 @@ void broker_core_free(broker_core *core)
     broker_trie_free(&core->retained);
     broker_levels_free(&core->levels);
     free(core->targets);
+    free(core->resume);
     free(core->route_subids);
     free(core->rx_user_props);
     free(core->rx_subids);
@@ -182,7 +186,7 @@ broker_conn *broker_conn_open(broker_core *core, const char *peer, void *io, int
     memcpy(c->peer, peer ? peer : "", n);
     c->state = CONN_NEW;
     c->last_rx = now;
-    c->last_progress = now;
+    c->throttle_since = now;
     c->client_receive_max = 65535;
     c->request_problem_info = true;
     c->next = core->conns;
@@ -228,11 +232,11 @@ void broker_conn_output_done(broker_conn *c, size_t n, int64_t now)
     if (n == 0) return;
     broker_buf_consume(&c->out, n);
     core->stats.bytes_sent += n;
-    c->last_progress = now;
     broker_conn_output_changed(c);
     /* Room again: send what waited in the session queue. */
     if (!c->congested && c->session && c->session->qlen && c->state == CONN_ACTIVE)
         broker_session_pump(core, c->session);
+    broker_core_resume(core);
 }
 
 void broker_conn_close(broker_conn *c, int64_t now)
@@ -245,7 +249,13 @@ void broker_conn_close(broker_conn *c, int64_t now)
             broker_log_conn(c, BROKER_LOG_INFO, "connection closed by the peer without DISCONNECT");
         broker_conn_detach(c, true);
     }
+    broker_core *core = c->core;
+    size_t keep = 0; /* never resumed once freed */
+    for (size_t i = 0; i < core->nresume; i++)
+        if (core->resume[i] != c) core->resume[keep++] = core->resume[i];
+    core->nresume = keep;
     free_conn(c);
+    broker_core_resume(core);
 }
 
 /* ------------------------------------------------------------------- feed */
@@ -295,8 +305,6 @@ static void dispatch(broker_conn *c, const mqtt_packet *pkt)
     broker_core *core = c->core;
     core->stats.packets_received++;
     c->last_rx = core->now;
-    if (pkt->type == MQTT_PUBACK || pkt->type == MQTT_PUBREC || pkt->type == MQTT_PUBCOMP)
-        c->last_progress = core->now; /* acks move a full window on */
     broker_trace_packet(c, pkt, true);
     if (c->state == CONN_NEW) {
         if (pkt->type != MQTT_CONNECT) {
@@ -334,13 +342,19 @@ static void dispatch(broker_conn *c, const mqtt_packet *pkt)
 static size_t process(broker_conn *c, const uint8_t *buf, size_t len)
 {
     size_t off = 0;
-    while (off < len && c->state != CONN_CLOSING) {
+    /* A publisher blocked on a backlogged subscriber stops here: the rest of
+     * its bytes wait in c->in (broker_core_resume), they are not dropped. */
+    while (off < len && c->state != CONN_CLOSING && !c->blocked_on) {
         mqtt_codec codec;
         broker_codec(c, &codec, MQTT_FROM_CLIENT);
         mqtt_packet pkt;
         mqtt_error err;
         mqtt_status st = mqtt_decode(&codec, buf + off, len - off, &pkt, &err);
-        if (st == MQTT_NEED_MORE) break;
+        if (st == MQTT_NEED_MORE) {
+            c->in_need = pkt.length; /* framed: decoded again only once complete */
+            break;
+        }
+        c->in_need = 0;
         if (st != MQTT_OK) {
             decode_error(c, &err);
             break;
@@ -349,6 +363,34 @@ static size_t process(broker_conn *c, const uint8_t *buf, size_t len)
         off += pkt.length;
     }
     return off;
+}
+
+void broker_core_resume(broker_core *core)
+{
+    while (core->nresume) {
+        broker_conn *c = core->resume[--core->nresume];
+        c->resuming = false;
+        if (c->state == CONN_CLOSING || c->blocked_on) continue;
+        size_t pending = broker_buf_pending(&c->in);
+        if (!pending || (c->in_need && pending < c->in_need)) continue;
+        size_t used = process(c, c->in.data + c->in.off, pending);
+        if (c->state != CONN_CLOSING) broker_buf_consume(&c->in, used);
+        else broker_buf_free(&c->in);
+    }
+}
+
+/* Before its CONNECT is complete a client may hold at most max_connect_size
+ * bytes in the broker: a real CONNECT is far smaller, and nobody has been
+ * authenticated yet. False if c was closed for it. */
+static bool connect_within_limit(broker_conn *c)
+{
+    uint32_t cap = c->core->opt.max_connect_size;
+    if (c->state != CONN_NEW || cap == 0) return true;
+    size_t held = c->in_need > broker_buf_pending(&c->in) ? c->in_need : broker_buf_pending(&c->in);
+    if (held <= cap) return true;
+    broker_conn_fail(c, 0, "LIMIT-max_connect_size", false, "CONNECT of %zu bytes or more, above max_connect_size %u",
+                     held, (unsigned)cap);
+    return false;
 }
 
 void broker_conn_feed(broker_conn *c, const uint8_t *data, size_t len, int64_t now)
@@ -367,10 +409,16 @@ void broker_conn_feed(broker_conn *c, const uint8_t *data, size_t len, int64_t n
     } else {
         memcpy(broker_buf_reserve(&c->in, len), data, len);
         c->in.len += len;
-        size_t used = process(c, c->in.data + c->in.off, broker_buf_pending(&c->in));
-        if (c->state != CONN_CLOSING) broker_buf_consume(&c->in, used);
+        /* Framing first: a packet still incomplete is not decoded again (a
+         * 255 MiB PUBLISH read in 64 KiB pieces would cost O(n^2)). */
+        if (!c->in_need || broker_buf_pending(&c->in) >= c->in_need) {
+            size_t used = process(c, c->in.data + c->in.off, broker_buf_pending(&c->in));
+            if (c->state != CONN_CLOSING) broker_buf_consume(&c->in, used);
+        }
     }
+    if (c->state != CONN_CLOSING) connect_within_limit(c);
     if (c->state == CONN_CLOSING) broker_buf_free(&c->in);
+    broker_core_resume(core);
 }
 
 /* ------------------------------------------------------------------ timers */
@@ -397,12 +445,14 @@ static void tick_conns(broker_core *core, int64_t now, int64_t *next)
             if (due < *next) *next = due;
         }
         if (c->nwaiters && !c->stalled) {
-            int64_t due = c->last_progress + core->opt.stall_ms;
+            /* Per backlog, progress or not: a slow subscriber must not hold
+             * back what its publishers send to everyone else for longer. */
+            int64_t due = c->throttle_since + core->opt.stall_ms;
             if (now >= due) {
                 /* It reads or acks nothing: stop holding its publishers
                  * back; its queue limit drops messages instead. */
                 c->stalled = true;
-                broker_log_conn(c, BROKER_LOG_WARNING, "no progress for %u ms: no longer throttling its publishers",
+                broker_log_conn(c, BROKER_LOG_WARNING, "backlogged for %u ms: no longer throttling its publishers, its queue limit drops",
                                 (unsigned)core->opt.stall_ms);
                 broker_conn_check_release(c);
             } else if (due < *next) {
@@ -452,6 +502,7 @@ int64_t broker_core_tick(broker_core *core, int64_t now)
         }
         if (core->next_sys < next) next = core->next_sys;
     }
+    broker_core_resume(core);
     core->next_deadline = next;
     return next;
 }

@@ -75,19 +75,30 @@ typedef struct {
                                       5.0 clients get a Server Keep Alive of this value */
     uint32_t max_queued_messages;  /* per session, QoS 1/2 while offline and anything while the
                                       connection is congested; 0 = unlimited */
+    uint64_t max_queued_bytes;     /* per session, payload bytes queued (as max_queued_messages:
+                                      the first limit reached drops); 0 = no limit (mosquitto) */
     uint16_t max_inflight_messages;/* unacknowledged QoS 1/2 PUBLISH per client (and the Receive
                                       Maximum announced to 5.0 clients); 0 = 65535 */
     uint32_t message_size_limit;   /* largest PUBLISH payload accepted, 0 = no limit */
     uint32_t max_packet_size;      /* largest packet accepted from a client (announced to 5.0 clients as
                                       Maximum Packet Size; bigger: 0x95), 0 = protocol maximum */
+    uint32_t max_connect_size;     /* most bytes a client may send before its CONNECT is complete
+                                      (a CONNECT announcing more is refused, connection closed);
+                                      default 32768, 0 = the packet limit only */
+    uint16_t max_topic_levels;     /* most levels in a topic name or filter (more: SUBACK 0x97 / 3.x
+                                      0x80, PUBLISH acked 0x90 and dropped); default 200, as
+                                      mosquitto's TOPIC_HIERARCHY_LIMIT; 0 = no limit */
+    uint16_t max_filter_length;    /* longest topic filter in bytes (more: SUBACK 0x97 / 0x80);
+                                      default 65535 (the protocol's), 0 = 65535 */
     uint32_t sys_interval;         /* seconds between $SYS/broker/... updates, 0 = none */
     bool retain_available;         /* false: PUBLISH with RETAIN is refused (0x9A) */
     uint8_t max_qos;               /* 0..2: highest QoS granted / accepted */
     uint16_t max_topic_alias;      /* Topic Alias Maximum announced to 5.0 clients (mosquitto: 10) */
     size_t out_high_water;         /* pending output bytes above which a connection is congested:
                                       nothing more is queued in it and its publishers are throttled */
-    uint32_t stall_ms;             /* a congested connection that writes nothing for this long no
-                                      longer throttles its publishers (its queue drops instead) */
+    uint32_t stall_ms;             /* a backlogged connection throttles its publishers for at most
+                                      this long per backlog, then its queue limit drops instead
+                                      (default 1000) */
     bool trace_packets;            /* log every packet in and out (BROKER_LOG_PACKET) */
     bool persistence;              /* journal every change to retained messages and persistent
                                       sessions (broker_core_journal), see "Persistence" below */

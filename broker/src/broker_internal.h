@@ -168,6 +168,8 @@ typedef struct {
     uint8_t state;
     bool retain;                /* RETAIN flag to send */
     bool sent;                  /* sent before: DUP on resend (MQTT-3.3.1-1) */
+    bool stored;                /* a retained message sent on subscribe: streamed as the
+                                   connection drains, outside max_queued_messages */
     uint16_t nsubids;
     union {
         uint32_t one;
@@ -195,6 +197,9 @@ typedef struct broker_session {
     uint32_t nsubs, subs_cap;
     uint32_t ninflight, inflight_cap;
     uint32_t qhead, qlen, qcap;
+    uint32_t qstored;           /* queue entries that are retained-on-subscribe (stored) */
+    uint64_t qbytes;            /* payload bytes of the other entries (max_queued_bytes) */
+    uint64_t dropped;           /* messages dropped for its queue limits (logged at 1, 2, 4, ...) */
     uint32_t nrx, rx_cap;
     uint32_t expiry_interval;   /* seconds (5.0); UINT32_MAX = never */
     uint32_t will_delay;        /* seconds */
@@ -235,8 +240,11 @@ struct broker_conn {
     struct broker_conn *blocked_on;              /* backlogged subscriber throttling us */
     struct broker_conn **waiters;                /* publishers blocked on us */
     int64_t last_rx;
-    int64_t last_progress;                       /* last write or ack while backlogged */
+    int64_t throttle_since;                      /* when its current backlog first throttled a publisher */
     uint32_t nwaiters, waiters_cap;
+    size_t in_need;                              /* size of the packet at the front of in, once its
+                                                    fixed header is known (0: not yet): nothing is
+                                                    decoded before it is all there */
     uint32_t client_max_packet;                  /* 5.0 Maximum Packet Size, 0 = none */
     uint16_t keepalive;                          /* seconds in force, 0 = none */
     uint16_t client_receive_max;                 /* 5.0 Receive Maximum, 65535 default */
@@ -249,7 +257,8 @@ struct broker_conn {
     bool dirty;
     bool request_problem_info;                   /* 5.0, default 1 */
     bool congested;                              /* output above out_high_water */
-    bool stalled;                                /* backlogged and no progress for stall_ms */
+    bool stalled;                                /* backlogged for stall_ms: throttles nobody */
+    bool resuming;                               /* on core->resume */
     char peer[];                                 /* NUL-terminated */
 };
 
@@ -293,6 +302,8 @@ struct broker_core {
     size_t nroute_subids, route_subids_cap;
     uint64_t match_gen;
     broker_conn *cur_publisher;                  /* the PUBLISH being handled, for throttling */
+    broker_conn **resume;                        /* publishers released with input still buffered */
+    size_t nresume, resume_cap;
 
     broker_policy policies[BROKER_MAX_POLICIES];
 
@@ -361,6 +372,9 @@ void broker_conn_output_changed(broker_conn *c);
 bool broker_conn_backlogged(const broker_conn *c);
 void broker_conn_throttle(broker_conn *sub);
 void broker_conn_check_release(broker_conn *c);
+/* Handles the input released publishers still hold (broker_core.c): called
+ * at the end of every driver entry point, never while a packet is handled. */
+void broker_core_resume(broker_core *core);
 
 /* -------------------------------------------------------------- sessions */
 
@@ -368,6 +382,13 @@ broker_session *broker_session_find(broker_core *core, const uint8_t *id, size_t
 broker_session *broker_session_new(broker_core *core, const uint8_t *id, size_t len);
 /* Ends a session: subscriptions, queue, in-flight, pending will (published). */
 void broker_session_end(broker_core *core, broker_session *s);
+/* Queue entries counted against max_queued_messages (retained messages
+ * sent on subscribe are not: they are all due, MQTT-3.3.1-6 / 5.0 -9). */
+static inline uint32_t broker_session_live_queue(const broker_session *s) { return s->qlen - s->qstored; }
+/* A retained message for a new subscription: queued behind what is waiting,
+ * never dropped for the queue limit, sent as the connection drains. */
+void broker_session_deliver_retained(broker_core *core, broker_session *s, broker_msg *msg, uint8_t qos,
+                                     const uint32_t *subids, size_t nsubids);
 /* Queues or sends one delivery (takes its own reference on msg). */
 void broker_session_deliver(broker_core *core, broker_session *s, broker_msg *msg, uint8_t qos,
                             bool retain, const uint32_t *subids, size_t nsubids);
@@ -461,6 +482,17 @@ void broker_journal_rx_done(broker_core *core, broker_session *s, uint16_t packe
 /* A clean session's incoming QoS 2 message dropped with its session. */
 void broker_journal_rx_clean_done(broker_core *core, broker_session *s, uint16_t packet_id);
 void broker_journal_retain(broker_core *core, broker_msg *m);        /* set, or delete if empty */
+
+/* Whether topic (a name or filter) has more levels than max_topic_levels. */
+static inline bool broker_too_deep(const broker_core *core, mqtt_bytes topic)
+{
+    size_t max = core->opt.max_topic_levels;
+    if (!max || topic.len < max) return false; /* n bytes hold at most n levels... */
+    size_t levels = 1;
+    for (const uint8_t *p = topic.ptr, *end = topic.ptr + topic.len; (p = memchr(p, '/', (size_t)(end - p))); p++)
+        if (++levels > max) return true;
+    return false;
+}
 
 static inline bool broker_bytes_eq(mqtt_bytes a, const void *p, size_t len)
 {

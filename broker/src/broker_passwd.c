@@ -27,9 +27,14 @@ typedef struct {
     uint8_t hash[BROKER_PW_HASH_LEN];
 } entry;
 
+/* The entries in file order, and an open-addressing index over their user
+ * names (slot = entry index + 1, 0 = empty; at most half full), so that
+ * loading n users and each lookup cost O(1) per user, not O(n). */
 struct broker_passwd {
     entry *entries;
     size_t n, cap;
+    size_t *index;
+    size_t index_cap; /* power of two, or 0 */
 };
 
 /* ---------------------------------------------------------------- base64 */
@@ -142,6 +147,7 @@ void broker_passwd_free(broker_passwd *pw)
     if (!pw) return;
     for (size_t i = 0; i < pw->n; i++) free(pw->entries[i].username);
     free(pw->entries);
+    free(pw->index);
     free(pw);
 }
 
@@ -150,11 +156,44 @@ size_t broker_passwd_count(const broker_passwd *pw)
     return pw ? pw->n : 0;
 }
 
+static size_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return (size_t)(h ^ (h >> 29));
+}
+
 static const entry *find(const broker_passwd *pw, const char *username)
 {
-    for (size_t i = 0; i < pw->n; i++)
-        if (strcmp(pw->entries[i].username, username) == 0) return &pw->entries[i];
-    return NULL;
+    if (!pw->index_cap) return NULL;
+    for (size_t i = name_hash(username) & (pw->index_cap - 1);; i = (i + 1) & (pw->index_cap - 1)) {
+        size_t slot = pw->index[i];
+        if (!slot) return NULL;
+        if (strcmp(pw->entries[slot - 1].username, username) == 0) return &pw->entries[slot - 1];
+    }
+}
+
+static void index_put(size_t *index, size_t cap, const char *username, size_t slot)
+{
+    size_t i = name_hash(username) & (cap - 1);
+    while (index[i]) i = (i + 1) & (cap - 1);
+    index[i] = slot;
+}
+
+/* Indexes the last entry, growing the index to keep it at most half full. */
+static bool index_add(broker_passwd *pw)
+{
+    if (2 * pw->n > pw->index_cap) {
+        size_t cap = pw->index_cap ? pw->index_cap * 2 : 16;
+        size_t *index = calloc(cap, sizeof *index);
+        if (!index) return false;
+        for (size_t i = 0; i + 1 < pw->n; i++) index_put(index, cap, pw->entries[i].username, i + 1);
+        free(pw->index);
+        pw->index = index;
+        pw->index_cap = cap;
+    }
+    index_put(pw->index, pw->index_cap, pw->entries[pw->n - 1].username, pw->n);
+    return true;
 }
 
 /* Decodes one base64 field of exactly `want` bytes. */
@@ -244,6 +283,7 @@ static int parse_line(broker_passwd *pw, broker_where *x, char *line)
     e.username = strdup(user);
     if (!e.username) return broker_where_fail(x, "out of memory");
     pw->entries[pw->n++] = e;
+    if (!index_add(pw)) return broker_where_fail(x, "out of memory");
     return 0;
 }
 

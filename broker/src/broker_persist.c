@@ -4,7 +4,9 @@
  * they happen, and a snapshot of everything, written from time to time.
  *
  * File: "MQBPERS1", kind (1 snapshot, 2 journal), generation (u64), then
- * records: u32 body length, u8 type, body, u32 CRC-32 of type and body. All
+ * records: u32 body length, u8 type, body, u32 CRC-32 of type and body. A
+ * snapshot ends with R_END (the number of records and bytes before it), so
+ * one cut at a record boundary is told from a whole one. All
  * integers big-endian; strings and binaries are u32 length + bytes. A
  * journal belongs to the snapshot of the same generation.
  *
@@ -46,6 +48,7 @@ enum {
     R_INFLIGHT_SNAP = 15,
     R_RXC = 16,      /* QoS 2 PUBREC'd for a clean session: client id, packet id, message */
     R_RXC_DONE = 17, /* ... released (PUBREL) or dropped with its session */
+    R_END = 18,      /* last record of a snapshot: records before it (u64), its own offset (u64) */
 };
 
 /* A QoS 2 message a clean session's client handed over (PUBREC sent) but
@@ -463,6 +466,15 @@ void broker_core_snapshot(broker_core *core, uint64_t generation, uint8_t **data
         }
         for (size_t k = 0; k < s->nrx; k++) write_rx(core, &w, s, s->rx[k].packet_id, s->rx[k].msg, gen);
     }
+    size_t records = 0;
+    for (size_t off = HEADER_LEN; off < b.len; records++)
+        off += 9 + ((size_t)b.data[off] << 24 | (size_t)b.data[off + 1] << 16 | (size_t)b.data[off + 2] << 8 |
+                    b.data[off + 3]);
+    size_t end_at = b.len;
+    begin(&w, R_END);
+    put_u64(&w, records);
+    put_u64(&w, end_at);
+    end(&w);
     core->pgen = gen;
     broker_core_journal_done(core); /* everything journaled so far is in the snapshot */
     *len = broker_buf_pending(&b);
@@ -648,217 +660,278 @@ static bool read_subids(reader *r, broker_delivery *d)
     return true;
 }
 
-static bool apply(applier *a, uint8_t type, reader *r)
+/* A retained message (by id). */
+static bool apply_retain(applier *a, reader *r)
 {
     broker_core *core = a->core;
+    broker_msg *m = get_msg(a, r);
+    if (!m) return false;
+    if (m->payload.len == 0) return bad(a, "retained message with an empty payload");
+    broker_retain_store(core, m);
+    return true;
+}
+
+/* A retained message deleted. */
+static bool apply_retain_del(applier *a, reader *r)
+{
+    broker_core *core = a->core;
+    mqtt_bytes topic = get_bytes(r);
+    if (r->bad || topic.len == 0) return bad(a, "invalid topic");
+    broker_msg *m = broker_msg_new(topic, (mqtt_bytes){NULL, 0}, 0, true, NULL, core->now);
+    broker_retain_store(core, m);
+    broker_msg_unref(m);
+    return true;
+}
+
+/* A persistent session created or changed. */
+static bool apply_session(applier *a, reader *r)
+{
+    broker_core *core = a->core;
+    mqtt_bytes id = get_bytes(r);
+    uint32_t expiry = get_u32(r);
+    uint8_t has_user = get_u8(r);
+    mqtt_bytes user = get_bytes(r);
+    uint8_t policy = get_u8(r);
+    if (r->bad) return bad(a, "truncated session");
+    if (id.len > 65535 || expiry == 0 || has_user > 1 || policy >= BROKER_MAX_POLICIES ||
+        memchr(user.ptr ? (const void *)user.ptr : "", 0, user.len))
+        return bad(a, "invalid session");
+    broker_session *s = broker_session_find(core, id.ptr, id.len);
+    if (!s) s = broker_session_new(core, id.ptr, id.len);
+    s->expiry_interval = expiry;
+    s->persistent = true;
+    s->journaled = true;
+    s->policy = policy;
+    free(s->username);
+    s->username = NULL;
+    if (has_user) {
+        s->username = broker_xmalloc(user.len + 1);
+        if (user.len) memcpy(s->username, user.ptr, user.len);
+        s->username[user.len] = '\0';
+    }
+    broker_session_schedule_expiry(core, s);
+    return true;
+}
+
+/* A session ended. */
+static bool apply_session_end(applier *a, reader *r)
+{
+    broker_core *core = a->core;
+    broker_session *s = get_session(a, r);
+    if (!s) return false;
+    broker_session_end(core, s);
+    return true;
+}
+
+/* A subscription added or changed. */
+static bool apply_sub(applier *a, reader *r)
+{
+    broker_core *core = a->core;
+    broker_session *s = get_session(a, r);
+    mqtt_bytes f = get_bytes(r);
+    uint8_t qos = get_u8(r), flags = get_u8(r), rh = get_u8(r);
+    uint32_t subid = get_u32(r);
+    if (!s) return false;
+    if (r->bad) return bad(a, "truncated subscription");
+    if (qos > 2 || rh > 2 || mqtt_topic_filter_check(MQTT_V5, f)) return bad(a, "invalid subscription");
+    broker_sub *sub = broker_session_find_sub(s, f.ptr, f.len);
+    if (!sub) sub = broker_sub_add(core, s, f);
+    sub->qos = qos;
+    sub->no_local = flags & 1;
+    sub->rap = (flags & 2) != 0;
+    sub->rh = rh;
+    sub->subid = subid;
+    return true;
+}
+
+/* A subscription removed. */
+static bool apply_unsub(applier *a, reader *r)
+{
+    broker_core *core = a->core;
+    broker_session *s = get_session(a, r);
+    mqtt_bytes f = get_bytes(r);
+    if (!s) return false;
+    if (r->bad) return bad(a, "truncated unsubscription");
+    broker_sub *sub = broker_session_find_sub(s, f.ptr, f.len);
+    if (sub) broker_sub_remove(core, sub);
+    return true;
+}
+
+/* A queued delivery, or an in-flight one (snapshot). */
+static bool apply_delivery(applier *a, reader *r, uint8_t type)
+{
+    broker_core *core = a->core;
+    broker_session *s = get_session(a, r);
+    if (!s) return false;
+    uint64_t id = get_u64(r);
+    broker_delivery d;
+    memset(&d, 0, sizeof d);
+    bool inflight = type == R_INFLIGHT_SNAP;
+    if (inflight) d.packet_id = get_u16(r);
+    d.qos = get_u8(r);
+    if (inflight) d.state = get_u8(r);
+    uint8_t flags = get_u8(r);
+    d.retain = flags & 1;
+    d.sent = (flags & 2) != 0;
+    if (r->bad || !read_subids(r, &d)) return bad(a, "truncated delivery");
+    bool ok = d.qos >= 1 && d.qos <= 2;
+    if (inflight)
+        ok = ok && d.packet_id && d.state >= DLV_WAIT_PUBACK && d.state <= DLV_WAIT_PUBCOMP &&
+             (d.state == DLV_WAIT_PUBACK) == (d.qos == 1) && !broker_session_find_inflight(s, d.packet_id) &&
+             (id != 0 || d.state == DLV_WAIT_PUBCOMP);
+    if (ok && (id || !inflight)) {
+        d.msg = find_msg(core, id);
+        if (!d.msg) {
+            snprintf(a->whybuf, sizeof a->whybuf, "message %llu not defined before", (unsigned long long)id);
+            a->why = a->whybuf;
+        } else {
+            broker_msg_ref(d.msg);
+        }
+        ok = d.msg != NULL;
+    }
+    if (!ok) {
+        broker_delivery_free(&d);
+        if (!a->why) a->why = "invalid delivery";
+        return false;
+    }
+    if (d.state == DLV_WAIT_PUBCOMP && d.msg) {
+        broker_msg_unref(d.msg);
+        d.msg = NULL;
+    }
+    broker_session_restore_push(s, &d, inflight);
+    return true;
+}
+
+/* A queued delivery sent: now in flight. */
+static bool apply_inflight(applier *a, reader *r)
+{
+    broker_session *s = get_session(a, r);
+    uint64_t id = get_u64(r);
+    uint16_t pid = get_u16(r);
+    if (!s) return false;
+    if (r->bad || pid == 0) return bad(a, "invalid in-flight record");
+    if (broker_session_find_inflight(s, pid)) return bad(a, "packet id already in flight");
+    if (!broker_session_restore_send(s, id, pid)) return bad(a, "no queued delivery of that message");
+    return true;
+}
+
+/* A queued delivery dropped. */
+static bool apply_drop(applier *a, reader *r)
+{
+    broker_session *s = get_session(a, r);
+    uint64_t id = get_u64(r);
+    if (!s) return false;
+    if (r->bad) return bad(a, "truncated drop");
+    broker_session_restore_drop(s, id); /* may have been moved already */
+    return true;
+}
+
+/* PUBREL sent, a delivery done, or an incoming QoS 2 released. */
+static bool apply_ack(applier *a, reader *r, uint8_t type)
+{
+    broker_session *s = get_session(a, r);
+    uint16_t pid = get_u16(r);
+    if (!s) return false;
+    if (r->bad) return bad(a, "truncated record");
+    if (type == R_RX_DONE) {
+        broker_rx_qos2 *rx = broker_session_find_rx(s, pid);
+        if (rx) broker_session_remove_rx(s, rx);
+        return true;
+    }
+    broker_delivery *d = broker_session_find_inflight(s, pid);
+    if (!d) return true; /* e.g. acked twice */
+    if (type == R_DONE) {
+        broker_session_remove_inflight(s, d);
+    } else if (d->state == DLV_WAIT_PUBREC) {
+        d->state = DLV_WAIT_PUBCOMP;
+        broker_msg_unref(d->msg);
+        d->msg = NULL;
+    }
+    return true;
+}
+
+/* An incoming QoS 2 message awaiting PUBREL. */
+static bool apply_rx(applier *a, reader *r)
+{
+    broker_core *core = a->core;
+    broker_session *s = get_session(a, r);
+    uint16_t pid = get_u16(r);
+    uint64_t id = get_u64(r);
+    if (!s) return false;
+    if (r->bad || pid == 0) return bad(a, "invalid QoS 2 record");
+    broker_msg *m = NULL;
+    if (id) {
+        m = find_msg(core, id);
+        if (!m) return bad(a, "QoS 2 message not defined before");
+    }
+    if (broker_session_find_rx(s, pid)) return true;
+    if (s->nrx == s->rx_cap) {
+        s->rx_cap = s->rx_cap ? s->rx_cap * 2 : 4;
+        s->rx = broker_xrealloc(s->rx, s->rx_cap * sizeof *s->rx);
+    }
+    s->rx[s->nrx++] = (broker_rx_qos2){pid, m ? broker_msg_ref(m) : NULL};
+    return true;
+}
+
+/* A clean session's QoS 2 message PUBREC'd. */
+static bool apply_rxc(applier *a, reader *r)
+{
+    broker_core *core = a->core;
+    mqtt_bytes cid = get_bytes(r);
+    uint16_t pid = get_u16(r);
+    broker_msg *m = get_msg(a, r);
+    if (r->bad) return bad(a, "truncated QoS 2 record");
+    if (!m) return false;
+    struct broker_orphan *o = broker_xmalloc(sizeof *o + cid.len + 1);
+    o->msg = broker_msg_ref(m);
+    o->packet_id = pid;
+    o->id_len = cid.len;
+    if (cid.len) memcpy(o->id, cid.ptr, cid.len);
+    o->id[cid.len] = '\0';
+    o->next = core->orphans;
+    core->orphans = o;
+    return true;
+}
+
+/* ... released or dropped. */
+static bool apply_rxc_done(applier *a, reader *r)
+{
+    broker_core *core = a->core;
+    mqtt_bytes cid = get_bytes(r);
+    uint16_t pid = get_u16(r);
+    if (r->bad) return bad(a, "truncated QoS 2 record");
+    for (struct broker_orphan **pp = &core->orphans; *pp; pp = &(*pp)->next) {
+        struct broker_orphan *o = *pp;
+        if (o->packet_id == pid && o->id_len == cid.len && memcmp(o->id, cid.ptr, cid.len) == 0) {
+            *pp = o->next;
+            broker_msg_unref(o->msg);
+            free(o);
+            break;
+        }
+    }
+    return true;
+}
+
+static bool apply(applier *a, uint8_t type, reader *r)
+{
     switch (type) {
     case R_MSG: return read_msg(a, r);
-    case R_RETAIN: {
-        broker_msg *m = get_msg(a, r);
-        if (!m) return false;
-        if (m->payload.len == 0) return bad(a, "retained message with an empty payload");
-        broker_retain_store(core, m);
-        return true;
-    }
-    case R_RETAIN_DEL: {
-        mqtt_bytes topic = get_bytes(r);
-        if (r->bad || topic.len == 0) return bad(a, "invalid topic");
-        broker_msg *m = broker_msg_new(topic, (mqtt_bytes){NULL, 0}, 0, true, NULL, core->now);
-        broker_retain_store(core, m);
-        broker_msg_unref(m);
-        return true;
-    }
-    case R_SESSION: {
-        mqtt_bytes id = get_bytes(r);
-        uint32_t expiry = get_u32(r);
-        uint8_t has_user = get_u8(r);
-        mqtt_bytes user = get_bytes(r);
-        uint8_t policy = get_u8(r);
-        if (r->bad) return bad(a, "truncated session");
-        if (id.len > 65535 || expiry == 0 || has_user > 1 || policy >= BROKER_MAX_POLICIES ||
-            memchr(user.ptr ? (const void *)user.ptr : "", 0, user.len))
-            return bad(a, "invalid session");
-        broker_session *s = broker_session_find(core, id.ptr, id.len);
-        if (!s) s = broker_session_new(core, id.ptr, id.len);
-        s->expiry_interval = expiry;
-        s->persistent = true;
-        s->journaled = true;
-        s->policy = policy;
-        free(s->username);
-        s->username = NULL;
-        if (has_user) {
-            s->username = broker_xmalloc(user.len + 1);
-            if (user.len) memcpy(s->username, user.ptr, user.len);
-            s->username[user.len] = '\0';
-        }
-        broker_session_schedule_expiry(core, s);
-        return true;
-    }
-    case R_SESSION_END: {
-        broker_session *s = get_session(a, r);
-        if (!s) return false;
-        broker_session_end(core, s);
-        return true;
-    }
-    case R_SUB: {
-        broker_session *s = get_session(a, r);
-        mqtt_bytes f = get_bytes(r);
-        uint8_t qos = get_u8(r), flags = get_u8(r), rh = get_u8(r);
-        uint32_t subid = get_u32(r);
-        if (!s) return false;
-        if (r->bad) return bad(a, "truncated subscription");
-        if (qos > 2 || rh > 2 || mqtt_topic_filter_check(MQTT_V5, f)) return bad(a, "invalid subscription");
-        broker_sub *sub = broker_session_find_sub(s, f.ptr, f.len);
-        if (!sub) sub = broker_sub_add(core, s, f);
-        sub->qos = qos;
-        sub->no_local = flags & 1;
-        sub->rap = (flags & 2) != 0;
-        sub->rh = rh;
-        sub->subid = subid;
-        return true;
-    }
-    case R_UNSUB: {
-        broker_session *s = get_session(a, r);
-        mqtt_bytes f = get_bytes(r);
-        if (!s) return false;
-        if (r->bad) return bad(a, "truncated unsubscription");
-        broker_sub *sub = broker_session_find_sub(s, f.ptr, f.len);
-        if (sub) broker_sub_remove(core, sub);
-        return true;
-    }
+    case R_RETAIN: return apply_retain(a, r);
+    case R_RETAIN_DEL: return apply_retain_del(a, r);
+    case R_SESSION: return apply_session(a, r);
+    case R_SESSION_END: return apply_session_end(a, r);
+    case R_SUB: return apply_sub(a, r);
+    case R_UNSUB: return apply_unsub(a, r);
     case R_QUEUE:
-    case R_INFLIGHT_SNAP: {
-        broker_session *s = get_session(a, r);
-        if (!s) return false;
-        uint64_t id = get_u64(r);
-        broker_delivery d;
-        memset(&d, 0, sizeof d);
-        bool inflight = type == R_INFLIGHT_SNAP;
-        if (inflight) d.packet_id = get_u16(r);
-        d.qos = get_u8(r);
-        if (inflight) d.state = get_u8(r);
-        uint8_t flags = get_u8(r);
-        d.retain = flags & 1;
-        d.sent = (flags & 2) != 0;
-        if (r->bad || !read_subids(r, &d)) return bad(a, "truncated delivery");
-        bool ok = d.qos >= 1 && d.qos <= 2;
-        if (inflight)
-            ok = ok && d.packet_id && d.state >= DLV_WAIT_PUBACK && d.state <= DLV_WAIT_PUBCOMP &&
-                 (d.state == DLV_WAIT_PUBACK) == (d.qos == 1) && !broker_session_find_inflight(s, d.packet_id) &&
-                 (id != 0 || d.state == DLV_WAIT_PUBCOMP);
-        if (ok && (id || !inflight)) {
-            d.msg = find_msg(core, id);
-            if (!d.msg) {
-                snprintf(a->whybuf, sizeof a->whybuf, "message %llu not defined before", (unsigned long long)id);
-                a->why = a->whybuf;
-            } else {
-                broker_msg_ref(d.msg);
-            }
-            ok = d.msg != NULL;
-        }
-        if (!ok) {
-            broker_delivery_free(&d);
-            if (!a->why) a->why = "invalid delivery";
-            return false;
-        }
-        if (d.state == DLV_WAIT_PUBCOMP && d.msg) {
-            broker_msg_unref(d.msg);
-            d.msg = NULL;
-        }
-        broker_session_restore_push(s, &d, inflight);
-        return true;
-    }
-    case R_INFLIGHT: {
-        broker_session *s = get_session(a, r);
-        uint64_t id = get_u64(r);
-        uint16_t pid = get_u16(r);
-        if (!s) return false;
-        if (r->bad || pid == 0) return bad(a, "invalid in-flight record");
-        if (broker_session_find_inflight(s, pid)) return bad(a, "packet id already in flight");
-        if (!broker_session_restore_send(s, id, pid)) return bad(a, "no queued delivery of that message");
-        return true;
-    }
-    case R_DROP: {
-        broker_session *s = get_session(a, r);
-        uint64_t id = get_u64(r);
-        if (!s) return false;
-        if (r->bad) return bad(a, "truncated drop");
-        broker_session_restore_drop(s, id); /* may have been moved already */
-        return true;
-    }
+    case R_INFLIGHT_SNAP: return apply_delivery(a, r, type);
+    case R_INFLIGHT: return apply_inflight(a, r);
+    case R_DROP: return apply_drop(a, r);
     case R_PUBREL:
     case R_DONE:
-    case R_RX_DONE: {
-        broker_session *s = get_session(a, r);
-        uint16_t pid = get_u16(r);
-        if (!s) return false;
-        if (r->bad) return bad(a, "truncated record");
-        if (type == R_RX_DONE) {
-            broker_rx_qos2 *rx = broker_session_find_rx(s, pid);
-            if (rx) broker_session_remove_rx(s, rx);
-            return true;
-        }
-        broker_delivery *d = broker_session_find_inflight(s, pid);
-        if (!d) return true; /* e.g. acked twice */
-        if (type == R_DONE) {
-            broker_session_remove_inflight(s, d);
-        } else if (d->state == DLV_WAIT_PUBREC) {
-            d->state = DLV_WAIT_PUBCOMP;
-            broker_msg_unref(d->msg);
-            d->msg = NULL;
-        }
-        return true;
-    }
-    case R_RX: {
-        broker_session *s = get_session(a, r);
-        uint16_t pid = get_u16(r);
-        uint64_t id = get_u64(r);
-        if (!s) return false;
-        if (r->bad || pid == 0) return bad(a, "invalid QoS 2 record");
-        broker_msg *m = NULL;
-        if (id) {
-            m = find_msg(core, id);
-            if (!m) return bad(a, "QoS 2 message not defined before");
-        }
-        if (broker_session_find_rx(s, pid)) return true;
-        if (s->nrx == s->rx_cap) {
-            s->rx_cap = s->rx_cap ? s->rx_cap * 2 : 4;
-            s->rx = broker_xrealloc(s->rx, s->rx_cap * sizeof *s->rx);
-        }
-        s->rx[s->nrx++] = (broker_rx_qos2){pid, m ? broker_msg_ref(m) : NULL};
-        return true;
-    }
-    case R_RXC: {
-        mqtt_bytes cid = get_bytes(r);
-        uint16_t pid = get_u16(r);
-        broker_msg *m = get_msg(a, r);
-        if (r->bad) return bad(a, "truncated QoS 2 record");
-        if (!m) return false;
-        struct broker_orphan *o = broker_xmalloc(sizeof *o + cid.len + 1);
-        o->msg = broker_msg_ref(m);
-        o->packet_id = pid;
-        o->id_len = cid.len;
-        if (cid.len) memcpy(o->id, cid.ptr, cid.len);
-        o->id[cid.len] = '\0';
-        o->next = core->orphans;
-        core->orphans = o;
-        return true;
-    }
-    case R_RXC_DONE: {
-        mqtt_bytes cid = get_bytes(r);
-        uint16_t pid = get_u16(r);
-        if (r->bad) return bad(a, "truncated QoS 2 record");
-        for (struct broker_orphan **pp = &core->orphans; *pp; pp = &(*pp)->next) {
-            struct broker_orphan *o = *pp;
-            if (o->packet_id == pid && o->id_len == cid.len && memcmp(o->id, cid.ptr, cid.len) == 0) {
-                *pp = o->next;
-                broker_msg_unref(o->msg);
-                free(o);
-                break;
-            }
-        }
-        return true;
-    }
+    case R_RX_DONE: return apply_ack(a, r, type);
+    case R_RX: return apply_rx(a, r);
+    case R_RXC: return apply_rxc(a, r);
+    case R_RXC_DONE: return apply_rxc_done(a, r);
     default: return bad(a, "unknown record type");
     }
 }
@@ -899,6 +972,17 @@ int broker_core_restore(broker_core *core, const uint8_t *data, size_t len, int6
             return -1;
         }
         reader r = {rec + 5, body, 0, false};
+        if (rec[4] == R_END) {
+            uint64_t nrec = get_u64(&r), at = get_u64(&r);
+            if (info->kind != 1 || r.bad || r.off != r.len || nrec != info->records || at != off ||
+                off + 9 + body != len) {
+                snprintf(info->why, sizeof info->why, "end record does not match the snapshot");
+                info->bad_offset = off;
+                return -1;
+            }
+            info->records++;
+            return 0;
+        }
         a.why = NULL;
         bool ok = apply(&a, rec[4], &r);
         if (ok && r.off != r.len) {
@@ -912,6 +996,13 @@ int broker_core_restore(broker_core *core, const uint8_t *data, size_t len, int6
         }
         info->records++;
         off += 9 + body;
+    }
+    if (info->kind == 1) {
+        /* Every record was whole, but the file stops early: a snapshot
+         * cut at a record boundary (or at its header). */
+        snprintf(info->why, sizeof info->why, "snapshot without its end record (cut short)");
+        info->bad_offset = len;
+        return -1;
     }
     return 0;
 }

@@ -8,7 +8,8 @@
  * the retained messages matching its filter with RETAIN set (3.1.1
  * MQTT-3.3.1-6/-8), at the lower of the stored QoS and the granted QoS, and
  * never those whose Message Expiry Interval has passed (they are deleted
- * then). '+' and '#' in the first level never match '$' topics (MQTT-4.7.2-1).
+ * then). They are all due: they queue outside max_queued_messages and are
+ * sent as the subscriber's connection drains. '+' and '#' in the first level never match '$' topics (MQTT-4.7.2-1).
  */
 #include "broker/src/broker_internal.h"
 
@@ -55,7 +56,7 @@ static void send_one(retain_ctx *rc, broker_node *n)
     const broker_sub *sub = rc->sub;
     if (!broker_auth_read(rc->core, sub->session, m->topic)) return;
     uint8_t qos = m->qos < sub->qos ? m->qos : sub->qos;
-    broker_session_deliver(rc->core, sub->session, m, qos, true, &sub->subid, sub->subid ? 1 : 0);
+    broker_session_deliver_retained(rc->core, sub->session, m, qos, &sub->subid, sub->subid ? 1 : 0);
 }
 
 static bool is_dollar(const broker_node *n)

@@ -279,9 +279,27 @@ static bool send_publish(broker_core *core, broker_conn *c, const broker_deliver
 
 /* Sends d now (takes ownership of it): QoS 0 is done once written, QoS 1/2
  * enter the in-flight window. */
+/* Whether s's user may read m now. The ACL in force when a message is sent
+ * decides (it may have been reloaded since it was queued); a message it
+ * refuses is dropped, counted and logged. */
+static bool readable_now(broker_core *core, broker_session *s, const broker_msg *m)
+{
+    if (broker_auth_read(core, s, m->topic)) return true;
+    core->stats.publish_dropped++;
+    broker_log(core, BROKER_LOG_INFO, "client \"%s\": message on \"%.*s\" not readable by user \"%s\": dropped",
+               s->client_id, (int)(m->topic.len > 200 ? 200 : m->topic.len), (const char *)m->topic.ptr,
+               s->username ? s->username : "(anonymous)");
+    return false;
+}
+
 static void send_now(broker_core *core, broker_session *s, broker_delivery *d)
 {
     broker_conn *c = s->conn;
+    if (!readable_now(core, s, d->msg)) {
+        if (d->qos) broker_journal_drop(core, s, d->msg);
+        broker_delivery_free(d);
+        return;
+    }
     if (broker_msg_expired(d->msg, core->now)) {
         core->stats.publish_dropped++; /* MQTT-3.3.2-5 */
         if (d->qos) broker_journal_drop(core, s, d->msg);
@@ -324,12 +342,16 @@ static void queue_push(broker_session *s, const broker_delivery *d)
     }
     s->queue[(s->qhead + s->qlen) % s->qcap] = *d;
     s->qlen++;
+    if (d->stored) s->qstored++;
+    else if (d->msg) s->qbytes += d->msg->payload.len;
 }
 
 static broker_delivery queue_pop(broker_session *s)
 {
     broker_delivery d = s->queue[s->qhead];
     s->qhead = (s->qhead + 1) % s->qcap;
+    if (d.stored) s->qstored--;
+    else if (d.msg) s->qbytes -= d.msg->payload.len;
     if (--s->qlen == 0) {
         free(s->queue); /* an idle session holds no queue */
         s->queue = NULL;
@@ -338,8 +360,11 @@ static broker_delivery queue_pop(broker_session *s)
     return d;
 }
 
-void broker_session_deliver(broker_core *core, broker_session *s, broker_msg *msg, uint8_t qos,
-                            bool retain, const uint32_t *subids, size_t nsubids)
+/* One delivery to s: sent now if nothing waits and the window and the
+ * output allow, else queued (live messages within max_queued_messages,
+ * counted drops above it; stored ones always). */
+static void deliver(broker_core *core, broker_session *s, broker_msg *msg, uint8_t qos, bool retain,
+                    const uint32_t *subids, size_t nsubids, bool stored)
 {
     broker_conn *c = s->conn && s->conn->state == CONN_ACTIVE ? s->conn : NULL;
     if (!c && qos == 0) return; /* QoS 0 is not queued for offline clients */
@@ -348,6 +373,7 @@ void broker_session_deliver(broker_core *core, broker_session *s, broker_msg *ms
     d.msg = broker_msg_ref(msg);
     d.qos = qos;
     d.retain = retain;
+    d.stored = stored;
     if (nsubids > 65535) nsubids = 65535;
     d.nsubids = (uint16_t)nsubids;
     if (nsubids == 1) {
@@ -361,11 +387,20 @@ void broker_session_deliver(broker_core *core, broker_session *s, broker_msg *ms
         send_now(core, s, &d);
         return;
     }
-    if (core->opt.max_queued_messages && s->qlen >= core->opt.max_queued_messages) {
+    const broker_options *o = &core->opt;
+    bool full = !stored && ((o->max_queued_messages && broker_session_live_queue(s) >= o->max_queued_messages) ||
+                            (o->max_queued_bytes && s->qbytes + msg->payload.len > o->max_queued_bytes));
+    if (full) {
         core->stats.publish_dropped++;
-        broker_log(core, BROKER_LOG_DEBUG, "client \"%s\": queue full (%u), message on \"%.*s\" dropped",
-                   s->client_id, (unsigned)core->opt.max_queued_messages, (int)msg->topic.len,
-                   (const char *)msg->topic.ptr);
+        s->dropped++;
+        /* Every drop is counted ($SYS); the log says so at 1, 2, 4, 8, ...
+         * so a flood of drops cannot flood the log. */
+        bool milestone = (s->dropped & (s->dropped - 1)) == 0;
+        broker_log(core, milestone ? BROKER_LOG_NOTICE : BROKER_LOG_DEBUG,
+                   "client \"%s\": queue full (%u messages, %llu bytes), message on \"%.*s\" dropped (%llu so far)",
+                   s->client_id, (unsigned)broker_session_live_queue(s), (unsigned long long)s->qbytes,
+                   (int)(msg->topic.len > 200 ? 200 : msg->topic.len), (const char *)msg->topic.ptr,
+                   (unsigned long long)s->dropped);
         broker_delivery_free(&d);
         if (c) broker_conn_throttle(c);
         return;
@@ -373,6 +408,18 @@ void broker_session_deliver(broker_core *core, broker_session *s, broker_msg *ms
     if (qos) broker_journal_queue(core, s, &d);
     queue_push(s, &d);
     if (c) broker_conn_throttle(c);
+}
+
+void broker_session_deliver(broker_core *core, broker_session *s, broker_msg *msg, uint8_t qos,
+                            bool retain, const uint32_t *subids, size_t nsubids)
+{
+    deliver(core, s, msg, qos, retain, subids, nsubids, false);
+}
+
+void broker_session_deliver_retained(broker_core *core, broker_session *s, broker_msg *msg, uint8_t qos,
+                                     const uint32_t *subids, size_t nsubids)
+{
+    deliver(core, s, msg, qos, true, subids, nsubids, true);
 }
 
 void broker_session_pump(broker_core *core, broker_session *s)
@@ -403,6 +450,10 @@ void broker_session_resend(broker_core *core, broker_session *s)
         broker_delivery *d = &s->inflight[i];
         if (d->state == DLV_WAIT_PUBCOMP) {
             broker_send_ack(c, MQTT_PUBREL, d->packet_id, 0, NULL);
+        } else if (!readable_now(core, s, d->msg)) {
+            broker_journal_done(core, s, d->packet_id);
+            broker_session_remove_inflight(s, d);
+            i--;
         } else if (!send_publish(core, c, d, d->sent)) {
             /* Too large for the new connection's Maximum Packet Size. */
             core->stats.publish_dropped++;

@@ -10,13 +10,15 @@
  *                 iteration is sent
  *
  * At start: snapshot, then the journal if its generation matches (a
- * journal older than the snapshot is already in it). A file that is
- * damaged (bad magic, checksum, truncated record, inconsistent record) is
- * reported with the byte offset where reading stopped; the broker keeps
- * what it read before that offset and renames the file to
- * NAME.corrupt-YYYYmmddTHHMMSS (or NAME.journal.corrupt-...) so nothing is
- * lost for a post-mortem. Then a new snapshot G+1 and an empty journal G+1
- * are written before any client is served.
+ * journal older than the snapshot is already in it). Every record carries
+ * its length and a CRC-32; a snapshot ends with an end record. A journal
+ * whose last record is torn (a write cut by a crash, never synced, so
+ * never acknowledged) is truncated there, with a log line naming the
+ * offset. Any other damage (bad magic, checksum, a snapshot cut short, an
+ * inconsistent record) is a start-up error naming the file and the byte
+ * offset: starting without the rest would lose acknowledged messages
+ * silently. Then a new snapshot G+1 and an empty journal G+1 are written
+ * before any client is served.
  */
 #include "broker/src/broker_store.h"
 
@@ -39,9 +41,11 @@ struct broker_store {
     int jfd;
     uint64_t generation;
     uint64_t journal_bytes;
-    uint32_t autosave_ms;
+    int64_t autosave_ms;
     int64_t next_save;
     bool failed; /* last sync failed (logged once per failure streak) */
+    bool broken; /* the journal on disk takes no more appends (a rotation or a
+                    truncation failed half way): only a new snapshot repairs it */
     broker_store_log log;
     void *log_ctx;
     broker_store_stats stats;
@@ -131,29 +135,19 @@ static uint8_t *slurp(const char *path, size_t *len)
     return buf;
 }
 
-static void set_aside(broker_store *st, const char *path)
-{
-    char stamp[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(stamp, sizeof stamp, ".corrupt-%Y%m%dT%H%M%S", &tm);
-    char *aside = concat(path, stamp);
-    if (rename(path, aside) == 0) slog(st, BROKER_LOG_WARNING, "persistence: damaged file kept as %s", aside);
-    else slog(st, BROKER_LOG_ERROR, "persistence: cannot rename %s to %s: %s", path, aside, strerror(errno));
-    free(aside);
-}
-
-/* Applies one file. Returns its generation (0 if missing or unreadable). */
-static uint64_t load(broker_store *st, broker_core *core, const char *path, int want_kind, int64_t now,
-                     bool *damaged)
+/* Applies one file. Returns its generation (0 if missing), or -1 with err
+ * filled when it is damaged other than by a torn final journal record:
+ * starting without what follows would be silent loss, so the broker does
+ * not start (the message names the file and the offset). */
+static int64_t load(broker_store *st, broker_core *core, const char *path, int want_kind, int64_t now, char *err,
+                    size_t errlen)
 {
     size_t len = 0;
     uint8_t *data = slurp(path, &len);
-    *damaged = false;
     if (!data) {
-        if (errno != ENOENT) slog(st, BROKER_LOG_ERROR, "persistence: cannot read %s: %s", path, strerror(errno));
-        return 0;
+        if (errno == ENOENT) return 0;
+        snprintf(err, errlen, "persistence: cannot read %s: %s", path, strerror(errno));
+        return -1;
     }
     broker_restore_info info;
     int rc = broker_core_restore(core, data, len, now, &info);
@@ -169,21 +163,23 @@ static uint64_t load(broker_store *st, broker_core *core, const char *path, int 
          * written. It was not synced, so nothing in it was acknowledged. */
         slog(st, BROKER_LOG_WARNING,
              "persistence: %s ends with a partial record at byte offset %zu of %zu (%s; a write cut by a crash, "
-             "never acknowledged); using the %zu records before it", path, info.bad_offset, len, info.why,
-             info.records);
-        *damaged = true;
-        set_aside(st, path);
+             "never acknowledged): truncated there, using the %zu records before it", path, info.bad_offset, len,
+             info.why, info.records);
+        if (truncate(path, (off_t)info.bad_offset) != 0) {
+            snprintf(err, errlen, "persistence: cannot truncate %s: %s", path, strerror(errno));
+            return -1;
+        }
     } else if (rc != 0) {
-        slog(st, BROKER_LOG_ERROR,
-             "persistence: %s is damaged at byte offset %zu of %zu: %s; starting with the %zu records before it",
-             path, info.bad_offset, len, info.why, info.records);
-        *damaged = true;
-        set_aside(st, path);
+        snprintf(err, errlen,
+                 "persistence: %s is damaged at byte offset %zu of %zu: %s (%zu records before it); not starting "
+                 "without the rest: move the file aside to start without it", path, info.bad_offset, len, info.why,
+                 info.records);
+        return -1;
     } else {
         slog(st, BROKER_LOG_NOTICE, "persistence: read %s (%s, generation %llu, %zu records, %zu bytes)", path,
              want_kind == 1 ? "snapshot" : "journal", (unsigned long long)info.generation, info.records, len);
     }
-    return info.generation;
+    return (int64_t)info.generation;
 }
 
 /* Peeks at a journal's generation without applying it. */
@@ -200,47 +196,72 @@ static uint64_t journal_generation(const char *path)
     return g;
 }
 
+/* Writes data to path (new, fsynced). Returns the open descriptor, or -1. */
+static int write_new(const char *path, const uint8_t *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return -1;
+    if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/*
+ * Rotation, crash-safe at every step: the new journal (header G+1, empty)
+ * and the new snapshot G+1 are both written and synced under temporary
+ * names first; then the snapshot is renamed into place, then the journal.
+ * A crash between the two renames leaves snapshot G+1 and journal G, which
+ * restart ignores: everything in it is in the snapshot. Any failure
+ * marks the store broken: the core's pending journal went into the
+ * snapshot that was not stored, and appends to the old journal would be
+ * ignored at restart once the new snapshot is in place; so every sync
+ * fails (acks held) until a snapshot succeeds.
+ */
 static int write_snapshot(broker_store *st, broker_core *core, char *err, size_t errlen)
 {
     int64_t t0 = usec_now();
     uint64_t gen = st->generation + 1;
+    uint8_t h[17];
+    size_t hl = broker_core_journal_header(gen, h, sizeof h);
+    char *jtmp = concat(st->journal, ".tmp");
+    int jfd = write_new(jtmp, h, hl);
+    if (jfd < 0) {
+        snprintf(err, errlen, "persistence: cannot write %s: %s", jtmp, strerror(errno));
+        free(jtmp);
+        return -1;
+    }
     uint8_t *data;
     size_t len;
     broker_core_snapshot(core, gen, &data, &len);
-    int fd = open(st->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-        snprintf(err, errlen, "persistence: cannot write %s: %s", st->tmp, strerror(errno));
-        if (fd >= 0) close(fd);
-        free(data);
-        return -1;
-    }
-    close(fd);
+    int fd = write_new(st->tmp, data, len);
     free(data);
-    if (rename(st->tmp, st->db) != 0) {
-        snprintf(err, errlen, "persistence: cannot rename %s to %s: %s", st->tmp, st->db, strerror(errno));
-        return -1;
-    }
-    sync_dir(st->dir);
-    /* The new journal starts empty with the new generation; the old one is
-     * in the snapshot now (if this crashes before the journal is renamed,
-     * the old journal's generation is older: it is ignored). */
-    char *jtmp = concat(st->journal, ".tmp");
-    int jfd = open(jtmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    uint8_t h[17];
-    size_t hl = broker_core_journal_header(gen, h, sizeof h);
-    if (jfd < 0 || write_all(jfd, h, hl) != 0 || fsync(jfd) != 0 || rename(jtmp, st->journal) != 0) {
-        snprintf(err, errlen, "persistence: cannot write %s: %s", st->journal, strerror(errno));
-        if (jfd >= 0) close(jfd);
+    const char *failed = NULL;
+    if (fd < 0) failed = st->tmp;
+    else if (close(fd), rename(st->tmp, st->db) != 0) failed = st->db;
+    else if (sync_dir(st->dir), rename(jtmp, st->journal) != 0) failed = st->journal;
+    if (failed) {
+        /* The core handed its pending journal over to the snapshot: only a
+         * snapshot can store it now. */
+        st->broken = true;
+        snprintf(err, errlen, "persistence: cannot write %s: %s", failed, strerror(errno));
+        close(jfd);
+        unlink(jtmp);
         free(jtmp);
         return -1;
     }
     free(jtmp);
     sync_dir(st->dir);
     if (st->jfd >= 0) close(st->jfd);
-    /* O_APPEND: after a failed partial write the next batch still lands at the end. */
+    /* O_APPEND: every batch lands at the end. */
     st->jfd = jfd;
+    st->broken = false;
     if (lseek(jfd, 0, SEEK_END) < 0 || fcntl(jfd, F_SETFL, O_APPEND) != 0) {
         snprintf(err, errlen, "persistence: %s: %s", st->journal, strerror(errno));
+        st->broken = true;
         return -1;
     }
     st->generation = gen;
@@ -261,7 +282,7 @@ broker_store *broker_store_open(broker_core *core, const char *dir, const char *
     st->db = join(st->dir, name && *name ? name : "mqtt-broker.db");
     st->tmp = concat(st->db, ".tmp");
     st->journal = concat(st->db, ".journal");
-    st->autosave_ms = autosave_s * 1000u;
+    st->autosave_ms = (int64_t)autosave_s * 1000; /* 64 bits: 4,294,968 s x 1000 wraps 32 */
     struct stat sb;
     if (stat(st->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
         snprintf(err, errlen, "persistence_location %s: %s", st->dir,
@@ -269,20 +290,25 @@ broker_store *broker_store_open(broker_core *core, const char *dir, const char *
         broker_store_close(st, NULL);
         return NULL;
     }
-    bool snap_damaged = false, journal_damaged = false;
     bool have_snap = access(st->db, F_OK) == 0;
-    uint64_t sgen = have_snap ? load(st, core, st->db, 1, now, &snap_damaged) : 0;
-    uint64_t jgen = journal_generation(st->journal);
-    if (jgen && (jgen == sgen || jgen == UINT64_MAX || !have_snap || snap_damaged)) {
-        uint64_t g = load(st, core, st->journal, 2, now, &journal_damaged);
-        if (g > sgen && g != UINT64_MAX) sgen = g;
+    int64_t sgen = have_snap ? load(st, core, st->db, 1, now, err, errlen) : 0;
+    uint64_t jgen = sgen < 0 ? 0 : journal_generation(st->journal);
+    if (jgen && (jgen == (uint64_t)sgen || jgen == UINT64_MAX || !have_snap)) {
+        int64_t g = load(st, core, st->journal, 2, now, err, errlen);
+        if (g < 0) sgen = -1;
+        else if (g > sgen) sgen = g;
     } else if (jgen) {
         slog(st, BROKER_LOG_INFO, "persistence: %s (generation %llu) is older than the snapshot: ignored",
              st->journal, (unsigned long long)jgen);
-        sgen = jgen > sgen ? jgen : sgen;
+        if ((int64_t)jgen > sgen) sgen = (int64_t)jgen;
+    }
+    if (sgen < 0) {
+        broker_core_restore_done(core);
+        broker_store_close(st, NULL);
+        return NULL;
     }
     broker_core_restore_done(core);
-    st->generation = sgen;
+    st->generation = (uint64_t)sgen;
     if (write_snapshot(st, core, err, errlen) != 0) {
         broker_store_close(st, NULL);
         return NULL;
@@ -291,29 +317,41 @@ broker_store *broker_store_open(broker_core *core, const char *dir, const char *
     return st;
 }
 
-void broker_store_sync(broker_store *st, broker_core *core)
+/* A failed sync: undo a partial append (a torn record in the middle of the
+ * journal would hide everything after it), keep the bytes in the core for
+ * the retry, say it once per streak. */
+static bool sync_failed(broker_store *st, const char *why)
+{
+    if (!st->broken && st->jfd >= 0 && ftruncate(st->jfd, (off_t)st->journal_bytes) != 0) st->broken = true;
+    if (!st->failed)
+        slog(st, BROKER_LOG_ERROR, "persistence: cannot write %s: %s; acknowledgements are held until it can",
+             st->journal, why);
+    st->failed = true;
+    return false;
+}
+
+bool broker_store_sync(broker_store *st, broker_core *core)
 {
     const uint8_t *data;
     size_t len = broker_core_journal(core, &data);
-    if (!len) return;
+    if (!len && !st->broken) return true;
     int64_t t0 = usec_now();
-    if (st->jfd < 0 || write_all(st->jfd, data, len) != 0 || fdatasync(st->jfd) != 0) {
-        /* Keep the bytes: the next sync retries. The acks wait with them only
-         * as long as this iteration; say it loudly, once per streak. */
-        if (!st->failed)
-            slog(st, BROKER_LOG_ERROR, "persistence: cannot write %s: %s; messages acknowledged from now on may be lost "
-                 "in a crash", st->journal, strerror(errno));
-        st->failed = true;
+    if (st->broken) {
+        /* A snapshot holds everything, the unsynced journal bytes included. */
+        char err[600];
+        if (write_snapshot(st, core, err, sizeof err) != 0) return sync_failed(st, err);
+    } else if (st->jfd < 0 || write_all(st->jfd, data, len) != 0 || fdatasync(st->jfd) != 0) {
+        return sync_failed(st, strerror(errno));
+    } else {
+        st->journal_bytes += len;
+        st->stats.syncs++;
+        st->stats.bytes += len;
+        st->stats.sync_us += (uint64_t)(usec_now() - t0);
         broker_core_journal_done(core);
-        return;
     }
     if (st->failed) slog(st, BROKER_LOG_NOTICE, "persistence: %s writable again", st->journal);
     st->failed = false;
-    st->journal_bytes += len;
-    st->stats.syncs++;
-    st->stats.bytes += len;
-    st->stats.sync_us += (uint64_t)(usec_now() - t0);
-    broker_core_journal_done(core);
+    return true;
 }
 
 int64_t broker_store_tick(broker_store *st, broker_core *core, int64_t now)

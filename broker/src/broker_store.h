@@ -15,17 +15,20 @@ typedef void (*broker_store_log)(void *ctx, broker_log_level level, const char *
 
 /*
  * Loads the snapshot and its journal into core (which has no connection
- * yet), reports and sets aside damaged files (NAME.corrupt-TIME), then
+ * yet; a torn final journal record is truncated, with a log line), then
  * writes a fresh snapshot and starts a new journal. dir NULL = ".", name
- * NULL = "mqtt-broker.db". Returns NULL with err filled when the files
- * cannot be written at all (missing directory, permissions).
+ * NULL = "mqtt-broker.db". Returns NULL with err filled when a file is
+ * damaged otherwise (file and byte offset named) or the files cannot be
+ * written (missing directory, permissions).
  */
 broker_store *broker_store_open(broker_core *core, const char *dir, const char *name, uint32_t autosave_s,
                                 broker_store_log log, void *log_ctx, int64_t now, char *err, size_t errlen);
 
-/* Appends the core's journal to the journal file and fsyncs it (the
- * loop's sync hook). Errors are logged (and retried with the next batch). */
-void broker_store_sync(broker_store *st, broker_core *core);
+/* Appends the core's journal to the journal file and fdatasyncs it (the
+ * loop's sync hook). Returns false when it could not: the bytes stay in the
+ * core (a partial append is truncated away) and the caller holds every
+ * acknowledgement until a later call succeeds; logged once per streak. */
+bool broker_store_sync(broker_store *st, broker_core *core);
 
 /* Writes a snapshot when the autosave interval passed or the journal grew
  * past 64 MiB; returns the time it wants to be called again. */

@@ -24,7 +24,15 @@
  * net/tls.h. OpenSSL may hold decrypted bytes no socket event announces:
  * such connections go on a pending list served before the next wait.
  *
- * File descriptors index one table of 16-byte slots (connection, interest,
+ * Closing after the core closed a connection (its last packet, e.g. a
+ * DISCONNECT with a reason, written): a plain TCP connection is shut down
+ * for writing (FIN after the DISCONNECT) and read and discarded for at most
+ * LINGER_MS, until the client closes too. Closing with unread bytes would
+ * send a reset, which can destroy the DISCONNECT before the client reads it.
+ * Every epoll_ctl that registers or changes a connection is checked: one
+ * that fails closes that connection (logged).
+ *
+ * File descriptors index one table of slots (connection, interest,
  * kind, listener), so a plain connection costs the loop no allocation; the
  * core's handle for a connection is its fd. TLS state lives in a parallel
  * table allocated only when a TLS listener exists.
@@ -59,15 +67,17 @@
 #define ACCEPTS_PER_EVENT 64
 #define SHUTDOWN_GRACE_MS 2000
 #define EMFILE_PAUSE_MS 1000
+#define LINGER_MS 1000 /* reading what a closed client still sends, after our FIN */
 #define MAX_LISTENERS 64
 
-enum { SLOT_FREE = 0, SLOT_CONN, SLOT_LISTENER, SLOT_SIGNAL };
+enum { SLOT_FREE = 0, SLOT_CONN, SLOT_LISTENER, SLOT_SIGNAL, SLOT_LINGER };
 
 typedef struct {
     broker_conn *bc;
-    uint32_t events; /* registered with epoll */
+    int64_t linger_until; /* SLOT_LINGER: closed for good at this time */
+    uint32_t events;      /* registered with epoll */
     uint8_t kind;
-    uint8_t listener; /* index into L->ls (connections and listeners) */
+    uint8_t listener;     /* index into L->ls (connections and listeners) */
 } slot;
 
 typedef struct {
@@ -101,6 +111,8 @@ typedef struct {
     int64_t resume_accept_at;
     bool stopping;
     int64_t stop_deadline;
+    bool held;    /* the journal could not be made durable: no output leaves */
+    size_t nlinger; /* SLOT_LINGER slots */
     uint8_t *rbuf;
 } loop;
 
@@ -186,11 +198,15 @@ static void peer_name(int fd, char *out, size_t cap)
     }
 }
 
-/* Makes the journal durable before any output leaves (see above). */
-static void sync_journal(loop *L)
+/* Makes the journal durable before any output leaves (see above). False
+ * while it cannot be: then nothing is written to any client (output, acks
+ * included, waits in the core) until a retry succeeds (retry_held). */
+static bool sync_journal(loop *L)
 {
     const uint8_t *d;
-    if (L->hooks && L->hooks->sync && broker_core_journal(L->core, &d)) L->hooks->sync(L->hooks->ctx, L->core);
+    if (!L->hooks || !L->hooks->sync || (!L->held && !broker_core_journal(L->core, &d))) return true;
+    L->held = !L->hooks->sync(L->hooks->ctx, L->core);
+    return !L->held;
 }
 
 static void add_pending(loop *L, int fd)
@@ -205,7 +221,8 @@ static void add_pending(loop *L, int fd)
     ts->pending = true;
 }
 
-static void set_interest(loop *L, int fd)
+/* Registers what fd waits for; false (logged) if epoll refused it. */
+static bool set_interest(loop *L, int fd)
 {
     slot *s = &L->slots[fd];
     tls_state *ts = tls_of(L, fd);
@@ -215,15 +232,19 @@ static void set_interest(loop *L, int fd)
         want = ts->want == NET_TLS_WANT_WRITE ? EPOLLOUT : EPOLLIN;
     } else {
         if (broker_conn_wants_read(s->bc)) want |= EPOLLIN;
-        if (conn_output(L, fd, s->bc, &data)) want |= EPOLLOUT;
+        if (conn_output(L, fd, s->bc, &data) && !L->held) want |= EPOLLOUT;
         if (ts && ts->want == NET_TLS_WANT_WRITE) want |= EPOLLOUT;
         if (ts && ts->want == NET_TLS_WANT_READ) want |= EPOLLIN;
         if (ts && broker_conn_wants_read(s->bc) && net_tls_pending(ts->t)) add_pending(L, fd);
     }
-    if (want == s->events) return;
+    if (want == s->events) return true;
     struct epoll_event ev = {.events = want, .data.fd = fd};
-    epoll_ctl(L->epfd, EPOLL_CTL_MOD, fd, &ev);
+    if (epoll_ctl(L->epfd, EPOLL_CTL_MOD, fd, &ev) != 0) {
+        loop_log(L, BROKER_LOG_ERROR, "epoll_ctl on a connection: %s; closing it", strerror(errno));
+        return false;
+    }
     s->events = want;
+    return true;
 }
 
 /* A WebSocket connection ends: its close frame (the broker's close: 1000),
@@ -266,12 +287,75 @@ static void close_conn(loop *L, int fd)
     broker_conn_close(bc, net_now_ms());
 }
 
+static void close_linger(loop *L, int fd)
+{
+    slot *s = &L->slots[fd];
+    epoll_ctl(L->epfd, EPOLL_CTL_DEL, fd, NULL);
+    close(fd);
+    if (s->listener < L->nls && L->ls[s->listener].nconns) L->ls[s->listener].nconns--;
+    memset(s, 0, sizeof *s);
+    L->nconns--;
+    L->nlinger--;
+}
+
+/* The core is done with fd and its output is written: FIN, then read and
+ * drop what the client still sends until it closes or LINGER_MS pass. */
+static void finish_conn(loop *L, int fd)
+{
+    slot *s = &L->slots[fd];
+    /* TLS closes with close_notify, WebSockets with a close frame and FIN
+     * (ws_goodbye): both in close_conn. */
+    if (tls_of(L, fd) || ws_of(L, fd) || shutdown(fd, SHUT_WR) != 0) {
+        close_conn(L, fd);
+        return;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    if (epoll_ctl(L->epfd, EPOLL_CTL_MOD, fd, &ev) != 0) {
+        close_conn(L, fd);
+        return;
+    }
+    broker_conn_close(s->bc, net_now_ms());
+    s->bc = NULL;
+    s->kind = SLOT_LINGER;
+    s->events = EPOLLIN;
+    s->linger_until = net_now_ms() + LINGER_MS;
+    L->nlinger++;
+}
+
+static void linger_event(loop *L, int fd)
+{
+    for (int i = 0; i < READS_PER_EVENT; i++) {
+        ssize_t n = recv(fd, L->rbuf, READ_BUF, 0);
+        if (n > 0) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+        close_linger(L, fd); /* the client closed too (or is gone) */
+        return;
+    }
+}
+
+static void sweep_linger(loop *L, int64_t now)
+{
+    for (size_t fd = 0; fd < L->nslots && L->nlinger; fd++)
+        if (L->slots[fd].kind == SLOT_LINGER && now >= L->slots[fd].linger_until) close_linger(L, (int)fd);
+}
+
+/* After flushing: closes, or keeps fd with the right interest. */
+static void after_flush(loop *L, int fd, bool ok)
+{
+    broker_conn *bc = L->slots[fd].bc;
+    const uint8_t *data;
+    bool pending = conn_output(L, fd, bc, &data) > 0;
+    if (!ok) close_conn(L, fd);
+    else if (broker_conn_should_close(bc) && !pending) finish_conn(L, fd);
+    else if (!set_interest(L, fd)) close_conn(L, fd);
+}
+
 /* Writes pending output. Returns false on a write error (peer gone). */
 static bool flush(loop *L, int fd, broker_conn *bc)
 {
     tls_state *ts = tls_of(L, fd);
     if (ts && ts->handshaking) return true;
-    sync_journal(L);
+    if (!sync_journal(L)) return true; /* held: nothing leaves before it is stored */
     for (;;) {
         const uint8_t *data;
         size_t len = conn_output(L, fd, bc, &data);
@@ -304,11 +388,20 @@ static void drain_dirty(loop *L)
     broker_conn *bc;
     while ((bc = broker_core_next_dirty(L->core))) {
         int fd = conn_fd(bc);
-        bool ok = flush(L, fd, bc);
+        after_flush(L, fd, flush(L, fd, bc));
+    }
+}
+
+/* While output is held, retries the journal; once it is stored, sends what
+ * every connection has waiting. */
+static void retry_held(loop *L)
+{
+    if (!sync_journal(L)) return;
+    for (size_t fd = 0; fd < L->nslots; fd++) {
+        slot *s = &L->slots[fd];
         const uint8_t *data;
-        bool pending = conn_output(L, fd, bc, &data) > 0;
-        if (!ok || (broker_conn_should_close(bc) && !pending)) close_conn(L, fd);
-        else set_interest(L, fd);
+        if (s->kind != SLOT_CONN || !conn_output(L, (int)fd, s->bc, &data)) continue;
+        after_flush(L, (int)fd, flush(L, (int)fd, s->bc));
     }
 }
 
@@ -316,7 +409,8 @@ static void pause_listeners(loop *L, bool pause)
 {
     for (size_t i = 0; i < L->nls; i++) {
         struct epoll_event ev = {.events = pause ? 0 : EPOLLIN, .data.fd = L->ls[i].l.fd};
-        epoll_ctl(L->epfd, EPOLL_CTL_MOD, L->ls[i].l.fd, &ev);
+        if (epoll_ctl(L->epfd, EPOLL_CTL_MOD, L->ls[i].l.fd, &ev) != 0)
+            loop_log(L, BROKER_LOG_ERROR, "epoll_ctl on listener %zu: %s", i, strerror(errno));
     }
     L->listeners_paused = pause;
 }
@@ -349,6 +443,7 @@ static void accept_some(loop *L, int lfd)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
         if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            loop_log(L, BROKER_LOG_ERROR, "connection from %s refused: epoll_ctl: %s", peer, strerror(errno));
             close(fd);
             continue;
         }
@@ -382,7 +477,7 @@ static bool tls_handshake(loop *L, int fd, tls_state *ts)
     int rc = net_tls_handshake(ts->t, err, sizeof err);
     if (rc == NET_TLS_WANT_READ || rc == NET_TLS_WANT_WRITE) {
         ts->want = rc;
-        set_interest(L, fd);
+        if (!set_interest(L, fd)) close_conn(L, fd);
         return false;
     }
     broker_conn *bc = L->slots[fd].bc;
@@ -471,7 +566,7 @@ static void conn_event(loop *L, int fd, uint32_t events)
         return;
     }
     if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
-        set_interest(L, fd);
+        if (!set_interest(L, fd)) close_conn(L, fd);
         return;
     }
     if (!read_conn(L, fd)) return;
@@ -481,7 +576,7 @@ static void conn_event(loop *L, int fd, uint32_t events)
     }
     /* Output, interest and closing are handled when the dirty set drains;
      * a read that changed nothing for others still needs EPOLLOUT set. */
-    set_interest(L, fd);
+    if (!set_interest(L, fd)) close_conn(L, fd);
 }
 
 /* Connections whose TLS layer holds bytes no event will announce. */
@@ -498,7 +593,7 @@ static void serve_pending(loop *L)
         ts->pending = false;
         if (L->slots[fd].kind != SLOT_CONN || ts->handshaking) continue;
         if (!broker_conn_wants_read(L->slots[fd].bc)) continue; /* re-added when it wants to read */
-        if (read_conn(L, fd)) set_interest(L, fd);
+        if (read_conn(L, fd) && !set_interest(L, fd)) close_conn(L, fd);
     }
     free(fds);
 }
@@ -523,6 +618,7 @@ static void close_all(loop *L)
 {
     for (size_t fd = 0; fd < L->nslots; fd++) {
         if (L->slots[fd].kind == SLOT_CONN) close_conn(L, (int)fd);
+        else if (L->slots[fd].kind == SLOT_LINGER) close_linger(L, (int)fd);
         else if (L->slots[fd].kind == SLOT_LISTENER) close((int)fd);
     }
 }
@@ -559,7 +655,14 @@ int broker_event_loop(broker_core *core, const broker_loop_listener *ls, size_t 
     for (size_t i = 0; i < n; i++) {
         L.ls[i].l = ls[i];
         struct epoll_event ev = {.events = EPOLLIN, .data.fd = ls[i].fd};
-        epoll_ctl(L.epfd, EPOLL_CTL_ADD, ls[i].fd, &ev);
+        if (epoll_ctl(L.epfd, EPOLL_CTL_ADD, ls[i].fd, &ev) != 0) {
+            snprintf(err, errlen, "epoll_ctl on listener %zu: %s", i, strerror(errno));
+            for (size_t k = 0; k < n; k++) close(ls[k].fd);
+            free(L.slots);
+            close(sfd);
+            close(L.epfd);
+            return -1;
+        }
         slot *s = slot_for(&L, ls[i].fd);
         s->kind = SLOT_LISTENER;
         s->listener = (uint8_t)i;
@@ -579,6 +682,7 @@ int broker_event_loop(broker_core *core, const broker_loop_listener *ls, size_t 
         if (L.listeners_paused && L.resume_accept_at - now < wait) wait = L.resume_accept_at - now;
         if (L.stopping && L.stop_deadline - now < wait) wait = L.stop_deadline - now;
         if (L.npending) wait = 0;
+        if ((L.held || L.nlinger) && wait > 100) wait = 100; /* retry the journal, end lingering */
         if (wait < 0) wait = 0;
         if (wait > 1000) wait = 1000;
         int ne = epoll_wait(L.epfd, events, 256, (int)wait);
@@ -605,6 +709,7 @@ int broker_event_loop(broker_core *core, const broker_loop_listener *ls, size_t 
                 if (!L.stopping) accept_some(&L, fd);
                 break;
             case SLOT_CONN: conn_event(&L, fd, events[i].events); break;
+            case SLOT_LINGER: linger_event(&L, fd); break;
             default: break; /* closed earlier in this batch */
             }
         }
@@ -612,7 +717,9 @@ int broker_event_loop(broker_core *core, const broker_loop_listener *ls, size_t 
         now = net_now_ms();
         if (L.listeners_paused && now >= L.resume_accept_at) pause_listeners(&L, false);
         if (now >= broker_core_next_deadline(core)) broker_core_tick(core, now);
+        if (L.held) retry_held(&L);
         drain_dirty(&L);
+        if (L.nlinger) sweep_linger(&L, net_now_ms());
     }
 
     close_all(&L);

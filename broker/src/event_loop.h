@@ -25,8 +25,11 @@ typedef struct {
     void (*reload)(void *ctx, broker_core *core);
     /* Called when the core's journal holds bytes, before any output is
      * written to any connection: must make them durable (write + fsync)
-     * and call broker_core_journal_done(). May be NULL (no persistence). */
-    void (*sync)(void *ctx, broker_core *core);
+     * and call broker_core_journal_done(), and return true; false when it
+     * could not (the bytes stay in the core): no output is written to any
+     * connection until a later call (retried every 100 ms) succeeds. May be
+     * NULL (no persistence). */
+    bool (*sync)(void *ctx, broker_core *core);
     /* Called once per iteration; returns the time (net_now_ms) it wants to
      * be called again at the latest (snapshots). May be NULL. */
     int64_t (*tick)(void *ctx, broker_core *core, int64_t now);

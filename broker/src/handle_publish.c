@@ -94,6 +94,14 @@ void broker_handle_publish(broker_conn *c, const mqtt_publish *p)
         ack(c, p->qos, p->packet_id, 0x83, "payload above message_size_limit");
         return;
     }
+    if (broker_too_deep(core, topic)) {
+        /* Every level would be a node of the retained trie. */
+        broker_log_conn(c, BROKER_LOG_NOTICE, "PUBLISH dropped: topic of %zu bytes above max_topic_levels (%u)",
+                        topic.len, (unsigned)core->opt.max_topic_levels);
+        core->stats.publish_dropped++;
+        ack(c, p->qos, p->packet_id, 0x90, "topic above max_topic_levels");
+        return;
+    }
     uint8_t denied = broker_auth_publish(core, c, topic);
     if (denied) {
         broker_log_conn(c, BROKER_LOG_NOTICE, "PUBLISH on \"%.*s\" refused (0x%02X)", (int)topic.len,

@@ -10,6 +10,9 @@
  * subscription. The granted QoS is capped by max_qos (MQTT-3.2.2-10: still
  * accepted). Shared subscriptions are accepted from every protocol version,
  * as mosquitto does; No Local on one is a Protocol Error (MQTT-3.8.3-4).
+ * Filters deeper than max_topic_levels or longer than max_filter_length
+ * are refused with 0x97 Quota exceeded (3.x 0x80) before they reach the
+ * trie, whose memory grows with every level.
  */
 #include "broker/src/broker_internal.h"
 
@@ -88,6 +91,16 @@ void broker_handle_subscribe(broker_conn *c, const mqtt_subscribe *p)
             broker_log_conn(c, BROKER_LOG_NOTICE, "%s: invalid topic filter \"%.*s\" refused", bad,
                             (int)r->topic_filter.len, (const char *)r->topic_filter.ptr);
             codes[i] = v5 ? 0x8F : 0x80;
+            continue;
+        }
+        unsigned max_len = core->opt.max_filter_length ? core->opt.max_filter_length : 65535u;
+        bool deep = broker_too_deep(core, r->topic_filter);
+        if (deep || r->topic_filter.len > max_len) {
+            /* An implementation limit, not an invalid filter: Quota exceeded. */
+            broker_log_conn(c, BROKER_LOG_NOTICE, "topic filter of %zu bytes refused: above %s (%u)",
+                            r->topic_filter.len, deep ? "max_topic_levels" : "max_filter_length",
+                            deep ? (unsigned)core->opt.max_topic_levels : max_len);
+            codes[i] = v5 ? 0x97 : 0x80;
             continue;
         }
         if (shared && r->no_local) {

@@ -187,10 +187,10 @@ static void reload(void *ctx, broker_core *core)
     }
 }
 
-static void sync_hook(void *ctx, broker_core *core)
+static bool sync_hook(void *ctx, broker_core *core)
 {
     app *a = ctx;
-    broker_store_sync(a->store, core);
+    return broker_store_sync(a->store, core);
 }
 
 static void loop_log_hook(void *ctx, broker_log_level level, const char *line)
@@ -249,11 +249,16 @@ static int drop_privileges(const char *user, char *err, size_t errlen)
     return 0;
 }
 
-int main(int argc, char **argv)
+typedef struct {
+    const char *config_path;
+    long port_override;
+    bool verbose, daemonize, test_config;
+} args;
+
+/* Command line: 0 to run, 1 on an error (said), -1 after --help. */
+static int parse_args(int argc, char **argv, args *o)
 {
-    const char *config_path = NULL;
-    long port_override = -1;
-    bool verbose = false, daemonize = false, test_config = false;
+    *o = (args){.port_override = -1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-c") == 0 || strcmp(a, "--config-file") == 0) {
@@ -261,7 +266,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "mqtt-broker: %s needs a file name\n", a);
                 return 1;
             }
-            config_path = argv[i];
+            o->config_path = argv[i];
         } else if (strcmp(a, "-p") == 0 || strcmp(a, "--port") == 0) {
             char *end;
             if (++i == argc) {
@@ -269,42 +274,182 @@ int main(int argc, char **argv)
                 return 1;
             }
             errno = 0;
-            port_override = strtol(argv[i], &end, 10);
-            if (*argv[i] == '\0' || *end || errno || port_override < 0 || port_override > 65535) {
+            o->port_override = strtol(argv[i], &end, 10);
+            if (*argv[i] == '\0' || *end || errno || o->port_override < 0 || o->port_override > 65535) {
                 fprintf(stderr, "mqtt-broker: invalid port '%s' (expected 0 to 65535)\n", argv[i]);
                 return 1;
             }
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            verbose = true;
+            o->verbose = true;
         } else if (strcmp(a, "-d") == 0 || strcmp(a, "--daemon") == 0) {
-            daemonize = true;
+            o->daemonize = true;
         } else if (strcmp(a, "--test-config") == 0 || strcmp(a, "-t") == 0) {
-            test_config = true;
+            o->test_config = true;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
-            return 0;
+            return -1;
         } else {
             fprintf(stderr, "mqtt-broker: unknown option '%s'\n", a);
             usage(stderr);
             return 1;
         }
     }
-    if (test_config && !config_path) {
+    if (o->test_config && !o->config_path) {
         fprintf(stderr, "mqtt-broker: --test-config needs -c FILE\n");
         return 1;
     }
+    return 0;
+}
 
+/* Password files and ACLs of every policy (one per listener, or shared). */
+static int load_policies(app *A, const broker_config *cfg, const broker_listener *listeners, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < A->npolicies; i++) {
+        policy_state *p = &A->policies[i];
+        p->sec = broker_config_security(cfg, &listeners[i]);
+        p->use_identity = listeners[i].use_identity_as_username;
+        p->owner = cfg->per_listener_settings || i == 0;
+        if (!p->owner) {
+            p->pw = A->policies[0].pw;
+            p->acl = A->policies[0].acl;
+        } else if (load_policy(p, &p->pw, &p->acl, err, errlen) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The TLS contexts of the TLS listeners (NULL for plain ones). */
+static int make_tls(const broker_listener *listeners, size_t nl, net_tls_ctx **tls, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < nl; i++) {
+        const broker_listener *l = &listeners[i];
+        if (!l->certfile && !l->keyfile) {
+            if (l->cafile || l->require_certificate || l->use_identity_as_username) {
+                snprintf(err, errlen, "listener %u: cafile, require_certificate and use_identity_as_username "
+                         "need a TLS listener (certfile and keyfile)", (unsigned)l->port);
+                return -1;
+            }
+            continue;
+        }
+        net_tls_opts to = {.cafile = l->cafile, .capath = l->capath, .certfile = l->certfile, .keyfile = l->keyfile,
+                           .tls_version = l->tls_version,
+                           .require_certificate = l->require_certificate || l->use_identity_as_username};
+        char e[900];
+        tls[i] = net_tls_ctx_new(NET_TLS_SERVER, &to, e, sizeof e);
+        if (!tls[i]) {
+            snprintf(err, errlen, "listener %u: %s", (unsigned)l->port, e);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Log destinations and levels from the configuration and -v. */
+static int setup_logging(logger *lg, const broker_config *cfg, bool verbose, char *err, size_t errlen)
+{
+    lg->mask = cfg->log_mask | (verbose ? 1u << BROKER_LOG_PACKET | 1u << BROKER_LOG_DEBUG : 0);
+    if (cfg->log_none) {
+        lg->mask = 0;
+        return 0;
+    }
+    if (cfg->nlog_dests == 0) lg->to_stderr = true;
+    for (size_t i = 0; i < cfg->nlog_dests; i++) {
+        int k = cfg->log_dests[i].kind;
+        if (k == BROKER_LOGDEST_STDERR) lg->to_stderr = true;
+        if (k == BROKER_LOGDEST_STDOUT) lg->to_stdout = true;
+        if (k == BROKER_LOGDEST_SYSLOG) lg->to_syslog = true;
+    }
+    if (open_logs(lg, err, errlen) != 0) return -1;
+    if (lg->to_syslog) openlog("mqtt-broker", LOG_PID, LOG_DAEMON);
+    return 0;
+}
+
+/* Opens every listening socket (fds[0..*nfds)) and prints its address. */
+static int listen_all(const broker_listener *listeners, size_t nl, int *fds, size_t *nfds, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < nl; i++) {
+        fds[i] = net_listen(listeners[i].host, listeners[i].port, 1024, err, errlen);
+        if (fds[i] < 0) return -1;
+        (*nfds)++;
+        printf("listening on %s:%u\n", listeners[i].host[0] ? listeners[i].host : "*",
+               (unsigned)net_local_port(fds[i]));
+    }
+    fflush(stdout);
+    return 0;
+}
+
+/* The core, its persistence and the event loop until a stop signal.
+ * Returns the exit status (0, or 2 when persistence or the loop failed). */
+static int serve(app *A, broker_config *cfg, const broker_listener *listeners, size_t nl, const int *fds,
+                 net_tls_ctx **tls, bool verbose)
+{
+    logger *lg = A->lg;
+    char err[1024];
+    cfg->opts.trace_packets = verbose;
+    cfg->opts.log = log_line;
+    cfg->opts.log_ctx = lg;
+    broker_core *core = broker_core_new(&cfg->opts, net_now_ms());
+    for (size_t i = 0; i < A->npolicies; i++) apply_policy(core, (unsigned)i, &A->policies[i]);
+    if (cfg->persistence) {
+        A->store = broker_store_open(core, cfg->persistence_location, cfg->persistence_file, cfg->autosave_interval,
+                                     log_line, lg, net_now_ms(), err, sizeof err);
+        if (!A->store) {
+            log_line(lg, BROKER_LOG_ERROR, err);
+            broker_core_free(core);
+            for (size_t i = 0; i < nl; i++) close(fds[i]);
+            return 2;
+        }
+    }
+    if (broker_config_local_only(cfg))
+        log_line(lg, BROKER_LOG_NOTICE, "no listener configured: local only mode (127.0.0.1), anonymous clients allowed");
+    log_line(lg, BROKER_LOG_NOTICE, "mqtt-broker " BROKER_VERSION " running");
+    broker_loop_listener ll[BROKER_MAX_LISTENERS + 1];
+    for (size_t i = 0; i < nl; i++) {
+        ll[i] = (broker_loop_listener){.fd = fds[i], .policy = (unsigned)i,
+                                       .tls = tls[i], .max_connections = listeners[i].max_connections,
+                                       .identity = listeners[i].use_identity_as_username,
+                                       .websockets = listeners[i].websockets,
+                                       .ws_max_frame = broker_ws_frame_limit(&cfg->opts)};
+    }
+    broker_loop_hooks hooks = {.ctx = A, .reload = reload, .sync = A->store ? sync_hook : NULL, .tick = tick_hook,
+                               .log = loop_log_hook};
+    int lrc = broker_event_loop(core, ll, nl, &hooks, err, sizeof err); /* owns the sockets */
+    if (lrc != 0) log_line(lg, BROKER_LOG_ERROR, err);
+    broker_store_close(A->store, core);
+    broker_core_free(core);
+    log_line(lg, BROKER_LOG_NOTICE, "mqtt-broker stopped");
+    return lrc == 0 ? 0 : 2;
+}
+
+static void block_signals(void)
+{
+    raise_nofile();
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    args o;
+    int prc = parse_args(argc, argv, &o);
+    if (prc != 0) return prc < 0 ? 0 : 1;
     static broker_config cfg;
     broker_config_init(&cfg);
     char err[1024];
-    if (config_path && broker_config_load(&cfg, config_path, err, sizeof err) != 0) {
+    if (o.config_path && broker_config_load(&cfg, o.config_path, err, sizeof err) != 0) {
         fprintf(stderr, "mqtt-broker: %s\n", err);
         broker_config_free(&cfg);
         return 1;
     }
     broker_listener listeners[BROKER_MAX_LISTENERS + 1];
     size_t nl = broker_config_listeners(&cfg, listeners, BROKER_MAX_LISTENERS + 1);
-    if (port_override >= 0) listeners[0].port = (uint16_t)port_override;
+    if (o.port_override >= 0) listeners[0].port = (uint16_t)o.port_override;
 
     /* Everything the configuration names is loaded now, so that a broken
      * file stops the broker here (or --test-config reports it). */
@@ -317,136 +462,43 @@ int main(int argc, char **argv)
     net_tls_ctx *tls[BROKER_MAX_LISTENERS + 1] = {0};
     int fds[BROKER_MAX_LISTENERS + 1];
     size_t nfds = 0;
-    for (size_t i = 0; i < A.npolicies; i++) {
-        policy_state *p = &A.policies[i];
-        p->sec = broker_config_security(&cfg, &listeners[i]);
-        p->use_identity = listeners[i].use_identity_as_username;
-        p->owner = cfg.per_listener_settings || i == 0;
-        if (!p->owner) {
-            p->pw = A.policies[0].pw;
-            p->acl = A.policies[0].acl;
-        } else if (load_policy(p, &p->pw, &p->acl, err, sizeof err) != 0) {
-            fprintf(stderr, "mqtt-broker: %s\n", err);
-            goto out;
-        }
+    if (load_policies(&A, &cfg, listeners, err, sizeof err) != 0 || make_tls(listeners, nl, tls, err, sizeof err) != 0) {
+        fprintf(stderr, "mqtt-broker: %s\n", err);
+        goto out;
     }
-    for (size_t i = 0; i < nl; i++) {
-        const broker_listener *l = &listeners[i];
-        if (!l->certfile && !l->keyfile) {
-            if (l->cafile || l->require_certificate || l->use_identity_as_username) {
-                fprintf(stderr, "mqtt-broker: listener %u: cafile, require_certificate and use_identity_as_username "
-                        "need a TLS listener (certfile and keyfile)\n", (unsigned)l->port);
-                goto out;
-            }
-            continue;
-        }
-        net_tls_opts to = {.cafile = l->cafile, .capath = l->capath, .certfile = l->certfile, .keyfile = l->keyfile,
-                           .tls_version = l->tls_version,
-                           .require_certificate = l->require_certificate || l->use_identity_as_username};
-        tls[i] = net_tls_ctx_new(NET_TLS_SERVER, &to, err, sizeof err);
-        if (!tls[i]) {
-            fprintf(stderr, "mqtt-broker: listener %u: %s\n", (unsigned)l->port, err);
-            goto out;
-        }
-    }
-    if (cfg.persistence && test_config) {
+    if (cfg.persistence && o.test_config) {
         const char *dir = cfg.persistence_location ? cfg.persistence_location : ".";
         if (access(dir, W_OK) != 0) {
             fprintf(stderr, "mqtt-broker: persistence_location %s: %s\n", dir, strerror(errno));
             goto out;
         }
     }
-    if (test_config) {
-        printf("%s: configuration OK (%zu listener%s%s%s)\n", config_path, nl, nl == 1 ? "" : "s",
+    if (o.test_config) {
+        printf("%s: configuration OK (%zu listener%s%s%s)\n", o.config_path, nl, nl == 1 ? "" : "s",
                cfg.persistence ? ", persistence on" : "", cfg.per_listener_settings ? ", per listener settings" : "");
         rc = 0;
         goto out;
     }
-
-    lg.mask = cfg.log_mask | (verbose ? 1u << BROKER_LOG_PACKET | 1u << BROKER_LOG_DEBUG : 0);
-    if (!cfg.log_none) {
-        if (cfg.nlog_dests == 0) lg.to_stderr = true;
-        for (size_t i = 0; i < cfg.nlog_dests; i++) {
-            int k = cfg.log_dests[i].kind;
-            if (k == BROKER_LOGDEST_STDERR) lg.to_stderr = true;
-            if (k == BROKER_LOGDEST_STDOUT) lg.to_stdout = true;
-            if (k == BROKER_LOGDEST_SYSLOG) lg.to_syslog = true;
-        }
-        if (open_logs(&lg, err, sizeof err) != 0) {
-            fprintf(stderr, "mqtt-broker: %s\n", err);
-            goto out;
-        }
-        if (lg.to_syslog) openlog("mqtt-broker", LOG_PID, LOG_DAEMON);
-    } else {
-        lg.mask = 0;
+    if (setup_logging(&lg, &cfg, o.verbose, err, sizeof err) != 0) {
+        fprintf(stderr, "mqtt-broker: %s\n", err);
+        goto out;
     }
-
-    raise_nofile();
-    signal(SIGPIPE, SIG_IGN);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-
-    for (size_t i = 0; i < nl; i++) {
-        fds[i] = net_listen(listeners[i].host, listeners[i].port, 1024, err, sizeof err);
-        if (fds[i] < 0) {
-            fprintf(stderr, "mqtt-broker: %s\n", err);
-            rc = 2;
-            goto out;
-        }
-        nfds++;
-        printf("listening on %s:%u\n", listeners[i].host[0] ? listeners[i].host : "*",
-               (unsigned)net_local_port(fds[i]));
+    block_signals();
+    if (listen_all(listeners, nl, fds, &nfds, err, sizeof err) != 0) {
+        fprintf(stderr, "mqtt-broker: %s\n", err);
+        rc = 2;
+        goto out;
     }
-    fflush(stdout);
     if (drop_privileges(cfg.user, err, sizeof err) != 0) {
         fprintf(stderr, "mqtt-broker: %s\n", err);
         goto out;
     }
-    if (daemonize && daemon(0, 0) != 0) {
+    if (o.daemonize && daemon(0, 0) != 0) {
         fprintf(stderr, "mqtt-broker: daemon: %s\n", strerror(errno));
         goto out;
     }
-
-    cfg.opts.trace_packets = verbose;
-    cfg.opts.log = log_line;
-    cfg.opts.log_ctx = &lg;
-    broker_core *core = broker_core_new(&cfg.opts, net_now_ms());
-    for (size_t i = 0; i < A.npolicies; i++) apply_policy(core, (unsigned)i, &A.policies[i]);
-    if (cfg.persistence) {
-        A.store = broker_store_open(core, cfg.persistence_location, cfg.persistence_file, cfg.autosave_interval,
-                                    log_line, &lg, net_now_ms(), err, sizeof err);
-        if (!A.store) {
-            log_line(&lg, BROKER_LOG_ERROR, err);
-            broker_core_free(core);
-            rc = 2;
-            goto out;
-        }
-    }
-    if (broker_config_local_only(&cfg))
-        log_line(&lg, BROKER_LOG_NOTICE, "no listener configured: local only mode (127.0.0.1), anonymous clients allowed");
-    log_line(&lg, BROKER_LOG_NOTICE, "mqtt-broker " BROKER_VERSION " running");
-
-    broker_loop_listener ll[BROKER_MAX_LISTENERS + 1];
-    for (size_t i = 0; i < nl; i++) {
-        ll[i] = (broker_loop_listener){.fd = fds[i], .policy = (unsigned)i,
-                                       .tls = tls[i], .max_connections = listeners[i].max_connections,
-                                       .identity = listeners[i].use_identity_as_username,
-                                       .websockets = listeners[i].websockets,
-                                       .ws_max_frame = broker_ws_frame_limit(&cfg.opts)};
-    }
-    broker_loop_hooks hooks = {.ctx = &A, .reload = reload, .sync = A.store ? sync_hook : NULL, .tick = tick_hook,
-                               .log = loop_log_hook};
-    nfds = 0; /* the loop owns the sockets now */
-    int lrc = broker_event_loop(core, ll, nl, &hooks, err, sizeof err);
-    if (lrc != 0) log_line(&lg, BROKER_LOG_ERROR, err);
-    broker_store_close(A.store, core);
-    broker_core_free(core);
-    log_line(&lg, BROKER_LOG_NOTICE, "mqtt-broker stopped");
-    rc = lrc == 0 ? 0 : 2;
+    rc = serve(&A, &cfg, listeners, nl, fds, tls, o.verbose);
+    nfds = 0; /* closed by the loop (or by serve when it could not start) */
 
 out:
     for (size_t i = 0; i < nfds; i++) close(fds[i]);

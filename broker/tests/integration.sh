@@ -219,6 +219,131 @@ sub_bg shut "$out" -V mqttv5 -d -t it/shut -W 10 && spid=$! && {
         || bad "DISCONNECT at shutdown" "$(cat "$out")"
 }
 
+# ---- DISCONNECT arrives, not a reset ------------------------------------------------
+# A 5.0 client sends a malformed PUBLISH (QoS 3) followed by 2 MB more: the
+# broker answers DISCONNECT 0x81 and closes. Closing with those bytes unread
+# would send a TCP reset that can destroy the DISCONNECT; the broker shuts
+# down its side and drains instead, so the client reads DISCONNECT, then EOF.
+start_broker
+cat > "$WORK/linger.py" <<'EOF_PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(bytes([0x10, 14, 0, 4]) + b"MQTT" + bytes([5, 2, 0, 0, 0, 0, 1]) + b"l")
+got = b""
+while len(got) < 2 or len(got) < 2 + got[1]:
+    b = s.recv(100)
+    if not b:
+        print("no CONNACK: %s" % got.hex())
+        sys.exit(1)
+    got += b
+data = b""
+try:
+    s.sendall(bytes([0x36, 3, 0, 1]) + b"a" + bytes(2000000))
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+except (ConnectionResetError, BrokenPipeError):
+    print("reset after %d bytes: %s" % (len(data), data[:8].hex()))
+    sys.exit(1)
+print(data[:3].hex())
+sys.exit(0 if data[:1] == b"\xe0" and data[2:3] == b"\x81" else 1)
+EOF_PY
+ok_count=0
+for i in 1 2 3 4 5; do
+    out=$(python3 "$WORK/linger.py" "$PORT" 2>&1) && ok_count=$((ok_count + 1)) || last="$out"
+done
+[ $ok_count -eq 5 ] && ok "DISCONNECT 0x81 read before EOF, no reset (5 of 5)" || bad "DISCONNECT lost to a reset" "$ok_count of 5; ${last:-}"
+stop_broker TERM
+
+# ---- persistence fault: acknowledgements held while the journal cannot sync -------
+# A shim preloaded into the broker (never a switch in the broker itself) makes
+# fdatasync fail with EIO while $WORK/fault exists. A retained QoS 1 PUBLISH
+# must not be acknowledged until its journal record is stored.
+cat > "$WORK/failsync.c" <<'EOF_C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+int fdatasync(int fd)
+{
+    const char *f = getenv("FAULT_FILE");
+    if (f && access(f, F_OK) == 0) { errno = EIO; return -1; }
+    int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+    return real(fd);
+}
+EOF_C
+if cc -shared -fPIC -o "$WORK/failsync.so" "$WORK/failsync.c" -ldl 2>"$WORK/cc.err"; then
+    mkdir -p "$WORK/pdir"
+    printf 'persistence true\npersistence_location %s\n' "$WORK/pdir" > "$WORK/persist.conf"
+    preload="$WORK/failsync.so"
+    asan=$(ldd "$BROKER" | sed -n 's/^\s*\(libasan[^ ]*\) => \([^ ]*\).*/\2/p')
+    [ -n "$asan" ] && preload="$asan:$preload"
+    touch "$WORK/fault"
+    FAULT_FILE="$WORK/fault" LD_PRELOAD="$preload" start_broker -c "$WORK/persist.conf"
+    mosquitto_pub -p "$PORT" -i held-pub -q 1 -r -t it/held -m kept > "$WORK/held.out" 2>&1 &
+    hpid=$!
+    if wait_for 10 grep -q 'acknowledgements are held' "$LOG" && kill -0 $hpid 2>/dev/null; then
+        ok "journal sync failing: the PUBACK is held (publisher still waiting)"
+    else
+        bad "journal sync failing: PUBACK sent anyway" "$(tail -3 "$LOG")"
+    fi
+    rm -f "$WORK/fault"
+    if wait_for 10 sh -c "! kill -0 $hpid 2>/dev/null" && wait $hpid; then
+        ok "journal writable again: the held PUBACK is sent"
+    else
+        kill -9 $hpid 2>/dev/null; bad "held PUBACK never sent after the fault cleared" "$(tail -3 "$LOG")"
+    fi
+    kill -9 "$BPID"; wait "$BPID" 2>/dev/null; BPID=""
+    FAULT_FILE=/nonexistent LD_PRELOAD="$preload" start_broker -c "$WORK/persist.conf"
+    got=$(mosquitto_sub -p "$PORT" -t it/held -C 1 -W 5 2>&1)
+    [ "$got" = "kept" ] && ok "after SIGKILL the acknowledged retained message is back" || bad "acknowledged message lost" "$got"
+    kill -9 "$BPID"; wait "$BPID" 2>/dev/null; BPID=""
+else
+    bad "cannot build the fdatasync shim" "$(cat "$WORK/cc.err")"
+fi
+
+# ---- another user with the same client id (issue 14) -------------------------------
+# alice (ACL: a/#) leaves a persistent session X with queued QoS 1 messages; bob
+# (ACL: b/#) connects as X with Clean Session 0. He must receive none of them.
+# Ours ends alice's session (Session Present 0); Debian's mosquitto 2.0.11, run
+# beside it with the same files, resumes it (Session Present 1) but filters
+# every message through bob's ACL: neither leaks.
+printf 'user alice\ntopic readwrite a/#\nuser bob\ntopic readwrite b/#\n' > "$WORK/two.acl"
+rm -f "$WORK/two.pw"
+mosquitto_passwd -c -b "$WORK/two.pw" alice apw 2>/dev/null && mosquitto_passwd -b "$WORK/two.pw" bob bpw 2>/dev/null
+printf 'allow_anonymous false\npassword_file %s\nacl_file %s\n' "$WORK/two.pw" "$WORK/two.acl" > "$WORK/two.conf"
+# probe_takeover PORT NAME: prints what bob received and his CONNACK.
+probe_takeover() {
+    mosquitto_sub -p "$1" -u alice -P apw -i X -c -q 1 -t 'a/#' -E > /dev/null 2>&1
+    mosquitto_pub -p "$1" -u alice -P apw -i P -q 1 -t a/1 -m secret1 2>/dev/null
+    mosquitto_pub -p "$1" -u alice -P apw -i P -q 1 -t a/2 -m secret2 2>/dev/null
+    mosquitto_sub -p "$1" -u bob -P bpw -i X -c -q 1 -t 'b/#' -W 2 -v -d 2>&1 | grep -E 'CONNACK|secret' | sed "s/^/$2: /"
+}
+start_broker -c "$WORK/two.conf"
+ours=$(probe_takeover "$PORT" ours)
+stop_broker TERM
+mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf 'listener %s 127.0.0.1\nuser root\npersistence false\n' "$mport" | cat - "$WORK/two.conf" > "$WORK/mosq-two.conf"
+if command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ]; then
+    MOSQ_BIN=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+    "$MOSQ_BIN" -c "$WORK/mosq-two.conf" > "$WORK/mosq-two.log" 2>&1 &
+    mpid=$!
+    wait_for 10 sh -c "mosquitto_sub -p $mport -u bob -P bpw -t b/none -W 1 -E >/dev/null 2>&1" || true
+    theirs=$(probe_takeover "$mport" mosquitto)
+    [ -n "$theirs" ] || theirs="mosquitto: no answer ($(tail -n 2 "$WORK/mosq-two.log" | tr "\n" " "))"
+    kill -TERM $mpid; wait $mpid 2>/dev/null
+    echo "$theirs" | sed 's/^/       /'
+fi
+echo "$ours" | sed 's/^/       /'
+if echo "$ours" | grep -q 'CONNACK (0)' && ! echo "$ours" | grep -q secret; then
+    ok "another user with alice's client id gets none of her messages (ours: new session)"
+else
+    bad "another user's session leaked or refused" "$ours"
+fi
+
 # ---- configuration errors --------------------------------------------------------
 printf 'port 1\nbogus_option 3\n' > "$WORK/bad.conf"
 msg=$("$BROKER" -c "$WORK/bad.conf" 2>&1); rc=$?

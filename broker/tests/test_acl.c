@@ -288,3 +288,89 @@ Test(broker_acl_core, will_needs_write_access)
     tc_free(b);
     broker_acl_free(acl);
 }
+
+/* ---- sessions and users (issue 14): a session's messages reach only a
+ * user the ACL lets read them, at the moment they are sent ---- */
+
+static const char *const TWO_USERS = "user alice\ntopic readwrite a/#\nuser bob\ntopic readwrite b/#\n";
+
+static tc_client *connect_as(tc_broker *b, const char *id, const char *user, bool clean, bool expect_present)
+{
+    tc_client *c = tc_open(b, MQTT_V311);
+    mqtt_packet p;
+    tc_connect_init(&p, id, clean);
+    p.connect.has_username = true;
+    p.connect.username = tc_str(user);
+    mqtt_packet *ack = tc_connect_pkt(c, &p);
+    cr_assert_eq(ack->connack.reason_code, 0);
+    cr_assert_eq(ack->connack.session_present, expect_present, "%s as %s: Session Present %d", user, id,
+                 ack->connack.session_present);
+    return c;
+}
+
+Test(broker_acl_core, another_user_taking_over_a_client_id_gets_a_new_session)
+{
+    broker_acl *acl = parse(TWO_USERS);
+    tc_broker *b = with_acl(acl);
+    tc_client *alice = connect_as(b, "X", "alice", false, false);
+    tc_subscribe(alice, "a/#", 1);
+    tc_client *pub = connect_user(b, MQTT_V311, "P", "alice");
+    tc_publish_done(pub, "a/1", "in flight", 1, false);
+    tc_expect_publish(alice, "a/1", "in flight"); /* not acknowledged */
+    tc_drop(alice);
+    tc_publish_done(pub, "a/2", "queued", 1, false);
+    /* bob, with alice's client id: neither her in-flight nor her queued
+     * message, nor her subscription; Session Present 0 (the session he
+     * asked to resume is not his). */
+    tc_client *bob = connect_as(b, "X", "bob", false, false);
+    tc_expect_none(bob);
+    tc_publish_done(pub, "a/3", "after the takeover", 1, false);
+    tc_expect_none(bob);
+    cr_assert(tc_log_has(b, "session of user \"alice\" discarded"));
+    tc_drop(bob);
+    /* alice's session is gone: she starts afresh too (bob's is not hers). */
+    tc_client *again = connect_as(b, "X", "alice", false, false);
+    tc_expect_none(again);
+    tc_free(b);
+    broker_acl_free(acl);
+}
+
+Test(broker_acl_core, same_user_resumes_its_session)
+{
+    broker_acl *acl = parse(TWO_USERS);
+    tc_broker *b = with_acl(acl);
+    tc_client *alice = connect_as(b, "X", "alice", false, false);
+    tc_subscribe(alice, "a/#", 1);
+    tc_drop(alice);
+    tc_client *pub = connect_user(b, MQTT_V311, "P", "alice");
+    tc_publish_done(pub, "a/1", "queued", 1, false);
+    tc_client *again = connect_as(b, "X", "alice", false, true);
+    tc_expect_publish(again, "a/1", "queued");
+    tc_free(b);
+    broker_acl_free(acl);
+}
+
+/* The ACL in force when a message is sent decides, not the one when it was
+ * queued: queued and in-flight messages of a user whose read access was
+ * revoked (ACL reload) are dropped, not sent. */
+Test(broker_acl_core, queued_and_inflight_messages_pass_the_acl_at_send_time)
+{
+    broker_acl *acl = parse(TWO_USERS);
+    tc_broker *b = with_acl(acl);
+    tc_client *alice = connect_as(b, "X", "alice", false, false);
+    tc_subscribe(alice, "a/#", 1);
+    tc_client *pub = connect_user(b, MQTT_V311, "P", "alice");
+    tc_publish_done(pub, "a/1", "in flight", 1, false);
+    tc_expect_publish(alice, "a/1", "in flight");
+    tc_drop(alice);
+    tc_publish_done(pub, "a/2", "queued", 1, false);
+    broker_acl *revoked = parse("user alice\ntopic write a/#\n");
+    broker_policy p = {.allow_anonymous = true, .acl = revoked};
+    broker_core_set_policy(b->core, 0, &p);
+    tc_client *again = connect_as(b, "X", "alice", false, true);
+    tc_expect_none(again);
+    cr_assert(tc_log_has(b, "not readable by user \"alice\""));
+    tc_free(b);
+    broker_acl_free(acl);
+    broker_acl_free(revoked);
+}

@@ -47,6 +47,10 @@ Test(broker_config, every_option)
                        "retain_available false\n"
                        "max_qos 1\n"
                        "max_topic_alias 3\n"
+                       "max_connect_size 1000\n"
+                       "max_topic_levels 20\n"
+                       "max_queued_bytes 5000000000\n"
+                       "max_filter_length 1024\n"
                        "   \t  \n";
     cr_assert_eq(parse(&cfg, text, err), 0, "%s", err);
     broker_options *o = &cfg.opts;
@@ -60,6 +64,10 @@ Test(broker_config, every_option)
     cr_assert_not(o->retain_available);
     cr_assert_eq(o->max_qos, 1);
     cr_assert_eq(o->max_topic_alias, 3);
+    cr_assert_eq(o->max_connect_size, 1000);
+    cr_assert_eq(o->max_topic_levels, 20);
+    cr_assert_eq(o->max_queued_bytes, 5000000000ull);
+    cr_assert_eq(o->max_filter_length, 1024);
     broker_listener l[4];
     cr_assert_eq(broker_config_listeners(&cfg, l, 4), 2, "listeners replace the default");
     cr_assert_eq(l[0].port, 1884);
@@ -91,6 +99,8 @@ Test(broker_config, errors_name_file_and_line)
         {"port 1 2\n", "test.conf:1: port: unexpected '2'"},
         {"listener 1 a b\n", "test.conf:1: listener: unexpected 'b'"},
         {"max_packet_size 5\n", "test.conf:1: max_packet_size: 5 is too small to be useful (at least 20)"},
+        {"max_connect_size 10\n", "test.conf:1: max_connect_size: 10 is too small to be useful (at least 64)"},
+        {"max_topic_levels 70000\n", "test.conf:1: max_topic_levels: expected a number from 0 to 65535, got '70000'"},
         {"sys_interval 1x\n", "test.conf:1: sys_interval: expected a number from 0 to 65535, got '1x'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -41,12 +41,22 @@ static mqtt_status refuse_protocol(enc *e, const char *rule, const char *message
     return refuse(e, MQTT_ERR_PROTOCOL, rule, RC_PROTOCOL_ERROR, message);
 }
 
+/* Adds k bytes to a size, refusing a sum above the MQTT maximum remaining
+ * length (3.1.1 MQTT-2.2.3, 5.0 MQTT-1.5.5) before making it: lengths come
+ * from the caller and may be anything, so a sum must never wrap. */
+static mqtt_status grow(enc *e, size_t *size, size_t k)
+{
+    if (*size > MQTT_MAX_REMAINING_LENGTH || k > MQTT_MAX_REMAINING_LENGTH - *size)
+        return refuse_malformed(e, RULE(e->v, "MQTT-2.2.3", "MQTT-1.5.5"), "packet too large for MQTT");
+    *size += k;
+    return MQTT_OK;
+}
+
 /* Size of a length-prefixed field; refuses more than 65535 bytes. */
 static mqtt_status field(enc *e, mqtt_bytes b, size_t *size)
 {
     if (b.len > 65535) return refuse_malformed(e, RULE(e->v, "MQTT-1.5.3", "MQTT-1.5.4"), "string or binary field longer than 65535 bytes");
-    *size += 2 + b.len;
-    return MQTT_OK;
+    return grow(e, size, 2 + b.len);
 }
 
 static mqtt_status utf8_field(enc *e, mqtt_bytes b, size_t *size, const char *message)
@@ -92,17 +102,17 @@ static mqtt_status props_size(enc *e, const mqtt_properties *p, unsigned ctx, si
         const char *rule = prop_check(id, ctx, e->c->from, p, true, &st, &reason, &message);
         if (rule) return refuse(e, st, rule, reason, message);
         switch (type) {
-        case PT_BYTE: n += 2; break;
-        case PT_U16: n += 3; break;
-        case PT_U32: n += 5; break;
-        default: n += 1; TRY(field(e, *(const mqtt_bytes *)slot, &n)); break;
+        case PT_BYTE: TRY(grow(e, &n, 2)); break;
+        case PT_U16: TRY(grow(e, &n, 3)); break;
+        case PT_U32: TRY(grow(e, &n, 5)); break;
+        default: TRY(grow(e, &n, 1)); TRY(field(e, *(const mqtt_bytes *)slot, &n)); break;
         }
     }
     if (p->user_property_count) {
         const char *rule = prop_check(MQTT_PROP_USER_PROPERTY, ctx, e->c->from, p, true, &st, &reason, &message);
         if (rule) return refuse(e, st, rule, reason, message);
         for (size_t i = 0; i < p->user_property_count; i++) {
-            n += 1;
+            TRY(grow(e, &n, 1));
             TRY(field(e, p->user_properties[i].name, &n));
             TRY(field(e, p->user_properties[i].value, &n));
         }
@@ -115,13 +125,12 @@ static mqtt_status props_size(enc *e, const mqtt_properties *p, unsigned ctx, si
             return refuse_protocol(e, prop_section(MQTT_PROP_SUBSCRIPTION_IDENTIFIER, ctx),
                                    "more than one Subscription Identifier");
         for (size_t i = 0; i < p->subscription_identifier_count; i++)
-            n += 1 + varint_size(p->subscription_identifiers[i]);
+            TRY(grow(e, &n, 1 + varint_size(p->subscription_identifiers[i])));
     }
     const char *rule = props_check_set(ctx, p, &message);
     if (rule) return refuse_protocol(e, rule, message);
     if (n > MQTT_MAX_REMAINING_LENGTH) return refuse_malformed(e, "MQTT-2.2.2.1", "properties too large");
-    *size += varint_size((uint32_t)n) + n;
-    return MQTT_OK;
+    return grow(e, size, varint_size((uint32_t)n) + n);
 }
 
 static mqtt_status packet_id(enc *e, uint16_t id, mqtt_packet_type type)
@@ -157,7 +166,7 @@ static mqtt_status connect_size(enc *e, const mqtt_connect *c, size_t *n)
     if (!c->will && c->will_retain) return refuse_malformed(e, RULE(v, "MQTT-3.1.2-15", "MQTT-3.1.2-13"), "Will Retain is set without a Will");
     if (v != MQTT_V5 && c->has_password && !c->has_username)
         return refuse_malformed(e, "MQTT-3.1.2-22", "Password without User Name");
-    *n += 2 + name.len + 1 + 1 + 2;
+    TRY(grow(e, n, 2 + name.len + 1 + 1 + 2));
     TRY(props_size(e, &c->properties, MQTT_CONNECT, n));
     TRY(utf8_field(e, c->client_id, n, "Client Identifier is not valid UTF-8 (or contains U+0000)"));
     if (c->will) {
@@ -183,7 +192,7 @@ static mqtt_status connack_size(enc *e, const mqtt_connack *a, size_t *n)
     else if (a->reason_code > 5) return refuse_protocol(e, "MQTT-3.2.2.3", "CONNACK return code is reserved (above 5)");
     if (a->session_present && a->reason_code)
         return refuse_protocol(e, RULE(e->v, "MQTT-3.2.2-4", "MQTT-3.2.2-6"), "Session Present with a non-zero return code");
-    *n += 2;
+    TRY(grow(e, n, 2));
     return props_size(e, &a->properties, MQTT_CONNACK, n);
 }
 
@@ -192,6 +201,8 @@ static mqtt_status publish_size(enc *e, const mqtt_publish *p, size_t *n)
     if (p->qos > 2) return refuse_malformed(e, "MQTT-3.3.1-4", "PUBLISH QoS is 3");
     if (p->dup && p->qos == 0) return refuse_malformed(e, "MQTT-3.3.1-2", "DUP is set on a QoS 0 PUBLISH");
     if (p->qos) TRY(packet_id(e, p->packet_id, MQTT_PUBLISH));
+    /* Lengths first: the topic is scanned below, and may lie about its length. */
+    if (p->topic.len > 65535) return refuse_malformed(e, RULE(e->v, "MQTT-1.5.3", "MQTT-1.5.4"), "Topic Name longer than 65535 bytes");
     if (!topic_name_plain(p->topic.ptr, p->topic.len)) {
         mqtt_status st;
         uint8_t rc;
@@ -200,7 +211,9 @@ static mqtt_status publish_size(enc *e, const mqtt_publish *p, size_t *n)
         const char *rule = topic_name_problem(e->v, p->topic, alias, &st, &rc, &message);
         if (rule) return refuse(e, st, rule, rc, message);
     }
-    *n += 2 + p->topic.len + (p->qos ? 2 : 0) + p->payload.len;
+    TRY(grow(e, n, 2 + (p->qos ? 2 : 0)));
+    TRY(grow(e, n, p->topic.len));
+    TRY(grow(e, n, p->payload.len));
     return props_size(e, &p->properties, MQTT_PUBLISH, n);
 }
 
@@ -215,10 +228,9 @@ static mqtt_status tail_size(enc *e, mqtt_packet_type type, uint8_t code, const 
     if (props_empty(p)) {
         /* Reason 0 without properties is omitted; AUTH needs its method with any other reason. */
         if (type == MQTT_AUTH && code) return refuse_protocol(e, "MQTT-3.15.2.2.2", "AUTH without Authentication Method");
-        if (code) *n += 1;
-        return MQTT_OK;
+        return code ? grow(e, n, 1) : MQTT_OK;
     }
-    *n += 1;
+    TRY(grow(e, n, 1));
     return props_size(e, p, type, n);
 }
 
@@ -229,16 +241,19 @@ static mqtt_status subscribe_size(enc *e, const mqtt_subscribe *s, mqtt_packet_t
     if (s->count == 0)
         return refuse_protocol(e, sub ? RULE(e->v, "MQTT-3.8.3-3", "MQTT-3.8.3-2") : "MQTT-3.10.3-2",
                                "no Topic Filter");
-    *n += 2;
+    TRY(grow(e, n, 2));
     TRY(props_size(e, &s->properties, type, n));
     for (size_t i = 0; i < s->count; i++) {
         const mqtt_subscription *x = &s->subscriptions[i];
+        if (x->topic_filter.len > 65535)
+            return refuse_malformed(e, RULE(e->v, "MQTT-1.5.3", "MQTT-1.5.4"), "Topic Filter longer than 65535 bytes");
         mqtt_status st;
         uint8_t rc;
         const char *message;
         const char *rule = topic_filter_problem(e->v, x->topic_filter, &st, &rc, &message);
         if (rule) return refuse(e, st, rule, rc, message);
-        *n += 2 + x->topic_filter.len + (sub ? 1 : 0);
+        TRY(grow(e, n, 2 + (sub ? 1 : 0)));
+        TRY(grow(e, n, x->topic_filter.len));
         if (!sub) continue;
         if (x->qos > 2) {
             /* 3.1.1: malformed (MQTT-3-8.3-4); 5.0 3.8.3.1: "It is a Protocol Error if the
@@ -261,7 +276,7 @@ static mqtt_status subscribe_size(enc *e, const mqtt_subscribe *s, mqtt_packet_t
 static mqtt_status suback_size(enc *e, const mqtt_suback *s, mqtt_packet_type type, size_t *n)
 {
     TRY(packet_id(e, s->packet_id, type));
-    *n += 2;
+    TRY(grow(e, n, 2));
     TRY(props_size(e, &s->properties, type, n));
     if (type == MQTT_UNSUBACK && e->v != MQTT_V5) {
         if (s->reason_codes.len) return refuse_protocol(e, "LIMIT-not-in-version", "UNSUBACK reason codes exist only in MQTT 5.0");
@@ -269,13 +284,13 @@ static mqtt_status suback_size(enc *e, const mqtt_suback *s, mqtt_packet_type ty
     }
     if (s->reason_codes.len == 0)
         return refuse_protocol(e, type == MQTT_SUBACK ? "MQTT-3.9.3" : "MQTT-3.11.3", "no reason code");
+    TRY(grow(e, n, s->reason_codes.len)); /* before reading them: the length may lie */
     for (size_t i = 0; i < s->reason_codes.len; i++) {
         uint8_t code = s->reason_codes.ptr[i];
         bool ok = e->v == MQTT_V5 ? reason_allowed(type, MQTT_FROM_SERVER, code)
                                   : (code <= 2 || (code == 0x80 && e->v == MQTT_V311));
         if (!ok) return refuse_protocol(e, RULE(e->v, "MQTT-3.9.3-2", reason_rule(type)), "reason code not allowed");
     }
-    *n += s->reason_codes.len;
     return MQTT_OK;
 }
 
@@ -293,7 +308,7 @@ static mqtt_status body_size(enc *e, const mqtt_packet *pkt, size_t *n)
     case MQTT_PUBREL:
     case MQTT_PUBCOMP:
         TRY(packet_id(e, pkt->ack.packet_id, t));
-        *n += 2;
+        TRY(grow(e, n, 2));
         return tail_size(e, t, pkt->ack.reason_code, &pkt->ack.properties, n);
     case MQTT_SUBSCRIBE:
     case MQTT_UNSUBSCRIBE: return subscribe_size(e, &pkt->subscribe, t, n);
@@ -578,6 +593,8 @@ static inline bool publish_fast(const mqtt_codec *codec, const mqtt_publish *p, 
     if (p->qos > 2 || (p->dup && p->qos == 0) || (p->qos && p->packet_id == 0) ||
         !props_empty(&p->properties) || !topic_name_plain(p->topic.ptr, p->topic.len))
         return false;
+    /* Each part below the maximum first, so that the sum cannot wrap. */
+    if (p->topic.len > 65535 || p->payload.len > MQTT_MAX_REMAINING_LENGTH) return false;
     size_t rl = 2 + p->topic.len + (p->qos ? 2 : 0) + p->payload.len;
     if (rl > MQTT_MAX_REMAINING_LENGTH) return false;
     size_t total = 1 + varint_size((uint32_t)rl) + rl;

@@ -511,3 +511,57 @@ Test(codec_encode, refuses_before_the_version_is_known_and_reserved_types)
     c = TV_C311;
     TV_ENCODE_REFUSED(&c, &p, MQTT_ERR_MALFORMED, "MQTT-2.2.1");
 }
+
+/* ---- sizes whose sum would wrap (issue 14) ----------------------------------- */
+
+/* Every addition of the size computation is checked against the 268,435,455-byte
+ * MQTT maximum before it is made: lengths near SIZE_MAX used to wrap the sum to a
+ * small size, and the write then copied a "negative" length. Nothing is read from
+ * the (tiny) buffers the lengths lie about, and nothing is written. */
+static void expect_too_large(const mqtt_codec *c, const mqtt_packet *p, const char *rule)
+{
+    uint8_t out[64];
+    memset(out, 0xAA, sizeof out);
+    size_t n = 0, written = 0;
+    mqtt_error err;
+    memset(&err, 0, sizeof err);
+    cr_assert_eq(mqtt_encoded_size(c, p, &n, &err), MQTT_ERR_MALFORMED, "size accepted: %zu", n);
+    cr_assert_str_eq(err.rule, rule);
+    memset(&err, 0, sizeof err);
+    cr_assert_eq(mqtt_encode(c, p, out, sizeof out, &written, &err), MQTT_ERR_MALFORMED);
+    cr_assert_str_eq(err.rule, rule);
+    for (size_t i = 0; i < sizeof out; i++) cr_assert_eq(out[i], 0xAA, "byte %zu written", i);
+}
+
+Test(codec_encode, lengths_that_would_wrap_the_size_are_refused)
+{
+    static const uint8_t tiny[8] = "payload";
+    size_t huge[] = {(size_t)-1, (size_t)-3, (size_t)-7, (size_t)1 << 32, MQTT_MAX_REMAINING_LENGTH};
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        mqtt_packet p = pkt_of(MQTT_PUBLISH);
+        p.publish.topic = S("t");
+        p.publish.payload = (mqtt_bytes){tiny, huge[i]};
+        mqtt_codec c311 = TV_C311;
+        expect_too_large(&c311, &p, "MQTT-2.2.3");
+        p.publish.qos = 1;
+        p.publish.packet_id = 1;
+        mqtt_codec c5 = TV_C5;
+        expect_too_large(&c5, &p, "MQTT-1.5.5");
+        mqtt_packet s = pkt_of(MQTT_SUBACK);
+        s.suback.packet_id = 1;
+        s.suback.reason_codes = (mqtt_bytes){tiny, huge[i]};
+        c5.from = MQTT_FROM_SERVER;
+        expect_too_large(&c5, &s, "MQTT-1.5.5");
+        if (huge[i] <= 65535) continue;
+        /* Topic Names and Filters are never scanned past 65535 bytes. */
+        mqtt_packet t = pkt_of(MQTT_PUBLISH);
+        t.publish.topic = (mqtt_bytes){tiny, huge[i]};
+        expect_too_large(&c311, &t, "MQTT-1.5.3");
+        mqtt_subscription sub = {.topic_filter = (mqtt_bytes){tiny, huge[i]}};
+        mqtt_packet u = pkt_of(MQTT_SUBSCRIBE);
+        u.subscribe.packet_id = 1;
+        u.subscribe.subscriptions = &sub;
+        u.subscribe.count = 1;
+        expect_too_large(&c311, &u, "MQTT-1.5.3");
+    }
+}

@@ -31,6 +31,7 @@
 #define MAX_PACKET_BUFFER (64u << 20) /* larger claimed packets are not buffered */
 #define PROBE_LIMIT (1u << 20)        /* a CONNECT longer than this is not looked for */
 #define RESYNC_MAX_CANDIDATE (64u << 10) /* longest packet resynchronised on */
+#define MAX_TOTAL_BUFFER (256u << 20) /* all connections' unfinished packets together */
 
 enum { ST_PROBE, ST_MQTT, ST_IGNORED, ST_CLOSED };
 
@@ -67,6 +68,7 @@ typedef struct {
     conn **all;
     size_t nall, capall;
     conn *last;              /* the connection of the previous segment */
+    size_t buffered;         /* bytes allocated for all halves' buffers (max_buffered) */
     unsigned next_id;
     int64_t ts_sec;
     uint32_t ts_nsec;
@@ -406,21 +408,30 @@ static size_t consume(flow *f, conn *c, int dir, const uint8_t *p, size_t n, boo
     return off;
 }
 
-static void append(half *h, const uint8_t *p, size_t n)
+/* Buffers n more bytes of one direction. The buffers of all connections
+ * together stay under max_buffered: bytes that would pass it are dropped
+ * (the stream resynchronises) with a note saying why, as for lack of memory. */
+static void append(flow *f, conn *c, int dir, const uint8_t *p, size_t n)
 {
+    half *h = &c->h[dir];
     if (h->len + n > h->cap) {
         size_t cap = h->cap ? h->cap : 4096;
         while (cap < h->len + n)
             cap *= 2;
-        uint8_t *nb = realloc(h->buf, cap);
+        size_t limit = f->opt->max_buffered ? f->opt->max_buffered : MAX_TOTAL_BUFFER;
+        uint8_t *nb = f->buffered - h->cap + cap <= limit ? realloc(h->buf, cap) : NULL;
         if (!nb) {
-            /* Out of memory: treat these bytes as lost. */
+            emit_note(f, c, dir, f->buffered - h->cap + cap > limit
+                                     ? "bytes dropped: unfinished packets of all connections would exceed the "
+                                       "buffer bound (max_buffered)"
+                                     : "bytes dropped for lack of memory", h->len + n);
             h->pos += h->len + n;
             h->len = 0;
             h->resync = true;
-            h->resync_why = "after bytes dropped for lack of memory";
+            h->resync_why = "after bytes dropped (buffer bound or memory)";
             return;
         }
+        f->buffered = f->buffered - h->cap + cap;
         h->buf = nb;
         h->cap = cap;
     }
@@ -438,16 +449,18 @@ static void run_buffer(flow *f, conn *c, int dir, bool at_end, bool aligned)
         memmove(h->buf, h->buf + used, h->len - used);
     h->len -= used;
     if (h->len == 0 && h->cap > (1u << 20)) {
+        f->buffered -= h->cap;
         free(h->buf);
         h->buf = NULL;
         h->cap = 0;
     }
 }
 
-static void free_halves(conn *c)
+static void free_halves(flow *f, conn *c)
 {
     for (int d = 0; d < 2; d++) {
         pcap_tcp_reset(&c->h[d].tcp);
+        f->buffered -= c->h[d].cap;
         pcap_ws_free(c->h[d].ws);
         c->h[d].ws = NULL;
         free(c->h[d].buf);
@@ -471,7 +484,7 @@ static void probe(flow *f, conn *c, int dir)
     half *h = &c->h[dir];
     if (dir != MQTT_FROM_CLIENT || f->opt->no_detect) {
         c->state = ST_IGNORED;
-        free_halves(c);
+        free_halves(f, c);
         return;
     }
     mqtt_packet pkt;
@@ -484,7 +497,7 @@ static void probe(flow *f, conn *c, int dir)
         return;
     }
     c->state = ST_IGNORED;
-    free_halves(c);
+    free_halves(f, c);
 }
 
 /* MQTT bytes of one direction (the TCP payload, or unwrapped WebSocket payload). */
@@ -498,17 +511,17 @@ static void mqtt_bytes_in(void *vctx, const uint8_t *p, size_t n)
     if (c->state == ST_IGNORED || c->state == ST_CLOSED)
         return;
     if (c->state == ST_PROBE) {
-        append(h, p, n);
+        append(f, c, dir, p, n);
         probe(f, c, dir);
         return;
     }
     if (h->len == 0) {
         size_t used = consume(f, c, dir, p, n, false, true);
         if (used < n)
-            append(h, p + used, n - used);
+            append(f, c, dir, p + used, n - used);
         return;
     }
-    append(h, p, n);
+    append(f, c, dir, p, n);
     run_buffer(f, c, dir, false, false);
 }
 
@@ -543,7 +556,7 @@ static void gap_in(void *vctx, uint64_t missing)
     half *h = &c->h[dir];
     if (c->state == ST_PROBE) {
         c->state = ST_IGNORED; /* cannot tell whether it starts with CONNECT */
-        free_halves(c);
+        free_halves(f, c);
         return;
     }
     if (c->state != ST_MQTT)
@@ -623,7 +636,7 @@ static void close_conn(flow *f, conn *c, const char *why, int closer)
         emit(f, c, PCAP_EV_CLOSE, MQTT_FROM_CLIENT, &ev);
     }
     c->state = ST_CLOSED;
-    free_halves(c);
+    free_halves(f, c);
 }
 
 /* ---------- the connection table ---------- */
@@ -713,7 +726,7 @@ static bool is_mqtt_port(const flow *f, uint16_t port)
 /* (Re)initialises c for the segment that opens it. */
 static void start_conn(flow *f, conn *c, const pcap_segment *s)
 {
-    free_halves(c);
+    free_halves(f, c);
     memset(&c->info, 0, sizeof c->info);
     memset(c->h, 0, sizeof c->h);
     c->fin_first = -1;
@@ -881,7 +894,7 @@ int pcap_flow_run(pcap_reader *r, const pcap_flow_options *opt, pcap_event_fn fn
                        -1);
     }
     for (size_t i = 0; i < f->nall; i++) {
-        free_halves(f->all[i]);
+        free_halves(f, f->all[i]);
         free(f->all[i]);
     }
     free(f->all);

@@ -75,6 +75,8 @@ typedef struct {
     const uint16_t *ports;     /* MQTT server ports (the CLI always includes 1883) */
     size_t nports;
     bool no_detect;            /* do not look for CONNECT on other ports */
+    size_t max_buffered;       /* bytes of unfinished packets all connections together may buffer
+                                  (0 = 256 MiB); beyond it bytes are dropped with a NOTE */
 } pcap_flow_options;
 
 typedef struct {

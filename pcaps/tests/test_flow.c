@@ -380,3 +380,50 @@ Test(flow, resynchronising_through_megabytes_of_garbage_stays_fast)
     cr_assert_geq(t.resyncs, 1);
     cap_free(&m);
 }
+
+static void bound_note(void *ctx, const pcap_event *ev)
+{
+    if (ev->kind == PCAP_EV_NOTE && strstr(ev->note, "max_buffered")) ++*(int *)ctx;
+}
+
+/* All connections' unfinished packets together are bounded (issue 14: a
+ * 1.6 MB .gz capture of many connections each announcing a huge packet took
+ * 1.04 GB): past max_buffered the bytes are dropped with a NOTE naming the
+ * bound, and the other connections still decode. */
+Test(flow, total_buffered_across_connections_is_bounded)
+{
+    mem_cap m;
+    cap_open(&m, PCAP_WRITER_ETHERNET);
+    uint8_t b[512];
+    static uint8_t chunk[1000];
+    /* A PUBLISH announcing 100,000 bytes, never finished, on 8 connections. */
+    static const uint8_t head[] = {0x30, 0xa0, 0x8d, 0x06, 0x00, 0x01, 't'};
+    memset(chunk, 'x', sizeof chunk);
+    pcap_writer_conn c[8];
+    for (int k = 0; k < 8; k++) {
+        cr_assert_eq(pcap_writer_conn_init_text(&c[k], "192.168.1.10", (uint16_t)(50000 + k), "192.168.1.1", 1883), 0);
+        cr_assert_eq(pcap_writer_handshake(m.w, &c[k], m.t++), 0);
+        size_t n = enc_connect(MQTT_V311, "big", b, sizeof b);
+        send_bytes(&m, &c[k], CLI, b, n);
+        send_bytes(&m, &c[k], CLI, head, sizeof head);
+        for (int i = 0; i < 40; i++) send_bytes(&m, &c[k], CLI, chunk, sizeof chunk);
+    }
+    cap_close(&m);
+    int notes = 0;
+    char err[512];
+    pcap_reader *r = pcap_reader_open_memory(m.buf, m.len, "mem.pcap", err, sizeof err);
+    cr_assert(r, "%s", err);
+    static const uint16_t p1883[] = {1883};
+    pcap_flow_options o = {.ports = p1883, .nports = 1, .max_buffered = 200000};
+    cr_assert_eq(pcap_flow_run(r, &o, bound_note, &notes, NULL, err, sizeof err), 0, "%s", err);
+    pcap_reader_close(r);
+    cr_assert_gt(notes, 0, "no connection hit the 200,000-byte bound");
+    /* Without the bound every connection buffers its 40 KB: no note. */
+    notes = 0;
+    r = pcap_reader_open_memory(m.buf, m.len, "mem.pcap", err, sizeof err);
+    o.max_buffered = 0;
+    cr_assert_eq(pcap_flow_run(r, &o, bound_note, &notes, NULL, err, sizeof err), 0, "%s", err);
+    pcap_reader_close(r);
+    cr_assert_eq(notes, 0);
+    cap_free(&m);
+}

@@ -8,6 +8,7 @@
 # skips what needs it, counted and named ("SKIP ..." and ", N skipped").
 #   check_cli.sh MQTT_PCAP [MQTT_CONFORM MQTT_BROKER PCAP_GEN]
 set -u
+. "$(dirname "$0")/ports.sh" # free_port, wait_listening
 PCAP=${1:?usage: check_cli.sh MQTT_PCAP [MQTT_CONFORM MQTT_BROKER PCAP_GEN]}
 CONFORM=${2:-build/bin/mqtt-conform}
 BROKER=${3:-build/bin/mqtt-broker}
@@ -35,22 +36,6 @@ expect_rc() {
     "$@" > "$T/out" 2> "$T/err"; local rc=$?
     if [ "$rc" -eq "$want" ] && ! grep -q "AddressSanitizer\|runtime error" "$T/err"; then ok "$name"
     else bad "$name (exit $rc, want $want)" "$(cat "$T/err")"; fi
-}
-free_port() {
-    local p
-    for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 30000))
-        ss -ltn "sport = :$p" 2>/dev/null | grep -q LISTEN || { echo "$p"; return; }
-    done
-    echo 0
-}
-# wait_listen PORT: poll until something listens there (deadline 5 s).
-wait_listen() {
-    for _ in $(seq 1 100); do
-        ss -ltn "sport = :$1" | grep -q LISTEN && return 0
-        sleep 0.05
-    done
-    return 1
 }
 args_of() { cat "$CORPUS/$1.args" 2>/dev/null; }
 
@@ -134,16 +119,29 @@ else
     skipped "writer read by tshark (tshark is not installed: make pcap-deps)"
 fi
 
-# A broker on a free port: mosquitto with a generated config, never on 1883.
-# Sets $port (empty if it did not start). Not run in $(...): the pid must be
-# recorded in this shell so that cleanup stops it.
+# mosquitto on a free port (never 1883), in its own directory under $T: a
+# generated config, and its log, shown when it does not start. `user root`:
+# started as root, mosquitto would otherwise switch to the `mosquitto` user,
+# which cannot open the log in $T (mode 0700). Sets $port, empty if it did
+# not start; a port taken between free_port and the bind (another suite
+# started a listener there) makes it exit: then another port, 3 tries. Not
+# run in $(...): the pid must be recorded in this shell so that cleanup stops it.
 start_mosquitto() { # $1 = allow_anonymous (default true)
-    port=$(free_port)
-    printf 'listener %s 127.0.0.1\nallow_anonymous %s\nuser root\npersistence false\nlog_dest none\n' \
-        "$port" "${1:-true}" > "$T/mosq-$port.conf"
-    mosquitto -c "$T/mosq-$port.conf" > /dev/null 2>&1 &
-    PIDS+=($!)
-    wait_listen "$port" || port=""
+    local try p d pid
+    port="" mosq_log=""
+    for try in 1 2 3; do
+        p=$(free_port 2> "$T/err") || { mosq_log=$(cat "$T/err"); return; }
+        d=$T/mosquitto-$p-$try
+        mkdir -p "$d"
+        printf 'listener %s 127.0.0.1\nallow_anonymous %s\nuser root\npersistence false\nlog_dest file %s\n' \
+            "$p" "${1:-true}" "$d/log" > "$d/conf"
+        mosquitto -c "$d/conf" > "$d/out" 2>&1 &
+        pid=$!
+        PIDS+=($pid)
+        wait_listening "$p" "$pid" && { port=$p; return; }
+        kill "$pid" 2>/dev/null
+        mosq_log="try $try, port $p: $(cat "$d/out" "$d/log" 2>/dev/null | grep -v 'should not be run as root')"
+    done
 }
 
 echo "to-scenario"
@@ -164,7 +162,7 @@ start_mosquitto
 if [ -n "$port" ]; then
     "$CONFORM" --no-reports -q --broker "127.0.0.1:$port" "$T"/*.mqs > "$T/out" 2>&1 &&
         ok "generated scenarios pass against mosquitto" || bad "scenarios vs mosquitto" "$(tail -15 "$T/out")"
-else bad "mosquitto did not start"; fi
+else bad "mosquitto did not start" "$mosq_log"; fi
 
 echo "replay"
 start_mosquitto
@@ -179,14 +177,14 @@ if [ -n "$port" ]; then
     [ $all -eq 0 ] && ok "replay --fast of the corpus against mosquitto: no differences"
     expect_rc "replay at the recorded pace" 0 "$PCAP" replay "$CORPUS/v5_qos2.pcap" $(args_of v5_qos2) --broker "127.0.0.1:$port"
     expect_rc "replay of a capture without CONNECT: exit 1" 1 "$PCAP" replay "$CORPUS/v5_midstream_will.pcap" $(args_of v5_midstream_will) --broker "127.0.0.1:$port"
-else bad "mosquitto did not start"; fi
+else bad "mosquitto did not start" "$mosq_log"; fi
 # A broker that refuses anonymous clients answers differently: replay must say where.
 start_mosquitto false
 if [ -n "$port" ]; then
     expect_rc "replay against a refusing broker: exit 1" 1 "$PCAP" replay "$CORPUS/v311_qos1.pcap" $(args_of v311_qos1) --broker "127.0.0.1:$port" --fast --timeout 500
     grep -q "recorded: CONNACK sp=0 rc=0x00" "$T/out" && grep -q "live:     CONNACK sp=0 rc=0x05" "$T/out" &&
         ok "the difference shows the recorded and the live CONNACK" || bad "difference report" "$(cat "$T/out")"
-fi
+else bad "mosquitto (anonymous refused) did not start" "$mosq_log"; fi
 cport=$(free_port)
 expect_rc "replay to a closed port: exit 2" 2 "$PCAP" replay "$CORPUS/v5_qos0.pcap" $(args_of v5_qos0) --broker "127.0.0.1:$cport" --timeout 500
 grep -q "127.0.0.1:$cport" "$T/err" && ok "the unreachable broker is named" || bad "unreachable broker named" "$(cat "$T/err")"

@@ -14,6 +14,7 @@ set -u
 
 ABIN=${1:?usage: check_ws.sh ABIN}
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/ports.sh" # free_port, wait_listening
 PCAP=$ABIN/mqtt-pcap BROKER=$ABIN/mqtt-broker PUB=$ABIN/mqtt-pub SUB=$ABIN/mqtt-sub
 for f in "$PCAP" "$BROKER" "$PUB" "$SUB" "$(command -v tcpdump)" "$(command -v tshark)" "$(command -v jq)"; do
     [ -x "$f" ] || { echo "check_ws: missing $f (make pcap-deps; apt-get install tcpdump jq)" >&2; exit 1; }
@@ -28,18 +29,6 @@ cleanup() {
 trap cleanup EXIT
 ok() { PASSED=$((PASSED + 1)); echo "PASS $1"; }
 ko() { FAILED=$((FAILED + 1)); echo "FAIL $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/    /' | head -30; return 0; }
-# A free port below the ephemeral range (where client sockets could hold it)
-# that no socket uses (ss from iproute2), bounded tries.
-free_port() {
-    local lo p
-    read -r lo _ < /proc/sys/net/ipv4/ip_local_port_range
-    [ "${lo:-0}" -gt 12000 ] || lo=32768
-    for _ in $(seq 1 200); do
-        p=$((10000 + RANDOM % (lo - 10000)))
-        [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
-    done
-    echo "check_ws: no free port" >&2; exit 1
-}
 wait_for() { local n=$1 i; shift; for i in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done; return 1; }
 finish() {
     echo "pcap-ws: $PASSED passed, $FAILED failed"
@@ -47,7 +36,7 @@ finish() {
     exit
 }
 
-WS=$(free_port) TCP=$(free_port)
+WS=$(free_port) && TCP=$(free_port) || { ko "free ports for the brokers"; finish; }
 printf 'allow_anonymous true\nlistener %s 127.0.0.1\nprotocol websockets\n' "$WS" > "$WORK/ws.conf"
 "$BROKER" -c "$WORK/ws.conf" -v > "$WORK/broker.log" 2>&1 &
 BPID=$!
@@ -113,8 +102,9 @@ grep -q 'c1 connect' "$WORK/c1.mqs" && grep -q 'c1 send SUBSCRIBE' "$WORK/c1.mqs
 printf 'allow_anonymous true\nlistener %s 127.0.0.1\n' "$TCP" > "$WORK/tcp.conf"
 "$BROKER" -c "$WORK/tcp.conf" > "$WORK/broker2.log" 2>&1 &
 B2PID=$!
-wait_for 100 grep -q running "$WORK/broker2.log"
-if "$PCAP" replay "$WORK/ws.pcap" --broker "127.0.0.1:$TCP" --fast > "$WORK/replay.out" 2>&1; then
+if ! wait_listening "$TCP" "$B2PID"; then
+    ko "the TCP broker listens on $TCP" "$(cat "$WORK/broker2.log")"
+elif "$PCAP" replay "$WORK/ws.pcap" --broker "127.0.0.1:$TCP" --fast > "$WORK/replay.out" 2>&1; then
     ok "replay over TCP: $(tail -1 "$WORK/replay.out" | sed 's/.*: //')"
 else
     ko "replay over TCP" "$(tail -20 "$WORK/replay.out")"

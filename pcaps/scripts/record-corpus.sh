@@ -18,14 +18,7 @@ PREFIX=""
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-free_port() {
-    local p
-    for _ in $(seq 1 100); do
-        p=$((20000 + RANDOM % 30000))
-        if ! ss -ltn "sport = :$p" | grep -q LISTEN; then echo "$p"; return; fi
-    done
-    echo "no free port" >&2; exit 1
-}
+. "$(dirname "$0")/../tests/ports.sh" # free_port (below the ephemeral range), wait_listening
 
 # wait_for FILE PATTERN: poll (with a deadline) until FILE contains PATTERN.
 wait_for() {
@@ -49,7 +42,7 @@ if [ "$KIND" = reference ]; then
 else
     mosquitto -c "$WORK/mosquitto.conf" & BROKER=$!
 fi
-for _ in $(seq 1 100); do ss -ltn "sport = :$PORT" | grep -q LISTEN && break; sleep 0.05; done
+wait_listening "$PORT" "$BROKER" || { echo "record-corpus: the $KIND broker does not listen on $PORT" >&2; exit 1; }
 
 # record NAME: runs the function case_NAME while tcpdump records.
 record() {

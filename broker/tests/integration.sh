@@ -15,7 +15,7 @@
 set -u
 BROKER=${1:?usage: integration.sh BROKER_BINARY LINGER_CLIENT}
 LINGER=${2:?usage: integration.sh BROKER_BINARY LINGER_CLIENT} # broker/tests/linger_client.c
-. scripts/free_port.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh"
 command -v mosquitto_sub >/dev/null || { echo "mosquitto_sub not found (apt-get install mosquitto-clients)" >&2; exit 1; }
 # Every foreground client run has a deadline: a broker that never answers fails
 # the check that ran it, with the command named, instead of hanging the suite.

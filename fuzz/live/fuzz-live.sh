@@ -23,7 +23,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/nu
 trap cleanup EXIT
 failed=0
 
-. scripts/free_port.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh"
 export LC_ALL=C # printf's %.1f takes jq's numbers with a decimal point
 
 # Starts CMD -p PORT, waits until it accepts; sets $bport.

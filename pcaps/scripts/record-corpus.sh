@@ -18,14 +18,7 @@ PREFIX=""
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-free_port() {
-    local p
-    for _ in $(seq 1 100); do
-        p=$((20000 + RANDOM % 30000))
-        if ! ss -ltn "sport = :$p" | grep -q LISTEN; then echo "$p"; return; fi
-    done
-    echo "no free port" >&2; exit 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh" # free_port
 
 # wait_for FILE PATTERN: poll (with a deadline) until FILE contains PATTERN.
 wait_for() {

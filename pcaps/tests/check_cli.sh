@@ -36,14 +36,7 @@ expect_rc() {
     if [ "$rc" -eq "$want" ] && ! grep -q "AddressSanitizer\|runtime error" "$T/err"; then ok "$name"
     else bad "$name (exit $rc, want $want)" "$(cat "$T/err")"; fi
 }
-free_port() {
-    local p
-    for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 30000))
-        ss -ltn "sport = :$p" 2>/dev/null | grep -q LISTEN || { echo "$p"; return; }
-    done
-    echo 0
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh" # free_port
 # wait_listen PORT: poll until something listens there (deadline 5 s).
 wait_listen() {
     for _ in $(seq 1 100); do

@@ -28,18 +28,7 @@ cleanup() {
 trap cleanup EXIT
 ok() { PASSED=$((PASSED + 1)); echo "PASS $1"; }
 ko() { FAILED=$((FAILED + 1)); echo "FAIL $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/    /' | head -30; return 0; }
-# A free port below the ephemeral range (where client sockets could hold it)
-# that no socket uses (ss from iproute2), bounded tries.
-free_port() {
-    local lo p
-    read -r lo _ < /proc/sys/net/ipv4/ip_local_port_range
-    [ "${lo:-0}" -gt 12000 ] || lo=32768
-    for _ in $(seq 1 200); do
-        p=$((10000 + RANDOM % (lo - 10000)))
-        [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
-    done
-    echo "check_ws: no free port" >&2; exit 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh" # free_port
 wait_for() { local n=$1 i; shift; for i in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done; return 1; }
 finish() {
     echo "pcap-ws: $PASSED passed, $FAILED failed"

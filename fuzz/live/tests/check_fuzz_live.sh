@@ -11,7 +11,7 @@
 # Every broker and relay runs on 127.0.0.1 on a free port, in a temporary directory.
 set -u
 fuzz=$1 broker=$2 conform=$3 relay=$4 mute_peer=$5 pcap=$6
-. scripts/free_port.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/free_port.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-live.XXXXXX")
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$tmp"; }

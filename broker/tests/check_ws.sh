@@ -41,18 +41,7 @@ ko() {
     [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/    /' | head -30
     return 0
 }
-# A free port below the ephemeral range (where client sockets could hold it)
-# that no socket uses (ss from iproute2), bounded tries.
-free_port() {
-    local lo p
-    read -r lo _ < /proc/sys/net/ipv4/ip_local_port_range
-    [ "${lo:-0}" -gt 12000 ] || lo=32768
-    for _ in $(seq 1 200); do
-        p=$((10000 + RANDOM % (lo - 10000)))
-        [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
-    done
-    echo "check_ws: no free port" >&2; exit 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh" # free_port
 # Waits up to $1 tenths of a second for command "$2 ..." to succeed.
 wait_for() {
     local n=$1 i; shift

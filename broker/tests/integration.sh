@@ -6,14 +6,16 @@
 #   garbage on the socket, clean shutdown on SIGTERM and SIGINT with no leak
 #   (the broker under test is the ASan build), configuration errors.
 #
-#   integration.sh BROKER_BINARY
+#   integration.sh BROKER_BINARY LINGER_CLIENT
 #
 # Starts its own broker on a free port (-p 0, port read from the
 # "listening on" line). Synchronisation waits on conditions with deadlines
 # (the broker's -v log showing a client's SUBACK, mosquitto_sub -C/-W), never
 # on sleeps. Prints "N passed, M failed" and exits non-zero on any failure.
 set -u
-BROKER=${1:?usage: integration.sh BROKER_BINARY}
+BROKER=${1:?usage: integration.sh BROKER_BINARY LINGER_CLIENT}
+LINGER=${2:?usage: integration.sh BROKER_BINARY LINGER_CLIENT} # broker/tests/linger_client.c
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh"
 command -v mosquitto_sub >/dev/null || { echo "mosquitto_sub not found (apt-get install mosquitto-clients)" >&2; exit 1; }
 # Every foreground client run has a deadline: a broker that never answers fails
 # the check that ran it, with the command named, instead of hanging the suite.
@@ -225,34 +227,9 @@ sub_bg shut "$out" -V mqttv5 -d -t it/shut -W 10 && spid=$! && {
 # would send a TCP reset that can destroy the DISCONNECT; the broker shuts
 # down its side and drains instead, so the client reads DISCONNECT, then EOF.
 start_broker
-cat > "$WORK/linger.py" <<'EOF_PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-s.sendall(bytes([0x10, 14, 0, 4]) + b"MQTT" + bytes([5, 2, 0, 0, 0, 0, 1]) + b"l")
-got = b""
-while len(got) < 2 or len(got) < 2 + got[1]:
-    b = s.recv(100)
-    if not b:
-        print("no CONNACK: %s" % got.hex())
-        sys.exit(1)
-    got += b
-data = b""
-try:
-    s.sendall(bytes([0x36, 3, 0, 1]) + b"a" + bytes(2000000))
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        data += b
-except (ConnectionResetError, BrokenPipeError):
-    print("reset after %d bytes: %s" % (len(data), data[:8].hex()))
-    sys.exit(1)
-print(data[:3].hex())
-sys.exit(0 if data[:1] == b"\xe0" and data[2:3] == b"\x81" else 1)
-EOF_PY
 ok_count=0
 for i in 1 2 3 4 5; do
-    out=$(python3 "$WORK/linger.py" "$PORT" 2>&1) && ok_count=$((ok_count + 1)) || last="$out"
+    out=$("$LINGER" "$PORT" 2>&1) && ok_count=$((ok_count + 1)) || last="$out"
 done
 [ $ok_count -eq 5 ] && ok "DISCONNECT 0x81 read before EOF, no reset (5 of 5)" || bad "DISCONNECT lost to a reset" "$ok_count of 5; ${last:-}"
 stop_broker TERM
@@ -325,7 +302,7 @@ probe_takeover() {
 start_broker -c "$WORK/two.conf"
 ours=$(probe_takeover "$PORT" ours)
 stop_broker TERM
-mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mport=$(free_port) || exit 1
 printf 'listener %s 127.0.0.1\nuser root\npersistence false\n' "$mport" | cat - "$WORK/two.conf" > "$WORK/mosq-two.conf"
 if command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ]; then
     MOSQ_BIN=$(command -v mosquitto || echo /usr/sbin/mosquitto)

@@ -23,11 +23,12 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/nu
 trap cleanup EXIT
 failed=0
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh"
+export LC_ALL=C # printf's %.1f takes jq's numbers with a decimal point
 
 # Starts CMD -p PORT, waits until it accepts; sets $bport.
 start() {
-    bport=$(free_port)
+    bport=$(free_port) || return 1
     "$@" -p "$bport" >"$tmp/b-$bport.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$bport") 2>/dev/null && return 0; sleep 0.05; done
@@ -44,20 +45,24 @@ replay() { # MQS CMD...
     echo "$verdict"
 }
 
+# One line for a campaign: its first crash, or none within the bound (then status 1).
+verdict() { # SEED SUMMARY
+    local sessions eps t crash
+    read -r sessions eps t < <(jq -r '[.sessions, .exec_per_s, (.time_to_first_finding_s // 0)] | @tsv' "$2") || return 1
+    crash=$(jq -r 'first(.groups[] | select(.class == "crash")) | "(session \(.first_session)): \(.signature)"' "$2")
+    if [ -n "$crash" ]; then
+        printf 'seed %s: %s sessions, %.1f exec/s, first crash after %.1f s %s\n' "$1" "$sessions" "$eps" "$t" "$crash"
+    else
+        printf 'seed %s: %s sessions, %.1f exec/s, NO crash within the bound\n' "$1" "$sessions" "$eps"
+        return 1
+    fi
+}
+
 campaign() { # SEED
     local seed=$1 dir="$out/live-seed-$1"
     rm -rf "$dir"
     "$fuzz" --spawn "$bin -p {port}" --seed "$seed" --duration "${bound}s" --stop-on crash --out "$dir" -q >"$dir.log" 2>&1
-    python3 - "$seed" "$dir/summary.json" <<'PY' || failed=$((failed + 1))
-import json, sys
-seed, s = sys.argv[1], json.load(open(sys.argv[2]))
-crash = [g for g in s['groups'] if g['class'] == 'crash']
-t = s['time_to_first_finding_s']
-print(f"seed {seed}: {s['sessions']} sessions, {s['exec_per_s']:.1f} exec/s, "
-      + (f"first crash after {t:.1f} s (session {crash[0]['first_session']}): {crash[0]['signature']}" if crash
-         else "NO crash within the bound"))
-sys.exit(0 if crash else 1)
-PY
+    verdict "$seed" "$dir/summary.json" || failed=$((failed + 1))
     for mqs in "$dir"/findings/*crash/repro.mqs; do
         [ -f "$mqs" ] || continue
         local old new

@@ -14,9 +14,10 @@ FZ_LIB_SRCS  := $(filter-out fuzz/live/src/fz_main.c,$(FZ_SRCS))
 # Links: the codec, net/, the pcap writer and the runner's table of normative ids (read-only).
 FZ_EXTRA     := $(NET_SRCS) pcaps/src/pcap_writer.c conformance/src/spec_ids.c
 FUZZ_LIVE_SECONDS ?= 600
-# The tests read JSON summaries with python3; building an old mosquitto needs cmake and git.
-DEPS_CHECK     += python3
-DEPS_FUZZ_LIVE := cmake git python3 mosquitto
+# The scripts read JSON summaries with jq and pick free ports with ss (iproute2);
+# building an old mosquitto needs cmake and git.
+DEPS_CHECK     += jq iproute2
+DEPS_FUZZ_LIVE := cmake git jq iproute2 mosquitto
 
 $(BIN)/mqtt-fuzz: $(call objs,release,$(FZ_SRCS) $(FZ_EXTRA)) $(LIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
@@ -31,6 +32,11 @@ $(ATEST)/fz-fault-relay: $(call objs,asan,fuzz/live/tests/fault_relay.c $(NET_SR
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_asan) -o $@ $^
 
+# The hang oracle's "broker": accepts every connection and never answers.
+$(ATEST)/fz-mute-peer: $(call objs,asan,fuzz/live/tests/mute_peer.c $(NET_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_asan) -o $@ $^
+
 ALL_TARGETS  += $(BIN)/mqtt-fuzz $(ABIN)/mqtt-fuzz
 CHECK_SUITES += check-fuzz-live
 
@@ -38,9 +44,10 @@ CHECK_SUITES += check-fuzz-live
 deps-fuzz-live:
 	@scripts/ensure-deps.sh $(DEPS_FUZZ_LIVE)
 
-check-fuzz-live: $(ABIN)/mqtt-fuzz $(ABIN)/mqtt-broker $(ABIN)/mqtt-conform $(ATEST)/fz-fault-relay
+check-fuzz-live: $(ABIN)/mqtt-fuzz $(ABIN)/mqtt-broker $(ABIN)/mqtt-conform $(ATEST)/fz-fault-relay \
+                 $(ATEST)/fz-mute-peer $(ABIN)/mqtt-pcap
 	@scripts/run-suite.sh fuzz-live fuzz/live/tests/check_fuzz_live.sh $(ABIN)/mqtt-fuzz \
-	    $(ABIN)/mqtt-broker $(ABIN)/mqtt-conform $(ATEST)/fz-fault-relay
+	    $(ABIN)/mqtt-broker $(ABIN)/mqtt-conform $(ATEST)/fz-fault-relay $(ATEST)/fz-mute-peer $(ABIN)/mqtt-pcap
 
 fuzz-live: deps-fuzz-live $(BIN)/mqtt-fuzz $(BIN)/mqtt-conform
 	@fuzz/live/fuzz-live.sh $(BIN)/mqtt-fuzz $(BIN)/mqtt-conform

@@ -18,7 +18,7 @@ PREFIX=""
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-. "$(dirname "$0")/../tests/ports.sh" # free_port (below the ephemeral range), wait_listening
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh" # free_port, wait_listening
 
 # wait_for FILE PATTERN: poll (with a deadline) until FILE contains PATTERN.
 wait_for() {

@@ -8,7 +8,7 @@
 # skips what needs it, counted and named ("SKIP ..." and ", N skipped").
 #   check_cli.sh MQTT_PCAP [MQTT_CONFORM MQTT_BROKER PCAP_GEN]
 set -u
-. "$(dirname "$0")/ports.sh" # free_port, wait_listening
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh" # free_port, wait_listening
 PCAP=${1:?usage: check_cli.sh MQTT_PCAP [MQTT_CONFORM MQTT_BROKER PCAP_GEN]}
 CONFORM=${2:-build/bin/mqtt-conform}
 BROKER=${3:-build/bin/mqtt-broker}

@@ -14,7 +14,7 @@ set -u
 
 ABIN=${1:?usage: check_ws.sh ABIN}
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/ports.sh" # free_port, wait_listening
+. "$HERE/../../scripts/free_port.sh" # free_port, wait_listening
 PCAP=$ABIN/mqtt-pcap BROKER=$ABIN/mqtt-broker PUB=$ABIN/mqtt-pub SUB=$ABIN/mqtt-sub
 for f in "$PCAP" "$BROKER" "$PUB" "$SUB" "$(command -v tcpdump)" "$(command -v tshark)" "$(command -v jq)"; do
     [ -x "$f" ] || { echo "check_ws: missing $f (make pcap-deps; apt-get install tcpdump jq)" >&2; exit 1; }

@@ -9,24 +9,13 @@
 
 RMQ_PID="" RMQ_EPMD_PORT=""
 
-# A free port below the ephemeral range (where client sockets could hold it)
-# that no socket uses (ss from iproute2), bounded tries.
-rmq_free_port() {
-    local lo p
-    read -r lo _ < /proc/sys/net/ipv4/ip_local_port_range
-    [ "${lo:-0}" -gt 12000 ] || lo=32768
-    for _ in $(seq 1 200); do
-        p=$((10000 + RANDOM % (lo - 10000)))
-        [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
-    done
-    echo "rabbitmq_env: no free port" >&2; return 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh" # free_port
 
 rmq_start() {
     local dir=$1 amqp dist i
     mkdir -p "$dir/home" "$dir/log"
-    amqp=$(rmq_free_port); dist=$(rmq_free_port); RMQ_MQTT=$(rmq_free_port); RMQ_WS=$(rmq_free_port)
-    RMQ_EPMD_PORT=$(rmq_free_port)
+    amqp=$(free_port); dist=$(free_port); RMQ_MQTT=$(free_port); RMQ_WS=$(free_port)
+    RMQ_EPMD_PORT=$(free_port)
     cat > "$dir/rabbitmq.conf" <<CONF
 listeners.tcp.default = 127.0.0.1:$amqp
 mqtt.listeners.tcp.default = 127.0.0.1:$RMQ_MQTT

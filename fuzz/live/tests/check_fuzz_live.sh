@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make check-fuzz-live: mqtt-fuzz against the reference broker and a planted fault.
-#   check_fuzz_live.sh MQTT_FUZZ MQTT_BROKER MQTT_CONFORM FAULT_RELAY
+#   check_fuzz_live.sh MQTT_FUZZ MQTT_BROKER MQTT_CONFORM FAULT_RELAY MUTE_PEER MQTT_PCAP
 # 1. a deterministic campaign (seed 1, 3000 sessions) against the reference broker: 0 findings;
 # 2. the differential oracle, reference broker against itself: 0 findings;
 # 3. the planted fault (fault_relay aborts on the bytes C0 01): found, minimised to those
@@ -10,7 +10,8 @@
 # 5. usage errors and an unreachable broker exit 2; the memory and hang oracles fire.
 # Every broker and relay runs on 127.0.0.1 on a free port, in a temporary directory.
 set -u
-fuzz=$1 broker=$2 conform=$3 relay=$4
+fuzz=$1 broker=$2 conform=$3 relay=$4 mute_peer=$5 pcap=$6
+. "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/free_port.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-live.XXXXXX")
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$tmp"; }
@@ -18,7 +19,7 @@ trap cleanup EXIT
 passed=0 failed=0
 ok() { passed=$((passed + 1)); echo "ok   $1"; }
 bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && sed 's/^/     /' "$2" | tail -n 20; }
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+json() { jq -r "$2" "$1"; } # FILE FILTER: one value of a summary.json
 
 # A reference broker on a free port (its "listening on HOST:PORT" line).
 start_broker() {
@@ -36,11 +37,11 @@ start_broker() {
 spawn="$broker -p {port}"
 "$fuzz" --spawn "$spawn" --seed 1 --runs 3000 --out "$tmp/ref" -q >"$tmp/ref.out" 2>&1
 rc=$?
-if [ $rc -eq 0 ] && [ "$(json "$tmp/ref/summary.json" "d['findings']['total']")" = 0 ] \
-   && [ "$(json "$tmp/ref/summary.json" "d['sessions']")" = 3000 ]; then
-    ok "seed 1, 3000 sessions against the reference broker: 0 findings ($(json "$tmp/ref/summary.json" "d['exec_per_s']") exec/s)"
+if [ $rc -eq 0 ] && [ "$(json "$tmp/ref/summary.json" '.findings.total')" = 0 ] \
+   && [ "$(json "$tmp/ref/summary.json" '.sessions')" = 3000 ]; then
+    ok "seed 1, 3000 sessions against the reference broker: 0 findings ($(json "$tmp/ref/summary.json" '.exec_per_s') exec/s)"
 else bad "campaign against the reference broker (exit $rc)" "$tmp/ref.out"; fi
-types=$(json "$tmp/ref/summary.json" "len(d['coverage']['5.0']['types'])")
+types=$(json "$tmp/ref/summary.json" '.coverage."5.0".types | length')
 if [ "$types" -ge 9 ]; then ok "coverage: the broker answered $types packet types in 5.0"
 else bad "coverage: only $types packet types answered in 5.0" "$tmp/ref.out"; fi
 if ls "$tmp/ref/corpus/"*.sess >/dev/null 2>&1; then ok "interesting sessions saved to the corpus ($(ls "$tmp/ref/corpus" | wc -l))"
@@ -62,7 +63,7 @@ else bad "planted fault not found (exit $rc)" "$tmp/fault.out"; fi
 if [ -n "$dir" ] && [ "$(grep -c '^send' "$dir/session.txt")" = 1 ] && grep -q '^send [a-d] c001$' "$dir/session.txt"; then
     ok "minimised to the one 2-byte packet that triggers it"
 else bad "not minimised to 'send a c001'" "${dir:-$tmp}/session.txt"; fi
-rport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+rport=$(free_port)
 "$relay" "$rport" "$port" >"$tmp/relay.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$rport") 2>/dev/null && break; sleep 0.05; done
@@ -74,14 +75,15 @@ else bad "repro.mqs did not reproduce the fault (exit $rc)" "$tmp/conf-relay.out
 rc=$?
 if [ $rc -eq 0 ]; then ok "repro.mqs passes against the broker without the fault"
 else bad "repro.mqs fails against the reference broker (exit $rc)" "$tmp/conf-ref.out"; fi
-if [ -s "$dir/repro.pcap" ] && python3 - "$dir/repro.pcap" <<'PY'
-import struct, sys
-b = open(sys.argv[1], 'rb').read()
-assert struct.unpack('<I', b[:4])[0] == 0xa1b2c3d4 and len(b) > 24 + 16
-assert bytes([0xc0, 0x01]) in b
-PY
-then ok "repro.pcap is a pcap holding the triggering bytes"
-else bad "repro.pcap missing or wrong" /dev/null; fi
+# repro.pcap decodes with mqtt-pcap, the triggering bytes sent client to server. The
+# session has no CONNECT for mqtt-pcap to recognise MQTT by, so it is told the server
+# port: the TCP destination port of the first record (our writer: 24-byte file header,
+# 16-byte record header, Ethernet 14, IPv4 20, then source and destination ports).
+pcap_port=$(od -An -tu1 -j 76 -N 2 "${dir:-/dev/null}/repro.pcap" 2>/dev/null | awk 'NF == 2 { print $1 * 256 + $2 }')
+"$pcap" dump --port "${pcap_port:-1883}" "${dir:-/dev/null}/repro.pcap" >"$tmp/pcap.out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q "C>S .* bytes c0 01$" "$tmp/pcap.out"; then ok "repro.pcap decodes with mqtt-pcap and holds the triggering bytes C>S"
+else bad "repro.pcap missing or wrong (mqtt-pcap exit $rc)" "$tmp/pcap.out"; fi
 if grep -q '"crash"' "$tmp/fault/summary.json" && grep -q "repro.mqs" "$tmp/fault/findings.txt"; then
     ok "summary.json and findings.txt name the finding"
 else bad "summary.json / findings.txt" "$tmp/fault.out"; fi
@@ -99,8 +101,7 @@ done
 rc=$?
 if [ $rc -eq 1 ] && grep -q "^memory: resident memory" "$tmp/mem/findings.txt"; then ok "memory oracle: RSS above --max-rss 1 is a finding"
 else bad "memory oracle (exit $rc)" "$tmp/mem.out"; fi
-mute='python3 -c "import socket,sys; s=socket.socket(); s.bind((\"127.0.0.1\", int(sys.argv[1]))); s.listen(64); c=[s.accept() for _ in range(10**6)]" {port}'
-"$fuzz" --spawn "$mute" --hang-ms 300 --answer-ms 20 --runs 2 --minimize 0 --out "$tmp/hang" -q >"$tmp/hang.out" 2>&1
+"$fuzz" --spawn "$mute_peer {port}" --hang-ms 300 --answer-ms 20 --runs 2 --minimize 0 --out "$tmp/hang" -q >"$tmp/hang.out" 2>&1
 rc=$?
 if [ $rc -eq 1 ] && grep -q "^hang MQTT-3.12.4-1: no CONNACK/PINGRESP" "$tmp/hang/findings.txt"; then ok "hang oracle: a broker that never answers is a finding"
 else bad "hang oracle (exit $rc)" "$tmp/hang.out"; fi
@@ -113,21 +114,21 @@ if cmp -s "$tmp/l1" "$tmp/l2" && ! cmp -s "$tmp/l1" "$tmp/l3" && [ "$(sort -u -k
     ok "seed 7 lists the same 500 sessions twice; seed 8 others"
 else bad "session sequence not determined by the seed" "$tmp/l1"; fi
 "$fuzz" --spawn "$spawn" --seed 1 --runs 3000 --out "$tmp/plain" --plain -q >"$tmp/plain.out" 2>&1
-c1=$(json "$tmp/ref/summary.json" "d['session_chain']"); c2=$(json "$tmp/plain/summary.json" "d['session_chain']")
+c1=$(json "$tmp/ref/summary.json" '.session_chain'); c2=$(json "$tmp/plain/summary.json" '.session_chain')
 if [ "$c1" = "$c2" ]; then
-    ok "the campaign and a plain replay of seed 1 ran the same sessions ($(json "$tmp/plain/summary.json" "d['exec_per_s']") exec/s plain)"
+    ok "the campaign and a plain replay of seed 1 ran the same sessions ($(json "$tmp/plain/summary.json" '.exec_per_s') exec/s plain)"
 else bad "session chains differ: $c1 vs $c2" "$tmp/plain.out"; fi
 
 "$fuzz" --spawn "$spawn" --seed 1 --runs 3000 --out "$tmp/j2" -j 2 --plain -q >"$tmp/j2.out" 2>&1
-c3=$(json "$tmp/j2/summary.json" "d['session_chain']")
-if [ "$c3" = "$c2" ] && [ "$(json "$tmp/j2/summary.json" "d['sessions']")" = 3000 ]; then
+c3=$(json "$tmp/j2/summary.json" '.session_chain')
+if [ "$c3" = "$c2" ] && [ "$(json "$tmp/j2/summary.json" '.sessions')" = 3000 ]; then
     ok "-j 2 (two workers, two brokers) ran the same 3000 sessions"
 else bad "-j 2 session chain $c3, expected $c2" "$tmp/j2.out"; fi
 
 # 5. Errors for people.
 "$fuzz" --broker nowhere >"$tmp/u1" 2>&1; r1=$?
 "$fuzz" --spawn "$broker" >"$tmp/u2" 2>&1; r2=$?
-free=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free=$(free_port)
 "$fuzz" --broker "127.0.0.1:$free" --runs 1 --out "$tmp/dead" -q >"$tmp/u3" 2>&1; r3=$?
 if [ $r1 = 2 ] && [ $r2 = 2 ] && grep -q "{port}" "$tmp/u2" && [ $r3 = 2 ] && grep -q "does not accept" "$tmp/u3"; then
     ok "usage errors and an unreachable broker exit 2 with a message"

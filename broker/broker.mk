@@ -11,7 +11,8 @@ BROKER_APP_ONLY  := broker/src/main.c broker/src/event_loop.c broker/src/broker_
                     broker/src/broker_passwd.c broker/src/broker_store.c broker/src/broker_ws.c
 BROKER_CORE_SRCS := $(filter-out $(BROKER_APP_ONLY),$(wildcard broker/src/*.c))
 BROKER_APP_SRCS  := $(BROKER_APP_ONLY) $(NET_TLS_SRCS) $(NET_WS_SRCS)
-BROKER_TEST_SRCS := $(filter-out broker/tests/ws_frames.c,$(wildcard broker/tests/*.c))
+# ws_frames.c and linger_client.c are programs of their own (main), not Criterion tests.
+BROKER_TEST_SRCS := $(filter-out broker/tests/ws_frames.c broker/tests/linger_client.c,$(wildcard broker/tests/*.c))
 BROKER_SSL_LIBS  := $(NET_WS_LIBS) $(NET_TLS_LIBS)
 PASSWD_SRCS      := broker/passwd/mqtt_passwd.c broker/src/broker_passwd.c broker/src/broker_where.c
 

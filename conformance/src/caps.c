@@ -226,6 +226,11 @@ static void derive(conf_caps *c, bool connack5)
     if (c->wildcard_available == 0) lack(c, CAP_WILDCARDS, "broker announced Wildcard Subscription Available %lld", 0);
     if (c->subid_available == 0) lack(c, CAP_SUBID, "broker announced Subscription Identifiers Available %lld", 0);
     if (c->shared_available == 0) lack(c, CAP_SHARED, "broker announced Shared Subscription Available %lld", 0);
+    /* The server might grant a lower QoS (3.1.1 and 5.0 section 3.8.4): a
+     * scenario that asks for the exact grant cannot judge such a broker. */
+    if (c->granted_qos2 == 0 || c->granted_qos2 == 1)
+        lack(c, CAP_GRANTS_QOS2, "broker granted QoS %lld to the probe's QoS 2 subscription (section 3.8.4 allows less)",
+             c->granted_qos2);
     if (!connack5) return;
     /* absent means 0: the client MUST NOT send Topic Aliases (5.0 MQTT-3.2.2-18) */
     if (c->topic_alias_max <= 0)

@@ -26,6 +26,7 @@ enum {
     CAP_SHARED, CAP_SUBID, CAP_TOPIC_ALIAS, CAP_DOLLAR, CAP_ASSIGNED_ID,
     CAP_AUTH, CAP_REQRESP, CAP_MAX_PACKET,
     CAP_CLIENT_KEEP_ALIVE, /* 5.0: the broker keeps the client's Keep Alive (announces no Server Keep Alive) */
+    CAP_GRANTS_QOS2,       /* a QoS 2 subscription is granted QoS 2 (section 3.8.4 allows less) */
     CAP_COUNT
 };
 extern const char *const conf_cap_names[CAP_COUNT];

@@ -64,7 +64,7 @@ int conf_vi_parse(const char *s, size_t n)
 const char *const conf_cap_names[CAP_COUNT] = {
     "qos1", "qos2", "retain", "wildcards", "will", "session", "shared_subscriptions",
     "subscription_identifiers", "topic_alias", "dollar_topics", "assigned_client_id", "auth",
-    "request_response", "max_packet_size", "client_keep_alive"};
+    "request_response", "max_packet_size", "client_keep_alive", "grants_qos2"};
 
 int conf_cap_parse(const char *s, size_t n)
 {

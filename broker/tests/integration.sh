@@ -17,16 +17,7 @@ BROKER=${1:?usage: integration.sh BROKER_BINARY LINGER_CLIENT}
 LINGER=${2:?usage: integration.sh BROKER_BINARY LINGER_CLIENT} # broker/tests/linger_client.c
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh"
 command -v mosquitto_sub >/dev/null || { echo "mosquitto_sub not found (apt-get install mosquitto-clients)" >&2; exit 1; }
-# Every foreground client run has a deadline: a broker that never answers fails
-# the check that ran it, with the command named, instead of hanging the suite.
-MOSQ_PUB_BIN=$(command -v mosquitto_pub) MOSQ_SUB_BIN=$(command -v mosquitto_sub)
-bounded() { # SECONDS COMMAND...
-    local s=$1 rc; shift
-    timeout "$s" "$@"; rc=$?
-    [ "$rc" -eq 124 ] && echo "TIMEOUT: no answer within ${s}s: ${*##*/}" >&2
-    return "$rc"
-}
-mosquitto_pub() { bounded 30 "$MOSQ_PUB_BIN" "$@"; }
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/bounded.sh" # bounded, mosquitto_pub with a deadline
 WORK=$(mktemp -d /tmp/broker-it.XXXXXX)
 pass=0; fail=0
 BPID=""

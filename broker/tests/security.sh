@@ -23,16 +23,7 @@ PASSWD=${2:?usage: security.sh MQTT-BROKER MQTT-PASSWD}
 for t in mosquitto mosquitto_sub mosquitto_pub mosquitto_passwd openssl; do
     command -v $t >/dev/null || { echo "$t not found (apt-get install mosquitto mosquitto-clients openssl)" >&2; exit 1; }
 done
-# Every foreground client run has a deadline: a broker that never answers fails
-# the check that ran it, with the command named, instead of hanging the suite.
-MOSQ_PUB_BIN=$(command -v mosquitto_pub) MOSQ_SUB_BIN=$(command -v mosquitto_sub)
-bounded() { # SECONDS COMMAND...
-    local s=$1 rc; shift
-    timeout "$s" "$@"; rc=$?
-    [ "$rc" -eq 124 ] && echo "TIMEOUT: no answer within ${s}s: ${*##*/}" >&2
-    return "$rc"
-}
-mosquitto_pub() { bounded 30 "$MOSQ_PUB_BIN" "$@"; }
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/bounded.sh" # bounded, mosquitto_pub with a deadline
 WORK=$(mktemp -d /tmp/broker-sec.XXXXXX)
 chmod 755 "$WORK"
 pass=0; fail=0

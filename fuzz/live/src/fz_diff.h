@@ -8,7 +8,7 @@
  *   - the packet types of the direct answers, in order: SUBACK, UNSUBACK,
  *     PUBACK, PUBREC, PUBCOMP, PINGRESP (each MUST be sent);
  *   - SUBACK success or failure per filter;
- *   - the number of PUBLISH packets delivered.
+ * and then (fz_deliver) which PUBLISH messages each subscriber received.
  */
 #ifndef FZ_DIFF_H
 #define FZ_DIFF_H

@@ -3,6 +3,7 @@
  */
 #include "fuzz/live/src/fz_eval.h"
 
+#include "fuzz/live/src/fz_deliver.h"
 #include "fuzz/live/src/fz_diff.h"
 #include "fuzz/live/src/fz_oracle.h"
 #include "fuzz/live/src/fz_probe.h"
@@ -128,6 +129,7 @@ static int differential(fz_ctx *x, const fz_session *s, const fz_run *run, fz_fi
     if (!x->ref || ensure_up(x->ref, &x->rxo, x->o->connect_ms * 5, f) != 0) return 0;
     fz_exec(s, &x->rxo, &ref);
     int rc = fz_diff(run, &ref, f);
+    if (!rc) rc = fz_deliver_diff(run, &ref, s->ns, f);
     fz_run_free(&ref);
     return rc;
 }

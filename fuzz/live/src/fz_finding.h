@@ -26,8 +26,10 @@ typedef struct {
     int before;          /* spec/diff: packets that client received before the one at fault */
     int code;            /* spec: the reason code at fault, or -1 */
     bool undecodable;    /* spec: the broker's bytes did not decode */
+    bool delivery;       /* diff: the PUBLISH deliveries differ (fz_deliver) */
     char sig[160];       /* grouping key: class, rule, stack or last packets */
     char detail[4096];   /* sanitizer report, exit status ... */
+    char expect[2048];   /* diff delivery: the reference's deliveries as scenario steps, or "" */
 } fz_finding;
 
 const char *fz_class_name(fz_class c);

@@ -2,7 +2,8 @@
 # make check-fuzz-live: mqtt-fuzz against the reference broker and a planted fault.
 #   check_fuzz_live.sh MQTT_FUZZ MQTT_BROKER MQTT_CONFORM FAULT_RELAY MUTE_PEER MQTT_PCAP
 # 1. a deterministic campaign (seed 1, 3000 sessions) against the reference broker: 0 findings;
-# 2. the differential oracle, reference broker against itself: 0 findings;
+# 2. the differential oracle, reference broker against itself: 0 findings (control answers
+#    and PUBLISH deliveries); a relay that loses deliveries is found and reproduced;
 # 3. the planted fault (fault_relay aborts on the bytes C0 01): found, minimised to those
 #    bytes, and the written repro.mqs makes mqtt-conform fail against the relay and pass
 #    against the broker alone; the pcap decodes;
@@ -87,6 +88,28 @@ else bad "repro.pcap missing or wrong (mqtt-pcap exit $rc)" "$tmp/pcap.out"; fi
 if grep -q '"crash"' "$tmp/fault/summary.json" && grep -q "repro.mqs" "$tmp/fault/findings.txt"; then
     ok "summary.json and findings.txt name the finding"
 else bad "summary.json / findings.txt" "$tmp/fault.out"; fi
+
+# The differential oracle on deliveries: a relay that loses the broker's PUBLISH
+# packets on topics ending in /b (fault_relay drop-publish) against the reference
+# broker itself; only the comparison of who received which message can see it.
+"$fuzz" --spawn "$relay {port} $port drop-publish" --reference-spawn "$spawn" --seed 1 --runs 500 --stop-after 1 \
+    --out "$tmp/drop" -q >"$tmp/drop.out" 2>&1
+rc=$?
+ddir=$(ls -d "$tmp"/drop/findings/*diff 2>/dev/null | head -n 1)
+if [ $rc -eq 1 ] && [ -n "$ddir" ] && grep -q "^diff MQTT-3.3.[45]-[12]: .*no PUBLISH on '.*/b'" "$tmp/drop/findings.txt"; then
+    ok "differential: a lost delivery is found ($(grep -o 'session [0-9]*, [0-9]* steps [0-9]* bytes -> [0-9]* steps' "$tmp/drop/findings.txt" | head -n 1))"
+else bad "lost delivery not found (exit $rc)" "$tmp/drop.out"; fi
+drport=$(free_port)
+"$relay" "$drport" "$port" drop-publish >"$tmp/drelay.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$drport") 2>/dev/null && break; sleep 0.05; done
+"$conform" --broker "127.0.0.1:$drport" "${ddir:-/dev/null}/repro.mqs" --out "$tmp/conf-drop" -q >"$tmp/conf-drop.out" 2>&1
+r1=$?
+"$conform" --broker "127.0.0.1:$port" "${ddir:-/dev/null}/repro.mqs" --out "$tmp/conf-drop2" -q >"$tmp/conf-drop2.out" 2>&1
+r2=$?
+if [ $r1 -ne 0 ] && grep -q "expected PUBLISH topic=" "$tmp/conf-drop.out" && [ $r2 -eq 0 ]; then
+    ok "its repro.mqs fails against the lossy relay and passes against the broker"
+else bad "delivery repro.mqs: relay exit $r1, broker exit $r2" "$tmp/conf-drop.out"; fi
 
 # The reproducers of what mqtt-fuzz found in other brokers (fuzz/live/findings/) pass
 # against the reference broker: it has none of those defects.

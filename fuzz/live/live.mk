@@ -11,8 +11,10 @@
 
 FZ_SRCS      := $(wildcard fuzz/live/src/fz_*.c)
 FZ_LIB_SRCS  := $(filter-out fuzz/live/src/fz_main.c,$(FZ_SRCS))
-# Links: the codec, net/, the pcap writer and the runner's table of normative ids (read-only).
-FZ_EXTRA     := $(NET_SRCS) pcaps/src/pcap_writer.c conformance/src/spec_ids.c
+# Links: the codec, net/ (with WebSockets, whose I/O layer also speaks TLS), the pcap
+# writer and the runner's table of normative ids (read-only).
+FZ_EXTRA     := $(NET_SRCS) $(NET_WS_SRCS) $(NET_TLS_SRCS) pcaps/src/pcap_writer.c conformance/src/spec_ids.c
+FZ_LIBS      := $(NET_WS_LIBS) $(NET_TLS_LIBS)
 FUZZ_LIVE_SECONDS ?= 600
 # The scripts read JSON summaries with jq and pick free ports with ss (iproute2);
 # building an old mosquitto needs cmake and git.
@@ -21,11 +23,11 @@ DEPS_FUZZ_LIVE := cmake git jq iproute2 mosquitto
 
 $(BIN)/mqtt-fuzz: $(call objs,release,$(FZ_SRCS) $(FZ_EXTRA)) $(LIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^
+	$(CC) -o $@ $^ $(FZ_LIBS)
 
 $(ABIN)/mqtt-fuzz: $(call objs,asan,$(FZ_SRCS) $(FZ_EXTRA)) $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_asan) -o $@ $^
+	$(CC) $(LDFLAGS_asan) -o $@ $^ $(FZ_LIBS)
 
 # The planted fault of the tests: a relay in front of a broker that dies on one byte pattern.
 $(ATEST)/fz-fault-relay: $(call objs,asan,fuzz/live/tests/fault_relay.c $(NET_SRCS))

@@ -10,6 +10,7 @@
 #include "fuzz/live/src/fz_eval.h"
 #include "fuzz/live/src/fz_gen.h"
 #include "fuzz/live/src/fz_mutate.h"
+#include "fuzz/live/src/fz_probe.h"
 #include "fuzz/live/src/fz_report.h"
 #include "net/net.h"
 
@@ -92,7 +93,7 @@ static double now_s(void)
 }
 
 static int start(fz_target *t, const char *spawn, const char *host, uint16_t port, const char *logdir,
-                 fz_exec_opts *xo, const fz_opts *o)
+                 const char *ws_path, fz_exec_opts *xo, const fz_opts *o)
 {
     char err[700];
     memset(t, 0, sizeof *t);
@@ -108,7 +109,16 @@ static int start(fz_target *t, const char *spawn, const char *host, uint16_t por
         fprintf(stderr, "mqtt-fuzz: %s\n", err);
         return 2;
     }
-    *xo = (fz_exec_opts){.host = t->host, .port = t->port, .connect_ms = o->connect_ms,
+    /* Over WebSocket, a listener that accepts TCP may still refuse the upgrade
+     * (plain MQTT, another path): say so now rather than call it a crash. */
+    fz_probe_result pr = ws_path ? fz_probe(t->host, t->port, ws_path, o->connect_ms * 5) : FZ_PROBE_OK;
+    if (pr != FZ_PROBE_OK) {
+        fprintf(stderr, "mqtt-fuzz: ws://%s:%u%s: no MQTT over WebSocket there (%s: upgrade, CONNECT, PINGREQ)\n",
+                t->host, t->port, ws_path, fz_probe_name(pr));
+        fz_target_stop(t);
+        return 2;
+    }
+    *xo = (fz_exec_opts){.host = t->host, .port = t->port, .ws_path = ws_path, .connect_ms = o->connect_ms,
                          .answer_ms = o->answer_ms, .hang_ms = o->hang_ms, .plain = o->plain};
     return 0;
 }
@@ -118,12 +128,12 @@ static int setup(worker *k)
     const fz_opts *o = k->o;
     char dir[600], err[600];
     snprintf(dir, sizeof dir, "%s/target-%d", o->out, k->w);
-    if (start(&k->target, o->spawn, o->host, o->port, strdup(dir), &k->x.xo, o)) return 2;
+    if (start(&k->target, o->spawn, o->host, o->port, strdup(dir), o->ws_path[0] ? o->ws_path : NULL, &k->x.xo, o)) return 2;
     k->x.o = o;
     k->x.target = &k->target;
     if (o->ref_port || o->ref_spawn) {
         snprintf(dir, sizeof dir, "%s/reference-%d", o->out, k->w);
-        if (start(&k->ref, o->ref_spawn, o->ref_host, o->ref_port, strdup(dir), &k->x.rxo, o)) return 2;
+        if (start(&k->ref, o->ref_spawn, o->ref_host, o->ref_port, strdup(dir), o->ref_ws_path[0] ? o->ref_ws_path : NULL, &k->x.rxo, o)) return 2;
         k->x.ref = &k->ref;
     }
     snprintf(k->corpus_dir, sizeof k->corpus_dir, "%s/corpus", o->out);

@@ -83,7 +83,7 @@ static int liveness(fz_ctx *x, const fz_session *s, const fz_run *run, fz_findin
 {
     char died[128], report[8], what[200];
     fz_target *t = x->target;
-    fz_probe_result pr = fz_probe(x->xo.host, x->xo.port, x->o->hang_ms);
+    fz_probe_result pr = fz_probe(x->xo.host, x->xo.port, x->xo.ws_path, x->o->hang_ms);
     if (t->spawn_cmd && fz_target_died(t, pr == FZ_PROBE_OK ? 0 : 1000, died, sizeof died)) {
         snprintf(what, sizeof what, "broker process died (%s)", died);
         return crash(x, s, f, what);

@@ -76,13 +76,46 @@ static void conn_close(fz_run *run, size_t c, bool by_broker)
 {
     fz_conn *k = &run->conn[c];
     if (k->fd < 0) return;
-    close(k->fd);
+    close(k->fd); /* abrupt, also over WebSocket: no close frame */
     k->fd = -1;
+    net_ws_free(k->ws);
+    k->ws = NULL;
     if (by_broker) k->broker_closed = run->closed_by_broker[k->client] = true;
     else k->client_closed = true;
     if (run->cur[k->client] == (int)c) run->cur[k->client] = -1;
     if (!by_broker) run->closed_by_broker[k->client] = false;
     event(run, c, by_broker ? FZ_EV_CLOSE_BROKER : FZ_EV_CLOSE_CLIENT, 0, 0);
+}
+
+/* MQTT bytes that arrived on c: recorded as one event. */
+static void got(fz_run *run, size_t c, const uint8_t *b, size_t n)
+{
+    fz_conn *k = &run->conn[c];
+    size_t off = k->in.len;
+    buf_add(&k->in, b, n);
+    if (k->in.len > off) event(run, c, FZ_EV_RECV, off, k->in.len - off);
+}
+
+/* WebSocket bytes that arrived on c: the MQTT stream inside is recorded, a
+ * pong or close frame the framing owes goes out. Returns false when the
+ * connection ends (a close frame, a bad frame). */
+static bool ws_in(fz_run *run, size_t c, const uint8_t *raw, size_t n)
+{
+    fz_conn *k = &run->conn[c];
+    char err[200];
+    uint8_t buf[16384];
+    int rc = net_ws_feed(k->ws, raw, n, err, sizeof err);
+    for (size_t m; (m = net_ws_read(k->ws, buf, sizeof buf)) > 0;) got(run, c, buf, m);
+    size_t olen;
+    const uint8_t *out = net_ws_out(k->ws, &olen);
+    if (olen && net_send_all(k->fd, out, olen, 1000) == (ssize_t)olen) net_ws_out_done(k->ws, olen);
+    return rc == 0;
+}
+
+/* Sends MQTT bytes on c (one binary frame over WebSocket). Returns the count sent. */
+static ssize_t conn_send(fz_conn *k, const uint8_t *b, size_t n, int timeout_ms)
+{
+    return k->ws ? net_ws_send_all(k->ws, k->fd, NULL, b, n, timeout_ms) : net_send_all(k->fd, b, n, timeout_ms);
 }
 
 /* Reads what connection c has; closes it on EOF or error. */
@@ -93,15 +126,14 @@ static void conn_read(fz_run *run, size_t c)
     for (int rounds = 0; rounds < 64 && k->fd >= 0; rounds++) {
         ssize_t n = read(k->fd, buf, sizeof buf);
         fz_quickack(k->fd);
-        if (n > 0) {
-            size_t off = k->in.len;
-            buf_add(&k->in, buf, (size_t)n);
-            event(run, c, FZ_EV_RECV, off, k->in.len - off);
+        if (n > 0 && k->ws && ws_in(run, c, buf, (size_t)n)) continue;
+        if (n > 0 && !k->ws) {
+            got(run, c, buf, (size_t)n);
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
         if (n < 0 && errno == EINTR) continue;
-        conn_close(run, c, true);
+        conn_close(run, c, true); /* EOF, an error, or a WebSocket close / bad frame */
     }
 }
 
@@ -132,6 +164,14 @@ static int conn_open(fz_run *run, const fz_session *s, const fz_exec_opts *o, ui
     k->fd = net_connect(o->host, o->port, o->connect_ms, err, sizeof err);
     if (k->fd < 0) {
         k->refused = true;
+        run->refused++;
+        event(run, c, FZ_EV_REFUSED, 0, 0);
+        return -1;
+    }
+    if (o->ws_path && !(k->ws = net_ws_connect(k->fd, NULL, o->host, o->port, o->ws_path, 0, o->connect_ms, err, sizeof err))) {
+        close(k->fd);
+        k->fd = -1;
+        k->refused = true; /* the upgrade failed: for the oracles, as good as refused */
         run->refused++;
         event(run, c, FZ_EV_REFUSED, 0, 0);
         return -1;
@@ -236,7 +276,7 @@ static void do_send(fz_run *run, const fz_session *s, const fz_exec_opts *o, con
     if (c < 0 && (c = conn_open(run, s, o, st->client)) < 0) return;
     fz_conn *k = &run->conn[c];
     size_t off = k->out.len;
-    if (net_send_all(k->fd, st->bytes, st->len, o->answer_ms) != (ssize_t)st->len) {
+    if (conn_send(k, st->bytes, st->len, o->answer_ms) != (ssize_t)st->len) {
         conn_close(run, (size_t)c, true);
         return;
     }
@@ -266,7 +306,7 @@ static void sync_all(fz_run *run, const fz_exec_opts *o)
             got_type(k, 0);
             if (k->fd < 0 || !k->accepted || !k->out_ok || k->out_parsed != k->out.len || k->sent_disconnect)
                 continue;
-            if (net_send_all(k->fd, pingreq, 2, o->hang_ms) != 2) continue;
+            if (conn_send(k, pingreq, 2, o->hang_ms) != 2) continue;
             size_t off = k->out.len;
             buf_add(&k->out, pingreq, 2);
             k->out_parsed += 2;

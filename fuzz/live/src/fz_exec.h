@@ -11,11 +11,19 @@
  * only whole valid packets and was accepted gets a PINGREQ and must answer
  * PINGRESP within hang_ms (the hang oracle). `plain` replays the same
  * session with no waiting and no end check: the cost of the oracles.
+ *
+ * Over WebSocket (ws_path set) each connection does the HTTP upgrade first,
+ * and each step's bytes travel as one binary frame: the session mutations
+ * that split a packet over two writes or put several packets in one write
+ * are then a packet split across frames and several packets in one frame
+ * (MQTT-6.0.0-2: frames are not packet boundaries). The recorded streams
+ * are the MQTT bytes inside the frames.
  */
 #ifndef FZ_EXEC_H
 #define FZ_EXEC_H
 
 #include "fuzz/live/src/fz_session.h"
+#include "net/ws.h"
 
 #include <sys/socket.h>
 
@@ -38,6 +46,7 @@ typedef struct {
 
 typedef struct {
     int fd;                  /* -1 once closed */
+    net_ws *ws;              /* MQTT over WebSocket (--broker ws://...), else NULL */
     uint8_t client;
     mqtt_version version;    /* from the CONNECT it sent, else the session's */
     bool refused, broker_closed, client_closed;
@@ -66,6 +75,7 @@ typedef struct {
 typedef struct {
     const char *host;
     uint16_t port;
+    const char *ws_path;     /* MQTT over WebSocket with this HTTP path, NULL: plain TCP */
     int connect_ms, answer_ms, hang_ms;
     bool plain;
 } fz_exec_opts;

@@ -7,6 +7,7 @@
 #include "fuzz/live/src/fz_finding.h"
 #include "fuzz/live/src/fz_session.h"
 #include "net/net.h"
+#include "net/url.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +17,9 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: mqtt-fuzz (--broker HOST:PORT | --spawn 'CMD {port}') [options]\n"
+    "usage: mqtt-fuzz (--broker HOST:PORT | --broker ws://HOST:PORT/PATH | --spawn 'CMD {port}') [options]\n"
+    "  --ws PATH           speak MQTT over WebSocket (HTTP path PATH) to the target, e.g. a\n"
+    "                      --spawn'ed broker whose {port} is a websockets listener\n"
     "  --versions V,V      protocol versions to fuzz: 3.1, 3.1.1, 5.0 (default 3.1.1,5.0)\n"
     "  --runs N            sessions to run (default 1000 unless --duration)\n"
     "  --duration T        run for T (30s, 10m, 1h)\n"
@@ -83,10 +86,21 @@ static int versions(fz_opts *o, const char *v)
     return o->nversions ? 0 : bad("--versions", v, "empty list");
 }
 
-static int hostport(const char *opt, const char *v, char *host, uint16_t *port)
+/* HOST:PORT, mqtt://HOST:PORT or ws://HOST:PORT/PATH (ws_path filled, "/" at least). */
+static int hostport(const char *opt, const char *v, char *host, uint16_t *port, char *ws_path)
 {
     *port = 0;
-    if (net_parse_hostport(v, host, 256, port) != 0 || !*port) return bad(opt, v, "expected HOST:PORT");
+    if (!strstr(v, "://")) {
+        if (net_parse_hostport(v, host, 256, port) != 0 || !*port) return bad(opt, v, "expected HOST:PORT, mqtt://HOST:PORT or ws://HOST:PORT/PATH");
+        return 0;
+    }
+    net_url u;
+    char err[300];
+    if (net_url_parse(v, &u, err, sizeof err) != 0) return bad(opt, v, err);
+    if (u.tls) return bad(opt, v, "TLS (mqtts://, wss://) is not supported by mqtt-fuzz; use mqtt:// or ws://");
+    snprintf(host, 256, "%s", u.host);
+    *port = u.port;
+    if (u.ws) snprintf(ws_path, 1024, "%s", u.path);
     return 0;
 }
 
@@ -114,8 +128,9 @@ static int with_value(fz_opts *o, const char *opt, const char *v)
 {
     long n = 0;
     int rc = 0;
-    if (!strcmp(opt, "--broker")) return hostport(opt, v, o->host, &o->port);
-    if (!strcmp(opt, "--reference")) return hostport(opt, v, o->ref_host, &o->ref_port);
+    if (!strcmp(opt, "--broker")) return hostport(opt, v, o->host, &o->port, o->ws_path);
+    if (!strcmp(opt, "--reference")) return hostport(opt, v, o->ref_host, &o->ref_port, o->ref_ws_path);
+    if (!strcmp(opt, "--ws")) return (snprintf(o->ws_path, sizeof o->ws_path, "%s", v)), v[0] == '/' ? 0 : bad(opt, v, "expected an HTTP path like /mqtt");
     if (!strcmp(opt, "--spawn")) return (o->spawn = v), strstr(v, "{port}") ? 0 : bad(opt, v, "the command must contain {port}");
     if (!strcmp(opt, "--reference-spawn")) return (o->ref_spawn = v), strstr(v, "{port}") ? 0 : bad(opt, v, "the command must contain {port}");
     if (!strcmp(opt, "--versions")) return versions(o, v);

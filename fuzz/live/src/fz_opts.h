@@ -10,8 +10,10 @@ typedef struct {
     char host[256];
     uint16_t port;
     const char *spawn;          /* --spawn 'CMD {port}' */
+    char ws_path[1024];         /* --broker ws://HOST:PORT/PATH or --ws PATH: MQTT over WebSocket; "" = TCP */
     char ref_host[256];
     uint16_t ref_port;          /* --reference; 0 = none */
+    char ref_ws_path[1024];     /* --reference ws://...: the reference over WebSocket */
     const char *ref_spawn;      /* --reference-spawn 'CMD {port}' */
     mqtt_version versions[3];
     int nversions;

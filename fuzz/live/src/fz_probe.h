@@ -12,7 +12,9 @@
 
 typedef enum { FZ_PROBE_OK = 0, FZ_PROBE_REFUSED, FZ_PROBE_TIMEOUT, FZ_PROBE_CLOSED } fz_probe_result;
 
-fz_probe_result fz_probe(const char *host, uint16_t port, int timeout_ms);
+/* ws_path: over a WebSocket with that HTTP path (an upgrade refused is
+ * FZ_PROBE_CLOSED); NULL: plain TCP. */
+fz_probe_result fz_probe(const char *host, uint16_t port, const char *ws_path, int timeout_ms);
 const char *fz_probe_name(fz_probe_result r);
 
 #endif

@@ -111,6 +111,29 @@ if [ $r1 -ne 0 ] && grep -q "expected PUBLISH topic=" "$tmp/conf-drop.out" && [ 
     ok "its repro.mqs fails against the lossy relay and passes against the broker"
 else bad "delivery repro.mqs: relay exit $r1, broker exit $r2" "$tmp/conf-drop.out"; fi
 
+# MQTT over WebSocket: the reference broker's `protocol websockets` listener, given as a
+# ws:// URL (each step one binary frame: the split / packed-write mutations put packets
+# across frames and several in one frame); a plain TCP listener refuses the upgrade: exit 2.
+printf 'allow_anonymous true\nlistener 0 127.0.0.1\nprotocol websockets\n' >"$tmp/ws.conf"
+"$broker" -c "$tmp/ws.conf" -p 0 >"$tmp/wsbroker.log" 2>&1 &
+pids+=($!)
+wsport=
+for _ in $(seq 100); do
+    wsport=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/wsbroker.log" | head -n 1)
+    [ -n "$wsport" ] && break
+    sleep 0.05
+done
+"$fuzz" --broker "ws://127.0.0.1:${wsport:-1}/mqtt" --seed 3 --runs 150 --out "$tmp/ws" -q >"$tmp/ws.out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && [ "$(json "$tmp/ws/summary.json" '.sessions')" = 300 ] \
+   && [ "$(json "$tmp/ws/summary.json" '.coverage."5.0".types | length')" -ge 9 ]; then
+    ok "ws://: 150 sessions over WebSocket against the reference broker, 0 findings ($(json "$tmp/ws/summary.json" '.exec_per_s') exec/s)"
+else bad "campaign over ws:// (exit $rc)" "$tmp/ws.out"; fi
+"$fuzz" --broker "ws://127.0.0.1:$port/mqtt" --runs 1 --out "$tmp/wsno" -q >"$tmp/wsno.out" 2>&1
+rc=$?
+if [ $rc -eq 2 ] && grep -q "no MQTT over WebSocket there" "$tmp/wsno.out"; then ok "ws:// to a plain TCP listener: exit 2 with a message"
+else bad "ws:// to a TCP listener (exit $rc)" "$tmp/wsno.out"; fi
+
 # The reproducers of what mqtt-fuzz found in other brokers (fuzz/live/findings/) pass
 # against the reference broker: it has none of those defects.
 for mqs in fuzz/live/findings/*.mqs; do

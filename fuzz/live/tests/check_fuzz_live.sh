@@ -125,7 +125,7 @@ for _ in $(seq 100); do
 done
 "$fuzz" --broker "ws://127.0.0.1:${wsport:-1}/mqtt" --seed 3 --runs 150 --out "$tmp/ws" -q >"$tmp/ws.out" 2>&1
 rc=$?
-if [ $rc -eq 0 ] && [ "$(json "$tmp/ws/summary.json" '.sessions')" = 300 ] \
+if [ $rc -eq 0 ] && [ "$(json "$tmp/ws/summary.json" '.sessions')" = 150 ] \
    && [ "$(json "$tmp/ws/summary.json" '.coverage."5.0".types | length')" -ge 9 ]; then
     ok "ws://: 150 sessions over WebSocket against the reference broker, 0 findings ($(json "$tmp/ws/summary.json" '.exec_per_s') exec/s)"
 else bad "campaign over ws:// (exit $rc)" "$tmp/ws.out"; fi

@@ -3,7 +3,8 @@
 #   make check-fuzz-live   (in make check) a short deterministic campaign against the
 #                          reference broker with 0 findings, the minimiser on a planted
 #                          fault (a test-only relay) whose .mqs reproduces it with
-#                          mqtt-conform, and same seed -> same sessions
+#                          mqtt-conform, same seed -> same sessions, the differential
+#                          oracle on deliveries, ws://, and client fuzzing (--client)
 #   make fuzz-live         (not in make check) an old mosquitto release with known
 #                          crash bugs, built from a git mirror: mqtt-fuzz must find them
 #   make fuzz-live-campaigns  longer campaigns against the reference broker and
@@ -39,6 +40,11 @@ $(ATEST)/fz-mute-peer: $(call objs,asan,fuzz/live/tests/mute_peer.c $(NET_SRCS))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_asan) -o $@ $^
 
+# The planted fault of client fuzzing: a tiny subscriber that trusts a PUBLISH's topic length.
+$(ATEST)/fz-fragile-client: $(call objs,asan,fuzz/live/tests/fragile_client.c $(NET_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_asan) -o $@ $^
+
 ALL_TARGETS  += $(BIN)/mqtt-fuzz $(ABIN)/mqtt-fuzz
 CHECK_SUITES += check-fuzz-live
 
@@ -47,9 +53,10 @@ deps-fuzz-live:
 	@scripts/ensure-deps.sh $(DEPS_FUZZ_LIVE)
 
 check-fuzz-live: $(ABIN)/mqtt-fuzz $(ABIN)/mqtt-broker $(ABIN)/mqtt-conform $(ATEST)/fz-fault-relay \
-                 $(ATEST)/fz-mute-peer $(ABIN)/mqtt-pcap
+                 $(ATEST)/fz-mute-peer $(ABIN)/mqtt-pcap $(ABIN)/mqtt-sub $(ABIN)/mqtt-pub $(ATEST)/fz-fragile-client
 	@scripts/run-suite.sh fuzz-live fuzz/live/tests/check_fuzz_live.sh $(ABIN)/mqtt-fuzz \
-	    $(ABIN)/mqtt-broker $(ABIN)/mqtt-conform $(ATEST)/fz-fault-relay $(ATEST)/fz-mute-peer $(ABIN)/mqtt-pcap
+	    $(ABIN)/mqtt-broker $(ABIN)/mqtt-conform $(ATEST)/fz-fault-relay $(ATEST)/fz-mute-peer $(ABIN)/mqtt-pcap \
+	    $(ABIN)/mqtt-sub $(ABIN)/mqtt-pub $(ATEST)/fz-fragile-client
 
 fuzz-live: deps-fuzz-live $(BIN)/mqtt-fuzz $(BIN)/mqtt-conform
 	@fuzz/live/fuzz-live.sh $(BIN)/mqtt-fuzz $(BIN)/mqtt-conform

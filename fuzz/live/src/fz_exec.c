@@ -72,6 +72,18 @@ static void event(fz_run *run, size_t c, fz_event_kind k, size_t off, size_t len
     run->ev[run->nev++] = (fz_event){(uint8_t)c, (uint8_t)k, (uint32_t)off, (uint32_t)len, fz_now_us()};
 }
 
+void fz_run_record(fz_run *run, size_t c, fz_event_kind kind, const uint8_t *b, size_t n)
+{
+    fz_buf *buf = kind == FZ_EV_SEND ? &run->conn[c].out : kind == FZ_EV_RECV ? &run->conn[c].in : NULL;
+    if (!buf) {
+        event(run, c, kind, 0, 0);
+        return;
+    }
+    size_t off = buf->len;
+    buf_add(buf, b, n);
+    event(run, c, kind, off, buf->len - off);
+}
+
 static void conn_close(fz_run *run, size_t c, bool by_broker)
 {
     fz_conn *k = &run->conn[c];

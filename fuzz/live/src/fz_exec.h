@@ -85,6 +85,11 @@ typedef struct {
 int fz_exec(const fz_session *s, const fz_exec_opts *o, fz_run *run);
 void fz_run_free(fz_run *run);
 
+/* Records n bytes on connection c of a run someone else drives (client
+ * fuzzing): FZ_EV_SEND appends them to conn.out, FZ_EV_RECV to conn.in; other
+ * kinds are events without bytes. */
+void fz_run_record(fz_run *run, size_t c, fz_event_kind kind, const uint8_t *b, size_t n);
+
 /* Microseconds since the epoch. */
 int64_t fz_now_us(void);
 

@@ -6,6 +6,7 @@
  * 2: usage error or a broker that cannot be reached.
  */
 #include "fuzz/live/src/fz_campaign.h"
+#include "fuzz/live/src/fz_client.h"
 #include "fuzz/live/src/fz_corpus.h"
 #include "fuzz/live/src/fz_report.h"
 
@@ -89,7 +90,8 @@ int main(int argc, char **argv)
     fz_stats *shared = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shared == MAP_FAILED) return perror("mqtt-fuzz: mmap"), 2;
     memset(shared, 0, size);
-    rc = o.jobs == 1 ? fz_campaign_run(&o, 0, shared, shared) : run_workers(&o, shared);
+    rc = o.client ? fz_client_campaign(&o, shared)
+         : o.jobs == 1 ? fz_campaign_run(&o, 0, shared, shared) : run_workers(&o, shared);
     if (!o.quiet) {
         fz_report_progress(shared, o.jobs, stderr);
         if (isatty(2)) fputc('\n', stderr);

@@ -18,6 +18,7 @@
 
 static const char usage[] =
     "usage: mqtt-fuzz (--broker HOST:PORT | --broker ws://HOST:PORT/PATH | --spawn 'CMD {port}') [options]\n"
+    "       mqtt-fuzz --client 'CMD {host} {port}' [options]   (fuzz a client: play a hostile broker)\n"
     "  --ws PATH           speak MQTT over WebSocket (HTTP path PATH) to the target, e.g. a\n"
     "                      --spawn'ed broker whose {port} is a websockets listener\n"
     "  --versions V,V      protocol versions to fuzz: 3.1, 3.1.1, 5.0 (default 3.1.1,5.0)\n"
@@ -133,6 +134,7 @@ static int with_value(fz_opts *o, const char *opt, const char *v)
     if (!strcmp(opt, "--ws")) return (snprintf(o->ws_path, sizeof o->ws_path, "%s", v)), v[0] == '/' ? 0 : bad(opt, v, "expected an HTTP path like /mqtt");
     if (!strcmp(opt, "--spawn")) return (o->spawn = v), strstr(v, "{port}") ? 0 : bad(opt, v, "the command must contain {port}");
     if (!strcmp(opt, "--reference-spawn")) return (o->ref_spawn = v), strstr(v, "{port}") ? 0 : bad(opt, v, "the command must contain {port}");
+    if (!strcmp(opt, "--client")) return (o->client = v), strstr(v, "{port}") ? 0 : bad(opt, v, "the command must contain {port} (and {host})");
     if (!strcmp(opt, "--versions")) return versions(o, v);
     if (!strcmp(opt, "--duration")) return duration(v, &o->duration_s);
     if (!strcmp(opt, "--out")) return (o->out = v), 0;
@@ -164,6 +166,9 @@ static int with_value(fz_opts *o, const char *opt, const char *v)
 static int check(const fz_opts *o)
 {
     if (o->list_sessions) return 0;
+    if (o->client && (o->port || o->spawn || o->ref_port || o->ref_spawn))
+        return bad("--client", o->client, "fuzzes a client: no --broker, --spawn or --reference with it");
+    if (o->client) return 0;
     if (!o->port && !o->spawn) return bad("--broker", "", "give --broker HOST:PORT or --spawn 'CMD {port}'");
     if (o->port && o->spawn) return bad("--spawn", o->spawn, "give --broker or --spawn, not both");
     if (o->ref_port && o->ref_spawn) return bad("--reference-spawn", o->ref_spawn, "give one reference");
@@ -187,5 +192,6 @@ int fz_opts_parse(fz_opts *o, int argc, char **argv)
     }
     if (!o->runs && !o->duration_s) o->runs = 1000;
     if (o->replay) o->runs = 1, o->duration_s = 0, o->jobs = 1;
+    if (o->client) o->jobs = 1; /* one listening port, one client at a time */
     return check(o);
 }

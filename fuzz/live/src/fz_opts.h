@@ -10,6 +10,7 @@ typedef struct {
     char host[256];
     uint16_t port;
     const char *spawn;          /* --spawn 'CMD {port}' */
+    const char *client;         /* --client 'CMD {host} {port}': fuzz a client (fz_client.h) */
     char ws_path[1024];         /* --broker ws://HOST:PORT/PATH or --ws PATH: MQTT over WebSocket; "" = TCP */
     char ref_host[256];
     uint16_t ref_port;          /* --reference; 0 = none */

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # make check-fuzz-live: mqtt-fuzz against the reference broker and a planted fault.
-#   check_fuzz_live.sh MQTT_FUZZ MQTT_BROKER MQTT_CONFORM FAULT_RELAY MUTE_PEER MQTT_PCAP
-# 1. a deterministic campaign (seed 1, 3000 sessions) against the reference broker: 0 findings;
+#   check_fuzz_live.sh MQTT_FUZZ MQTT_BROKER MQTT_CONFORM FAULT_RELAY MUTE_PEER MQTT_PCAP MQTT_SUB MQTT_PUB FRAGILE_CLIENT
+# 1. a deterministic campaign (seed 1, 2000 sessions) against the reference broker: 0 findings;
 # 2. the differential oracle, reference broker against itself: 0 findings (control answers
 #    and PUBLISH deliveries); a relay that loses deliveries is found and reproduced;
 # 3. the planted fault (fault_relay aborts on the bytes C0 01): found, minimised to those
 #    bytes, and the written repro.mqs makes mqtt-conform fail against the relay and pass
 #    against the broker alone; the pcap decodes;
 # 4. same seed -> same sessions (listed, and run with and without oracles), other seed -> others;
-# 5. usage errors and an unreachable broker exit 2; the memory and hang oracles fire.
+# 5. usage errors and an unreachable broker exit 2; the memory and hang oracles fire;
+# 6. client fuzzing (--client): our mqtt-sub and mqtt-pub (ASan) against a hostile broker,
+#    0 findings; a fixture client with a planted out-of-bounds read is found, minimised,
+#    and its repro.txt replays it.
 # Every broker and relay runs on 127.0.0.1 on a free port, in a temporary directory.
 set -u
-fuzz=$1 broker=$2 conform=$3 relay=$4 mute_peer=$5 pcap=$6
+fuzz=$1 broker=$2 conform=$3 relay=$4 mute_peer=$5 pcap=$6 sub=$7 pub=$8 fragile=$9
 . "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/free_port.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-live.XXXXXX")
 pids=()
@@ -36,11 +39,11 @@ start_broker() {
 
 # 1. The reference broker: no findings in a fixed-seed campaign.
 spawn="$broker -p {port}"
-"$fuzz" --spawn "$spawn" --seed 1 --runs 3000 --out "$tmp/ref" -q >"$tmp/ref.out" 2>&1
+"$fuzz" --spawn "$spawn" --seed 1 --runs 2000 --out "$tmp/ref" -q >"$tmp/ref.out" 2>&1
 rc=$?
 if [ $rc -eq 0 ] && [ "$(json "$tmp/ref/summary.json" '.findings.total')" = 0 ] \
-   && [ "$(json "$tmp/ref/summary.json" '.sessions')" = 3000 ]; then
-    ok "seed 1, 3000 sessions against the reference broker: 0 findings ($(json "$tmp/ref/summary.json" '.exec_per_s') exec/s)"
+   && [ "$(json "$tmp/ref/summary.json" '.sessions')" = 2000 ]; then
+    ok "seed 1, 2000 sessions against the reference broker: 0 findings ($(json "$tmp/ref/summary.json" '.exec_per_s') exec/s)"
 else bad "campaign against the reference broker (exit $rc)" "$tmp/ref.out"; fi
 types=$(json "$tmp/ref/summary.json" '.coverage."5.0".types | length')
 if [ "$types" -ge 9 ]; then ok "coverage: the broker answered $types packet types in 5.0"
@@ -159,16 +162,16 @@ else bad "hang oracle (exit $rc)" "$tmp/hang.out"; fi
 if cmp -s "$tmp/l1" "$tmp/l2" && ! cmp -s "$tmp/l1" "$tmp/l3" && [ "$(sort -u -k2,2 "$tmp/l1" | wc -l)" -gt 450 ]; then
     ok "seed 7 lists the same 500 sessions twice; seed 8 others"
 else bad "session sequence not determined by the seed" "$tmp/l1"; fi
-"$fuzz" --spawn "$spawn" --seed 1 --runs 3000 --out "$tmp/plain" --plain -q >"$tmp/plain.out" 2>&1
+"$fuzz" --spawn "$spawn" --seed 1 --runs 2000 --out "$tmp/plain" --plain -q >"$tmp/plain.out" 2>&1
 c1=$(json "$tmp/ref/summary.json" '.session_chain'); c2=$(json "$tmp/plain/summary.json" '.session_chain')
 if [ "$c1" = "$c2" ]; then
     ok "the campaign and a plain replay of seed 1 ran the same sessions ($(json "$tmp/plain/summary.json" '.exec_per_s') exec/s plain)"
 else bad "session chains differ: $c1 vs $c2" "$tmp/plain.out"; fi
 
-"$fuzz" --spawn "$spawn" --seed 1 --runs 3000 --out "$tmp/j2" -j 2 --plain -q >"$tmp/j2.out" 2>&1
+"$fuzz" --spawn "$spawn" --seed 1 --runs 2000 --out "$tmp/j2" -j 2 --plain -q >"$tmp/j2.out" 2>&1
 c3=$(json "$tmp/j2/summary.json" '.session_chain')
-if [ "$c3" = "$c2" ] && [ "$(json "$tmp/j2/summary.json" '.sessions')" = 3000 ]; then
-    ok "-j 2 (two workers, two brokers) ran the same 3000 sessions"
+if [ "$c3" = "$c2" ] && [ "$(json "$tmp/j2/summary.json" '.sessions')" = 2000 ]; then
+    ok "-j 2 (two workers, two brokers) ran the same 2000 sessions"
 else bad "-j 2 session chain $c3, expected $c2" "$tmp/j2.out"; fi
 
 # 5. Errors for people.
@@ -179,6 +182,31 @@ free=$(free_port)
 if [ $r1 = 2 ] && [ $r2 = 2 ] && grep -q "{port}" "$tmp/u2" && [ $r3 = 2 ] && grep -q "does not accept" "$tmp/u3"; then
     ok "usage errors and an unreachable broker exit 2 with a message"
 else bad "error handling ($r1 $r2 $r3)" "$tmp/u3"; fi
+
+# 6. Client fuzzing. Our clients must close on every protocol violation within --hang-ms
+# and never crash; the closing line says how many violations they were sent.
+for c in "$sub -h {host} -p {port} -t fz/# -q 2 -V 5" "$pub -h {host} -p {port} -t fz/t -m hello -q 1"; do
+    name=$(basename "${c%% *}")
+    "$fuzz" --client "$c" --seed 1 --runs 15 --answer-ms 40 --hang-ms 1000 --out "$tmp/c-$name" -q >"$tmp/c-$name.out" 2>&1
+    rc=$?
+    v=$(sed -n 's/.* \([0-9]*\) protocol violations sent, the client closed or exited in time after \([0-9]*\)$/\1 \2/p' "$tmp/c-$name.out")
+    if [ $rc -eq 0 ] && [ -n "$v" ] && [ "${v% *}" -gt 0 ] && [ "${v% *}" = "${v#* }" ]; then
+        ok "--client $name: 15 hostile-broker sessions, 0 findings (${v% *} protocol violations sent, closed on each)"
+    else bad "--client $name (exit $rc)" "$tmp/c-$name.out"; fi
+done
+"$fuzz" --client "$fragile {host} {port}" --seed 3 --runs 40 --stop-on crash --minimize 20 --answer-ms 40 --hang-ms 300 \
+    --out "$tmp/frag" -q >"$tmp/frag.out" 2>&1
+rc=$?
+cdir=$(ls -d "$tmp"/frag/findings/*crash 2>/dev/null | head -n 1)
+if [ $rc -eq 1 ] && [ -n "$cdir" ] && grep -q "heap-buffer-overflow" "$cdir/report.txt" && [ "$(grep -c '^after' "$cdir/repro.txt")" -le 2 ]; then
+    ok "--client: the fixture's out-of-bounds read is found and minimised ($(grep -o 'session [0-9]*, [0-9]* writes -> [0-9]*' "$tmp/frag/findings.txt" | tail -n 1))"
+else bad "--client: planted client fault not found (exit $rc)" "$tmp/frag.out"; fi
+"$fuzz" --client "$fragile {host} {port}" --replay "${cdir:-/dev/null}/repro.txt" --out "$tmp/frag-replay" -q >"$tmp/frag-replay.out" 2>&1
+rc=$?
+"$pcap" dump "${cdir:-/dev/null}/repro.pcap" >"$tmp/frag-pcap.out" 2>&1
+if [ $rc -eq 1 ] && grep -q "heap-buffer-overflow" "$tmp/frag-replay.out" && grep -q "C>S CONNECT" "$tmp/frag-pcap.out" \
+   && grep -q "S>C" "$tmp/frag-pcap.out"; then ok "--client: repro.txt replays the crash; repro.pcap decodes (client C>S, hostile broker S>C)"
+else bad "--client: replay exit $rc" "$tmp/frag-replay.out"; fi
 
 echo "fuzz-live: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -158,8 +158,10 @@ static int replay(fz_cctx *x, fz_stats *st)
     fclose(fp);
     fz_run run;
     fz_finding f;
+    int64_t t0 = net_now_ms();
     int rc = fz_client_session(x, NULL, &s, &run, &f);
     st->sessions = st->execs = 1;
+    st->seconds = (double)(net_now_ms() - t0) / 1000;
     if (rc == 1) st->findings[f.cls]++, printf("finding: %s%s%s: %s\n", fz_class_name(f.cls), f.rule[0] ? " " : "", f.rule, f.what);
     fz_run_free(&run);
     fz_cscript_free(&s);

@@ -277,6 +277,9 @@ static int judge(play *p, bool stopped_by_us, bool hung)
     FILE *fp = fopen(p->x->logpath, "r");
     if (fp) {
         static char log[65536];
+        /* The report is at the end: a client that printed much before it is read from its last 64 KiB. */
+        if (fseek(fp, 0, SEEK_END) == 0 && ftell(fp) > (long)sizeof log - 1) fseek(fp, -(long)(sizeof log - 1), SEEK_END);
+        else rewind(fp);
         size_t n = fread(log, 1, sizeof log - 1, fp);
         log[n] = 0;
         fclose(fp);

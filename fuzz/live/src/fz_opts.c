@@ -31,7 +31,8 @@ static const char usage[] =
     "  --out DIR           findings, corpus, logs, summary.json (default fuzz-out)\n"
     "  --reference HOST:PORT | --reference-spawn 'CMD {port}'\n"
     "                      differential oracle: the same sessions against a reference broker\n"
-    "  --hang-ms N         PINGRESP bound (default 2000); --answer-ms N (default 200)\n"
+    "  --hang-ms N         PINGRESP bound (default 2000); --answer-ms N (default 200); with\n"
+    "                      --client: how long a client has to close after a protocol violation\n"
     "  --max-rss MB        memory oracle bound for a spawned broker (default 512)\n"
     "  --restart-every N   restart a spawned broker every N sessions (state a long campaign piles up)\n"
     "  --steps N           session length (default 24, at most 90)\n"
@@ -40,7 +41,8 @@ static const char usage[] =
     "  --stop-on CLASS     stop at the first finding of CLASS (crash, hang, memory, spec, diff)\n"
     "  --plain             replay sessions without waiting or oracles (to measure their cost)\n"
     "  --list-sessions     print each session's hash and exit (no broker needed)\n"
-    "  --replay FILE       run one saved session (a finding's session.txt) through the oracles\n"
+    "  --replay FILE       run one saved session (a finding's session.txt; with --client its\n"
+    "                      repro.txt) through the oracles\n"
     "  -q                  no progress line\n"
     "Exit status: 0 nothing found, 1 findings, 2 usage error or broker unreachable.\n";
 

@@ -179,9 +179,12 @@ else bad "-j 2 session chain $c3, expected $c2" "$tmp/j2.out"; fi
 "$fuzz" --spawn "$broker" >"$tmp/u2" 2>&1; r2=$?
 free=$(free_port)
 "$fuzz" --broker "127.0.0.1:$free" --runs 1 --out "$tmp/dead" -q >"$tmp/u3" 2>&1; r3=$?
-if [ $r1 = 2 ] && [ $r2 = 2 ] && grep -q "{port}" "$tmp/u2" && [ $r3 = 2 ] && grep -q "does not accept" "$tmp/u3"; then
+"$fuzz" --client "$sub -t x" --runs 1 --out "$tmp/u" >"$tmp/u4" 2>&1; r4=$?
+"$fuzz" --client "$sub -p {port}" --broker "127.0.0.1:$free" --out "$tmp/u" >"$tmp/u5" 2>&1; r5=$?
+if [ $r1 = 2 ] && [ $r2 = 2 ] && grep -q "{port}" "$tmp/u2" && [ $r3 = 2 ] && grep -q "does not accept" "$tmp/u3" \
+   && [ $r4 = 2 ] && grep -q "{port}" "$tmp/u4" && [ $r5 = 2 ] && grep -q "no --broker" "$tmp/u5"; then
     ok "usage errors and an unreachable broker exit 2 with a message"
-else bad "error handling ($r1 $r2 $r3)" "$tmp/u3"; fi
+else bad "error handling ($r1 $r2 $r3 $r4 $r5)" "$tmp/u5"; fi
 
 # 6. Client fuzzing. Our clients must close on every protocol violation within --hang-ms
 # and never crash; the closing line says how many violations they were sent.

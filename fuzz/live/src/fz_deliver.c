@@ -63,7 +63,7 @@ static bool valid(const fz_conn *k)
 /* A source whose every packet both brokers processed alike. */
 static bool certain(const fz_conn *a, const fz_conn *b)
 {
-    return valid(a) && valid(b) && !a->broker_closed && !b->broker_closed && a->out.len == b->out.len &&
+    return valid(a) && valid(b) && !a->broker_closed && !b->broker_closed && a->client == b->client && a->out.len == b->out.len &&
            (a->out.len == 0 || memcmp(a->out.p, b->out.p, a->out.len) == 0);
 }
 
@@ -323,7 +323,7 @@ int fz_deliver_diff(const fz_run *target, const fz_run *ref, const char *ns, fz_
     bool qos = same_grants(target, ref);
     for (size_t c = 0; c < target->nconn; c++) {
         const fz_conn *t = &target->conn[c], *r = &ref->conn[c];
-        if (!valid(t) || !valid(r) || !t->synced || !r->synced) continue;
+        if (!certain(t, r) || !t->synced || !r->synced) continue; /* the same client's same bytes */
         deliveries(t, &fx, &a, NULL, NULL);
         deliveries(r, &fx, &b, NULL, NULL);
         if (a.full || b.full) continue;

@@ -6,6 +6,7 @@
  */
 #include "fuzz/live/src/fz_exec.h"
 
+#include "fuzz/live/src/fz_ws_frames.h"
 #include "net/net.h"
 
 #include <errno.h>
@@ -127,7 +128,7 @@ static bool ws_in(fz_run *run, size_t c, const uint8_t *raw, size_t n)
 /* Sends MQTT bytes on c (one binary frame over WebSocket). Returns the count sent. */
 static ssize_t conn_send(fz_conn *k, const uint8_t *b, size_t n, int timeout_ms)
 {
-    return k->ws ? net_ws_send_all(k->ws, k->fd, NULL, b, n, timeout_ms) : net_send_all(k->fd, b, n, timeout_ms);
+    return k->ws ? fz_ws_send(k->ws, k->fd, b, n, k->out.len, timeout_ms) : net_send_all(k->fd, b, n, timeout_ms);
 }
 
 /* Reads what connection c has; closes it on EOF or error. */

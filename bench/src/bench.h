@@ -22,7 +22,8 @@
 #include "mqtt/codec.h"
 #include "net/tls.h"
 
-#define BENCH_VERSION "1.0"
+#define BENCH_VERSION "1.1"
+#define BENCH_PINGS 8 /* PINGREQ markers in flight per connection */
 
 typedef enum { BENCH_CONN, BENCH_PUB, BENCH_SUB, BENCH_PUBSUB, BENCH_MERGE } bench_mode;
 
@@ -47,6 +48,8 @@ typedef struct {
     uint64_t count;                       /* messages per publisher, 0 = use duration */
     double duration, warmup, drain;
     int inflight;                         /* QoS 1/2 window per publisher */
+    int qos0_window;                      /* QoS 0: messages a publisher may be ahead of the
+                                           * broker's reading (PINGREQ markers), 0 = no limit */
     const char *client_prefix;
     const char *username, *password;
     uint16_t keepalive;
@@ -89,6 +92,7 @@ typedef struct {
     _Atomic uint64_t settled;   /* ready or failed before ready */
     _Atomic uint64_t errors;
     _Atomic uint64_t pubs_done; /* publishers that sent their --count */
+    _Atomic uint64_t pubs_flushed; /* publishers the broker has read to the end (drain) */
 } bench_live;
 
 /* What one (publisher, subscriber) pair delivered: see bench_track.h. */
@@ -133,6 +137,16 @@ typedef struct bench_conn {
     int64_t next_due;
     size_t stamp_pos, stamp_len; /* last message's stamp in `out`, while out.len == stamp_len */
     int inflight, window;     /* window: --inflight, capped by the server's Receive Maximum */
+    /* PINGREQ markers: the broker answers PINGREQ in order after every packet
+     * before it (MQTT-3.12.4-1), so a PINGRESP says it has read every message
+     * sent before its PINGREQ. ping_seq holds `seq` at each PINGREQ in flight. */
+    uint64_t ping_seq[BENCH_PINGS];
+    int ping_head, ping_n;
+    uint64_t ping_mark;       /* seq at the last PINGREQ */
+    uint64_t confirmed;       /* messages the broker has read */
+    bool final_ping, flushed; /* drain: the last marker sent / answered */
+    int64_t blocked_since;    /* publisher: could not send since (0 = not blocked) */
+    int64_t stall_total, stall_max; /* measured time blocked (window or socket full) */
     uint16_t next_id;
     uint8_t *ids;             /* 65536-bit set of packet ids in flight (QoS 1/2) */
     /* subscriber */

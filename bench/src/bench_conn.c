@@ -73,6 +73,7 @@ void bench_conn_fail(bench_conn *c, bench_error_kind k, const char *fmt, ...)
         c->done = true;
         atomic_fetch_add_explicit(&c->w->live.pubs_done, 1, memory_order_relaxed);
     }
+    bench_proto_flushed(c); /* nothing more of it will reach the broker */
     c->state = CS_DEAD;
     bench_conn_close(c);
 }

@@ -40,6 +40,9 @@ static const char usage_text[] =
     "  --drain S             longest wait for the last messages (default 3)\n"
     "  --inflight N          QoS 1/2 messages in flight per publisher (default 20;\n"
     "                        5.0: at most the broker's Receive Maximum)\n"
+    "  --qos0-window N       QoS 0: messages a publisher may be ahead of what the broker\n"
+    "                        has read, known from PINGREQ markers (default 4000;\n"
+    "                        0 = as far as the sockets take: megabytes on loopback)\n"
     "  --username U, -u U    --password P, -P P\n"
     "  --keepalive S, -k S   (default 60)   --connect-timeout S (default 10)\n"
     "  --client-prefix P     client ids P-p0, P-s0, P-c0 ... (default mb-RUNID)\n"
@@ -157,6 +160,7 @@ static void defaults(bench_opts *o)
     o->duration = 10;
     o->drain = 3;
     o->inflight = 20; /* mosquitto's max_inflight_messages */
+    o->qos0_window = 4000;
     o->keepalive = 60;
     o->connect_timeout_ms = 10000;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -167,7 +171,7 @@ enum {
     O_BROKER = 256, O_MQTT, O_PUBS, O_SUBS, O_CONNRATE, O_PUBTOPIC, O_SUBTOPIC, O_SHARED,
     O_SUBQOS, O_RETAIN, O_RATE, O_DURATION, O_WARMUP, O_DRAIN, O_INFLIGHT, O_PREFIX,
     O_CTIMEOUT, O_JSON, O_CSV, O_HIST, O_THREADS, O_SRCIP, O_LPORTS, O_PID, O_QUIET,
-    O_CAFILE, O_CERT, O_KEY, O_INSECURE, O_HELP, O_VERSION, O_RXTIME
+    O_CAFILE, O_CERT, O_KEY, O_INSECURE, O_HELP, O_VERSION, O_RXTIME, O_WINDOW0
 };
 
 static const struct option longopts[] = {
@@ -185,7 +189,8 @@ static const struct option longopts[] = {
     {"source-ip", 1, 0, O_SRCIP}, {"local-ports", 1, 0, O_LPORTS}, {"threads", 1, 0, O_THREADS},
     {"broker-pid", 1, 0, O_PID}, {"json", 1, 0, O_JSON}, {"csv", 1, 0, O_CSV},
     {"hist", 1, 0, O_HIST}, {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP},
-    {"version", 0, 0, O_VERSION}, {"rx-time", 1, 0, O_RXTIME}, {0, 0, 0, 0}};
+    {"version", 0, 0, O_VERSION}, {"rx-time", 1, 0, O_RXTIME}, {"qos0-window", 1, 0, O_WINDOW0},
+    {0, 0, 0, 0}};
 
 /* One option; returns 0, 1 (printed help/version) or -1. */
 static int apply(bench_opts *o, int c, const char *a, double *count_alias)
@@ -223,6 +228,7 @@ static int apply(bench_opts *o, int c, const char *a, double *count_alias)
     case O_WARMUP: return num("--warmup", a, 0, 1e7, &o->warmup);
     case O_DRAIN: return num("--drain", a, 0, 3600, &o->drain);
     case O_INFLIGHT: return inum("--inflight", a, 1, 65535, &o->inflight);
+    case O_WINDOW0: return inum("--qos0-window", a, 0, 1e9, &o->qos0_window);
     case 'u': o->username = a; return 0;
     case 'P': o->password = a; return 0;
     case 'k': if (inum("--keepalive", a, 0, 65535, &i)) return -1; o->keepalive = (uint16_t)i; return 0;

@@ -199,6 +199,36 @@ static int on_ack(bench_conn *c, mqtt_packet_type type, const mqtt_ack *a)
     return 0;
 }
 
+int bench_proto_ping(bench_conn *c)
+{
+    if (c->ping_n == BENCH_PINGS) return 0; /* enough in flight: the next answers say as much */
+    c->ping_seq[(c->ping_head + c->ping_n++) % BENCH_PINGS] = c->seq;
+    c->ping_mark = c->seq;
+    mqtt_packet p = {.type = MQTT_PINGREQ};
+    return bench_conn_send(c, &p);
+}
+
+void bench_proto_flushed(bench_conn *c)
+{
+    if (c->flushed || c->role != ROLE_PUB) return;
+    c->flushed = true;
+    atomic_fetch_add_explicit(&c->w->live.pubs_flushed, 1, memory_order_relaxed);
+}
+
+/* The broker has read every packet sent before the oldest PINGREQ in flight. */
+static int on_pingresp(bench_conn *c)
+{
+    if (!c->ping_n) {
+        bench_conn_fail(c, BE_PROTOCOL, "PINGRESP without a PINGREQ");
+        return -1;
+    }
+    c->confirmed = c->ping_seq[c->ping_head];
+    c->ping_head = (c->ping_head + 1) % BENCH_PINGS;
+    c->ping_n--;
+    if (c->final_ping && c->confirmed == c->seq) bench_proto_flushed(c);
+    return 0;
+}
+
 int bench_proto_handle(bench_conn *c, const mqtt_packet *p, int64_t t_rx)
 {
     switch (p->type) {
@@ -207,7 +237,7 @@ int bench_proto_handle(bench_conn *c, const mqtt_packet *p, int64_t t_rx)
     case MQTT_PUBLISH: return on_publish(c, &p->publish, t_rx);
     case MQTT_PUBACK: case MQTT_PUBREC: case MQTT_PUBREL: case MQTT_PUBCOMP:
         return on_ack(c, p->type, &p->ack);
-    case MQTT_PINGRESP: return 0;
+    case MQTT_PINGRESP: return on_pingresp(c);
     case MQTT_DISCONNECT:
         bench_conn_fail(c, BE_DISCONNECT, "broker sent DISCONNECT 0x%02x (%s)", p->disconnect.reason_code,
                         mqtt_reason_name(MQTT_DISCONNECT, p->disconnect.reason_code));
@@ -272,13 +302,10 @@ int bench_proto_publish(bench_conn *c, int64_t due)
     if (now >= atomic_load_explicit(&c->w->run->t_measure, memory_order_relaxed)) c->w->sent_measured++;
     atomic_fetch_add_explicit(&c->w->live.sent, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&c->w->live.expected, c->fanout, memory_order_relaxed);
+    /* QoS 0 has no acks: a marker every quarter window tells how far the broker read. */
+    uint64_t every = o->qos0_window > 3 ? (uint64_t)o->qos0_window / 4 : 1;
+    if (o->qos == 0 && o->qos0_window && c->seq - c->ping_mark >= every) return bench_proto_ping(c);
     return 0;
-}
-
-int bench_proto_ping(bench_conn *c)
-{
-    mqtt_packet p = {.type = MQTT_PINGREQ};
-    return bench_conn_send(c, &p);
 }
 
 void bench_proto_disconnect(bench_conn *c)

@@ -129,6 +129,34 @@ static void on_event(bench_conn *c, uint32_t ev)
     if (ev & EPOLLOUT) bench_conn_flush(c);
 }
 
+/* Whether publisher c must wait: its QoS 1/2 window, its QoS 0 window (how
+ * far ahead of the broker's reading it may be), or its socket is full. */
+static bool blocked(bench_conn *c, const bench_opts *o)
+{
+    if (o->qos > 0 && c->inflight >= c->window) return true;
+    if (o->qos == 0 && o->qos0_window && c->seq - c->confirmed >= (uint64_t)o->qos0_window) {
+        if (!c->ping_n) bench_proto_ping(c); /* a marker must be on its way */
+        return true;
+    }
+    return bench_conn_queued(c) >= HIGH_WATER;
+}
+
+/* The publisher's stall ends at now; only its part in the measured window counts. */
+static void stall_end(bench_conn *c, int64_t now)
+{
+    if (!c->blocked_since) return;
+    const bench_run *r = c->w->run;
+    int64_t from = c->blocked_since, t_measure = atomic_load_explicit(&r->t_measure, memory_order_relaxed);
+    int64_t t_end = atomic_load_explicit(&r->t_end, memory_order_relaxed);
+    if (from < t_measure) from = t_measure;
+    if (now > t_end) now = t_end;
+    if (now > from) {
+        c->stall_total += now - from;
+        if (now - from > c->stall_max) c->stall_max = now - from;
+    }
+    c->blocked_since = 0;
+}
+
 /* Publishes what is due for c; returns when c next needs the loop. */
 static int64_t pump(bench_conn *c, int64_t now)
 {
@@ -143,21 +171,35 @@ static int64_t pump(bench_conn *c, int64_t now)
             atomic_fetch_add_explicit(&c->w->live.pubs_done, 1, memory_order_relaxed);
             break;
         }
-        if ((o->qos > 0 && c->inflight >= c->window) || bench_conn_queued(c) >= HIGH_WATER) {
+        if (interval && c->next_due > now) break;
+        int64_t due = interval ? c->next_due : now;
+        if (blocked(c, o)) { /* a stall: something is due and cannot go */
+            if (!c->blocked_since) c->blocked_since = due;
             bench_conn_flush(c);
-            return NEVER; /* an ack or EPOLLOUT wakes the loop */
+            return NEVER; /* an ack, a PINGRESP or EPOLLOUT wakes the loop */
         }
-        int64_t due = now;
-        if (interval) {
-            if (c->next_due > now) break;
-            due = c->next_due;
-            c->next_due += interval;
-        }
+        stall_end(c, now);
+        if (interval) c->next_due += interval;
         if (bench_proto_publish(c, due) != 0) return NEVER;
     }
     if (c->state == CS_READY) bench_conn_flush(c);
     if (c->done || c->state != CS_READY) return NEVER;
     return interval && c->next_due > now ? c->next_due : now;
+}
+
+/* Drain: one last marker per publisher; its answer says the broker read all. */
+static void finish_pub(bench_conn *c, int64_t now)
+{
+    if (c->role != ROLE_PUB || c->final_ping) return;
+    if (c->state != CS_READY) {
+        bench_proto_flushed(c);
+        return;
+    }
+    stall_end(c, now);
+    if (c->ping_n == BENCH_PINGS) return; /* try again next turn */
+    c->final_ping = true;
+    if (c->ping_n && c->ping_mark == c->seq) return; /* the last one in flight covers all */
+    if (bench_proto_ping(c) == 0) bench_conn_flush(c);
 }
 
 static void sweep(bench_worker *w, int64_t now)
@@ -217,6 +259,7 @@ void *bench_worker_main(void *arg)
             t = pump(w->pubs[i], now);
             if (t < next) next = t;
         }
+        for (int i = 0; ph == PH_DRAIN && i < w->npubs; i++) finish_pub(w->pubs[i], now);
         if (now >= w->next_sweep) sweep(w, now);
         if (w->next_sweep < next) next = w->next_sweep;
         int n = epoll_wait(w->epfd, evs, 256, wait_ms(w, next, now));

@@ -23,6 +23,7 @@
 #include "net/tls.h"
 
 #define BENCH_VERSION "1.1"
+#define BENCH_TOPIC_MAX 1024 /* a topic after %n expansion */
 #define BENCH_PINGS 8 /* PINGREQ markers in flight per connection */
 
 typedef enum { BENCH_CONN, BENCH_PUB, BENCH_SUB, BENCH_PUBSUB, BENCH_MERGE } bench_mode;
@@ -38,6 +39,8 @@ typedef struct {
     net_tls_opts tls;
     mqtt_version version;
     int publishers, subscribers, clients; /* clients: conn mode */
+    int slow_subscribers;                 /* more subscribers that never read (a stuck consumer) */
+    int expect_pubs;                      /* sub mode: publishers elsewhere, each sending --count */
     double conn_rate;                     /* new connections per second, 0 = all at once */
     const char *pub_topic, *sub_topic;    /* patterns: %i index, %c client id */
     const char *share_group;              /* subscribe as $share/GROUP/filter */
@@ -128,6 +131,7 @@ typedef struct bench_conn {
     bool want_out;            /* EPOLLOUT armed */
     char client_id[64];
     char *topic;              /* publisher: expanded topic; subscriber: filter */
+    bool topic_n;             /* publisher: topic has %n, the message's sequence number */
     bench_buf in, out;
     int64_t t_start, t_ready, last_tx;
     /* publisher */
@@ -151,6 +155,8 @@ typedef struct bench_conn {
     uint8_t *ids;             /* 65536-bit set of packet ids in flight (QoS 1/2) */
     /* subscriber */
     uint8_t granted;
+    bool slow;                /* subscribes, then never reads: owed nothing */
+    bool paused;              /* not reading (EPOLLIN off) */
     uint64_t received, foreign, redelivered;
     uint8_t *qos2_ids;        /* ids received at QoS 2 awaiting PUBREL */
     struct bench_track *track;

@@ -39,12 +39,24 @@ static int reserve(bench_buf *b, size_t extra)
     return 0;
 }
 
+static void rearm(bench_conn *c, bool out)
+{
+    struct epoll_event ev = {.events = (c->paused ? 0u : EPOLLIN) | (out ? EPOLLOUT : 0u), .data.ptr = c};
+    epoll_ctl(c->w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+    c->want_out = out;
+}
+
 void bench_conn_arm(bench_conn *c, bool out)
 {
     if (c->fd < 0 || c->want_out == out) return;
-    struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0u), .data.ptr = c};
-    epoll_ctl(c->w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
-    c->want_out = out;
+    rearm(c, out);
+}
+
+void bench_conn_pause(bench_conn *c)
+{
+    if (c->fd < 0 || c->paused) return;
+    c->paused = true;
+    rearm(c, c->want_out);
 }
 
 void bench_conn_close(bench_conn *c)
@@ -171,7 +183,8 @@ static size_t read_size(const bench_conn *c)
 int bench_conn_input(bench_conn *c)
 {
     char err[160];
-    for (int rounds = 0; rounds < 256 && c->state != CS_DEAD; rounds++) {
+    if (c->paused) return 0;
+    for (int rounds = 0; rounds < 256 && c->state != CS_DEAD && !c->paused; rounds++) {
         size_t want = read_size(c);
         if (reserve(&c->in, want) != 0) {
             bench_conn_fail(c, BE_PROTOCOL, "out of memory");

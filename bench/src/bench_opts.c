@@ -24,10 +24,16 @@ static const char usage_text[] =
     "  --mqtt 3.1.1|5        protocol version (-V 4|5; default 3.1.1)\n"
     "  --publishers N        publishing clients (pub, pubsub; default 1)\n"
     "  --subscribers N       subscribing clients (sub, pubsub; default 1)\n"
+    "  --slow-subscribers N  pubsub: N more subscribers that never read after their\n"
+    "                        SUBACK (a stuck consumer); owed nothing, they show what\n"
+    "                        one does to the others (stall, loss, latency)\n"
+    "  --publishers N (sub)  publishers elsewhere, each sending --count: the lost tail\n"
+    "                        and missing publishers count as lost\n"
     "  --clients N, -c N     clients of conn mode (or of the single role of pub / sub)\n"
     "  --conn-rate N         new connections per second (default 0: as fast as possible)\n"
     "  --topic T, -t T       publish topic and subscription filter; %i = client index,\n"
-    "                        %c = client id (default mqtt-bench/%i, filter mqtt-bench/+)\n"
+    "                        %c = client id, %n = message number (publish topic only)\n"
+    "                        (default mqtt-bench/%i, filter mqtt-bench/+)\n"
     "  --pub-topic T, --sub-topic F   set them apart\n"
     "  --shared GROUP        subscribe as $share/GROUP/FILTER (5.0)\n"
     "  --qos N, -q N         publish QoS 0..2 (default 0); --sub-qos N (default: --qos)\n"
@@ -171,7 +177,7 @@ enum {
     O_BROKER = 256, O_MQTT, O_PUBS, O_SUBS, O_CONNRATE, O_PUBTOPIC, O_SUBTOPIC, O_SHARED,
     O_SUBQOS, O_RETAIN, O_RATE, O_DURATION, O_WARMUP, O_DRAIN, O_INFLIGHT, O_PREFIX,
     O_CTIMEOUT, O_JSON, O_CSV, O_HIST, O_THREADS, O_SRCIP, O_LPORTS, O_PID, O_QUIET,
-    O_CAFILE, O_CERT, O_KEY, O_INSECURE, O_HELP, O_VERSION, O_RXTIME, O_WINDOW0
+    O_CAFILE, O_CERT, O_KEY, O_INSECURE, O_HELP, O_VERSION, O_RXTIME, O_WINDOW0, O_SLOW
 };
 
 static const struct option longopts[] = {
@@ -190,6 +196,7 @@ static const struct option longopts[] = {
     {"broker-pid", 1, 0, O_PID}, {"json", 1, 0, O_JSON}, {"csv", 1, 0, O_CSV},
     {"hist", 1, 0, O_HIST}, {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP},
     {"version", 0, 0, O_VERSION}, {"rx-time", 1, 0, O_RXTIME}, {"qos0-window", 1, 0, O_WINDOW0},
+    {"slow-subscribers", 1, 0, O_SLOW},
     {0, 0, 0, 0}};
 
 /* One option; returns 0, 1 (printed help/version) or -1. */
@@ -208,6 +215,7 @@ static int apply(bench_opts *o, int c, const char *a, double *count_alias)
         return 0;
     case O_PUBS: return inum("--publishers", a, 0, 1000000, &o->publishers);
     case O_SUBS: return inum("--subscribers", a, 0, 1000000, &o->subscribers);
+    case O_SLOW: return inum("--slow-subscribers", a, 0, 1000000, &o->slow_subscribers);
     case 'c': if (num("--clients", a, 1, 1000000, count_alias)) return -1;
         return inum("--clients", a, 1, 1000000, &o->clients);
     case O_CONNRATE: return num("--conn-rate", a, 0, 1e7, &o->conn_rate);
@@ -276,13 +284,18 @@ static int finish(bench_opts *o)
     if (o->mode == BENCH_PUBSUB && o->clients > 0)
         return bad("--clients", "", "pubsub mode takes --publishers and --subscribers");
     if (o->mode == BENCH_CONN && o->clients < 0) o->clients = 1;
+    if (o->mode == BENCH_SUB && o->publishers > 0) o->expect_pubs = o->publishers;
+    if (o->mode == BENCH_SUB && o->expect_pubs && !o->count)
+        return bad("--publishers", "", "sub mode: give the --count each of them sends");
+    if (o->mode != BENCH_PUBSUB && o->slow_subscribers)
+        return bad("--slow-subscribers", "", "pubsub mode only");
     if (o->mode == BENCH_PUB || o->mode == BENCH_SUB || o->mode == BENCH_CONN) {
         if (o->mode != BENCH_PUB) o->publishers = 0;
         if (o->mode != BENCH_SUB) o->subscribers = 0;
     }
     if (o->publishers < 0) o->publishers = 1;
     if (o->subscribers < 0) o->subscribers = 1;
-    if (o->mode != BENCH_CONN) o->clients = o->publishers + o->subscribers;
+    if (o->mode != BENCH_CONN) o->clients = o->publishers + o->subscribers + o->slow_subscribers;
     if (o->clients == 0) return bad("--clients", "0", "nothing to connect");
     if (o->sub_qos < 0) o->sub_qos = o->qos;
     if (!o->pub_topic) o->pub_topic = "mqtt-bench/%i";

@@ -110,11 +110,14 @@ static int on_suback(bench_conn *c, const mqtt_suback *a)
     }
     c->granted = rc;
     became_ready(c, bench_now());
+    if (c->slow) bench_conn_pause(c); /* from now on it never reads */
     return 0;
 }
 
-/* Records one message of this run in the pair table and histograms. */
-static void record(bench_conn *c, const bench_stamp *s, int64_t t_rx)
+/* Records one message of this run in the pair table and histograms. A
+ * retained message sent because of the subscription (RETAIN 1 on delivery,
+ * MQTT-3.3.1-8 in 3.1.1) is bound by no order across topics. */
+static void record(bench_conn *c, const bench_stamp *s, int64_t t_rx, bool retained)
 {
     bench_worker *w = c->w;
     track_result tr = bench_track_add(c->track, s->run_id, s->pub, s->seq);
@@ -127,7 +130,8 @@ static void record(bench_conn *c, const bench_stamp *s, int64_t t_rx)
         w->dup_seen++;
         return;
     }
-    if (tr == TRACK_OOO) w->ooo_seen++;
+    if (tr == TRACK_OOO && retained) bench_track_unorder(c->track, s->run_id, s->pub);
+    else if (tr == TRACK_OOO) w->ooo_seen++;
     atomic_fetch_add_explicit(&w->live.received, 1, memory_order_relaxed);
     /* Throughput: deliveries inside the measured window, whenever sent. */
     if (atomic_load_explicit(&w->run->phase, memory_order_relaxed) == PH_RUN &&
@@ -147,7 +151,9 @@ static int ack(bench_conn *c, mqtt_packet_type type, uint16_t id)
 
 static int on_publish(bench_conn *c, const mqtt_publish *pub, int64_t t_rx)
 {
-    if (c->role != ROLE_SUB || c->state != CS_READY) {
+    /* 3.1.1 section 3.8.4: the Server may send matching PUBLISH packets
+     * before the SUBACK (retained messages, typically). */
+    if (c->role != ROLE_SUB || (c->state != CS_READY && c->state != CS_SUBACK)) {
         bench_conn_fail(c, BE_PROTOCOL, "PUBLISH to a client that subscribed to nothing");
         return -1;
     }
@@ -163,7 +169,7 @@ static int on_publish(bench_conn *c, const mqtt_publish *pub, int64_t t_rx)
     bool ours = bench_stamp_read(pub->payload.ptr, pub->payload.len, &s);
     if (ours && r->o->mode == BENCH_PUBSUB && s.run_id != r->run_id) ours = false;
     if (ours && !!(s.flags & BENCH_PF_REALTIME) != r->rate_clock_real) ours = false;
-    if (ours) record(c, &s, t_rx);
+    if (ours) record(c, &s, t_rx, pub->retain);
     else c->w->foreign++;
     if (pub->qos == 1) return ack(c, MQTT_PUBACK, pub->packet_id);
     if (pub->qos == 2) return ack(c, MQTT_PUBREC, pub->packet_id);
@@ -275,6 +281,23 @@ static size_t fill_payload(bench_conn *c, int64_t due, int64_t now)
     return len;
 }
 
+/* The publish topic with each %n replaced by the message's sequence number
+ * (setup kept the pattern short enough for buf). */
+static mqtt_bytes topic_of(const bench_conn *c, char *buf, size_t cap)
+{
+    if (!c->topic_n) return view(c->topic);
+    size_t n = 0;
+    for (const char *p = c->topic; *p && n + 21 < cap; p++) {
+        if (p[0] == '%' && p[1] == 'n') {
+            n += (size_t)snprintf(buf + n, cap - n, "%llu", (unsigned long long)c->seq);
+            p++;
+        } else {
+            buf[n++] = *p;
+        }
+    }
+    return (mqtt_bytes){(const uint8_t *)buf, n};
+}
+
 /* due and the send time are monotonic; the stamp adds the payload clock's offset. */
 int bench_proto_publish(bench_conn *c, int64_t due)
 {
@@ -283,7 +306,8 @@ int bench_proto_publish(bench_conn *c, int64_t due)
     mqtt_packet p = {.type = MQTT_PUBLISH};
     p.publish.qos = (uint8_t)o->qos;
     p.publish.retain = o->retain;
-    p.publish.topic = view(c->topic);
+    char topic[BENCH_TOPIC_MAX];
+    p.publish.topic = topic_of(c, topic, sizeof topic);
     p.publish.payload = (mqtt_bytes){c->w->scratch, fill_payload(c, due, now)};
     if (o->qos > 0) {
         p.publish.packet_id = next_id(c);

@@ -75,6 +75,7 @@ static int setup_conn(bench_run *r, bench_conn *c, int i, const char *prefix)
     c->global = i;
     c->role = o->mode == BENCH_CONN ? ROLE_CONN : i < o->publishers ? ROLE_PUB : ROLE_SUB;
     c->index = c->role == ROLE_SUB ? i - o->publishers : i;
+    c->slow = c->role == ROLE_SUB && c->index >= o->subscribers;
     const char tag = c->role == ROLE_PUB ? 'p' : c->role == ROLE_SUB ? 's' : 'c';
     snprintf(c->client_id, sizeof c->client_id, "%s-%c%d", prefix, tag, c->index);
     if (c->role == ROLE_CONN) return 0;
@@ -89,6 +90,11 @@ static int setup_conn(bench_run *r, bench_conn *c, int i, const char *prefix)
         t = s;
     }
     c->topic = t;
+    c->topic_n = c->role == ROLE_PUB && strstr(t, "%n");
+    if (c->topic_n && strlen(t) > BENCH_TOPIC_MAX / 4) {
+        fprintf(stderr, "mqtt-bench: topic \"%s\" with %%n is too long (at most %d bytes)\n", t, BENCH_TOPIC_MAX / 4);
+        return -2;
+    }
     mqtt_bytes v = {(const uint8_t *)t, strlen(t)};
     const char *bad = c->role == ROLE_PUB ? mqtt_topic_name_check(o->version, v)
                                           : mqtt_topic_filter_check(o->version, v);
@@ -115,6 +121,7 @@ static void count_fanout(bench_run *r)
         bench_conn *pc = &r->conns[p];
         mqtt_bytes topic = {(const uint8_t *)pc->topic, strlen(pc->topic)};
         for (int s = o->publishers; s < r->nconns; s++) {
+            if (r->conns[s].slow) continue;
             mqtt_bytes f = {(const uint8_t *)r->conns[s].topic, strlen(r->conns[s].topic)}, name;
             bool shared = mqtt_shared_split(f, &name, &f);
             if (!mqtt_topic_matches(f, topic)) continue;
@@ -242,6 +249,9 @@ static bool run_over(bench_run *r, int64_t now)
     live_sum s;
     totals(r, &s);
     if (r->o->count && r->o->publishers && s.pubs_done >= (uint64_t)r->o->publishers) return true;
+    /* sub mode told what is coming: over when all of it came */
+    uint64_t owed = (uint64_t)r->o->expect_pubs * r->o->count * (uint64_t)r->o->subscribers;
+    if (owed && s.received >= owed) return true;
     return now >= atomic_load(&r->t_end);
 }
 

@@ -125,6 +125,10 @@ static void on_event(bench_conn *c, uint32_t ev)
         on_tls(c);
         return;
     }
+    if (c->paused && (ev & (EPOLLHUP | EPOLLERR))) { /* it reads nothing, so learns it here */
+        bench_conn_fail(c, BE_CLOSED, "the broker closed a subscriber that does not read");
+        return;
+    }
     if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) && bench_conn_input(c) != 0) return;
     if (ev & EPOLLOUT) bench_conn_flush(c);
 }

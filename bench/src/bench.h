@@ -25,10 +25,12 @@
 #define BENCH_VERSION "1.1"
 #define BENCH_TOPIC_MAX 1024 /* a topic after %n expansion */
 #define BENCH_PINGS 8 /* PINGREQ markers in flight per connection */
+#define BENCH_WINDOW0_MIN 40 /* messages: a marker every 10 at the least */
+#define BENCH_WINDOW0_FANOUT 50 /* past this fan-out, the QoS 0 window shrinks */
 
 typedef enum { BENCH_CONN, BENCH_PUB, BENCH_SUB, BENCH_PUBSUB, BENCH_MERGE } bench_mode;
 
-/* Where a connection goes; ws:// and wss:// come with net/'s WebSocket transport. */
+/* Where a connection goes: TCP or TLS, with WebSockets on top when ws is set. */
 typedef enum { BENCH_TCP, BENCH_TLS } bench_transport;
 
 typedef struct {
@@ -36,6 +38,8 @@ typedef struct {
     char host[256];
     uint16_t port;
     bench_transport transport;
+    bool ws;                              /* ws:// or wss:// */
+    char ws_path[1024];                   /* the upgrade's HTTP path */
     net_tls_opts tls;
     mqtt_version version;
     int publishers, subscribers, clients; /* clients: conn mode */
@@ -51,8 +55,8 @@ typedef struct {
     uint64_t count;                       /* messages per publisher, 0 = use duration */
     double duration, warmup, drain;
     int inflight;                         /* QoS 1/2 window per publisher */
-    int qos0_window;                      /* QoS 0: messages a publisher may be ahead of the
-                                           * broker's reading (PINGREQ markers), 0 = no limit */
+    int qos0_window;                      /* QoS 0: messages the publishers may together be
+                                           * ahead of the broker's reading (PINGREQ markers), 0 = no limit */
     const char *client_prefix;
     const char *username, *password;
     uint16_t keepalive;
@@ -107,6 +111,7 @@ typedef enum {
     CS_WAIT,       /* not started yet */
     CS_TCP,        /* non-blocking connect in progress */
     CS_TLS,        /* TLS handshake */
+    CS_WS,         /* WebSocket upgrade request sent */
     CS_CONNACK,    /* CONNECT sent */
     CS_SUBACK,     /* SUBSCRIBE sent */
     CS_READY,
@@ -128,6 +133,8 @@ typedef struct bench_conn {
     bench_cstate state;
     int fd;
     net_tls *tls;
+    struct net_ws *ws;        /* WebSocket framing, after the upgrade */
+    char ws_key[32];          /* the upgrade's Sec-WebSocket-Key */
     bool want_out;            /* EPOLLOUT armed */
     char client_id[64];
     char *topic;              /* publisher: expanded topic; subscriber: filter */
@@ -148,6 +155,7 @@ typedef struct bench_conn {
     int ping_head, ping_n;
     uint64_t ping_mark;       /* seq at the last PINGREQ */
     uint64_t confirmed;       /* messages the broker has read */
+    uint64_t window0;         /* QoS 0: its share of --qos0-window, in messages (0 = none) */
     bool final_ping, flushed; /* drain: the last marker sent / answered */
     int64_t blocked_since;    /* publisher: could not send since (0 = not blocked) */
     int64_t stall_total, stall_max; /* measured time blocked (window or socket full) */

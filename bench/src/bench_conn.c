@@ -118,6 +118,10 @@ int bench_conn_flush(bench_conn *c)
     if (c->stamp_len && c->stamp_len == c->out.len && c->stamp_pos >= c->out.off)
         bench_stamp_set_sent(c->out.data + c->stamp_pos, bench_now() + c->w->run->clock_offset);
     c->stamp_len = 0;
+    if (bench_io_out_pending(c) && bench_io_write(c, NULL, 0, err, sizeof err) == BIO_ERROR) {
+        bench_conn_fail(c, BE_CLOSED, "%s", err);
+        return -1;
+    }
     while (c->out.off < c->out.len) {
         ssize_t n = bench_io_write(c, c->out.data + c->out.off, c->out.len - c->out.off, err, sizeof err);
         if (n == BIO_AGAIN) break;
@@ -129,7 +133,7 @@ int bench_conn_flush(bench_conn *c)
         c->last_tx = bench_now();
     }
     if (c->out.off == c->out.len) c->out.off = c->out.len = 0;
-    bench_conn_arm(c, c->out.len > 0);
+    bench_conn_arm(c, c->out.len > 0 || bench_io_out_pending(c));
     return 0;
 }
 
@@ -170,7 +174,7 @@ static size_t read_size(const bench_conn *c)
 {
     const bench_opts *o = c->w->run->o;
     if (c->role == ROLE_CONN) return 512u;
-    if (c->role != ROLE_SUB || o->rate <= 0 || o->app_rx_time || c->tls) return READ_CHUNK;
+    if (c->role != ROLE_SUB || o->rate <= 0 || o->app_rx_time || c->tls || c->ws) return READ_CHUNK;
     size_t have = c->in.len - c->in.off;
     if (have < 2) return 2 - have;
     mqtt_codec codec = {.version = o->version, .from = MQTT_FROM_SERVER};
@@ -184,7 +188,9 @@ int bench_conn_input(bench_conn *c)
 {
     char err[160];
     if (c->paused) return 0;
-    for (int rounds = 0; rounds < 256 && c->state != CS_DEAD && !c->paused; rounds++) {
+    /* Past 256 reads, only what TLS or the WebSocket already holds (epoll
+     * would not say it is there). */
+    for (int rounds = 0; (rounds < 256 || bench_io_pending(c)) && c->state != CS_DEAD && !c->paused; rounds++) {
         size_t want = read_size(c);
         if (reserve(&c->in, want) != 0) {
             bench_conn_fail(c, BE_PROTOCOL, "out of memory");

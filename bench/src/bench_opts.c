@@ -15,12 +15,14 @@
 
 #include "bench/src/bench_payload.h"
 #include "net/net.h"
+#include "net/url.h"
 
 static const char usage_text[] =
     "usage: mqtt-bench MODE --broker HOST:PORT [OPTIONS]\n"
     "       mqtt-bench merge FILE.hist... [--json FILE] [--csv FILE]\n"
     "modes: conn (connect and hold), pub, sub, pubsub (both: end-to-end latency)\n"
-    "  --broker URL          HOST:PORT, mqtt://HOST:PORT or mqtts://HOST:PORT (-h HOST, -p PORT)\n"
+    "  --broker URL          HOST:PORT, mqtt://HOST:PORT, mqtts://HOST:PORT, or MQTT over\n"
+    "                        WebSockets: ws://HOST:PORT/PATH, wss://HOST:PORT/PATH (-h, -p)\n"
     "  --mqtt 3.1.1|5        protocol version (-V 4|5; default 3.1.1)\n"
     "  --publishers N        publishing clients (pub, pubsub; default 1)\n"
     "  --subscribers N       subscribing clients (sub, pubsub; default 1)\n"
@@ -46,9 +48,10 @@ static const char usage_text[] =
     "  --drain S             longest wait for the last messages (default 3)\n"
     "  --inflight N          QoS 1/2 messages in flight per publisher (default 20;\n"
     "                        5.0: at most the broker's Receive Maximum)\n"
-    "  --qos0-window N       QoS 0: messages a publisher may be ahead of what the broker\n"
-    "                        has read, known from PINGREQ markers (default 4000;\n"
-    "                        0 = as far as the sockets take: megabytes on loopback)\n"
+    "  --qos0-window N       QoS 0: messages the publishers may together be ahead of\n"
+    "                        what the broker has read, known from PINGREQ markers\n"
+    "                        (default 4000; past a fan-out of 50, N x 50 / fan-out;\n"
+    "                        at least 40 each; 0 = as far as the sockets take)\n"
     "  --username U, -u U    --password P, -P P\n"
     "  --keepalive S, -k S   (default 60)   --connect-timeout S (default 10)\n"
     "  --client-prefix P     client ids P-p0, P-s0, P-c0 ... (default mb-RUNID)\n"
@@ -126,8 +129,19 @@ static int parse_broker(bench_opts *o, const char *s)
         rest = strstr(s, "//") + 2;
         o->transport = BENCH_TLS;
         if (o->port == 1883) o->port = 8883;
+    } else if (strncmp(s, "ws://", 5) == 0 || strncmp(s, "wss://", 6) == 0) {
+        net_url u;
+        char err[160];
+        if (net_url_parse(s, &u, err, sizeof err) != 0) return bad("--broker", s, err);
+        if (u.has_user) return bad("--broker", s, "give --username / --password, not user@ in the URL");
+        o->ws = true;
+        o->transport = u.tls ? BENCH_TLS : BENCH_TCP;
+        snprintf(o->host, sizeof o->host, "%s", u.host);
+        o->port = u.port;
+        snprintf(o->ws_path, sizeof o->ws_path, "%s", u.path);
+        return 0;
     } else if (strstr(s, "://")) {
-        return bad("--broker", s, "scheme not supported (mqtt:// or mqtts://; ws:// needs net/'s WebSocket transport)");
+        return bad("--broker", s, "scheme not supported (mqtt://, mqtts://, ws:// or wss://)");
     }
     if (net_parse_hostport(rest, o->host, sizeof o->host, &o->port) != 0 || !o->host[0])
         return bad("--broker", s, "expected HOST:PORT");

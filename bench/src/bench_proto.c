@@ -327,8 +327,7 @@ int bench_proto_publish(bench_conn *c, int64_t due)
     atomic_fetch_add_explicit(&c->w->live.sent, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&c->w->live.expected, c->fanout, memory_order_relaxed);
     /* QoS 0 has no acks: a marker every quarter window tells how far the broker read. */
-    uint64_t every = o->qos0_window > 3 ? (uint64_t)o->qos0_window / 4 : 1;
-    if (o->qos == 0 && o->qos0_window && c->seq - c->ping_mark >= every) return bench_proto_ping(c);
+    if (o->qos == 0 && c->window0 && c->seq - c->ping_mark >= c->window0 / 4) return bench_proto_ping(c);
     return 0;
 }
 

@@ -131,6 +131,14 @@ static void count_fanout(bench_run *r)
             if (first) pc->fanout++;
         }
     }
+    /* Each publisher's share of --qos0-window; past a fan-out of 50 less, so
+     * that the deliveries in flight stay under 50 windows. */
+    for (int p = 0; o->qos0_window && p < o->publishers; p++) {
+        bench_conn *pc = &r->conns[p];
+        uint64_t share = (uint64_t)o->qos0_window / (uint64_t)o->publishers;
+        if (pc->fanout > BENCH_WINDOW0_FANOUT) share = share * BENCH_WINDOW0_FANOUT / pc->fanout;
+        pc->window0 = share > BENCH_WINDOW0_MIN ? share : BENCH_WINDOW0_MIN;
+    }
 }
 
 static int setup(bench_run *r, const bench_opts *o, char *err, size_t errlen)

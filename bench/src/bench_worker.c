@@ -91,6 +91,34 @@ static int64_t start_due(bench_worker *w, int64_t now)
     return w->next_connect < w->n ? now : NEVER;
 }
 
+/* TCP (and TLS) are up: the WebSocket upgrade, or straight to CONNECT. */
+static void transport_ready(bench_conn *c)
+{
+    char err[160];
+    if (!c->w->run->o->ws) {
+        bench_proto_connect(c);
+        return;
+    }
+    if (bench_io_ws_start(c, err, sizeof err) != 0) {
+        bench_conn_fail(c, BE_CONNECT, "%s", err);
+        return;
+    }
+    c->state = CS_WS;
+    bench_conn_arm(c, false);
+}
+
+static void on_ws(bench_conn *c)
+{
+    char err[160];
+    int rc = bench_io_ws_answer(c, &c->in, err, sizeof err);
+    if (rc == BIO_AGAIN) return;
+    if (rc != 0) {
+        bench_conn_fail(c, BE_CONNECT, "%s", err);
+        return;
+    }
+    bench_proto_connect(c);
+}
+
 static void on_tls(bench_conn *c)
 {
     char err[160];
@@ -103,7 +131,7 @@ static void on_tls(bench_conn *c)
         bench_conn_fail(c, BE_TLS, "%s", err);
         return;
     }
-    bench_proto_connect(c);
+    transport_ready(c);
 }
 
 static void on_event(bench_conn *c, uint32_t ev)
@@ -116,13 +144,17 @@ static void on_event(bench_conn *c, uint32_t ev)
             return;
         }
         if (!c->tls) {
-            bench_proto_connect(c);
+            transport_ready(c);
             return;
         }
         c->state = CS_TLS;
     }
     if (c->state == CS_TLS) {
         on_tls(c);
+        return;
+    }
+    if (c->state == CS_WS) {
+        if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_ws(c);
         return;
     }
     if (c->paused && (ev & (EPOLLHUP | EPOLLERR))) { /* it reads nothing, so learns it here */
@@ -138,7 +170,7 @@ static void on_event(bench_conn *c, uint32_t ev)
 static bool blocked(bench_conn *c, const bench_opts *o)
 {
     if (o->qos > 0 && c->inflight >= c->window) return true;
-    if (o->qos == 0 && o->qos0_window && c->seq - c->confirmed >= (uint64_t)o->qos0_window) {
+    if (o->qos == 0 && c->window0 && c->seq - c->confirmed >= c->window0) {
         if (!c->ping_n) bench_proto_ping(c); /* a marker must be on its way */
         return true;
     }

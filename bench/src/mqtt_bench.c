@@ -4,6 +4,7 @@
  * against the QoS, histograms that merge across machines. main: parse,
  * run (or merge), report, and exit with the verdict.
  */
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,9 @@ int main(int argc, char **argv)
 {
     static bench_opts o;
     static bench_result res;
+    /* A broker closing a TLS connection must not kill the run: OpenSSL
+     * writes without MSG_NOSIGNAL, so the error comes back as EPIPE instead. */
+    signal(SIGPIPE, SIG_IGN);
     int rc = bench_opts_parse(&o, argc, argv);
     if (rc != 0) {
         bench_opts_free(&o);

@@ -45,6 +45,9 @@ typedef struct {
     int publishers, subscribers, clients; /* clients: conn mode */
     int slow_subscribers;                 /* more subscribers that never read (a stuck consumer) */
     int expect_pubs;                      /* sub mode: publishers elsewhere, each sending --count */
+    bool persistent;                      /* subscribers keep their session (clean 0 / Clean Start 0) */
+    uint32_t session_expiry;              /* 5.0: Session Expiry Interval of persistent sessions */
+    double reconnect_every, offline;      /* subscribers leave every S s for S s (0 = never) */
     double conn_rate;                     /* new connections per second, 0 = all at once */
     const char *pub_topic, *sub_topic;    /* patterns: %i index, %c client id */
     const char *share_group;              /* subscribe as $share/GROUP/filter */
@@ -84,6 +87,7 @@ typedef enum {
     BE_CLOSED,     /* the connection closed or failed mid-run */
     BE_PROTOCOL,   /* undecodable bytes or a packet not expected here */
     BE_PUBREFUSED, /* PUBACK/PUBREC with a reason code >= 0x80 */
+    BE_SESSION,    /* a persistent session came back without Session Present */
     BE_KINDS
 } bench_error_kind;
 
@@ -115,6 +119,7 @@ typedef enum {
     CS_CONNACK,    /* CONNECT sent */
     CS_SUBACK,     /* SUBSCRIBE sent */
     CS_READY,
+    CS_AWAY,       /* left on purpose (--reconnect), back at back_at */
     CS_DEAD
 } bench_cstate;
 
@@ -165,6 +170,8 @@ typedef struct bench_conn {
     uint8_t granted;
     bool slow;                /* subscribes, then never reads: owed nothing */
     bool paused;              /* not reading (EPOLLIN off) */
+    int64_t leave_at, back_at; /* --reconnect: when it next leaves / comes back */
+    uint64_t reconnects;
     uint64_t received, foreign, redelivered;
     uint8_t *qos2_ids;        /* ids received at QoS 2 awaiting PUBREL */
     struct bench_track *track;

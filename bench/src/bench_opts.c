@@ -31,6 +31,11 @@ static const char usage_text[] =
     "                        one does to the others (stall, loss, latency)\n"
     "  --publishers N (sub)  publishers elsewhere, each sending --count: the lost tail\n"
     "                        and missing publishers count as lost\n"
+    "  --persistent          subscribers keep their session (3.1.1 clean session 0;\n"
+    "                        5.0 also needs --session-expiry S)\n"
+    "  --reconnect S         each subscriber leaves (DISCONNECT) every S seconds and comes\n"
+    "                        back --offline S later (default 0.5); what was published\n"
+    "                        meanwhile is owed at QoS 1/2 (needs --persistent)\n"
     "  --clients N, -c N     clients of conn mode (or of the single role of pub / sub)\n"
     "  --conn-rate N         new connections per second (default 0: as fast as possible)\n"
     "  --topic T, -t T       publish topic and subscription filter; %i = client index,\n"
@@ -183,6 +188,7 @@ static void defaults(bench_opts *o)
     o->qos0_window = 4000;
     o->keepalive = 60;
     o->connect_timeout_ms = 10000;
+    o->offline = 0.5;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = n > 0 ? (int)n : 1;
 }
@@ -191,7 +197,7 @@ enum {
     O_BROKER = 256, O_MQTT, O_PUBS, O_SUBS, O_CONNRATE, O_PUBTOPIC, O_SUBTOPIC, O_SHARED,
     O_SUBQOS, O_RETAIN, O_RATE, O_DURATION, O_WARMUP, O_DRAIN, O_INFLIGHT, O_PREFIX,
     O_CTIMEOUT, O_JSON, O_CSV, O_HIST, O_THREADS, O_SRCIP, O_LPORTS, O_PID, O_QUIET,
-    O_CAFILE, O_CERT, O_KEY, O_INSECURE, O_HELP, O_VERSION, O_RXTIME, O_WINDOW0, O_SLOW
+    O_CAFILE, O_CERT, O_KEY, O_INSECURE, O_HELP, O_VERSION, O_RXTIME, O_WINDOW0, O_SLOW, O_PERSIST, O_EXPIRY, O_RECONNECT, O_OFFLINE
 };
 
 static const struct option longopts[] = {
@@ -210,7 +216,8 @@ static const struct option longopts[] = {
     {"broker-pid", 1, 0, O_PID}, {"json", 1, 0, O_JSON}, {"csv", 1, 0, O_CSV},
     {"hist", 1, 0, O_HIST}, {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP},
     {"version", 0, 0, O_VERSION}, {"rx-time", 1, 0, O_RXTIME}, {"qos0-window", 1, 0, O_WINDOW0},
-    {"slow-subscribers", 1, 0, O_SLOW},
+    {"slow-subscribers", 1, 0, O_SLOW}, {"persistent", 0, 0, O_PERSIST}, {"session-expiry", 1, 0, O_EXPIRY},
+    {"reconnect", 1, 0, O_RECONNECT}, {"offline", 1, 0, O_OFFLINE},
     {0, 0, 0, 0}};
 
 /* One option; returns 0, 1 (printed help/version) or -1. */
@@ -230,6 +237,11 @@ static int apply(bench_opts *o, int c, const char *a, double *count_alias)
     case O_PUBS: return inum("--publishers", a, 0, 1000000, &o->publishers);
     case O_SUBS: return inum("--subscribers", a, 0, 1000000, &o->subscribers);
     case O_SLOW: return inum("--slow-subscribers", a, 0, 1000000, &o->slow_subscribers);
+    case O_PERSIST: o->persistent = true; return 0;
+    case O_EXPIRY: if (num("--session-expiry", a, 1, 4294967295.0, &v)) return -1;
+        o->session_expiry = (uint32_t)v; o->persistent = true; return 0;
+    case O_RECONNECT: return num("--reconnect", a, 0.01, 1e7, &o->reconnect_every);
+    case O_OFFLINE: return num("--offline", a, 0, 1e7, &o->offline);
     case 'c': if (num("--clients", a, 1, 1000000, count_alias)) return -1;
         return inum("--clients", a, 1, 1000000, &o->clients);
     case O_CONNRATE: return num("--conn-rate", a, 0, 1e7, &o->conn_rate);
@@ -301,6 +313,10 @@ static int finish(bench_opts *o)
     if (o->mode == BENCH_SUB && o->publishers > 0) o->expect_pubs = o->publishers;
     if (o->mode == BENCH_SUB && o->expect_pubs && !o->count)
         return bad("--publishers", "", "sub mode: give the --count each of them sends");
+    if (o->reconnect_every && !o->persistent)
+        return bad("--reconnect", "", "needs --persistent (or --session-expiry): a clean session is owed nothing while away");
+    if (o->persistent && o->version == MQTT_V5 && !o->session_expiry)
+        return bad("--persistent", "", "5.0 keeps a session only with --session-expiry S (MQTT-3.1.2-23)");
     if (o->mode != BENCH_PUBSUB && o->slow_subscribers)
         return bad("--slow-subscribers", "", "pubsub mode only");
     if (o->mode == BENCH_PUB || o->mode == BENCH_SUB || o->mode == BENCH_CONN) {

@@ -41,7 +41,13 @@ int bench_proto_connect(bench_conn *c)
 {
     const bench_opts *o = c->w->run->o;
     mqtt_packet p = {.type = MQTT_CONNECT};
-    p.connect.clean_start = true;
+    /* A persistent session: the broker keeps the subscription and stores QoS 1
+     * and 2 messages while the client is away (MQTT-3.1.2-5 in 3.1.1). */
+    p.connect.clean_start = !(o->persistent && c->role == ROLE_SUB);
+    if (!p.connect.clean_start && o->version == MQTT_V5) {
+        p.connect.properties.present |= MQTT_PROP_BIT(MQTT_PROP_SESSION_EXPIRY_INTERVAL);
+        p.connect.properties.session_expiry_interval = o->session_expiry;
+    }
     p.connect.keep_alive = o->keepalive;
     p.connect.client_id = view(c->client_id);
     p.connect.has_username = o->username != NULL;
@@ -68,10 +74,13 @@ static int subscribe(bench_conn *c)
 static void became_ready(bench_conn *c, int64_t now)
 {
     c->state = CS_READY;
+    if (!c->t_ready) atomic_fetch_add_explicit(&c->w->live.settled, 1, memory_order_relaxed);
     c->t_ready = now;
     bench_hist_record(&c->w->conn_lat, (uint64_t)(now - c->t_start));
     atomic_fetch_add_explicit(&c->w->live.connected, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&c->w->live.settled, 1, memory_order_relaxed);
+    const bench_opts *o = c->w->run->o;
+    if (o->reconnect_every && c->role == ROLE_SUB && !c->slow)
+        c->leave_at = now + (int64_t)(o->reconnect_every * 1e9);
 }
 
 static int on_connack(bench_conn *c, const mqtt_connack *a)
@@ -91,6 +100,15 @@ static int on_connack(bench_conn *c, const mqtt_connack *a)
     c->window = c->w->run->o->inflight;
     if (MQTT_HAS_PROP(&a->properties, MQTT_PROP_RECEIVE_MAXIMUM) && a->properties.receive_maximum < c->window)
         c->window = a->properties.receive_maximum;
+    if (c->role == ROLE_SUB && c->reconnects) {
+        /* Back with a persistent session: it must still be there (MQTT-3.2.2-2
+         * in 3.1.1, MUST), subscription included. If not, count it, subscribe again. */
+        if (a->session_present) {
+            became_ready(c, bench_now());
+            return 0;
+        }
+        bench_error(c->w, BE_SESSION, "%s: CONNACK Session Present 0 after a reconnect", c->client_id);
+    }
     if (c->role == ROLE_SUB) return subscribe(c);
     became_ready(c, bench_now());
     return 0;

@@ -78,6 +78,8 @@ void bench_report_summary(FILE *f, const bench_opts *o, const bench_result *r)
                     r->unread);
         fprintf(f, "duplicates     %" PRIu64 "%s\n", r->duplicates, r->redelivered ? " (plus QoS 2 redeliveries, not delivered twice)" : "");
         fprintf(f, "out of order   %" PRIu64 "\n", r->out_of_order);
+        if (r->reconnects)
+            fprintf(f, "reconnects     %" PRIu64 " (subscribers left and came back to their sessions)\n", r->reconnects);
         if (o->publishers)
             fprintf(f, "pub stalls     longest %.1f ms, %.1f %% of the publishers' measured time (window or socket full)\n",
                     (double)r->stall_max / 1e6, stall_share(o, r));
@@ -136,6 +138,7 @@ int bench_report_json(const char *path, const bench_opts *o, const bench_result 
             r->lost_violations, r->dup_violations, r->order_violations);
     fprintf(f, "  \"measure_s\": %.3f,\n  \"sent_per_s\": %.1f,\n  \"received_per_s\": %.1f,\n",
             r->measure_s, r->sent_rate, r->received_rate);
+    fprintf(f, "  \"reconnects\": %" PRIu64 ",\n", r->reconnects);
     fprintf(f, "  \"unread\": %" PRIu64 ",\n  \"publisher_stall_ms\": {\"max\": %.1f, \"total\": %.1f, \"share_pct\": %.1f},\n",
             r->unread, (double)r->stall_max / 1e6, (double)r->stall_total / 1e6, stall_share(o, r));
     json_hist(f, "latency_us", &r->lat);

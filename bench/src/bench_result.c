@@ -196,6 +196,7 @@ int bench_result_collect(const bench_run *r, bench_result *res)
         res->expected += (uint64_t)c->sent * c->fanout;
         res->received += c->received;
         res->redelivered += c->redelivered;
+        res->reconnects += c->reconnects;
         if (c->role == ROLE_PUB && !c->flushed && c->seq > c->confirmed) res->unread += c->seq - c->confirmed;
         res->stall_total += c->stall_total;
         if (c->stall_max > res->stall_max) res->stall_max = c->stall_max;

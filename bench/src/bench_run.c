@@ -28,7 +28,8 @@
 #include "mqtt/topic.h"
 
 const char *const bench_error_names[BE_KINDS] = {
-    "connect", "timeout", "tls", "connack", "suback", "disconnect", "closed", "protocol", "pub_refused"};
+    "connect", "timeout", "tls", "connack", "suback", "disconnect", "closed", "protocol", "pub_refused",
+    "session_lost"};
 
 int64_t bench_now(void)
 {

@@ -238,14 +238,38 @@ static void finish_pub(bench_conn *c, int64_t now)
     if (bench_proto_ping(c) == 0) bench_conn_flush(c);
 }
 
+/*
+ * --reconnect: a subscriber leaves with a normal DISCONNECT (its persistent
+ * session stays), and comes back --offline later, or as soon as the run
+ * stops publishing: what the broker stored meanwhile is still owed.
+ */
+static void cycle(bench_conn *c, int64_t now, int phase)
+{
+    if (c->state == CS_READY && c->leave_at && phase == PH_RUN && now >= c->leave_at) {
+        bench_proto_disconnect(c);
+        bench_conn_close(c);
+        atomic_fetch_sub_explicit(&c->w->live.connected, 1, memory_order_relaxed);
+        c->state = CS_AWAY;
+        c->leave_at = 0;
+        c->ping_n = c->ping_head = 0; /* their answers went with the connection */
+        c->back_at = now + (int64_t)(c->w->run->o->offline * 1e9);
+        c->reconnects++;
+    } else if (c->state == CS_AWAY && (now >= c->back_at || phase != PH_RUN)) {
+        start_one(c, now);
+    }
+}
+
 static void sweep(bench_worker *w, int64_t now)
 {
     const bench_opts *o = w->run->o;
     int64_t timeout = (int64_t)o->connect_timeout_ms * 1000000;
     int64_t idle = (int64_t)o->keepalive * 500000000LL; /* half the keep-alive */
+    int phase = atomic_load(&w->run->phase);
     for (int i = 0; i < w->next_connect; i++) {
         bench_conn *c = w->conns[i];
         if (c->state == CS_DEAD) continue;
+        if (o->reconnect_every) cycle(c, now, phase);
+        if (c->state == CS_AWAY) continue;
         if (c->state != CS_READY && now - c->t_start > timeout) {
             bench_conn_fail(c, BE_TIMEOUT, "not ready after %d ms", o->connect_timeout_ms);
         } else if (c->state == CS_READY && idle && now - c->last_tx > idle) {
@@ -274,7 +298,7 @@ static void stop_all(bench_worker *w)
 {
     for (int i = 0; i < w->n; i++) {
         bench_conn *c = w->conns[i];
-        if (c->state == CS_DEAD || c->state == CS_WAIT) continue;
+        if (c->state == CS_DEAD || c->state == CS_WAIT || c->state == CS_AWAY) continue;
         bench_proto_disconnect(c);
         bench_conn_close(c);
     }

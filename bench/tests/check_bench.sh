@@ -222,6 +222,23 @@ bench late-tail sub --broker "127.0.0.1:$OURS" --topic 'kept-ours/#' --publisher
 [ "$RC" -eq 0 ] && [ "$(jget "$WORK/late-tail.json" lost)" = 500 ] && [ "$(jget "$WORK/late-tail.json" expected)" = 1000 ] &&
     ok "sub --publishers 2 --count 500, one silent: 500 lost (QoS 0: reported, exit 0)" || bad "late-tail (rc $RC)" "$WORK/late-tail.txt"
 
+# ---- persistent sessions: subscribers leave and come back; what was published meanwhile is owed ----
+for target in ours-v3.1.1:$OURS ours-v5:$OURS mosquitto-v3.1.1:$MPORT; do
+    name=${target%%:*}; port=${target#*:}; v=${name#*-v}
+    bench "away-$name" pubsub --broker "127.0.0.1:$port" --mqtt "$v" --subscribers 2 --qos 1 --rate 400 --duration 2.5 \
+        --persistent --session-expiry 60 --reconnect 0.6 --offline 0.3 --drain 5
+    f="$WORK/away-$name.json"
+    if [ "$RC" -eq 0 ] && [ "$(jget "$f" lost)" = 0 ] && [ "$(jget "$f" reconnects)" -ge 4 ] &&
+       [ "$(jget "$f" received)" = "$(jget "$f" expected)" ]; then
+        ok "$name: 2 subscribers reconnect $(jget "$f" reconnects) times, QoS 1, none of $(jget "$f" expected) lost"
+    else
+        bad "reconnects $name (rc $RC)" "$WORK/away-$name.txt"
+    fi
+done
+"$BENCH" pubsub --reconnect 1 > "$WORK/rc.txt" 2>&1; rc=$?
+[ $rc -eq 2 ] && grep -q 'needs --persistent' "$WORK/rc.txt" && ok "--reconnect without a persistent session refused" ||
+    bad "--reconnect alone (rc $rc)" "$WORK/rc.txt"
+
 # ---- QoS 0 window: a broker that stops reading holds the publisher back ----
 for w in 400 0; do
     start_relay "hold$w" "$OURS" --stall-after 1000 --stall-ms 1000

@@ -33,9 +33,10 @@ static const char usage_text[] =
     "                        and missing publishers count as lost\n"
     "  --persistent          subscribers keep their session (3.1.1 clean session 0;\n"
     "                        5.0 also needs --session-expiry S)\n"
-    "  --reconnect S         each subscriber leaves (DISCONNECT) every S seconds and comes\n"
-    "                        back --offline S later (default 0.5); what was published\n"
-    "                        meanwhile is owed at QoS 1/2 (needs --persistent)\n"
+    "  --reconnect S         each subscriber (conn mode: each client) leaves (DISCONNECT)\n"
+    "                        every S seconds and comes back --offline S later (default\n"
+    "                        0.5); what was published meanwhile is owed at QoS 1/2\n"
+    "                        (pub/sub modes: needs --persistent)\n"
     "  --clients N, -c N     clients of conn mode (or of the single role of pub / sub)\n"
     "  --conn-rate N         new connections per second (default 0: as fast as possible)\n"
     "  --topic T, -t T       publish topic and subscription filter; %i = client index,\n"
@@ -313,7 +314,7 @@ static int finish(bench_opts *o)
     if (o->mode == BENCH_SUB && o->publishers > 0) o->expect_pubs = o->publishers;
     if (o->mode == BENCH_SUB && o->expect_pubs && !o->count)
         return bad("--publishers", "", "sub mode: give the --count each of them sends");
-    if (o->reconnect_every && !o->persistent)
+    if (o->reconnect_every && !o->persistent && o->mode != BENCH_CONN)
         return bad("--reconnect", "", "needs --persistent (or --session-expiry): a clean session is owed nothing while away");
     if (o->persistent && o->version == MQTT_V5 && !o->session_expiry)
         return bad("--persistent", "", "5.0 keeps a session only with --session-expiry S (MQTT-3.1.2-23)");

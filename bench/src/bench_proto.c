@@ -79,7 +79,7 @@ static void became_ready(bench_conn *c, int64_t now)
     bench_hist_record(&c->w->conn_lat, (uint64_t)(now - c->t_start));
     atomic_fetch_add_explicit(&c->w->live.connected, 1, memory_order_relaxed);
     const bench_opts *o = c->w->run->o;
-    if (o->reconnect_every && c->role == ROLE_SUB && !c->slow)
+    if (o->reconnect_every && (c->role == ROLE_SUB || c->role == ROLE_CONN) && !c->slow)
         c->leave_at = now + (int64_t)(o->reconnect_every * 1e9);
 }
 
@@ -100,7 +100,7 @@ static int on_connack(bench_conn *c, const mqtt_connack *a)
     c->window = c->w->run->o->inflight;
     if (MQTT_HAS_PROP(&a->properties, MQTT_PROP_RECEIVE_MAXIMUM) && a->properties.receive_maximum < c->window)
         c->window = a->properties.receive_maximum;
-    if (c->role == ROLE_SUB && c->reconnects) {
+    if (c->role == ROLE_SUB && c->reconnects && c->w->run->o->persistent) {
         /* Back with a persistent session: it must still be there (MQTT-3.2.2-2
          * in 3.1.1, MUST), subscription included. If not, count it, subscribe again. */
         if (a->session_present) {

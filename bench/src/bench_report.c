@@ -78,8 +78,6 @@ void bench_report_summary(FILE *f, const bench_opts *o, const bench_result *r)
                     r->unread);
         fprintf(f, "duplicates     %" PRIu64 "%s\n", r->duplicates, r->redelivered ? " (plus QoS 2 redeliveries, not delivered twice)" : "");
         fprintf(f, "out of order   %" PRIu64 "\n", r->out_of_order);
-        if (r->reconnects)
-            fprintf(f, "reconnects     %" PRIu64 " (subscribers left and came back to their sessions)\n", r->reconnects);
         if (o->publishers)
             fprintf(f, "pub stalls     longest %.1f ms, %.1f %% of the publishers' measured time (window or socket full)\n",
                     (double)r->stall_max / 1e6, stall_share(o, r));
@@ -88,6 +86,8 @@ void bench_report_summary(FILE *f, const bench_opts *o, const bench_result *r)
         fprintf(f, "               %s\n", r->corrected ? "from when each message was due (coordinated omission corrected)"
                                                        : "from when each message was sent");
     }
+    if (r->reconnects)
+        fprintf(f, "reconnects     %" PRIu64 " (left with DISCONNECT and came back; connect ms counts them)\n", r->reconnects);
     lat_line(f, "connect ms", &r->conn_lat);
     for (int k = 0; k < BE_KINDS; k++)
         if (r->errors[k])

@@ -4,6 +4,10 @@
 # ratio (ours / mosquitto). Both brokers run with their defaults (release
 # build of ours; mosquitto with a generated config on a free port), on
 # 127.0.0.1, one at a time, with mqtt-bench on the same machine.
+# Scenarios: QoS 0 and 1 one-to-one, fan-out 1->50 and 1->500, fan-in 50->1,
+# one subscriber that never reads beside one that does (issue 14's load
+# cases: deliveries/s, dropped, publisher stall), 10,000 retained topics to a
+# new subscriber, latency at a fixed rate, 10,000 idle connections.
 #
 #   run-bench.sh MQTT_BENCH MQTT_BROKER
 # Environment: BENCH_SECONDS (5, per throughput run), BENCH_CONNS (10000),

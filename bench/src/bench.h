@@ -24,6 +24,7 @@
 
 #define BENCH_VERSION "1.1"
 #define BENCH_TOPIC_MAX 1024 /* a topic after %n expansion */
+#define BENCH_TXQ 64 /* writes awaiting their TX timestamp per publisher */
 #define BENCH_PINGS 8 /* PINGREQ markers in flight per connection */
 #define BENCH_WINDOW0_MIN 40 /* messages: a marker every 10 at the least */
 #define BENCH_WINDOW0_FANOUT 50 /* past this fan-out, the QoS 0 window shrinks */
@@ -172,6 +173,12 @@ typedef struct bench_conn {
     bool paused;              /* not reading (EPOLLIN off) */
     int64_t leave_at, back_at; /* --reconnect: when it next leaves / comes back */
     uint64_t reconnects;
+    /* SO_TIMESTAMPING TX: the publisher's writes awaiting the kernel's send
+     * time, keyed by the offset of their last byte (plain TCP only). */
+    bool tx_on;
+    uint64_t tx_bytes;        /* bytes written since the timestamps were switched on */
+    struct { uint32_t key; int64_t t; } tx_q[BENCH_TXQ];
+    int tx_head, tx_n;
     uint64_t received, foreign, redelivered;
     uint8_t *qos2_ids;        /* ids received at QoS 2 awaiting PUBREL */
     struct bench_track *track;
@@ -197,6 +204,7 @@ typedef struct bench_worker {
     uint64_t rng;
     bench_hist lat;            /* from when each message was due (CO-corrected) */
     bench_hist lat_sent;       /* from when it was sent (what most tools report) */
+    bench_hist to_wire;        /* publisher: write() called -> the kernel sent its last byte */
     bench_hist conn_lat;       /* connect start -> CONNACK (or SUBACK) */
     pthread_mutex_t snap_lock; /* guards snap: the progress line's copy of lat */
     bench_hist snap;

@@ -123,6 +123,7 @@ int bench_conn_flush(bench_conn *c)
         return -1;
     }
     while (c->out.off < c->out.len) {
+        int64_t t_before = bench_now();
         ssize_t n = bench_io_write(c, c->out.data + c->out.off, c->out.len - c->out.off, err, sizeof err);
         if (n == BIO_AGAIN) break;
         if (n < 0) {
@@ -131,6 +132,7 @@ int bench_conn_flush(bench_conn *c)
         }
         c->out.off += (size_t)n;
         c->last_tx = bench_now();
+        bench_io_tx_sent(c, (size_t)n, t_before);
     }
     if (c->out.off == c->out.len) c->out.off = c->out.len = 0;
     bench_conn_arm(c, c->out.len > 0 || bench_io_out_pending(c));

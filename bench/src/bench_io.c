@@ -13,6 +13,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
 #include <sys/uio.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,6 +280,73 @@ int bench_io_ws_answer(bench_conn *c, bench_buf *in, char *err, size_t errlen)
     int rc = in->len > (size_t)end ? net_ws_feed(c->ws, in->data + end, in->len - (size_t)end, err, errlen) : 0;
     in->len = in->off = 0;
     return rc < 0 ? -1 : 0;
+}
+
+void bench_io_tx_on(bench_conn *c)
+{
+    /* Not before the connection is up: the kernel refuses OPT_ID on a TCP
+     * socket that is not connected, and counts bytes from here on. */
+    int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
+                SOF_TIMESTAMPING_OPT_TSONLY;
+    if (c->tls || c->ws || c->tx_on) return;
+    c->tx_on = setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) == 0;
+    c->tx_bytes = 0;
+}
+
+void bench_io_tx_sent(bench_conn *c, size_t n, int64_t t_before)
+{
+    if (!c->tx_on) return;
+    c->tx_bytes += n;
+    if (c->tx_n == BENCH_TXQ) return; /* the kernel is far behind: skip this one */
+    int i = (c->tx_head + c->tx_n++) % BENCH_TXQ;
+    c->tx_q[i].key = (uint32_t)(c->tx_bytes - 1u);
+    c->tx_q[i].t = t_before;
+}
+
+/* The write whose last byte is `key` went out at t: record, drop older ones. */
+static void tx_match(bench_conn *c, uint32_t key, int64_t t)
+{
+    while (c->tx_n) {
+        int h = c->tx_head;
+        int32_t d = (int32_t)(c->tx_q[h].key - key); /* 32-bit keys wrap */
+        if (d > 0) return;
+        if (d == 0 && t > c->tx_q[h].t) bench_hist_record(&c->w->to_wire, (uint64_t)(t - c->tx_q[h].t));
+        c->tx_head = (h + 1) % BENCH_TXQ;
+        c->tx_n--;
+    }
+}
+
+void bench_io_tx_drain(bench_conn *c)
+{
+    for (int k = 0; c->tx_on && k < 256; k++) {
+        union {
+            char space[512];
+            struct cmsghdr align;
+        } ctl;
+        char data[64];
+        struct iovec iov = {.iov_base = data, .iov_len = sizeof data};
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.space, .msg_controllen = sizeof ctl.space};
+        if (recvmsg(c->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return;
+        int64_t ts = 0;
+        uint32_t key = 0;
+        bool have_key = false;
+        for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
+            if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_TIMESTAMPING) {
+                struct scm_timestamping st;
+                memcpy(&st, CMSG_DATA(h), sizeof st);
+                ts = (int64_t)st.ts[0].tv_sec * 1000000000 + st.ts[0].tv_nsec;
+            } else if ((h->cmsg_level == SOL_IP && h->cmsg_type == IP_RECVERR) ||
+                       (h->cmsg_level == SOL_IPV6 && h->cmsg_type == IPV6_RECVERR)) {
+                struct sock_extended_err e;
+                memcpy(&e, CMSG_DATA(h), sizeof e);
+                if (e.ee_errno == ENOMSG && e.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) {
+                    key = e.ee_data;
+                    have_key = true;
+                }
+            }
+        }
+        if (ts && have_key) tx_match(c, key, ts - c->w->run->real_offset);
+    }
 }
 
 size_t bench_io_pending(const bench_conn *c)

@@ -55,6 +55,15 @@ size_t bench_io_out_pending(const bench_conn *c);
 int bench_io_ws_start(bench_conn *c, char *err, size_t errlen);
 int bench_io_ws_answer(bench_conn *c, bench_buf *in, char *err, size_t errlen);
 
+/* Software TX timestamps of a publisher's writes (SO_TIMESTAMPING, plain
+ * TCP): bench_io_tx_on once connected; bench_io_tx_sent after each write of
+ * n bytes begun at t_before; bench_io_tx_drain on EPOLLERR reads the
+ * kernel's send times and records (send time - t_before) in the worker's
+ * to_wire histogram: what the publisher's own write() adds to a latency. */
+void bench_io_tx_on(bench_conn *c);
+void bench_io_tx_sent(bench_conn *c, size_t n, int64_t t_before);
+void bench_io_tx_drain(bench_conn *c);
+
 /* Closes the transport (TLS close_notify best effort) and the socket. */
 void bench_io_close(bench_conn *c);
 

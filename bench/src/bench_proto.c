@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "bench/src/bench_conn.h"
+#include "bench/src/bench_io.h"
 #include "bench/src/bench_payload.h"
 #include "bench/src/bench_track.h"
 
@@ -110,6 +111,7 @@ static int on_connack(bench_conn *c, const mqtt_connack *a)
         bench_error(c->w, BE_SESSION, "%s: CONNACK Session Present 0 after a reconnect", c->client_id);
     }
     if (c->role == ROLE_SUB) return subscribe(c);
+    if (c->role == ROLE_PUB) bench_io_tx_on(c);
     became_ready(c, bench_now());
     return 0;
 }

@@ -83,6 +83,7 @@ void bench_report_summary(FILE *f, const bench_opts *o, const bench_result *r)
                     (double)r->stall_max / 1e6, stall_share(o, r));
         lat_line(f, "latency ms", &r->lat);
         if (r->corrected) lat_line(f, "  from send", &r->lat_sent);
+        if (r->to_wire.total) lat_line(f, "  to the wire", &r->to_wire);
         fprintf(f, "               %s\n", r->corrected ? "from when each message was due (coordinated omission corrected)"
                                                        : "from when each message was sent");
     }
@@ -144,6 +145,7 @@ int bench_report_json(const char *path, const bench_opts *o, const bench_result 
     json_hist(f, "latency_us", &r->lat);
     json_hist(f, "latency_from_send_us", &r->lat_sent);
     json_hist(f, "connect_us", &r->conn_lat);
+    json_hist(f, "send_to_wire_us", &r->to_wire);
     fprintf(f, "  \"connections\": {\"ready\": %" PRIu64 ", \"failed\": %" PRIu64 ", \"held\": %" PRIu64
                ", \"per_s\": %.1f},\n", r->ready, r->failed, r->held, r->conn_rate);
     fprintf(f, "  \"broker_rss_kib\": {\"before\": %ld, \"after\": %ld},\n  \"bytes_per_connection\": %.0f,\n",

@@ -175,11 +175,13 @@ int bench_result_collect(const bench_run *r, bench_result *res)
 {
     bench_hist_init(&res->lat);
     bench_hist_init(&res->lat_sent);
+    bench_hist_init(&res->to_wire);
     bench_hist_init(&res->conn_lat);
     for (int i = 0; i < r->nworkers; i++) {
         const bench_worker *w = &r->workers[i];
         bench_hist_merge(&res->lat, &w->lat);
         bench_hist_merge(&res->lat_sent, &w->lat_sent);
+        bench_hist_merge(&res->to_wire, &w->to_wire);
         bench_hist_merge(&res->conn_lat, &w->conn_lat);
         res->sent_measured += w->sent_measured;
         res->received_measured += w->received_measured;

@@ -38,6 +38,7 @@ int bench_worker_init(bench_worker *w, bench_run *r, int id, char *err, size_t e
     w->rng = 0x9E3779B97F4A7C15ull ^ ((uint64_t)r->run_id << 16) ^ (uint64_t)id;
     bench_hist_init(&w->lat);
     bench_hist_init(&w->lat_sent);
+    bench_hist_init(&w->to_wire);
     bench_hist_init(&w->conn_lat);
     bench_hist_init(&w->snap);
     pthread_mutex_init(&w->snap_lock, NULL);
@@ -161,6 +162,7 @@ static void on_event(bench_conn *c, uint32_t ev)
         bench_conn_fail(c, BE_CLOSED, "the broker closed a subscriber that does not read");
         return;
     }
+    if ((ev & EPOLLERR) && c->tx_on) bench_io_tx_drain(c); /* TX timestamps, not an error */
     if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) && bench_conn_input(c) != 0) return;
     if (ev & EPOLLOUT) bench_conn_flush(c);
 }

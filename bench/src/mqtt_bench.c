@@ -27,6 +27,7 @@ static int merge(const bench_opts *o, bench_result *res)
 {
     bench_hist_init(&res->lat);
     bench_hist_init(&res->lat_sent);
+    bench_hist_init(&res->to_wire);
     bench_hist_init(&res->conn_lat);
     for (int i = 0; i < o->n_merge_files; i++)
         if (bench_report_read_hist(o->merge_files[i], res) != 0) return 2;

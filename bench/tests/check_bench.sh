@@ -8,6 +8,7 @@ BENCH=${1:?usage: check_bench.sh MQTT_BENCH MQTT_BROKER BENCH_RELAY CAPTURE_LATE
 BROKER=${2:?}
 RELAY=${3:?}
 CAPLAT=${4:?}
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh" # free_port (WebSocket listeners)
 MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 WORK=$(mktemp -d /tmp/check-bench.XXXXXX)
 PIDS=()
@@ -55,7 +56,6 @@ start_relay() { # start_relay NAME UPSTREAM ARGS...: sets RPORT
 }
 
 port_free() { ! (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
-. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh" # free_port
 
 start_mosquitto() { # its own config on a free port (never 1883); sets MPORT
     [ -x "$MOSQUITTO" ] || { echo "mosquitto not installed" >&2; exit 1; }

@@ -2,15 +2,15 @@
 # project's broker figures (`make bench-mqtt`, part of `make bench`).
 
 BENCH_SRCS := $(filter-out bench/src/mqtt_bench.c,$(wildcard bench/src/*.c))
-BENCH_NET  := $(NET_SRCS) $(NET_TLS_SRCS)
+BENCH_NET  := $(NET_SRCS) $(NET_TLS_SRCS) $(NET_WS_SRCS)
 
 $(BIN)/mqtt-bench: $(call objs,release,bench/src/mqtt_bench.c $(BENCH_SRCS) $(BENCH_NET)) $(LIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(NET_TLS_LIBS) -lpthread -lm
+	$(CC) -o $@ $^ $(NET_WS_LIBS) $(NET_TLS_LIBS) -lpthread -lm
 
 $(ABIN)/mqtt-bench: $(call objs,asan,bench/src/mqtt_bench.c $(BENCH_SRCS) $(BENCH_NET)) $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_asan) -o $@ $^ $(NET_TLS_LIBS) -lpthread -lm
+	$(CC) $(LDFLAGS_asan) -o $@ $^ $(NET_WS_LIBS) $(NET_TLS_LIBS) -lpthread -lm
 
 ALL_TARGETS += $(BIN)/mqtt-bench $(ABIN)/mqtt-bench
 
@@ -32,7 +32,7 @@ BENCH_TEST_SRCS := $(wildcard bench/tests/test_*.c)
 $(ATEST)/test-bench: $(call objs,test,$(BENCH_TEST_SRCS)) $(call objs,asan,$(BENCH_SRCS) $(BENCH_NET)) \
                      $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion $(NET_TLS_LIBS) -lpthread -lm
+	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion $(NET_WS_LIBS) $(NET_TLS_LIBS) -lpthread -lm
 
 CHECK_SUITES += check-bench check-bench-cli
 DEPS_CHECK   += mosquitto tcpdump openssl

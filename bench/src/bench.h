@@ -22,11 +22,16 @@
 #include "mqtt/codec.h"
 #include "net/tls.h"
 
-#define BENCH_VERSION "1.0"
+#define BENCH_VERSION "1.1"
+#define BENCH_TOPIC_MAX 1024 /* a topic after %n expansion */
+#define BENCH_TXQ 64 /* writes awaiting their TX timestamp per publisher */
+#define BENCH_PINGS 8 /* PINGREQ markers in flight per connection */
+#define BENCH_WINDOW0_MIN 40 /* messages: a marker every 10 at the least */
+#define BENCH_WINDOW0_FANOUT 50 /* past this fan-out, the QoS 0 window shrinks */
 
 typedef enum { BENCH_CONN, BENCH_PUB, BENCH_SUB, BENCH_PUBSUB, BENCH_MERGE } bench_mode;
 
-/* Where a connection goes; ws:// and wss:// come with net/'s WebSocket transport. */
+/* Where a connection goes: TCP or TLS, with WebSockets on top when ws is set. */
 typedef enum { BENCH_TCP, BENCH_TLS } bench_transport;
 
 typedef struct {
@@ -34,9 +39,16 @@ typedef struct {
     char host[256];
     uint16_t port;
     bench_transport transport;
+    bool ws;                              /* ws:// or wss:// */
+    char ws_path[1024];                   /* the upgrade's HTTP path */
     net_tls_opts tls;
     mqtt_version version;
     int publishers, subscribers, clients; /* clients: conn mode */
+    int slow_subscribers;                 /* more subscribers that never read (a stuck consumer) */
+    int expect_pubs;                      /* sub mode: publishers elsewhere, each sending --count */
+    bool persistent;                      /* subscribers keep their session (clean 0 / Clean Start 0) */
+    uint32_t session_expiry;              /* 5.0: Session Expiry Interval of persistent sessions */
+    double reconnect_every, offline;      /* subscribers leave every S s for S s (0 = never) */
     double conn_rate;                     /* new connections per second, 0 = all at once */
     const char *pub_topic, *sub_topic;    /* patterns: %i index, %c client id */
     const char *share_group;              /* subscribe as $share/GROUP/filter */
@@ -47,6 +59,8 @@ typedef struct {
     uint64_t count;                       /* messages per publisher, 0 = use duration */
     double duration, warmup, drain;
     int inflight;                         /* QoS 1/2 window per publisher */
+    int qos0_window;                      /* QoS 0: messages the publishers may together be
+                                           * ahead of the broker's reading (PINGREQ markers), 0 = no limit */
     const char *client_prefix;
     const char *username, *password;
     uint16_t keepalive;
@@ -74,6 +88,7 @@ typedef enum {
     BE_CLOSED,     /* the connection closed or failed mid-run */
     BE_PROTOCOL,   /* undecodable bytes or a packet not expected here */
     BE_PUBREFUSED, /* PUBACK/PUBREC with a reason code >= 0x80 */
+    BE_SESSION,    /* a persistent session came back without Session Present */
     BE_KINDS
 } bench_error_kind;
 
@@ -89,6 +104,7 @@ typedef struct {
     _Atomic uint64_t settled;   /* ready or failed before ready */
     _Atomic uint64_t errors;
     _Atomic uint64_t pubs_done; /* publishers that sent their --count */
+    _Atomic uint64_t pubs_flushed; /* publishers the broker has read to the end (drain) */
 } bench_live;
 
 /* What one (publisher, subscriber) pair delivered: see bench_track.h. */
@@ -100,9 +116,11 @@ typedef enum {
     CS_WAIT,       /* not started yet */
     CS_TCP,        /* non-blocking connect in progress */
     CS_TLS,        /* TLS handshake */
+    CS_WS,         /* WebSocket upgrade request sent */
     CS_CONNACK,    /* CONNECT sent */
     CS_SUBACK,     /* SUBSCRIBE sent */
     CS_READY,
+    CS_AWAY,       /* left on purpose (--reconnect), back at back_at */
     CS_DEAD
 } bench_cstate;
 
@@ -121,9 +139,12 @@ typedef struct bench_conn {
     bench_cstate state;
     int fd;
     net_tls *tls;
+    struct net_ws *ws;        /* WebSocket framing, after the upgrade */
+    char ws_key[32];          /* the upgrade's Sec-WebSocket-Key */
     bool want_out;            /* EPOLLOUT armed */
     char client_id[64];
     char *topic;              /* publisher: expanded topic; subscriber: filter */
+    bool topic_n;             /* publisher: topic has %n, the message's sequence number */
     bench_buf in, out;
     int64_t t_start, t_ready, last_tx;
     /* publisher */
@@ -133,10 +154,31 @@ typedef struct bench_conn {
     int64_t next_due;
     size_t stamp_pos, stamp_len; /* last message's stamp in `out`, while out.len == stamp_len */
     int inflight, window;     /* window: --inflight, capped by the server's Receive Maximum */
+    /* PINGREQ markers: the broker answers PINGREQ in order after every packet
+     * before it (MQTT-3.12.4-1), so a PINGRESP says it has read every message
+     * sent before its PINGREQ. ping_seq holds `seq` at each PINGREQ in flight. */
+    uint64_t ping_seq[BENCH_PINGS];
+    int ping_head, ping_n;
+    uint64_t ping_mark;       /* seq at the last PINGREQ */
+    uint64_t confirmed;       /* messages the broker has read */
+    uint64_t window0;         /* QoS 0: its share of --qos0-window, in messages (0 = none) */
+    bool final_ping, flushed; /* drain: the last marker sent / answered */
+    int64_t blocked_since;    /* publisher: could not send since (0 = not blocked) */
+    int64_t stall_total, stall_max; /* measured time blocked (window or socket full) */
     uint16_t next_id;
     uint8_t *ids;             /* 65536-bit set of packet ids in flight (QoS 1/2) */
     /* subscriber */
     uint8_t granted;
+    bool slow;                /* subscribes, then never reads: owed nothing */
+    bool paused;              /* not reading (EPOLLIN off) */
+    int64_t leave_at, back_at; /* --reconnect: when it next leaves / comes back */
+    uint64_t reconnects;
+    /* SO_TIMESTAMPING TX: the publisher's writes awaiting the kernel's send
+     * time, keyed by the offset of their last byte (plain TCP only). */
+    bool tx_on;
+    uint64_t tx_bytes;        /* bytes written since the timestamps were switched on */
+    struct { uint32_t key; int64_t t; } tx_q[BENCH_TXQ];
+    int tx_head, tx_n;
     uint64_t received, foreign, redelivered;
     uint8_t *qos2_ids;        /* ids received at QoS 2 awaiting PUBREL */
     struct bench_track *track;
@@ -162,6 +204,7 @@ typedef struct bench_worker {
     uint64_t rng;
     bench_hist lat;            /* from when each message was due (CO-corrected) */
     bench_hist lat_sent;       /* from when it was sent (what most tools report) */
+    bench_hist to_wire;        /* publisher: write() called -> the kernel sent its last byte */
     bench_hist conn_lat;       /* connect start -> CONNACK (or SUBACK) */
     pthread_mutex_t snap_lock; /* guards snap: the progress line's copy of lat */
     bench_hist snap;

@@ -39,12 +39,24 @@ static int reserve(bench_buf *b, size_t extra)
     return 0;
 }
 
+static void rearm(bench_conn *c, bool out)
+{
+    struct epoll_event ev = {.events = (c->paused ? 0u : EPOLLIN) | (out ? EPOLLOUT : 0u), .data.ptr = c};
+    epoll_ctl(c->w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+    c->want_out = out;
+}
+
 void bench_conn_arm(bench_conn *c, bool out)
 {
     if (c->fd < 0 || c->want_out == out) return;
-    struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0u), .data.ptr = c};
-    epoll_ctl(c->w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
-    c->want_out = out;
+    rearm(c, out);
+}
+
+void bench_conn_pause(bench_conn *c)
+{
+    if (c->fd < 0 || c->paused) return;
+    c->paused = true;
+    rearm(c, c->want_out);
 }
 
 void bench_conn_close(bench_conn *c)
@@ -73,6 +85,7 @@ void bench_conn_fail(bench_conn *c, bench_error_kind k, const char *fmt, ...)
         c->done = true;
         atomic_fetch_add_explicit(&c->w->live.pubs_done, 1, memory_order_relaxed);
     }
+    bench_proto_flushed(c); /* nothing more of it will reach the broker */
     c->state = CS_DEAD;
     bench_conn_close(c);
 }
@@ -105,7 +118,12 @@ int bench_conn_flush(bench_conn *c)
     if (c->stamp_len && c->stamp_len == c->out.len && c->stamp_pos >= c->out.off)
         bench_stamp_set_sent(c->out.data + c->stamp_pos, bench_now() + c->w->run->clock_offset);
     c->stamp_len = 0;
+    if (bench_io_out_pending(c) && bench_io_write(c, NULL, 0, err, sizeof err) == BIO_ERROR) {
+        bench_conn_fail(c, BE_CLOSED, "%s", err);
+        return -1;
+    }
     while (c->out.off < c->out.len) {
+        int64_t t_before = bench_now();
         ssize_t n = bench_io_write(c, c->out.data + c->out.off, c->out.len - c->out.off, err, sizeof err);
         if (n == BIO_AGAIN) break;
         if (n < 0) {
@@ -114,9 +132,10 @@ int bench_conn_flush(bench_conn *c)
         }
         c->out.off += (size_t)n;
         c->last_tx = bench_now();
+        bench_io_tx_sent(c, (size_t)n, t_before);
     }
     if (c->out.off == c->out.len) c->out.off = c->out.len = 0;
-    bench_conn_arm(c, c->out.len > 0);
+    bench_conn_arm(c, c->out.len > 0 || bench_io_out_pending(c));
     return 0;
 }
 
@@ -157,7 +176,7 @@ static size_t read_size(const bench_conn *c)
 {
     const bench_opts *o = c->w->run->o;
     if (c->role == ROLE_CONN) return 512u;
-    if (c->role != ROLE_SUB || o->rate <= 0 || o->app_rx_time || c->tls) return READ_CHUNK;
+    if (c->role != ROLE_SUB || o->rate <= 0 || o->app_rx_time || c->tls || c->ws) return READ_CHUNK;
     size_t have = c->in.len - c->in.off;
     if (have < 2) return 2 - have;
     mqtt_codec codec = {.version = o->version, .from = MQTT_FROM_SERVER};
@@ -170,7 +189,10 @@ static size_t read_size(const bench_conn *c)
 int bench_conn_input(bench_conn *c)
 {
     char err[160];
-    for (int rounds = 0; rounds < 256 && c->state != CS_DEAD; rounds++) {
+    if (c->paused) return 0;
+    /* Past 256 reads, only what TLS or the WebSocket already holds (epoll
+     * would not say it is there). */
+    for (int rounds = 0; (rounds < 256 || bench_io_pending(c)) && c->state != CS_DEAD && !c->paused; rounds++) {
         size_t want = read_size(c);
         if (reserve(&c->in, want) != 0) {
             bench_conn_fail(c, BE_PROTOCOL, "out of memory");

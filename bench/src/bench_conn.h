@@ -22,6 +22,8 @@ void bench_conn_fail(bench_conn *c, bench_error_kind k, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Sets the epoll interest of c: always readable, writable when `out`. */
 void bench_conn_arm(bench_conn *c, bool out);
+/* Stops reading c for good (a slow subscriber after its SUBACK). */
+void bench_conn_pause(bench_conn *c);
 /* Releases c's buffers and transport (end of run). */
 void bench_conn_close(bench_conn *c);
 

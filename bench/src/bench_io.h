@@ -8,7 +8,7 @@
  * outcome. TCP bytes go through read/write; TLS through net/tls.h's
  * non-blocking calls, with the same context for every connection. A
  * WebSocket transport from net/ adds one more case to bench_io_read /
- * bench_io_write / bench_io_handshake and nothing else.
+ * bench_io_write; the upgrade is bench_io_ws_start / bench_io_ws_answer.
  */
 #ifndef BENCH_IO_H
 #define BENCH_IO_H
@@ -44,8 +44,25 @@ int bench_io_handshake(bench_conn *c, char *err, size_t errlen);
 ssize_t bench_io_read(bench_conn *c, void *buf, size_t cap, int64_t *kernel_ns, char *err, size_t errlen);
 ssize_t bench_io_write(bench_conn *c, const void *buf, size_t len, char *err, size_t errlen);
 
-/* TLS bytes already decrypted and waiting (read them before epoll_wait). */
+/* Bytes already decrypted / unframed and waiting (read them before epoll_wait). */
 size_t bench_io_pending(const bench_conn *c);
+/* WebSocket frame bytes waiting for the socket (write again on EPOLLOUT;
+ * bench_io_write(c, NULL, 0) pushes them). */
+size_t bench_io_out_pending(const bench_conn *c);
+
+/* WebSocket upgrade: sends the request (0, or -1 with err), then reads the
+ * answer into in: 0 done (c->ws set, frames after it fed), BIO_AGAIN, or -1. */
+int bench_io_ws_start(bench_conn *c, char *err, size_t errlen);
+int bench_io_ws_answer(bench_conn *c, bench_buf *in, char *err, size_t errlen);
+
+/* Software TX timestamps of a publisher's writes (SO_TIMESTAMPING, plain
+ * TCP): bench_io_tx_on once connected; bench_io_tx_sent after each write of
+ * n bytes begun at t_before; bench_io_tx_drain on EPOLLERR reads the
+ * kernel's send times and records (send time - t_before) in the worker's
+ * to_wire histogram: what the publisher's own write() adds to a latency. */
+void bench_io_tx_on(bench_conn *c);
+void bench_io_tx_sent(bench_conn *c, size_t n, int64_t t_before);
+void bench_io_tx_drain(bench_conn *c);
 
 /* Closes the transport (TLS close_notify best effort) and the socket. */
 void bench_io_close(bench_conn *c);

@@ -15,19 +15,33 @@
 
 #include "bench/src/bench_payload.h"
 #include "net/net.h"
+#include "net/url.h"
 
 static const char usage_text[] =
     "usage: mqtt-bench MODE --broker HOST:PORT [OPTIONS]\n"
     "       mqtt-bench merge FILE.hist... [--json FILE] [--csv FILE]\n"
     "modes: conn (connect and hold), pub, sub, pubsub (both: end-to-end latency)\n"
-    "  --broker URL          HOST:PORT, mqtt://HOST:PORT or mqtts://HOST:PORT (-h HOST, -p PORT)\n"
+    "  --broker URL          HOST:PORT, mqtt://HOST:PORT, mqtts://HOST:PORT, or MQTT over\n"
+    "                        WebSockets: ws://HOST:PORT/PATH, wss://HOST:PORT/PATH (-h, -p)\n"
     "  --mqtt 3.1.1|5        protocol version (-V 4|5; default 3.1.1)\n"
     "  --publishers N        publishing clients (pub, pubsub; default 1)\n"
     "  --subscribers N       subscribing clients (sub, pubsub; default 1)\n"
+    "  --slow-subscribers N  pubsub: N more subscribers that never read after their\n"
+    "                        SUBACK (a stuck consumer); owed nothing, they show what\n"
+    "                        one does to the others (stall, loss, latency)\n"
+    "  --publishers N (sub)  publishers elsewhere, each sending --count: the lost tail\n"
+    "                        and missing publishers count as lost\n"
+    "  --persistent          subscribers keep their session (3.1.1 clean session 0;\n"
+    "                        5.0 also needs --session-expiry S)\n"
+    "  --reconnect S         each subscriber (conn mode: each client) leaves (DISCONNECT)\n"
+    "                        every S seconds and comes back --offline S later (default\n"
+    "                        0.5); what was published meanwhile is owed at QoS 1/2\n"
+    "                        (pub/sub modes: needs --persistent)\n"
     "  --clients N, -c N     clients of conn mode (or of the single role of pub / sub)\n"
     "  --conn-rate N         new connections per second (default 0: as fast as possible)\n"
     "  --topic T, -t T       publish topic and subscription filter; %i = client index,\n"
-    "                        %c = client id (default mqtt-bench/%i, filter mqtt-bench/+)\n"
+    "                        %c = client id, %n = message number (publish topic only)\n"
+    "                        (default mqtt-bench/%i, filter mqtt-bench/+)\n"
     "  --pub-topic T, --sub-topic F   set them apart\n"
     "  --shared GROUP        subscribe as $share/GROUP/FILTER (5.0)\n"
     "  --qos N, -q N         publish QoS 0..2 (default 0); --sub-qos N (default: --qos)\n"
@@ -40,6 +54,10 @@ static const char usage_text[] =
     "  --drain S             longest wait for the last messages (default 3)\n"
     "  --inflight N          QoS 1/2 messages in flight per publisher (default 20;\n"
     "                        5.0: at most the broker's Receive Maximum)\n"
+    "  --qos0-window N       QoS 0: messages the publishers may together be ahead of\n"
+    "                        what the broker has read, known from PINGREQ markers\n"
+    "                        (default 4000; past a fan-out of 50, N x 50 / fan-out;\n"
+    "                        at least 40 each; 0 = as far as the sockets take)\n"
     "  --username U, -u U    --password P, -P P\n"
     "  --keepalive S, -k S   (default 60)   --connect-timeout S (default 10)\n"
     "  --client-prefix P     client ids P-p0, P-s0, P-c0 ... (default mb-RUNID)\n"
@@ -117,8 +135,19 @@ static int parse_broker(bench_opts *o, const char *s)
         rest = strstr(s, "//") + 2;
         o->transport = BENCH_TLS;
         if (o->port == 1883) o->port = 8883;
+    } else if (strncmp(s, "ws://", 5) == 0 || strncmp(s, "wss://", 6) == 0) {
+        net_url u;
+        char err[160];
+        if (net_url_parse(s, &u, err, sizeof err) != 0) return bad("--broker", s, err);
+        if (u.has_user) return bad("--broker", s, "give --username / --password, not user@ in the URL");
+        o->ws = true;
+        o->transport = u.tls ? BENCH_TLS : BENCH_TCP;
+        snprintf(o->host, sizeof o->host, "%s", u.host);
+        o->port = u.port;
+        snprintf(o->ws_path, sizeof o->ws_path, "%s", u.path);
+        return 0;
     } else if (strstr(s, "://")) {
-        return bad("--broker", s, "scheme not supported (mqtt:// or mqtts://; ws:// needs net/'s WebSocket transport)");
+        return bad("--broker", s, "scheme not supported (mqtt://, mqtts://, ws:// or wss://)");
     }
     if (net_parse_hostport(rest, o->host, sizeof o->host, &o->port) != 0 || !o->host[0])
         return bad("--broker", s, "expected HOST:PORT");
@@ -157,8 +186,10 @@ static void defaults(bench_opts *o)
     o->duration = 10;
     o->drain = 3;
     o->inflight = 20; /* mosquitto's max_inflight_messages */
+    o->qos0_window = 4000;
     o->keepalive = 60;
     o->connect_timeout_ms = 10000;
+    o->offline = 0.5;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = n > 0 ? (int)n : 1;
 }
@@ -167,7 +198,7 @@ enum {
     O_BROKER = 256, O_MQTT, O_PUBS, O_SUBS, O_CONNRATE, O_PUBTOPIC, O_SUBTOPIC, O_SHARED,
     O_SUBQOS, O_RETAIN, O_RATE, O_DURATION, O_WARMUP, O_DRAIN, O_INFLIGHT, O_PREFIX,
     O_CTIMEOUT, O_JSON, O_CSV, O_HIST, O_THREADS, O_SRCIP, O_LPORTS, O_PID, O_QUIET,
-    O_CAFILE, O_CERT, O_KEY, O_INSECURE, O_HELP, O_VERSION, O_RXTIME
+    O_CAFILE, O_CERT, O_KEY, O_INSECURE, O_HELP, O_VERSION, O_RXTIME, O_WINDOW0, O_SLOW, O_PERSIST, O_EXPIRY, O_RECONNECT, O_OFFLINE
 };
 
 static const struct option longopts[] = {
@@ -185,7 +216,10 @@ static const struct option longopts[] = {
     {"source-ip", 1, 0, O_SRCIP}, {"local-ports", 1, 0, O_LPORTS}, {"threads", 1, 0, O_THREADS},
     {"broker-pid", 1, 0, O_PID}, {"json", 1, 0, O_JSON}, {"csv", 1, 0, O_CSV},
     {"hist", 1, 0, O_HIST}, {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP},
-    {"version", 0, 0, O_VERSION}, {"rx-time", 1, 0, O_RXTIME}, {0, 0, 0, 0}};
+    {"version", 0, 0, O_VERSION}, {"rx-time", 1, 0, O_RXTIME}, {"qos0-window", 1, 0, O_WINDOW0},
+    {"slow-subscribers", 1, 0, O_SLOW}, {"persistent", 0, 0, O_PERSIST}, {"session-expiry", 1, 0, O_EXPIRY},
+    {"reconnect", 1, 0, O_RECONNECT}, {"offline", 1, 0, O_OFFLINE},
+    {0, 0, 0, 0}};
 
 /* One option; returns 0, 1 (printed help/version) or -1. */
 static int apply(bench_opts *o, int c, const char *a, double *count_alias)
@@ -203,6 +237,12 @@ static int apply(bench_opts *o, int c, const char *a, double *count_alias)
         return 0;
     case O_PUBS: return inum("--publishers", a, 0, 1000000, &o->publishers);
     case O_SUBS: return inum("--subscribers", a, 0, 1000000, &o->subscribers);
+    case O_SLOW: return inum("--slow-subscribers", a, 0, 1000000, &o->slow_subscribers);
+    case O_PERSIST: o->persistent = true; return 0;
+    case O_EXPIRY: if (num("--session-expiry", a, 1, 4294967295.0, &v)) return -1;
+        o->session_expiry = (uint32_t)v; o->persistent = true; return 0;
+    case O_RECONNECT: return num("--reconnect", a, 0.01, 1e7, &o->reconnect_every);
+    case O_OFFLINE: return num("--offline", a, 0, 1e7, &o->offline);
     case 'c': if (num("--clients", a, 1, 1000000, count_alias)) return -1;
         return inum("--clients", a, 1, 1000000, &o->clients);
     case O_CONNRATE: return num("--conn-rate", a, 0, 1e7, &o->conn_rate);
@@ -223,6 +263,7 @@ static int apply(bench_opts *o, int c, const char *a, double *count_alias)
     case O_WARMUP: return num("--warmup", a, 0, 1e7, &o->warmup);
     case O_DRAIN: return num("--drain", a, 0, 3600, &o->drain);
     case O_INFLIGHT: return inum("--inflight", a, 1, 65535, &o->inflight);
+    case O_WINDOW0: return inum("--qos0-window", a, 0, 1e9, &o->qos0_window);
     case 'u': o->username = a; return 0;
     case 'P': o->password = a; return 0;
     case 'k': if (inum("--keepalive", a, 0, 65535, &i)) return -1; o->keepalive = (uint16_t)i; return 0;
@@ -270,13 +311,22 @@ static int finish(bench_opts *o)
     if (o->mode == BENCH_PUBSUB && o->clients > 0)
         return bad("--clients", "", "pubsub mode takes --publishers and --subscribers");
     if (o->mode == BENCH_CONN && o->clients < 0) o->clients = 1;
+    if (o->mode == BENCH_SUB && o->publishers > 0) o->expect_pubs = o->publishers;
+    if (o->mode == BENCH_SUB && o->expect_pubs && !o->count)
+        return bad("--publishers", "", "sub mode: give the --count each of them sends");
+    if (o->reconnect_every && !o->persistent && o->mode != BENCH_CONN)
+        return bad("--reconnect", "", "needs --persistent (or --session-expiry): a clean session is owed nothing while away");
+    if (o->persistent && o->version == MQTT_V5 && !o->session_expiry)
+        return bad("--persistent", "", "5.0 keeps a session only with --session-expiry S (MQTT-3.1.2-23)");
+    if (o->mode != BENCH_PUBSUB && o->slow_subscribers)
+        return bad("--slow-subscribers", "", "pubsub mode only");
     if (o->mode == BENCH_PUB || o->mode == BENCH_SUB || o->mode == BENCH_CONN) {
         if (o->mode != BENCH_PUB) o->publishers = 0;
         if (o->mode != BENCH_SUB) o->subscribers = 0;
     }
     if (o->publishers < 0) o->publishers = 1;
     if (o->subscribers < 0) o->subscribers = 1;
-    if (o->mode != BENCH_CONN) o->clients = o->publishers + o->subscribers;
+    if (o->mode != BENCH_CONN) o->clients = o->publishers + o->subscribers + o->slow_subscribers;
     if (o->clients == 0) return bad("--clients", "0", "nothing to connect");
     if (o->sub_qos < 0) o->sub_qos = o->qos;
     if (!o->pub_topic) o->pub_topic = "mqtt-bench/%i";

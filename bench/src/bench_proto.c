@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "bench/src/bench_conn.h"
+#include "bench/src/bench_io.h"
 #include "bench/src/bench_payload.h"
 #include "bench/src/bench_track.h"
 
@@ -41,7 +42,13 @@ int bench_proto_connect(bench_conn *c)
 {
     const bench_opts *o = c->w->run->o;
     mqtt_packet p = {.type = MQTT_CONNECT};
-    p.connect.clean_start = true;
+    /* A persistent session: the broker keeps the subscription and stores QoS 1
+     * and 2 messages while the client is away (MQTT-3.1.2-5 in 3.1.1). */
+    p.connect.clean_start = !(o->persistent && c->role == ROLE_SUB);
+    if (!p.connect.clean_start && o->version == MQTT_V5) {
+        p.connect.properties.present |= MQTT_PROP_BIT(MQTT_PROP_SESSION_EXPIRY_INTERVAL);
+        p.connect.properties.session_expiry_interval = o->session_expiry;
+    }
     p.connect.keep_alive = o->keepalive;
     p.connect.client_id = view(c->client_id);
     p.connect.has_username = o->username != NULL;
@@ -68,10 +75,13 @@ static int subscribe(bench_conn *c)
 static void became_ready(bench_conn *c, int64_t now)
 {
     c->state = CS_READY;
+    if (!c->t_ready) atomic_fetch_add_explicit(&c->w->live.settled, 1, memory_order_relaxed);
     c->t_ready = now;
     bench_hist_record(&c->w->conn_lat, (uint64_t)(now - c->t_start));
     atomic_fetch_add_explicit(&c->w->live.connected, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&c->w->live.settled, 1, memory_order_relaxed);
+    const bench_opts *o = c->w->run->o;
+    if (o->reconnect_every && (c->role == ROLE_SUB || c->role == ROLE_CONN) && !c->slow)
+        c->leave_at = now + (int64_t)(o->reconnect_every * 1e9);
 }
 
 static int on_connack(bench_conn *c, const mqtt_connack *a)
@@ -91,7 +101,17 @@ static int on_connack(bench_conn *c, const mqtt_connack *a)
     c->window = c->w->run->o->inflight;
     if (MQTT_HAS_PROP(&a->properties, MQTT_PROP_RECEIVE_MAXIMUM) && a->properties.receive_maximum < c->window)
         c->window = a->properties.receive_maximum;
+    if (c->role == ROLE_SUB && c->reconnects && c->w->run->o->persistent) {
+        /* Back with a persistent session: it must still be there (MQTT-3.2.2-2
+         * in 3.1.1, MUST), subscription included. If not, count it, subscribe again. */
+        if (a->session_present) {
+            became_ready(c, bench_now());
+            return 0;
+        }
+        bench_error(c->w, BE_SESSION, "%s: CONNACK Session Present 0 after a reconnect", c->client_id);
+    }
     if (c->role == ROLE_SUB) return subscribe(c);
+    if (c->role == ROLE_PUB) bench_io_tx_on(c);
     became_ready(c, bench_now());
     return 0;
 }
@@ -110,11 +130,14 @@ static int on_suback(bench_conn *c, const mqtt_suback *a)
     }
     c->granted = rc;
     became_ready(c, bench_now());
+    if (c->slow) bench_conn_pause(c); /* from now on it never reads */
     return 0;
 }
 
-/* Records one message of this run in the pair table and histograms. */
-static void record(bench_conn *c, const bench_stamp *s, int64_t t_rx)
+/* Records one message of this run in the pair table and histograms. A
+ * retained message sent because of the subscription (RETAIN 1 on delivery,
+ * MQTT-3.3.1-8 in 3.1.1) is bound by no order across topics. */
+static void record(bench_conn *c, const bench_stamp *s, int64_t t_rx, bool retained)
 {
     bench_worker *w = c->w;
     track_result tr = bench_track_add(c->track, s->run_id, s->pub, s->seq);
@@ -127,7 +150,8 @@ static void record(bench_conn *c, const bench_stamp *s, int64_t t_rx)
         w->dup_seen++;
         return;
     }
-    if (tr == TRACK_OOO) w->ooo_seen++;
+    if (tr == TRACK_OOO && retained) bench_track_unorder(c->track, s->run_id, s->pub);
+    else if (tr == TRACK_OOO) w->ooo_seen++;
     atomic_fetch_add_explicit(&w->live.received, 1, memory_order_relaxed);
     /* Throughput: deliveries inside the measured window, whenever sent. */
     if (atomic_load_explicit(&w->run->phase, memory_order_relaxed) == PH_RUN &&
@@ -147,7 +171,9 @@ static int ack(bench_conn *c, mqtt_packet_type type, uint16_t id)
 
 static int on_publish(bench_conn *c, const mqtt_publish *pub, int64_t t_rx)
 {
-    if (c->role != ROLE_SUB || c->state != CS_READY) {
+    /* 3.1.1 section 3.8.4: the Server may send matching PUBLISH packets
+     * before the SUBACK (retained messages, typically). */
+    if (c->role != ROLE_SUB || (c->state != CS_READY && c->state != CS_SUBACK)) {
         bench_conn_fail(c, BE_PROTOCOL, "PUBLISH to a client that subscribed to nothing");
         return -1;
     }
@@ -163,7 +189,7 @@ static int on_publish(bench_conn *c, const mqtt_publish *pub, int64_t t_rx)
     bool ours = bench_stamp_read(pub->payload.ptr, pub->payload.len, &s);
     if (ours && r->o->mode == BENCH_PUBSUB && s.run_id != r->run_id) ours = false;
     if (ours && !!(s.flags & BENCH_PF_REALTIME) != r->rate_clock_real) ours = false;
-    if (ours) record(c, &s, t_rx);
+    if (ours) record(c, &s, t_rx, pub->retain);
     else c->w->foreign++;
     if (pub->qos == 1) return ack(c, MQTT_PUBACK, pub->packet_id);
     if (pub->qos == 2) return ack(c, MQTT_PUBREC, pub->packet_id);
@@ -199,6 +225,36 @@ static int on_ack(bench_conn *c, mqtt_packet_type type, const mqtt_ack *a)
     return 0;
 }
 
+int bench_proto_ping(bench_conn *c)
+{
+    if (c->ping_n == BENCH_PINGS) return 0; /* enough in flight: the next answers say as much */
+    c->ping_seq[(c->ping_head + c->ping_n++) % BENCH_PINGS] = c->seq;
+    c->ping_mark = c->seq;
+    mqtt_packet p = {.type = MQTT_PINGREQ};
+    return bench_conn_send(c, &p);
+}
+
+void bench_proto_flushed(bench_conn *c)
+{
+    if (c->flushed || c->role != ROLE_PUB) return;
+    c->flushed = true;
+    atomic_fetch_add_explicit(&c->w->live.pubs_flushed, 1, memory_order_relaxed);
+}
+
+/* The broker has read every packet sent before the oldest PINGREQ in flight. */
+static int on_pingresp(bench_conn *c)
+{
+    if (!c->ping_n) {
+        bench_conn_fail(c, BE_PROTOCOL, "PINGRESP without a PINGREQ");
+        return -1;
+    }
+    c->confirmed = c->ping_seq[c->ping_head];
+    c->ping_head = (c->ping_head + 1) % BENCH_PINGS;
+    c->ping_n--;
+    if (c->final_ping && c->confirmed == c->seq) bench_proto_flushed(c);
+    return 0;
+}
+
 int bench_proto_handle(bench_conn *c, const mqtt_packet *p, int64_t t_rx)
 {
     switch (p->type) {
@@ -207,7 +263,7 @@ int bench_proto_handle(bench_conn *c, const mqtt_packet *p, int64_t t_rx)
     case MQTT_PUBLISH: return on_publish(c, &p->publish, t_rx);
     case MQTT_PUBACK: case MQTT_PUBREC: case MQTT_PUBREL: case MQTT_PUBCOMP:
         return on_ack(c, p->type, &p->ack);
-    case MQTT_PINGRESP: return 0;
+    case MQTT_PINGRESP: return on_pingresp(c);
     case MQTT_DISCONNECT:
         bench_conn_fail(c, BE_DISCONNECT, "broker sent DISCONNECT 0x%02x (%s)", p->disconnect.reason_code,
                         mqtt_reason_name(MQTT_DISCONNECT, p->disconnect.reason_code));
@@ -245,6 +301,23 @@ static size_t fill_payload(bench_conn *c, int64_t due, int64_t now)
     return len;
 }
 
+/* The publish topic with each %n replaced by the message's sequence number
+ * (setup kept the pattern short enough for buf). */
+static mqtt_bytes topic_of(const bench_conn *c, char *buf, size_t cap)
+{
+    if (!c->topic_n) return view(c->topic);
+    size_t n = 0;
+    for (const char *p = c->topic; *p && n + 21 < cap; p++) {
+        if (p[0] == '%' && p[1] == 'n') {
+            n += (size_t)snprintf(buf + n, cap - n, "%llu", (unsigned long long)c->seq);
+            p++;
+        } else {
+            buf[n++] = *p;
+        }
+    }
+    return (mqtt_bytes){(const uint8_t *)buf, n};
+}
+
 /* due and the send time are monotonic; the stamp adds the payload clock's offset. */
 int bench_proto_publish(bench_conn *c, int64_t due)
 {
@@ -253,7 +326,8 @@ int bench_proto_publish(bench_conn *c, int64_t due)
     mqtt_packet p = {.type = MQTT_PUBLISH};
     p.publish.qos = (uint8_t)o->qos;
     p.publish.retain = o->retain;
-    p.publish.topic = view(c->topic);
+    char topic[BENCH_TOPIC_MAX];
+    p.publish.topic = topic_of(c, topic, sizeof topic);
     p.publish.payload = (mqtt_bytes){c->w->scratch, fill_payload(c, due, now)};
     if (o->qos > 0) {
         p.publish.packet_id = next_id(c);
@@ -272,13 +346,9 @@ int bench_proto_publish(bench_conn *c, int64_t due)
     if (now >= atomic_load_explicit(&c->w->run->t_measure, memory_order_relaxed)) c->w->sent_measured++;
     atomic_fetch_add_explicit(&c->w->live.sent, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&c->w->live.expected, c->fanout, memory_order_relaxed);
+    /* QoS 0 has no acks: a marker every quarter window tells how far the broker read. */
+    if (o->qos == 0 && c->window0 && c->seq - c->ping_mark >= c->window0 / 4) return bench_proto_ping(c);
     return 0;
-}
-
-int bench_proto_ping(bench_conn *c)
-{
-    mqtt_packet p = {.type = MQTT_PINGREQ};
-    return bench_conn_send(c, &p);
 }
 
 void bench_proto_disconnect(bench_conn *c)

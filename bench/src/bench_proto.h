@@ -15,8 +15,11 @@ int bench_proto_connect(bench_conn *c);
 int bench_proto_handle(bench_conn *c, const mqtt_packet *p, int64_t t_rx);
 /* Queues the next PUBLISH of publisher c, due at `due`. Returns 0 or -1. */
 int bench_proto_publish(bench_conn *c, int64_t due);
-/* Queues PINGREQ. */
+/* Queues PINGREQ, a marker of how far the broker read (bench.h); skipped
+ * while BENCH_PINGS are in flight. */
 int bench_proto_ping(bench_conn *c);
+/* Marks publisher c as read to the end by the broker (or dead): the drain's count. */
+void bench_proto_flushed(bench_conn *c);
 /* Queues DISCONNECT (normal) and flushes best effort. */
 void bench_proto_disconnect(bench_conn *c);
 

@@ -31,6 +31,13 @@ static void lat_line(FILE *f, const char *label, const bench_hist *h)
     fprintf(f, "  (%" PRIu64 " samples)\n", h->total);
 }
 
+/* The share of the publishers' measured time they spent blocked. */
+static double stall_share(const bench_opts *o, const bench_result *r)
+{
+    double t = r->measure_s * (o->publishers > 0 ? o->publishers : 1);
+    return t > 0 ? 100.0 * (double)r->stall_total / 1e9 / t : 0;
+}
+
 static void verdict(FILE *f, const bench_result *r)
 {
     if (bench_result_status(r) == 0) {
@@ -66,13 +73,22 @@ void bench_report_summary(FILE *f, const bench_opts *o, const bench_result *r)
             fprintf(f, "received       %" PRIu64 " of %" PRIu64 " owed (%.0f msg/s)\n", r->received,
                     r->expected, r->received_rate);
         fprintf(f, "lost           %" PRIu64 "%s\n", r->lost, r->gaps_only ? " (gaps in sequences only)" : "");
+        if (r->unread)
+            fprintf(f, "  unread       %" PRIu64 " of the lost were not yet read by the broker when the drain ended\n",
+                    r->unread);
         fprintf(f, "duplicates     %" PRIu64 "%s\n", r->duplicates, r->redelivered ? " (plus QoS 2 redeliveries, not delivered twice)" : "");
         fprintf(f, "out of order   %" PRIu64 "\n", r->out_of_order);
-        lat_line(f, r->corrected ? "latency ms" : "latency ms", &r->lat);
+        if (o->publishers)
+            fprintf(f, "pub stalls     longest %.1f ms, %.1f %% of the publishers' measured time (window or socket full)\n",
+                    (double)r->stall_max / 1e6, stall_share(o, r));
+        lat_line(f, "latency ms", &r->lat);
         if (r->corrected) lat_line(f, "  from send", &r->lat_sent);
+        if (r->to_wire.total) lat_line(f, "  to the wire", &r->to_wire);
         fprintf(f, "               %s\n", r->corrected ? "from when each message was due (coordinated omission corrected)"
                                                        : "from when each message was sent");
     }
+    if (r->reconnects)
+        fprintf(f, "reconnects     %" PRIu64 " (left with DISCONNECT and came back; connect ms counts them)\n", r->reconnects);
     lat_line(f, "connect ms", &r->conn_lat);
     for (int k = 0; k < BE_KINDS; k++)
         if (r->errors[k])
@@ -123,9 +139,13 @@ int bench_report_json(const char *path, const bench_opts *o, const bench_result 
             r->lost_violations, r->dup_violations, r->order_violations);
     fprintf(f, "  \"measure_s\": %.3f,\n  \"sent_per_s\": %.1f,\n  \"received_per_s\": %.1f,\n",
             r->measure_s, r->sent_rate, r->received_rate);
+    fprintf(f, "  \"reconnects\": %" PRIu64 ",\n", r->reconnects);
+    fprintf(f, "  \"unread\": %" PRIu64 ",\n  \"publisher_stall_ms\": {\"max\": %.1f, \"total\": %.1f, \"share_pct\": %.1f},\n",
+            r->unread, (double)r->stall_max / 1e6, (double)r->stall_total / 1e6, stall_share(o, r));
     json_hist(f, "latency_us", &r->lat);
     json_hist(f, "latency_from_send_us", &r->lat_sent);
     json_hist(f, "connect_us", &r->conn_lat);
+    json_hist(f, "send_to_wire_us", &r->to_wire);
     fprintf(f, "  \"connections\": {\"ready\": %" PRIu64 ", \"failed\": %" PRIu64 ", \"held\": %" PRIu64
                ", \"per_s\": %.1f},\n", r->ready, r->failed, r->held, r->conn_rate);
     fprintf(f, "  \"broker_rss_kib\": {\"before\": %ld, \"after\": %ld},\n  \"bytes_per_connection\": %.0f,\n",

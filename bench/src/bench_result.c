@@ -46,7 +46,7 @@ static int build_groups(const bench_run *r, group **out, int *n)
     int ng = 0;
     for (int i = 0; i < r->nconns; i++) {
         bench_conn *c = &r->conns[i];
-        if (c->role != ROLE_SUB || c->state == CS_WAIT) continue;
+        if (c->role != ROLE_SUB || c->state == CS_WAIT || c->slow) continue;
         int k = 0;
         if (r->o->share_group)
             for (; k < ng && strcmp(g[k].filter, plain_filter(c->topic)) != 0; k++) {}
@@ -118,26 +118,36 @@ static void count_unexpected(const bench_run *r, const group *g, bench_result *r
     }
 }
 
-/* Sub mode: publishers are elsewhere; a gap in a sequence is a loss (a lost tail is invisible). */
+/*
+ * Sub mode: publishers are elsewhere. A gap in a sequence is a loss; with
+ * --publishers P --count N the tail is known too: each subscriber is owed N
+ * from each of P publishers, and a publisher never heard from is N lost.
+ */
 static void judge_gaps(const bench_run *r, bench_result *res)
 {
+    const bench_opts *o = r->o;
     for (int i = 0; i < r->nconns; i++) {
         const bench_conn *c = &r->conns[i];
         if (c->role != ROLE_SUB || !c->track) continue;
-        uint8_t qos = (uint8_t)(r->o->sub_qos < c->granted ? r->o->sub_qos : c->granted);
+        uint8_t qos = (uint8_t)(o->sub_qos < c->granted ? o->sub_qos : c->granted);
+        uint64_t lost = 0, seen = 0;
         for (size_t s = 0; s < c->track->cap; s++) {
             const bench_pair *pr = &c->track->slots[s];
             if (!pr->key) continue;
-            uint64_t lost = pr->next - pr->distinct;
-            res->lost += lost;
+            seen++;
+            uint64_t owed = o->expect_pubs && o->count > pr->next ? o->count : pr->next;
+            lost += owed - pr->distinct;
             res->duplicates += pr->dups;
             res->out_of_order += pr->ooo;
-            if (qos >= 1) res->lost_violations += lost;
             if (qos != 1) res->dup_violations += pr->dups;
             res->order_violations += pr->ooo;
         }
+        if (o->expect_pubs && seen < (uint64_t)o->expect_pubs) lost += ((uint64_t)o->expect_pubs - seen) * o->count;
+        res->lost += lost;
+        if (qos >= 1) res->lost_violations += lost;
     }
-    res->gaps_only = true;
+    if (o->expect_pubs) res->expected = (uint64_t)o->expect_pubs * o->count * (uint64_t)o->subscribers;
+    res->gaps_only = !o->expect_pubs;
 }
 
 static int judge(const bench_run *r, bench_result *res)
@@ -165,11 +175,13 @@ int bench_result_collect(const bench_run *r, bench_result *res)
 {
     bench_hist_init(&res->lat);
     bench_hist_init(&res->lat_sent);
+    bench_hist_init(&res->to_wire);
     bench_hist_init(&res->conn_lat);
     for (int i = 0; i < r->nworkers; i++) {
         const bench_worker *w = &r->workers[i];
         bench_hist_merge(&res->lat, &w->lat);
         bench_hist_merge(&res->lat_sent, &w->lat_sent);
+        bench_hist_merge(&res->to_wire, &w->to_wire);
         bench_hist_merge(&res->conn_lat, &w->conn_lat);
         res->sent_measured += w->sent_measured;
         res->received_measured += w->received_measured;
@@ -186,6 +198,10 @@ int bench_result_collect(const bench_run *r, bench_result *res)
         res->expected += (uint64_t)c->sent * c->fanout;
         res->received += c->received;
         res->redelivered += c->redelivered;
+        res->reconnects += c->reconnects;
+        if (c->role == ROLE_PUB && !c->flushed && c->seq > c->confirmed) res->unread += c->seq - c->confirmed;
+        res->stall_total += c->stall_total;
+        if (c->stall_max > res->stall_max) res->stall_max = c->stall_max;
         if (c->t_ready) res->ready++;
         else res->failed++;
     }

@@ -22,8 +22,11 @@ typedef struct {
     uint64_t sent, sent_measured, acked, expected, received, received_measured;
     uint64_t lost, duplicates, out_of_order, unexpected, foreign, redelivered;
     uint64_t lost_violations, dup_violations, order_violations;
+    uint64_t reconnects;  /* --reconnect: subscribers that left and came back */
+    uint64_t unread;      /* sent but not known read by the broker when the run ended */
+    int64_t stall_max, stall_total; /* publishers blocked (ns): longest, sum over publishers */
     double measure_s, sent_rate, received_rate;
-    bench_hist lat, lat_sent, conn_lat;
+    bench_hist lat, lat_sent, conn_lat, to_wire;
     uint64_t ready, failed, held; /* held: still connected when the run ended */
     double connect_s, conn_rate;
     long rss_before_kib, rss_after_kib;

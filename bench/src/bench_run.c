@@ -28,7 +28,8 @@
 #include "mqtt/topic.h"
 
 const char *const bench_error_names[BE_KINDS] = {
-    "connect", "timeout", "tls", "connack", "suback", "disconnect", "closed", "protocol", "pub_refused"};
+    "connect", "timeout", "tls", "connack", "suback", "disconnect", "closed", "protocol", "pub_refused",
+    "session_lost"};
 
 int64_t bench_now(void)
 {
@@ -75,6 +76,7 @@ static int setup_conn(bench_run *r, bench_conn *c, int i, const char *prefix)
     c->global = i;
     c->role = o->mode == BENCH_CONN ? ROLE_CONN : i < o->publishers ? ROLE_PUB : ROLE_SUB;
     c->index = c->role == ROLE_SUB ? i - o->publishers : i;
+    c->slow = c->role == ROLE_SUB && c->index >= o->subscribers;
     const char tag = c->role == ROLE_PUB ? 'p' : c->role == ROLE_SUB ? 's' : 'c';
     snprintf(c->client_id, sizeof c->client_id, "%s-%c%d", prefix, tag, c->index);
     if (c->role == ROLE_CONN) return 0;
@@ -89,6 +91,11 @@ static int setup_conn(bench_run *r, bench_conn *c, int i, const char *prefix)
         t = s;
     }
     c->topic = t;
+    c->topic_n = c->role == ROLE_PUB && strstr(t, "%n");
+    if (c->topic_n && strlen(t) > BENCH_TOPIC_MAX / 4) {
+        fprintf(stderr, "mqtt-bench: topic \"%s\" with %%n is too long (at most %d bytes)\n", t, BENCH_TOPIC_MAX / 4);
+        return -2;
+    }
     mqtt_bytes v = {(const uint8_t *)t, strlen(t)};
     const char *bad = c->role == ROLE_PUB ? mqtt_topic_name_check(o->version, v)
                                           : mqtt_topic_filter_check(o->version, v);
@@ -115,6 +122,7 @@ static void count_fanout(bench_run *r)
         bench_conn *pc = &r->conns[p];
         mqtt_bytes topic = {(const uint8_t *)pc->topic, strlen(pc->topic)};
         for (int s = o->publishers; s < r->nconns; s++) {
+            if (r->conns[s].slow) continue;
             mqtt_bytes f = {(const uint8_t *)r->conns[s].topic, strlen(r->conns[s].topic)}, name;
             bool shared = mqtt_shared_split(f, &name, &f);
             if (!mqtt_topic_matches(f, topic)) continue;
@@ -123,6 +131,14 @@ static void count_fanout(bench_run *r)
                 if (!strcmp(r->conns[q].topic, r->conns[s].topic)) first = false;
             if (first) pc->fanout++;
         }
+    }
+    /* Each publisher's share of --qos0-window; past a fan-out of 50 less, so
+     * that the deliveries in flight stay under 50 windows. */
+    for (int p = 0; o->qos0_window && p < o->publishers; p++) {
+        bench_conn *pc = &r->conns[p];
+        uint64_t share = (uint64_t)o->qos0_window / (uint64_t)o->publishers;
+        if (pc->fanout > BENCH_WINDOW0_FANOUT) share = share * BENCH_WINDOW0_FANOUT / pc->fanout;
+        pc->window0 = share > BENCH_WINDOW0_MIN ? share : BENCH_WINDOW0_MIN;
     }
 }
 
@@ -161,7 +177,7 @@ nomem:
 }
 
 typedef struct {
-    uint64_t sent, expected, received, inflight, connected, settled, errors, pubs_done;
+    uint64_t sent, expected, received, inflight, connected, settled, errors, pubs_done, pubs_flushed;
 } live_sum;
 
 static void totals(const bench_run *r, live_sum *s)
@@ -177,6 +193,7 @@ static void totals(const bench_run *r, live_sum *s)
         s->settled += atomic_load_explicit(&l->settled, memory_order_relaxed);
         s->errors += atomic_load_explicit(&l->errors, memory_order_relaxed);
         s->pubs_done += atomic_load_explicit(&l->pubs_done, memory_order_relaxed);
+        s->pubs_flushed += atomic_load_explicit(&l->pubs_flushed, memory_order_relaxed);
     }
 }
 
@@ -241,7 +258,35 @@ static bool run_over(bench_run *r, int64_t now)
     live_sum s;
     totals(r, &s);
     if (r->o->count && r->o->publishers && s.pubs_done >= (uint64_t)r->o->publishers) return true;
+    /* sub mode told what is coming: over when all of it came */
+    uint64_t owed = (uint64_t)r->o->expect_pubs * r->o->count * (uint64_t)r->o->subscribers;
+    if (owed && s.received >= owed) return true;
     return now >= atomic_load(&r->t_end);
+}
+
+/*
+ * Until every delivery owed has arrived, at most --drain seconds. A message
+ * a publisher queued may still sit unread in the broker's socket (the kernel
+ * takes megabytes), so first every publisher's last PINGREQ marker must be
+ * answered: the broker has then read all it was sent. Past that, what is
+ * still missing after DRAIN_QUIET without a delivery was dropped (QoS 0
+ * allows it) rather than late.
+ */
+#define DRAIN_QUIET 1000000000LL
+static void drain(bench_run *r, progress *p, int64_t t_stop)
+{
+    const bench_opts *o = r->o;
+    int64_t deadline = t_stop + (int64_t)(o->drain * 1e9), quiet_from = bench_now();
+    live_sum s;
+    uint64_t last = 0;
+    for (totals(r, &s); bench_now() < deadline; totals(r, &s)) {
+        int64_t now = bench_now();
+        if (s.received != last) last = s.received, quiet_from = now;
+        bool read_all = s.pubs_flushed >= (uint64_t)o->publishers && !s.inflight;
+        if (read_all && (s.received >= s.expected || now - quiet_from >= DRAIN_QUIET)) break;
+        tick(r, p, "drain", now);
+        nap();
+    }
 }
 
 static void run_phases(bench_run *r, progress *p, bench_result *res)
@@ -265,12 +310,9 @@ static void run_phases(bench_run *r, progress *p, bench_result *res)
     }
     int64_t t_stop = now;
     atomic_store(&r->phase, PH_DRAIN);
+    drain(r, p, t_stop);
     live_sum s;
-    int64_t deadline = t_stop + (int64_t)(o->drain * 1e9);
-    for (totals(r, &s); (s.received < s.expected || s.inflight) && bench_now() < deadline; totals(r, &s)) {
-        tick(r, p, "drain", bench_now());
-        nap();
-    }
+    totals(r, &s);
     res->held = s.connected;
     atomic_store(&r->phase, PH_STOP);
     /* Rates are counted over [t_measure, t_stop): received ones too (see
@@ -290,21 +332,31 @@ static long rss_kib(pid_t pid)
     return kib;
 }
 
-/* Hands connection i to worker i % nworkers; publishers also to its pubs list. */
+/*
+ * Hands the connections to the workers. With two or more threads,
+ * publishers and subscribers get separate ones (half each): a subscriber
+ * sharing a thread with publishers at full speed reads late, and a broker
+ * that drops for slow readers (mosquitto past max_queued_messages) would
+ * then drop because of the bench. Publishers also go to their worker's list.
+ */
 static int assign(bench_run *r)
 {
     for (int k = 0; k < r->nworkers; k++) {
         bench_worker *w = &r->workers[k];
-        int share = r->nconns / r->nworkers + 1;
-        w->conns = calloc((size_t)share, sizeof *w->conns);
-        w->pubs = calloc((size_t)share, sizeof *w->pubs);
+        w->conns = calloc((size_t)r->nconns, sizeof *w->conns);
+        w->pubs = calloc((size_t)r->o->publishers + 1, sizeof *w->pubs);
         if (!w->conns || !w->pubs) return -1;
     }
+    int split = r->nworkers >= 2 && r->o->publishers > 0 && r->o->subscribers > 0 ? r->nworkers / 2 : 0;
+    int np = 0, ns = 0;
     for (int i = 0; i < r->nconns; i++) {
-        bench_worker *w = &r->workers[i % r->nworkers];
-        r->conns[i].w = w;
-        w->conns[w->n++] = &r->conns[i];
-        if (r->conns[i].role == ROLE_PUB) w->pubs[w->npubs++] = &r->conns[i];
+        bench_conn *c = &r->conns[i];
+        int k = !split ? i % r->nworkers
+              : c->role == ROLE_PUB ? np++ % split : split + ns++ % (r->nworkers - split);
+        bench_worker *w = &r->workers[k];
+        c->w = w;
+        w->conns[w->n++] = c;
+        if (c->role == ROLE_PUB) w->pubs[w->npubs++] = c;
     }
     return 0;
 }

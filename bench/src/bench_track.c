@@ -96,3 +96,10 @@ const bench_pair *bench_track_get(const bench_track *t, uint32_t run_id, uint32_
     const bench_pair *p = &t->slots[slot_of(t, make_key(run_id, pub))];
     return p->key ? p : NULL;
 }
+
+void bench_track_unorder(bench_track *t, uint32_t run_id, uint32_t pub)
+{
+    if (!t->cap) return;
+    bench_pair *p = &t->slots[slot_of(t, make_key(run_id, pub))];
+    if (p->key && p->ooo) p->ooo--;
+}

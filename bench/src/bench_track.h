@@ -37,6 +37,9 @@ void bench_track_init(bench_track *t);
 void bench_track_free(bench_track *t);
 /* Records sequence seq from (run_id, pub). */
 track_result bench_track_add(bench_track *t, uint32_t run_id, uint32_t pub, uint64_t seq);
+/* The last bench_track_add of (run_id, pub) said TRACK_OOO for a message no
+ * order binds (a retained message sent on subscribe): it is not counted. */
+void bench_track_unorder(bench_track *t, uint32_t run_id, uint32_t pub);
 /* The pair of (run_id, pub), or NULL if nothing came from it. */
 const bench_pair *bench_track_get(const bench_track *t, uint32_t run_id, uint32_t pub);
 /* Whether seq is in the pair's set. */

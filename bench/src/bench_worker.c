@@ -38,6 +38,7 @@ int bench_worker_init(bench_worker *w, bench_run *r, int id, char *err, size_t e
     w->rng = 0x9E3779B97F4A7C15ull ^ ((uint64_t)r->run_id << 16) ^ (uint64_t)id;
     bench_hist_init(&w->lat);
     bench_hist_init(&w->lat_sent);
+    bench_hist_init(&w->to_wire);
     bench_hist_init(&w->conn_lat);
     bench_hist_init(&w->snap);
     pthread_mutex_init(&w->snap_lock, NULL);
@@ -91,6 +92,34 @@ static int64_t start_due(bench_worker *w, int64_t now)
     return w->next_connect < w->n ? now : NEVER;
 }
 
+/* TCP (and TLS) are up: the WebSocket upgrade, or straight to CONNECT. */
+static void transport_ready(bench_conn *c)
+{
+    char err[160];
+    if (!c->w->run->o->ws) {
+        bench_proto_connect(c);
+        return;
+    }
+    if (bench_io_ws_start(c, err, sizeof err) != 0) {
+        bench_conn_fail(c, BE_CONNECT, "%s", err);
+        return;
+    }
+    c->state = CS_WS;
+    bench_conn_arm(c, false);
+}
+
+static void on_ws(bench_conn *c)
+{
+    char err[160];
+    int rc = bench_io_ws_answer(c, &c->in, err, sizeof err);
+    if (rc == BIO_AGAIN) return;
+    if (rc != 0) {
+        bench_conn_fail(c, BE_CONNECT, "%s", err);
+        return;
+    }
+    bench_proto_connect(c);
+}
+
 static void on_tls(bench_conn *c)
 {
     char err[160];
@@ -103,7 +132,7 @@ static void on_tls(bench_conn *c)
         bench_conn_fail(c, BE_TLS, "%s", err);
         return;
     }
-    bench_proto_connect(c);
+    transport_ready(c);
 }
 
 static void on_event(bench_conn *c, uint32_t ev)
@@ -116,7 +145,7 @@ static void on_event(bench_conn *c, uint32_t ev)
             return;
         }
         if (!c->tls) {
-            bench_proto_connect(c);
+            transport_ready(c);
             return;
         }
         c->state = CS_TLS;
@@ -125,8 +154,45 @@ static void on_event(bench_conn *c, uint32_t ev)
         on_tls(c);
         return;
     }
+    if (c->state == CS_WS) {
+        if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_ws(c);
+        return;
+    }
+    if (c->paused && (ev & (EPOLLHUP | EPOLLERR))) { /* it reads nothing, so learns it here */
+        bench_conn_fail(c, BE_CLOSED, "the broker closed a subscriber that does not read");
+        return;
+    }
+    if ((ev & EPOLLERR) && c->tx_on) bench_io_tx_drain(c); /* TX timestamps, not an error */
     if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) && bench_conn_input(c) != 0) return;
     if (ev & EPOLLOUT) bench_conn_flush(c);
+}
+
+/* Whether publisher c must wait: its QoS 1/2 window, its QoS 0 window (how
+ * far ahead of the broker's reading it may be), or its socket is full. */
+static bool blocked(bench_conn *c, const bench_opts *o)
+{
+    if (o->qos > 0 && c->inflight >= c->window) return true;
+    if (o->qos == 0 && c->window0 && c->seq - c->confirmed >= c->window0) {
+        if (!c->ping_n) bench_proto_ping(c); /* a marker must be on its way */
+        return true;
+    }
+    return bench_conn_queued(c) >= HIGH_WATER;
+}
+
+/* The publisher's stall ends at now; only its part in the measured window counts. */
+static void stall_end(bench_conn *c, int64_t now)
+{
+    if (!c->blocked_since) return;
+    const bench_run *r = c->w->run;
+    int64_t from = c->blocked_since, t_measure = atomic_load_explicit(&r->t_measure, memory_order_relaxed);
+    int64_t t_end = atomic_load_explicit(&r->t_end, memory_order_relaxed);
+    if (from < t_measure) from = t_measure;
+    if (now > t_end) now = t_end;
+    if (now > from) {
+        c->stall_total += now - from;
+        if (now - from > c->stall_max) c->stall_max = now - from;
+    }
+    c->blocked_since = 0;
 }
 
 /* Publishes what is due for c; returns when c next needs the loop. */
@@ -143,16 +209,15 @@ static int64_t pump(bench_conn *c, int64_t now)
             atomic_fetch_add_explicit(&c->w->live.pubs_done, 1, memory_order_relaxed);
             break;
         }
-        if ((o->qos > 0 && c->inflight >= c->window) || bench_conn_queued(c) >= HIGH_WATER) {
+        if (interval && c->next_due > now) break;
+        int64_t due = interval ? c->next_due : now;
+        if (blocked(c, o)) { /* a stall: something is due and cannot go */
+            if (!c->blocked_since) c->blocked_since = due;
             bench_conn_flush(c);
-            return NEVER; /* an ack or EPOLLOUT wakes the loop */
+            return NEVER; /* an ack, a PINGRESP or EPOLLOUT wakes the loop */
         }
-        int64_t due = now;
-        if (interval) {
-            if (c->next_due > now) break;
-            due = c->next_due;
-            c->next_due += interval;
-        }
+        stall_end(c, now);
+        if (interval) c->next_due += interval;
         if (bench_proto_publish(c, due) != 0) return NEVER;
     }
     if (c->state == CS_READY) bench_conn_flush(c);
@@ -160,14 +225,53 @@ static int64_t pump(bench_conn *c, int64_t now)
     return interval && c->next_due > now ? c->next_due : now;
 }
 
+/* Drain: one last marker per publisher; its answer says the broker read all. */
+static void finish_pub(bench_conn *c, int64_t now)
+{
+    if (c->role != ROLE_PUB || c->final_ping) return;
+    if (c->state != CS_READY) {
+        bench_proto_flushed(c);
+        return;
+    }
+    stall_end(c, now);
+    if (c->ping_n == BENCH_PINGS) return; /* try again next turn */
+    c->final_ping = true;
+    if (c->ping_n && c->ping_mark == c->seq) return; /* the last one in flight covers all */
+    if (bench_proto_ping(c) == 0) bench_conn_flush(c);
+}
+
+/*
+ * --reconnect: a subscriber leaves with a normal DISCONNECT (its persistent
+ * session stays), and comes back --offline later, or as soon as the run
+ * stops publishing: what the broker stored meanwhile is still owed.
+ */
+static void cycle(bench_conn *c, int64_t now, int phase)
+{
+    if (c->state == CS_READY && c->leave_at && phase == PH_RUN && now >= c->leave_at) {
+        bench_proto_disconnect(c);
+        bench_conn_close(c);
+        atomic_fetch_sub_explicit(&c->w->live.connected, 1, memory_order_relaxed);
+        c->state = CS_AWAY;
+        c->leave_at = 0;
+        c->ping_n = c->ping_head = 0; /* their answers went with the connection */
+        c->back_at = now + (int64_t)(c->w->run->o->offline * 1e9);
+        c->reconnects++;
+    } else if (c->state == CS_AWAY && (now >= c->back_at || phase != PH_RUN)) {
+        start_one(c, now);
+    }
+}
+
 static void sweep(bench_worker *w, int64_t now)
 {
     const bench_opts *o = w->run->o;
     int64_t timeout = (int64_t)o->connect_timeout_ms * 1000000;
     int64_t idle = (int64_t)o->keepalive * 500000000LL; /* half the keep-alive */
+    int phase = atomic_load(&w->run->phase);
     for (int i = 0; i < w->next_connect; i++) {
         bench_conn *c = w->conns[i];
         if (c->state == CS_DEAD) continue;
+        if (o->reconnect_every) cycle(c, now, phase);
+        if (c->state == CS_AWAY) continue;
         if (c->state != CS_READY && now - c->t_start > timeout) {
             bench_conn_fail(c, BE_TIMEOUT, "not ready after %d ms", o->connect_timeout_ms);
         } else if (c->state == CS_READY && idle && now - c->last_tx > idle) {
@@ -196,7 +300,7 @@ static void stop_all(bench_worker *w)
 {
     for (int i = 0; i < w->n; i++) {
         bench_conn *c = w->conns[i];
-        if (c->state == CS_DEAD || c->state == CS_WAIT) continue;
+        if (c->state == CS_DEAD || c->state == CS_WAIT || c->state == CS_AWAY) continue;
         bench_proto_disconnect(c);
         bench_conn_close(c);
     }
@@ -217,6 +321,7 @@ void *bench_worker_main(void *arg)
             t = pump(w->pubs[i], now);
             if (t < next) next = t;
         }
+        for (int i = 0; ph == PH_DRAIN && i < w->npubs; i++) finish_pub(w->pubs[i], now);
         if (now >= w->next_sweep) sweep(w, now);
         if (w->next_sweep < next) next = w->next_sweep;
         int n = epoll_wait(w->epfd, evs, 256, wait_ms(w, next, now));

@@ -4,6 +4,7 @@
  * against the QoS, histograms that merge across machines. main: parse,
  * run (or merge), report, and exit with the verdict.
  */
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ static int merge(const bench_opts *o, bench_result *res)
 {
     bench_hist_init(&res->lat);
     bench_hist_init(&res->lat_sent);
+    bench_hist_init(&res->to_wire);
     bench_hist_init(&res->conn_lat);
     for (int i = 0; i < o->n_merge_files; i++)
         if (bench_report_read_hist(o->merge_files[i], res) != 0) return 2;
@@ -40,6 +42,9 @@ int main(int argc, char **argv)
 {
     static bench_opts o;
     static bench_result res;
+    /* A broker closing a TLS connection must not kill the run: OpenSSL
+     * writes without MSG_NOSIGNAL, so the error comes back as EPIPE instead. */
+    signal(SIGPIPE, SIG_IGN);
     int rc = bench_opts_parse(&o, argc, argv);
     if (rc != 0) {
         bench_opts_free(&o);

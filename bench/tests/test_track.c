@@ -111,13 +111,61 @@ Test(bench_opts, bad_values_are_refused, .init = cr_redirect_stderr)
 {
     bench_opts o;
     const char *bad[] = {"pubsub --qos 3", "pubsub --size 10", "pubsub --rate fast", "pubsub --size 90-50",
-                         "pubsub --broker ws://h:1", "pubsub --broker :", "pubsub --mqtt 4.0",
+                         "pubsub --broker http://h:1", "pubsub --broker :", "pubsub --mqtt 4.0",
                          "pubsub --shared g", "pubsub --clients 3", "fly", "pubsub --nope",
-                         "conn --clients 0", "pubsub --cert a", "merge", "pubsub --rx-time never"};
+                         "conn --clients 0", "pubsub --cert a", "merge", "pubsub --rx-time never",
+                         "pubsub --broker ws://u@h:1/mqtt", "sub --publishers 2", "pub --slow-subscribers 1",
+                         "pubsub --qos0-window -1"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         cr_assert_eq(parse(&o, bad[i]), -1, "accepted: %s", bad[i]);
         bench_opts_free(&o);
     }
+}
+
+Test(bench_track, unordered_retained_is_not_out_of_order)
+{
+    bench_track t;
+    bench_track_init(&t);
+    cr_assert_eq(bench_track_add(&t, 7, 0, 5), TRACK_NEW);
+    cr_assert_eq(bench_track_add(&t, 7, 0, 2), TRACK_OOO);
+    bench_track_unorder(&t, 7, 0);
+    cr_assert_eq(bench_track_add(&t, 7, 0, 1), TRACK_OOO); /* still judged when not retained */
+    const bench_pair *p = bench_track_get(&t, 7, 0);
+    cr_assert_eq(p->ooo, 1);
+    cr_assert_eq(p->distinct, 3);
+    bench_track_free(&t);
+}
+
+Test(bench_opts, websocket_urls)
+{
+    bench_opts o;
+    cr_assert_eq(parse(&o, "pubsub --broker wss://example.org/mqtt?x=1"), 0);
+    cr_assert(o.ws);
+    cr_assert_eq(o.transport, BENCH_TLS);
+    cr_assert_eq(o.port, 443);
+    cr_assert_str_eq(o.host, "example.org");
+    cr_assert_str_eq(o.ws_path, "/mqtt?x=1");
+    bench_opts_free(&o);
+    cr_assert_eq(parse(&o, "pubsub --broker ws://127.0.0.1:8080"), 0);
+    cr_assert(o.ws);
+    cr_assert_eq(o.transport, BENCH_TCP);
+    cr_assert_eq(o.port, 8080);
+    cr_assert_str_eq(o.ws_path, "/");
+    bench_opts_free(&o);
+}
+
+Test(bench_opts, sub_told_what_comes)
+{
+    bench_opts o;
+    cr_assert_eq(parse(&o, "sub --publishers 3 --count 100 -c 2"), 0);
+    cr_assert_eq(o.expect_pubs, 3);
+    cr_assert_eq(o.publishers, 0);
+    cr_assert_eq(o.subscribers, 2);
+    cr_assert_eq(o.clients, 2);
+    bench_opts_free(&o);
+    cr_assert_eq(parse(&o, "pubsub --subscribers 2 --slow-subscribers 3"), 0);
+    cr_assert_eq(o.clients, 6);
+    bench_opts_free(&o);
 }
 
 Test(bench_opts, topic_patterns_expand)

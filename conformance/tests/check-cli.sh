@@ -4,13 +4,14 @@
 # `compare` on good and unreadable reports.
 # Usage: check-cli.sh MQTT-CONFORM
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/bounded.sh" # bounded: a deadline on every foreground command
 conform=$1
 pass=0 fail=0
 tmp=$(mktemp -d /tmp/conform-cli.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 check() { # name expected-status grep-pattern command...
     local name=$1 want=$2 pat=$3; shift 3
-    out=$("$@" 2>&1); rc=$?
+    out=$(bounded 30 "$@" 2>&1); rc=$?
     if [ "$rc" = "$want" ] && echo "$out" | grep -q -- "$pat"; then pass=$((pass + 1))
     else fail=$((fail + 1)); echo "FAIL $name: exit $rc (want $want), output: $out"; fi
 }

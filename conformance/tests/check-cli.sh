@@ -27,6 +27,7 @@ check nothing-run 2 "nothing was run" "$conform" "$tmp/s"
 check unreachable 2 "not reachable" "$conform" --broker 127.0.0.1:1 --no-reports conformance/scenarios/connect/01-accepted.mqs
 check missing-broker-bin 2 "is not there" "$conform" --broker-bin /nonexistent/mqtt-broker --no-reports conformance/scenarios/connect
 check list 0 "scenarios" "$conform" --list --filter tag:smoke
+check inproc-with-broker 2 "cannot be combined with --broker" "$conform" --inproc --broker 127.0.0.1:1 --no-reports conformance/scenarios/connect/01-accepted.mqs
 check empty-filter 2 "selects no scenario" "$conform" --list --filter tag:does-not-exist
 check bad-profile 2 "no such file" "$conform" --profile /nonexistent.profile --list
 # compare: reads the JSON reports back; unreadable input says which file and why

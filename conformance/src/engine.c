@@ -322,9 +322,7 @@ static bool poll_add(loop *L, size_t run, size_t k, bool *tls_pending)
 static bool connected(loop *L, conf_run *r, client *c, int ci, int64_t now)
 {
     rt_state *rt = r->rt;
-    int err = 0;
-    socklen_t el = sizeof err;
-    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+    int err = net_connect_result(c->fd);
     if (err) {
         snprintf(c->why, sizeof c->why, "connect %s: %s", L->e.target, strerror(err));
         conf_run_event(r, ci, EV_NOTE, (int)rt->step, eng_rel(rt, now), "%s", c->why);

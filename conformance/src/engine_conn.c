@@ -147,21 +147,17 @@ int eng_start_connect(engine *e, conf_run *r, client *c, int ci, int64_t now)
     c->peer_closed = c->self_closed = c->garbage = false;
     c->why[0] = '\0';
     const conf_transport *t = e->cfg->transport;
-    int fd = t ? transport_connect(t, r, ci) : socket(e->addr.ss_family, SOCK_STREAM, 0);
-    if (fd < 0 || (!t && net_set_nonblocking(fd) < 0)) {
-        if (fd >= 0) close(fd);
+    int cerr = 0; /* 0: connected, EINPROGRESS: under way, else failed (net.h) */
+    int fd = t ? transport_connect(t, r, ci) : net_connect_start((struct sockaddr *)&e->addr, e->addrlen, &cerr);
+    if (fd < 0) {
         snprintf(c->why, sizeof c->why, "%s: %s", t ? "in-process connect" : "socket", strerror(errno));
         c->state = CS_CLOSED;
         return -1;
     }
-    int one = 1;
-    if (!t) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->fd = fd;
-    int crc = t ? 0 : connect(fd, (struct sockaddr *)&e->addr, e->addrlen);
-    int cerr = errno;
     c->stream = t ? transport_stream(c->tr, ci, &e->addr, e->addrlen)
                   : conf_traffic_open(c->tr, ci, fd, (struct sockaddr *)&e->addr, e->addrlen);
-    if (crc == 0) {
+    if (cerr == 0) {
         conf_traffic_established(c->tr, c->stream);
         c->state = CS_OPEN;
     } else if (cerr == EINPROGRESS) {

@@ -9,11 +9,12 @@
 # pure and part of it).
 BROKER_APP_ONLY  := broker/src/main.c broker/src/event_loop.c broker/src/broker_config.c \
                     broker/src/broker_passwd.c broker/src/broker_store.c broker/src/broker_ws.c
-BROKER_CORE_SRCS := $(filter-out $(BROKER_APP_ONLY) broker/src/broker_driver.c,$(wildcard broker/src/*.c))
-# The in-process driver (broker_driver.h): the core served over socket pairs
-# on the caller's clock, configured from mqtt-broker configuration text. Link
-# it with libmqttbroker.a (mqtt-conform --inproc).
-BROKER_DRIVER_SRCS := broker/src/broker_driver.c broker/src/broker_config.c
+BROKER_CORE_SRCS := $(filter-out $(BROKER_APP_ONLY) broker/src/broker_driver%,$(wildcard broker/src/*.c))
+# The in-process driver (broker_driver.h): the core served over the caller's
+# transports or socket pairs on the caller's clock (fuzz/fuzz_broker.c links
+# broker_driver.c alone), and configured from mqtt-broker configuration text
+# (mqtt-conform --inproc). Link it with libmqttbroker.a.
+BROKER_DRIVER_SRCS := broker/src/broker_driver.c broker/src/broker_driver_config.c broker/src/broker_config.c
 BROKER_APP_SRCS  := $(BROKER_APP_ONLY) $(NET_TLS_SRCS) $(NET_WS_SRCS)
 # ws_frames.c and linger_client.c are programs of their own (main), not Criterion tests.
 BROKER_TEST_SRCS := $(filter-out broker/tests/ws_frames.c broker/tests/linger_client.c,$(wildcard broker/tests/*.c))

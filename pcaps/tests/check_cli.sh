@@ -211,5 +211,19 @@ else
     bad "the reference broker did not print 'listening on'" "$(cat "$T/broker.out")"
 fi
 
+# The same corpus against the reference broker's core in this process (the driver
+# mqtt-conform --inproc uses), on a virtual clock: the same answers, no broker process.
+all=0
+for f in "$CORPUS"/*.pcap; do
+    n=$(basename "$f" .pcap)
+    case $n in *midstream*) continue ;; esac
+    bounded 30 "$PCAP" replay "$f" $(args_of "$n") --inproc --fast > "$T/out" 2>&1 ||
+        { all=1; bad "replay --inproc $n" "$(cat "$T/out")"; }
+done
+[ $all -eq 0 ] && ok "replay --inproc --fast of the corpus (the reference broker in-process): no differences"
+expect_rc "replay --inproc at the recorded pace" 0 bounded 30 "$PCAP" replay "$CORPUS/v5_qos2.pcap" $(args_of v5_qos2) --inproc
+expect_rc "replay --inproc with --broker: exit 2" 2 bounded 30 "$PCAP" replay "$CORPUS/v5_qos2.pcap" --inproc --broker 127.0.0.1:1
+grep -q "exclude each other" "$T/err" && ok "--inproc with --broker: the message says why" || bad "--inproc with --broker message" "$(cat "$T/err")"
+
 echo "pcap-cli: $pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]

@@ -267,6 +267,23 @@ static void pace(const replay *r, int64_t rec_ns, int64_t rec0, int64_t start_ms
     }
 }
 
+/* The connection of a captured one, opened when its CONNECT is due (once:
+ * one TCP connection per captured connection). 0, or 2 after a message. */
+static int open_conn(replay *r, rconn *c)
+{
+    char err[300];
+    if (r->ip && (c->fd = pcap_inproc_connect(r->ip, "replay")) < 0)
+        snprintf(err, sizeof err, "in-process connect: %s", strerror(errno));
+    if (!r->ip)
+        c->fd = net_connect(r->host, r->port, r->cli->timeout_ms, err, sizeof err);
+    if (c->fd < 0) {
+        fprintf(stderr, "mqtt-pcap replay: %s\n", err);
+        return 2;
+    }
+    c->closed = true;
+    return 0;
+}
+
 static int run(replay *r, pcap_item *items, size_t n)
 {
     /* Which connections have a CONNECT (only those can be replayed). */
@@ -311,20 +328,10 @@ static int run(replay *r, pcap_item *items, size_t n)
         }
         if (it->dir == MQTT_FROM_CLIENT) {
             pace(r, it->ns, rec0, start);
-            if (c->fd < 0) {
-                if (c->closed)
-                    continue;
-                char err[300];
-                if (r->ip && (c->fd = pcap_inproc_connect(r->ip, "replay")) < 0)
-                    snprintf(err, sizeof err, "in-process connect: %s", strerror(errno));
-                if (!r->ip)
-                    c->fd = net_connect(r->host, r->port, r->cli->timeout_ms, err, sizeof err);
-                if (c->fd < 0) {
-                    fprintf(stderr, "mqtt-pcap replay: %s\n", err);
-                    return 2;
-                }
-                c->closed = true; /* one TCP connection per captured connection */
-            }
+            if (c->fd < 0 && c->closed)
+                continue;
+            if (c->fd < 0 && open_conn(r, c) != 0)
+                return 2;
             size_t len = it->len;
             uint8_t *re = it->kind == PCAP_EV_PACKET ? rewrite_ack(r, c, it, &len) : NULL;
             ssize_t s = r->ip ? pcap_inproc_send(r->ip, c->fd, re ? re : it->raw, re ? len : it->len)

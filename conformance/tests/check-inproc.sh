@@ -4,8 +4,9 @@
 #   1. the whole suite over sockets against the reference broker process, and
 #      the whole suite --inproc: the same runs with the same verdict each
 #      (`mqtt-conform compare` marks every row that differs with '*');
-#   2. a second --inproc run: the same verdicts and the same virtual duration
-#      for every run (timers fire at the same virtual times, whatever the load);
+#   2. a second --inproc run: the same verdicts, the same virtual duration and
+#      the same transcript event times for every run (timers fire at the same
+#      virtual times, whatever the load);
 #   3. a timer scenario (session expiry after 4 s) --inproc takes less real time
 #      than the virtual time it measures: no real sleep stood in for a timer.
 # Both wall times are printed (the README quotes them).
@@ -51,11 +52,16 @@ else
     bad "verdicts differ ($rows rows compared, $runs runs over sockets)" "$differ"
 fi
 
-# per run: id, version, repeat, verdict and (virtual) seconds, in report order
-fingerprint() { grep -oE '"(id|version|repeat|verdict|seconds)": ("[^"]*"|[0-9.]+)' "$1" | paste -sd' ' | sed 's/"id"/\n"id"/g'; }
+# per run: id, version, repeat, verdict and (virtual) seconds, then every transcript
+# event's virtual time, client and kind, in report order (the texts hold the namespace,
+# which differs from process to process)
+fingerprint() {
+    grep -oE '"(id|version|repeat|verdict|seconds)": ("[^"]*"|[0-9.]+)|"ms": [0-9]+, "client": "[^"]*", "kind": "[^"]*"' \
+        "$1" | paste -sd' ' | sed 's/"id"/\n"id"/g'
+}
 if [ -s "$work/inproc/report.json" ] && diff <(fingerprint "$work/inproc/report.json") \
     <(fingerprint "$work/inproc2/report.json") > "$work/fp.diff"; then
-    ok "two in-process runs: the same verdict and the same virtual duration for every run"
+    ok "two in-process runs: the same verdict, virtual duration and transcript event times for every run"
 else
     bad "two in-process runs differ" "$(head -10 "$work/fp.diff")"
 fi

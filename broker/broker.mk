@@ -49,7 +49,8 @@ $(ABIN)/mqtt-passwd: $(call objs,asan,$(PASSWD_SRCS))
 # The configuration, password file, store and WebSocket adapter are tested in-process too.
 $(ATEST)/test-broker: $(call objs,test,$(BROKER_TEST_SRCS)) \
                       $(call objs,asan,broker/src/broker_config.c broker/src/broker_passwd.c broker/src/broker_store.c \
-                                       broker/src/broker_ws.c $(NET_SRCS) $(NET_TLS_SRCS) $(NET_WS_SRCS)) \
+                                       broker/src/broker_ws.c broker/src/broker_driver.c broker/src/broker_driver_config.c \
+                                       $(NET_SRCS) $(NET_TLS_SRCS) $(NET_WS_SRCS)) \
                       $(ALIB)/libmqttbroker.a $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_asan) -Wl,--wrap=mqtt_decode,--wrap=strcmp,--wrap=fdatasync,--wrap=rename -o $@ $^ -lcriterion $(BROKER_SSL_LIBS)

@@ -267,6 +267,29 @@ static void pace(const replay *r, int64_t rec_ns, int64_t rec0, int64_t start_ms
     }
 }
 
+/* Whatever the broker sent that the recording did not have. */
+static void report_extra(replay *r)
+{
+    for (size_t k = 0; k < r->nc; k++) {
+        rconn *c = r->c[k];
+        if (!c)
+            continue;
+        if (c->fd >= 0)
+            pump(r, c, (unsigned)k, 50);
+        for (size_t i = 0; i < c->ninbox; i++) {
+            mqtt_packet pkt;
+            r->extra++;
+            r->diffs++;
+            if (decode(r, c->version, MQTT_FROM_SERVER, c->inbox[i].raw, c->inbox[i].len, &pkt,
+                       NULL) == MQTT_OK)
+                report(r, (unsigned)k, "S>C extra: %s (not in the recording)%s",
+                       line(r, c->version, &pkt, true), "");
+            free(c->inbox[i].raw);
+        }
+        c->ninbox = 0;
+    }
+}
+
 /* The connection of a captured one, opened when its CONNECT is due (once:
  * one TCP connection per captured connection). 0, or 2 after a message. */
 static int open_conn(replay *r, rconn *c)
@@ -365,25 +388,7 @@ static int run(replay *r, pcap_item *items, size_t n)
                        line(r, it->version, &want, true), "");
         }
     }
-    /* Whatever the broker sent that the recording did not have. */
-    for (size_t k = 0; k < r->nc; k++) {
-        rconn *c = r->c[k];
-        if (!c)
-            continue;
-        if (c->fd >= 0)
-            pump(r, c, (unsigned)k, 50);
-        for (size_t i = 0; i < c->ninbox; i++) {
-            mqtt_packet pkt;
-            r->extra++;
-            r->diffs++;
-            if (decode(r, c->version, MQTT_FROM_SERVER, c->inbox[i].raw, c->inbox[i].len, &pkt,
-                       NULL) == MQTT_OK)
-                report(r, (unsigned)k, "S>C extra: %s (not in the recording)%s",
-                       line(r, c->version, &pkt, true), "");
-            free(c->inbox[i].raw);
-        }
-        c->ninbox = 0;
-    }
+    report_extra(r);
     return 0;
 }
 

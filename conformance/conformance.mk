@@ -6,8 +6,8 @@
 # (with the pcap of each run read back), the captures of failing runs checked
 # with mqtt-pcap and tshark,
 # the whole suite against Debian's mosquitto (with its profile) and against
-# the reference broker (skipped, saying so, while build/asan/bin/mqtt-broker
-# does not exist).
+# the reference broker's core in-process (--inproc, virtual clock), and the
+# in-process run proven equal to the socket run against the broker process.
 
 # The runner writes failing runs' traffic as pcap with the pcaps/ writer
 # (libc only). This is $(PCAP_WRITER_SRCS) of pcaps/pcaps.mk, named here

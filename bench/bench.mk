@@ -24,7 +24,8 @@ $(ATEST)/bench-relay: $(call objs,asan,bench/tests/bench_relay.c $(NET_SRCS)) $(
 	$(CC) $(LDFLAGS_asan) -o $@ $^
 
 $(ATEST)/bench-capture-latency: $(call objs,asan,bench/tests/capture_latency.c bench/src/bench_hist.c bench/src/bench_payload.c \
-                                 $(PCAP_LIB_SRCS) $(NET_SRCS)) $(ALIB)/libmqttcodec.a
+                                 $(PCAP_LIB_SRCS) $(NET_SRCS) $(PCAP_BROKER_SRCS)) $(ALIB)/libmqttbroker.a \
+                                 $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_asan) -o $@ $^ $(PCAP_LDLIBS)
 

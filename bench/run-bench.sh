@@ -30,7 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port_free() { ! (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/free_port.sh" # free_port, wait_listening
 
 start_broker() { # start_broker ours|mosq: sets BPID and PORT
     if [ "$1" = ours ]; then
@@ -43,17 +43,14 @@ start_broker() { # start_broker ours|mosq: sets BPID and PORT
         done
     else
         for _ in $(seq 20); do
-            PORT=$((20000 + RANDOM % 40000))
-            port_free "$PORT" || continue
+            PORT=$(free_port) || exit 1
             printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\nlog_dest none\n' \
                 "$PORT" > "$WORK/mosquitto.conf"
             "$MOSQUITTO" -c "$WORK/mosquitto.conf" > /dev/null 2>&1 &
             BPID=$!
-            for _ in $(seq 250); do
-                port_free "$PORT" || return 0
-                kill -0 "$BPID" 2>/dev/null || break
-                sleep 0.02
-            done
+            # its own listening socket (a lost bind race retries with another port)
+            wait_listening "$PORT" "$BPID" && return 0
+            kill "$BPID" 2>/dev/null; wait "$BPID" 2>/dev/null
         done
     fi
     echo "$1 did not start" >&2

@@ -9,7 +9,12 @@
 # pure and part of it).
 BROKER_APP_ONLY  := broker/src/main.c broker/src/event_loop.c broker/src/broker_config.c \
                     broker/src/broker_passwd.c broker/src/broker_store.c broker/src/broker_ws.c
-BROKER_CORE_SRCS := $(filter-out $(BROKER_APP_ONLY),$(wildcard broker/src/*.c))
+BROKER_CORE_SRCS := $(filter-out $(BROKER_APP_ONLY) broker/src/broker_driver%,$(wildcard broker/src/*.c))
+# The in-process driver (broker_driver.h): the core served over the caller's
+# transports or socket pairs on the caller's clock (fuzz/fuzz_broker.c links
+# broker_driver.c alone), and configured from mqtt-broker configuration text
+# (mqtt-conform --inproc). Link it with libmqttbroker.a.
+BROKER_DRIVER_SRCS := broker/src/broker_driver.c broker/src/broker_driver_config.c broker/src/broker_config.c
 BROKER_APP_SRCS  := $(BROKER_APP_ONLY) $(NET_TLS_SRCS) $(NET_WS_SRCS)
 # ws_frames.c and linger_client.c are programs of their own (main), not Criterion tests.
 BROKER_TEST_SRCS := $(filter-out broker/tests/ws_frames.c broker/tests/linger_client.c,$(wildcard broker/tests/*.c))
@@ -44,7 +49,8 @@ $(ABIN)/mqtt-passwd: $(call objs,asan,$(PASSWD_SRCS))
 # The configuration, password file, store and WebSocket adapter are tested in-process too.
 $(ATEST)/test-broker: $(call objs,test,$(BROKER_TEST_SRCS)) \
                       $(call objs,asan,broker/src/broker_config.c broker/src/broker_passwd.c broker/src/broker_store.c \
-                                       broker/src/broker_ws.c $(NET_SRCS) $(NET_TLS_SRCS) $(NET_WS_SRCS)) \
+                                       broker/src/broker_ws.c broker/src/broker_driver.c broker/src/broker_driver_config.c \
+                                       $(NET_SRCS) $(NET_TLS_SRCS) $(NET_WS_SRCS)) \
                       $(ALIB)/libmqttbroker.a $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_asan) -Wl,--wrap=mqtt_decode,--wrap=strcmp,--wrap=fdatasync,--wrap=rename -o $@ $^ -lcriterion $(BROKER_SSL_LIBS)

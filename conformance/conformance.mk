@@ -6,8 +6,8 @@
 # (with the pcap of each run read back), the captures of failing runs checked
 # with mqtt-pcap and tshark,
 # the whole suite against Debian's mosquitto (with its profile) and against
-# the reference broker (skipped, saying so, while build/asan/bin/mqtt-broker
-# does not exist).
+# the reference broker's core in-process (--inproc, virtual clock), and the
+# in-process run proven equal to the socket run against the broker process.
 
 # The runner writes failing runs' traffic as pcap with the pcaps/ writer
 # (libc only). This is $(PCAP_WRITER_SRCS) of pcaps/pcaps.mk, named here
@@ -17,23 +17,24 @@ CONF_LIB_SRCS := $(filter-out conformance/src/main.c,$(wildcard conformance/src/
 CONF_TEST_SRCS := $(wildcard conformance/tests/test_*.c) conformance/tests/pcap_read.c conformance/tests/fake_broker.c
 
 # --cafile, --cert, --key, --insecure: every connection over TLS (net/tls.c, OpenSSL).
-CONF_NET_SRCS := $(NET_SRCS) $(NET_TLS_SRCS)
+# --inproc: the reference broker's core in-process (broker/broker.mk's driver).
+CONF_NET_SRCS := $(NET_SRCS) $(NET_TLS_SRCS) $(BROKER_DRIVER_SRCS)
 
-$(BIN)/mqtt-conform: $(call objs,release,conformance/src/main.c $(CONF_LIB_SRCS) $(CONF_NET_SRCS)) $(LIB)/libmqttcodec.a
+$(BIN)/mqtt-conform: $(call objs,release,conformance/src/main.c $(CONF_LIB_SRCS) $(CONF_NET_SRCS)) $(LIB)/libmqttbroker.a $(LIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(NET_TLS_LIBS)
 
-$(ABIN)/mqtt-conform: $(call objs,asan,conformance/src/main.c $(CONF_LIB_SRCS) $(CONF_NET_SRCS)) $(ALIB)/libmqttcodec.a
+$(ABIN)/mqtt-conform: $(call objs,asan,conformance/src/main.c $(CONF_LIB_SRCS) $(CONF_NET_SRCS)) $(ALIB)/libmqttbroker.a $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_asan) -o $@ $^ $(NET_TLS_LIBS)
 
-$(ATEST)/test-conform: $(call objs,test,$(CONF_TEST_SRCS)) $(call objs,asan,$(CONF_LIB_SRCS) $(CONF_NET_SRCS)) $(ALIB)/libmqttcodec.a
+$(ATEST)/test-conform: $(call objs,test,$(CONF_TEST_SRCS)) $(call objs,asan,$(CONF_LIB_SRCS) $(CONF_NET_SRCS)) $(ALIB)/libmqttbroker.a $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion -lpthread $(NET_TLS_LIBS)
 
 ALL_TARGETS  += $(BIN)/mqtt-conform $(ABIN)/mqtt-conform
 CHECK_SUITES += check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap \
-                check-conform-tls check-conform-guard \
+                check-conform-tls check-conform-guard check-conform-inproc \
                 check-conform-peer-mosquitto check-conform-peer-aedes check-conform-peer-rabbitmq
 # nodejs: aedes (npm, installed at test time into build/npm; npm itself comes
 # with nodejs from nodesource, or Debian's `npm` package)
@@ -41,7 +42,7 @@ DEPS_CHECK   += mosquitto openssl rabbitmq-server nodejs
 BENCH_TARGETS += bench-conform
 
 .PHONY: conform-run check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap \
-        check-conform-tls check-conform-guard bench-conform \
+        check-conform-tls check-conform-guard check-conform-inproc bench-conform \
         check-conform-peer-mosquitto check-conform-peer-aedes check-conform-peer-rabbitmq
 
 # The main job: every scenario against the reference broker (started and
@@ -64,6 +65,12 @@ check-conform-mosquitto: $(ABIN)/mqtt-conform
 
 check-conform-reference: $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
 	@scripts/run-suite.sh conform-reference conformance/tests/run-reference.sh $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
+
+# --inproc against the socket run: the same verdict for every run of the whole
+# suite, the same virtual times on a second in-process run, and a timer
+# scenario that takes less real time than the virtual time it measures.
+check-conform-inproc: $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
+	@scripts/run-suite.sh conform-inproc conformance/tests/check-inproc.sh $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
 
 # The reference broker the runner starts is watched: a crash or a sanitizer
 # report in its log fails the run (exit 1, named in every report); SIGTERM,

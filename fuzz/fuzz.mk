@@ -78,12 +78,12 @@ $(BUILD)/obj/fuzzcov/%.o: %.c fuzz/fuzz.mk | deps-fuzz
 $(FUZZ_DIR)/fuzz_%: $(BUILD)/obj/fuzz/fuzz/fuzz_%.o $(call objs,fuzz,$(FUZZ_LIB_SRCS))
 	@mkdir -p $(dir $@)
 	$(FUZZ_LINK) -o $@ $^ $(FUZZ_LDFLAGS)
-$(FUZZ_DIR)/fuzz_broker: $(call objs,fuzz,$(BROKER_CORE_SRCS))
+$(FUZZ_DIR)/fuzz_broker: $(call objs,fuzz,$(BROKER_CORE_SRCS) broker/src/broker_driver.c)
 
 $(FUZZ_DIR)/cov/fuzz_%: $(BUILD)/obj/fuzzcov/fuzz/fuzz_%.o $(call objs,fuzzcov,$(FUZZ_LIB_SRCS))
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -fsanitize=fuzzer -fprofile-instr-generate -o $@ $^
-$(FUZZ_DIR)/cov/fuzz_broker: $(call objs,fuzzcov,$(BROKER_CORE_SRCS))
+$(FUZZ_DIR)/cov/fuzz_broker: $(call objs,fuzzcov,$(BROKER_CORE_SRCS) broker/src/broker_driver.c)
 
 # The seed generator is an ordinary (gcc, ASan) program linked with the codec.
 $(FUZZ_DIR)/gen-corpus: $(call objs,asan,fuzz/gen_corpus.c) $(ALIB)/libmqttcodec.a

@@ -21,10 +21,12 @@
  * covers); 2 a policy with an ACL and a password check (user "u", password
  * "p"); 3 anonymous clients refused.
  *
- * The driver behaves like the event loop: it drains dirty connections,
- * feeds a connection only while it wants to read (the rest waits, as in a
- * socket buffer), and closes connections the core wants closed once their
- * output is written.
+ * The driver is the project's one in-process driver (broker/src/broker_driver.h,
+ * as mqtt-conform --inproc uses it) over memory transports: it feeds a
+ * connection only while it wants to read (the rest waits in the slot, as in a
+ * socket buffer), offers output that a stalled client takes only as READ
+ * allows, runs the timers due, and closes connections the core wants closed
+ * once their output is taken. The journal is written before any output.
  *
  * Invariants: no crash, leak or unbounded memory (ASan, LSan, libFuzzer's
  * malloc/RSS limits); every byte the broker sends decodes cleanly, as a
@@ -40,6 +42,7 @@
  */
 #include "broker/src/broker_acl.h"
 #include "broker/src/broker_core.h"
+#include "broker/src/broker_driver.h"
 #include "fuzz/fuzz_util.h"
 
 #include <stdio.h>
@@ -79,9 +82,13 @@ static void buf_drop(buf *b, size_t n)
     b->len -= n;
 }
 
+typedef struct world world;
+
 typedef struct {
+    world *w;
     broker_conn *conn;   /* NULL: no connection in this slot */
-    bool stalled;        /* does not read its output */
+    bool stalled;        /* does not read its output ... */
+    size_t allow;        /* ... except this much (a READ) */
     buf pending;         /* bytes sent by the client the broker has not read yet */
     buf first;           /* bytes fed so far, until the first packet is understood */
     bool decided;        /* the client's first packet has been looked at */
@@ -94,15 +101,16 @@ typedef struct {
     unsigned id;
 } slot;
 
-typedef struct {
-    broker_core *core;
+struct world {
+    broker_driver *drv;
+    broker_core *core;   /* the driver's */
     broker_options opt;
     int64_t now;
     slot slots[SLOTS];
     unsigned next_id;
     buf journal;         /* persistence: the journal file the driver wrote, header first */
     broker_acl *acl;     /* policy mode: the ACL in force */
-} world;
+};
 
 static mqtt_user_property rx_user[RX_USER_PROPS];
 static uint32_t rx_subids[RX_SUBIDS];
@@ -203,25 +211,13 @@ static void check_output(slot *s, const uint8_t *p, size_t n)
 }
 
 /* Persistence: the driver writes (and syncs) the journal before any output it covers. */
-static void write_journal(world *w)
+static void write_journal(void *ctx)
 {
-    if (!w->opt.persistence) return;
+    world *w = ctx;
     const uint8_t *p;
     size_t n = broker_core_journal(w->core, &p);
     if (n) buf_add(&w->journal, p, n);
     broker_core_journal_done(w->core);
-}
-
-/* The client reads up to n bytes of its output. */
-static void read_output(world *w, slot *s, size_t n)
-{
-    write_journal(w);
-    const uint8_t *p;
-    size_t len = broker_conn_output(s->conn, &p);
-    if (n > len) n = len;
-    if (n == 0) return;
-    check_output(s, p, n);
-    broker_conn_output_done(s->conn, n, w->now);
 }
 
 static void slot_reset(slot *s)
@@ -232,57 +228,62 @@ static void slot_reset(slot *s)
     memset(s, 0, sizeof *s);
 }
 
-/* The transport of slot s is gone: by the broker's decision (closing) or the network's. */
-static void close_slot(world *w, slot *s, bool by_broker)
+/* ---- the slot as the driver's transport (broker_driver_io) ---- */
+
+/* A socket read returns what is there; the core keeps partial packets itself. */
+static long slot_recv(void *ctx, uint8_t *buf, size_t cap)
 {
+    slot *s = ctx;
+    size_t n = s->pending.len < cap ? s->pending.len : cap;
+    if (n == 0) return 0;
+    learn_version(s->w, s, s->pending.p, n);
+    memcpy(buf, s->pending.p, n);
+    buf_drop(&s->pending, n);
+    return (long)n;
+}
+
+/* The client takes everything, or while stalled what a READ allows (all of it
+ * once the broker is closing: what is left is read before the close). */
+static long slot_send(void *ctx, const uint8_t *p, size_t n)
+{
+    slot *s = ctx;
+    if (s->stalled && !broker_conn_should_close(s->conn)) {
+        if (n > s->allow) n = s->allow;
+        s->allow -= n;
+    }
+    check_output(s, p, n);
+    return (long)n;
+}
+
+/* The transport of slot s is gone: by the broker's decision (closing) or the network's. */
+static void slot_closed(void *ctx, bool by_broker)
+{
+    slot *s = ctx;
     if (by_broker)
         FZ_ASSERT(s->out_bytes.len == 0, "client %u: the broker closed after %zu bytes of an unfinished packet",
                   s->id, s->out_bytes.len);
-    broker_conn_close(s->conn, w->now);
     slot_reset(s);
 }
 
-static void feed_pending(world *w, slot *s)
-{
-    while (s->conn && s->pending.len && broker_conn_wants_read(s->conn) && !broker_conn_should_close(s->conn)) {
-        /* A socket read returns what is there; the core keeps partial packets itself. */
-        size_t n = s->pending.len;
-        learn_version(w, s, s->pending.p, n);
-        broker_conn_feed(s->conn, s->pending.p, n, w->now);
-        buf_drop(&s->pending, n);
-    }
-}
+static const broker_driver_io slot_io = {slot_recv, slot_send, NULL, slot_closed};
 
-/* One turn of the event loop: write what is ready, close what should close, read what waits. */
+/* Everything that can move now (bounded, as the event loop's turns are). */
 static void pump(world *w)
 {
-    for (int round = 0; round < 64; round++) {
-        broker_conn *d;
-        while ((d = broker_core_next_dirty(w->core)) != NULL) {
-            slot *s = broker_conn_io(d);
-            FZ_ASSERT(s != NULL && s->conn == d, "next_dirty returned a connection the driver does not know");
-            bool closing = broker_conn_should_close(d);
-            if (!s->stalled || closing) read_output(w, s, SIZE_MAX);
-            if (closing) close_slot(w, s, true);
-        }
-        bool fed = false;
-        for (int i = 0; i < SLOTS; i++) {
-            slot *s = &w->slots[i];
-            if (s->conn && s->pending.len && broker_conn_wants_read(s->conn)) {
-                feed_pending(w, s);
-                fed = true;
-            }
-        }
-        if (!fed) return;
-    }
+    for (int round = 0; round < 64 && broker_driver_pump(w->drv, w->now); round++) {}
+}
+
+/* The client reads up to n bytes of its output. */
+static void read_output(world *w, slot *s, size_t n)
+{
+    s->allow = n;
+    pump(w);
+    s->allow = 0;
 }
 
 static void run_timers(world *w)
 {
-    for (int i = 0; i < 1000 && broker_core_next_deadline(w->core) <= w->now; i++) {
-        broker_core_tick(w->core, w->now);
-        pump(w);
-    }
+    for (int i = 0; i < 1000 && broker_driver_next_deadline(w->drv) <= w->now; i++) pump(w);
 }
 
 static void set_options(broker_options *o, uint8_t b)
@@ -372,7 +373,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&w, 0, sizeof w);
     set_options(&w.opt, data[0]);
     w.now = 1000000;
-    w.core = broker_core_new(&w.opt, w.now);
+    w.drv = broker_driver_new_core(&w.opt, w.now);
+    w.core = broker_driver_core(w.drv);
+    if (w.opt.persistence) broker_driver_set_sync(w.drv, write_journal, &w);
     if ((data[0] >> 6) == 2) set_policy(&w);
     if (w.opt.persistence) {
         uint8_t head[64];
@@ -393,19 +396,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (n > size - i) n = size - i;
             if (!s->conn) {
                 s->id = ++w.next_id;
-                s->conn = broker_conn_open(w.core, "127.0.0.1:1", s, w.now);
+                s->w = &w;
+                s->conn = broker_driver_open(w.drv, "127.0.0.1:1", &slot_io, s, w.now);
             }
             buf_add(&s->pending, data + i, n);
             i += n;
-            feed_pending(&w, s);
             break;
         }
         case 2:
             s->stalled = !s->stalled;
-            if (s->conn && !s->stalled) read_output(&w, s, SIZE_MAX);
             break;
         case 3:
-            if (s->conn) close_slot(&w, s, false);
+            if (s->conn) broker_driver_drop(w.drv, s->conn, w.now);
             break;
         case 4: {
             uint8_t b = i < size ? data[i++] : 0;
@@ -423,12 +425,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pump(&w);
     }
     /* Every client reads what is left; then the broker goes away with everything it holds. */
-    for (int k = 0; k < SLOTS; k++) {
-        slot *s = &w.slots[k];
-        if (s->conn) read_output(&w, s, SIZE_MAX);
-    }
+    for (int k = 0; k < SLOTS; k++) w.slots[k].stalled = false;
+    pump(&w);
     if (w.opt.persistence) check_persistence(&w);
-    broker_core_free(w.core);
+    broker_driver_free(w.drv, w.now);
     broker_acl_free(w.acl);
     free(w.journal.p);
     for (int k = 0; k < SLOTS; k++) slot_reset(&w.slots[k]);

@@ -73,6 +73,30 @@ static struct addrinfo *resolve(const char *host, uint16_t port, int passive, ch
     return res;
 }
 
+int net_connect_start(const struct sockaddr *addr, unsigned len, int *status)
+{
+    int fd = socket(addr->sa_family, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    if (net_set_nonblocking(fd) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    *status = connect(fd, addr, (socklen_t)len) == 0 ? 0 : errno;
+    return fd;
+}
+
+int net_connect_result(int fd)
+{
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0) return errno;
+    return soerr;
+}
+
 int net_connect(const char *host, uint16_t port, int timeout_ms, char *err, size_t errlen)
 {
     struct addrinfo *res = resolve(host, port, 0, err, errlen);
@@ -80,19 +104,15 @@ int net_connect(const char *host, uint16_t port, int timeout_ms, char *err, size
     int64_t deadline = deadline_after(timeout_ms);
     int fd = -1, last_errno = 0;
     for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        int st = 0;
+        fd = net_connect_start(ai->ai_addr, (unsigned)ai->ai_addrlen, &st);
         if (fd < 0) { last_errno = errno; continue; }
-        if (net_set_nonblocking(fd) < 0) { last_errno = errno; close(fd); fd = -1; continue; }
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
-        if (errno == EINPROGRESS) {
+        if (st == EINPROGRESS) {
             int ready = wait_for(fd, POLLOUT, deadline);
-            int soerr = 0;
-            socklen_t sl = sizeof soerr;
-            if (ready == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0) break;
-            last_errno = ready == 0 ? ETIMEDOUT : (soerr ? soerr : errno);
-        } else {
-            last_errno = errno;
+            st = ready == 1 ? net_connect_result(fd) : ready == 0 ? ETIMEDOUT : errno;
         }
+        if (st == 0) break;
+        last_errno = st;
         close(fd);
         fd = -1;
     }
@@ -101,8 +121,6 @@ int net_connect(const char *host, uint16_t port, int timeout_ms, char *err, size
         snprintf(err, errlen, "connect %s:%u: %s", host, (unsigned)port, strerror(last_errno));
         return -1;
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     return fd;
 }
 

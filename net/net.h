@@ -21,6 +21,20 @@
  * Returns a non-blocking socket with TCP_NODELAY, or -1 with err filled. */
 int net_connect(const char *host, uint16_t port, int timeout_ms, char *err, size_t errlen);
 
+struct sockaddr;
+
+/* Starts a TCP connect to addr (len bytes, resolved) without waiting. Returns
+ * a non-blocking, close-on-exec socket with TCP_NODELAY, or -1 with errno set
+ * when no socket could be made. *status: 0 connected; EINPROGRESS: under way
+ * (poll the socket for POLLOUT, then net_connect_result); any other errno:
+ * failed at once (ECONNREFUSED ...), the socket is still returned (its local
+ * address names the attempt) and the caller closes it. */
+int net_connect_start(const struct sockaddr *addr, unsigned len, int *status);
+
+/* The outcome of a connect that was under way, once its socket is writable
+ * (or reported an error): 0 connected, else the errno why not (SO_ERROR). */
+int net_connect_result(int fd);
+
 /* Listens on host:port (host NULL or "" = all addresses; port 0 = any free port).
  * Returns a non-blocking listening socket, or -1 with err filled. */
 int net_listen(const char *host, uint16_t port, int backlog, char *err, size_t errlen);

@@ -13,11 +13,14 @@ DEPS_BUILD += libpcap-dev zlib1g-dev
 # tshark is installed by pcaps/scripts/ensure-tshark.sh (it needs a debconf answer first).
 DEPS_CHECK += tcpdump mosquitto mosquitto-clients jq
 
-$(BIN)/mqtt-pcap: $(call objs,release,$(PCAP_SRCS) $(NET_SRCS)) $(LIB)/libmqttcodec.a
+# replay --inproc: the reference broker's core in-process (broker/broker.mk's driver).
+PCAP_BROKER_SRCS := $(BROKER_DRIVER_SRCS)
+
+$(BIN)/mqtt-pcap: $(call objs,release,$(PCAP_SRCS) $(NET_SRCS) $(PCAP_BROKER_SRCS)) $(LIB)/libmqttbroker.a $(LIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(PCAP_LDLIBS)
 
-$(ABIN)/mqtt-pcap: $(call objs,asan,$(PCAP_SRCS) $(NET_SRCS)) $(ALIB)/libmqttcodec.a
+$(ABIN)/mqtt-pcap: $(call objs,asan,$(PCAP_SRCS) $(NET_SRCS) $(PCAP_BROKER_SRCS)) $(ALIB)/libmqttbroker.a $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_asan) -o $@ $^ $(PCAP_LDLIBS)
 
@@ -25,8 +28,8 @@ $(ABIN)/mqtt-pcap: $(call objs,asan,$(PCAP_SRCS) $(NET_SRCS)) $(ALIB)/libmqttcod
 PCAP_TEST_EXTRA  := conformance/src/spec_ids.c
 
 $(ATEST)/test-pcap: $(call objs,test,$(PCAP_TESTS)) \
-                    $(call objs,asan,$(PCAP_LIB_SRCS) $(NET_SRCS) $(PCAP_TEST_EXTRA)) \
-                    $(ALIB)/libmqttcodec.a
+                    $(call objs,asan,$(PCAP_LIB_SRCS) $(NET_SRCS) $(PCAP_TEST_EXTRA) $(PCAP_BROKER_SRCS)) \
+                    $(ALIB)/libmqttbroker.a $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion $(PCAP_LDLIBS)
 

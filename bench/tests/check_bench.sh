@@ -55,23 +55,19 @@ start_relay() { # start_relay NAME UPSTREAM ARGS...: sets RPORT
     exit 1
 }
 
-port_free() { ! (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh" # free_port, wait_listening
 
 start_mosquitto() { # its own config on a free port (never 1883); sets MPORT
     [ -x "$MOSQUITTO" ] || { echo "mosquitto not installed" >&2; exit 1; }
     for _ in $(seq 20); do
-        MPORT=$((20000 + RANDOM % 40000))
-        port_free "$MPORT" || continue
+        MPORT=$(free_port) || exit 1
         printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\nlog_dest none\n' \
             "$MPORT" > "$WORK/mosquitto.conf"
         "$MOSQUITTO" -c "$WORK/mosquitto.conf" > /dev/null 2>&1 &
         local pid=$!
-        for _ in $(seq 100); do
-            if ! port_free "$MPORT"; then PIDS+=("$pid"); return 0; fi
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.02
-        done
-        kill "$pid" 2>/dev/null
+        # its own listening socket (a lost bind race retries with another port)
+        if wait_listening "$MPORT" "$pid"; then PIDS+=("$pid"); return 0; fi
+        kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
     done
     echo "mosquitto did not start" >&2
     exit 1

@@ -24,6 +24,7 @@ for t in mosquitto mosquitto_sub mosquitto_pub mosquitto_passwd openssl; do
     command -v $t >/dev/null || { echo "$t not found (apt-get install mosquitto mosquitto-clients openssl)" >&2; exit 1; }
 done
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/bounded.sh" # bounded, mosquitto_pub with a deadline
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh" # free_port
 WORK=$(mktemp -d /tmp/broker-sec.XXXXXX)
 chmod 755 "$WORK"
 pass=0; fail=0
@@ -77,13 +78,17 @@ stop_ours() { # SIGNAL: stops it, checks exit 0 and no sanitizer report
     return 0
 }
 
-# start_mosq NAME CONF_BODY: mosquitto on a random free port; sets MPID, MPORT.
+# start_mosq NAME CONF_BODY: mosquitto on a free port (free_port.sh; @PORT2@ in
+# the body gets a second one, MPORT2); sets MPID, MPORT. Retried only for the race
+# between free_port's check and mosquitto's bind.
 start_mosq() {
     local name=$1 body=$2 try
     for try in 1 2 3 4 5 6 7 8; do
-        MPORT=$((20000 + RANDOM % 30000))
+        MPORT=$(free_port) || return 1
+        MPORT2=$(free_port) || return 1
+        [ "$MPORT2" = "$MPORT" ] && continue
         printf 'listener %s 127.0.0.1\nuser root\npersistence false\nlog_dest file %s\nlog_type all\n%s\n' \
-            "$MPORT" "$WORK/$name-mosq.log" "${body//@PORT2@/$((MPORT + 1))}" > "$WORK/$name-mosq.conf"
+            "$MPORT" "$WORK/$name-mosq.log" "${body//@PORT2@/$MPORT2}" > "$WORK/$name-mosq.conf"
         : > "$WORK/$name-mosq.log"
         mosquitto -c "$WORK/$name-mosq.conf" > "$WORK/$name-mosq.out" 2>&1 &
         MPID=$!
@@ -391,11 +396,11 @@ cafile $T/ca.crt
 require_certificate true
 use_identity_as_username true" || exit 1
 out=$WORK/mtls
-mosquitto_sub "${C[@]}" -p $((MPORT + 1)) -q 2 -t dev/m -C 1 -W 10 -F '%q %p' > "$out" 2>&1 & spid=$!
+mosquitto_sub "${C[@]}" -p "$MPORT2" -q 2 -t dev/m -C 1 -W 10 -F '%q %p' > "$out" 2>&1 & spid=$!
 wait_for 10 grep -q "Sending SUBACK" "$WORK/tls-mosq.log"
-mosquitto_pub "${C[@]}" -p $((MPORT + 1)) -q 2 -t dev/m -m same-certs
+mosquitto_pub "${C[@]}" -p "$MPORT2" -q 2 -t dev/m -m same-certs
 wait "$spid"
-r=$(mosquitto_pub --cafile "$T/ca.crt" -h 127.0.0.1 -p $((MPORT + 1)) -t dev/x -m no 2>&1); rc=$?
+r=$(mosquitto_pub --cafile "$T/ca.crt" -h 127.0.0.1 -p "$MPORT2" -t dev/x -m no 2>&1); rc=$?
 check "mosquitto with the same certificates: QoS 2 round trip, no-certificate client refused too" \
     test "$(cat "$out")" = "2 same-certs" -a "$rc" -ne 0
 stop_mosq

@@ -7,6 +7,7 @@
 # Prints "N passed, N failed" and exits non-zero when anything failed.
 set -u
 BIN=${1:?usage: check_cli.sh path/to/mqtt-codec}
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/bounded.sh" # bounded: a deadline on every run
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0
@@ -17,7 +18,7 @@ failed=0
 run() {
     name=$1 want=$2 input=$3
     shift 3
-    "$BIN" "$@" <"$input" >"$tmp/out" 2>"$tmp/err"
+    bounded 30 "$BIN" "$@" <"$input" >"$tmp/out" 2>"$tmp/err"
     rc=$?
     why=""
     [ "$rc" = "$want" ] || why="exit status $rc, expected $want"
@@ -230,7 +231,7 @@ for seed in $(seq 1 40); do
     LC_ALL=C awk -v s="$seed" 'BEGIN { srand(s); n = 1 + int(rand() * 64);
         for (i = 0; i < n; i++) printf "%c", int(rand() * 256) }' >"$tmp/garbage"
     for proto in 3.1.1 5.0; do
-        "$BIN" decode --binary --protocol "$proto" <"$tmp/garbage" >/dev/null 2>"$tmp/err"
+        bounded 30 "$BIN" decode --binary --protocol "$proto" <"$tmp/garbage" >/dev/null 2>"$tmp/err"
         rc=$?
         if { [ "$rc" != 0 ] && [ "$rc" != 1 ] && [ "$rc" != 3 ]; } ||
             grep -qE 'Sanitizer|runtime error' "$tmp/err"; then

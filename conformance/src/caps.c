@@ -20,6 +20,7 @@
 #include "net/net.h"
 #include "net/tls.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ static void derive(conf_caps *c, bool connack5);
 typedef struct {
     int fd;
     net_tls *tls;
+    const conf_transport *tp; /* the in-process broker's (engine.h), NULL: TCP */
     int timeout_ms;
     uint8_t in[512];
     size_t got;
@@ -43,7 +45,10 @@ static void pclose_(pconn *p)
 
 static bool popen_(pconn *p, const conf_engine_cfg *cfg, char *why, size_t cap)
 {
-    p->fd = net_connect(cfg->host, cfg->port, p->timeout_ms, why, cap);
+    p->tp = cfg->transport;
+    p->fd = p->tp ? p->tp->connect(p->tp->ctx, "capability-probe")
+                  : net_connect(cfg->host, cfg->port, p->timeout_ms, why, cap);
+    if (p->fd < 0 && p->tp) snprintf(why, cap, "in-process connect: %s", strerror(errno));
     if (p->fd < 0) return false;
     if (!cfg->tls) return true;
     char err[200];
@@ -82,6 +87,7 @@ static int precv(pconn *p, int vi, mqtt_packet *out)
         }
         int left = (int)(deadline - net_now_ms());
         if (left <= 0) return p->got ? -1 : PROBE_TIMEOUT;
+        if (p->tp) p->tp->settle(p->tp->ctx); /* the in-process broker answers what was sent */
         ssize_t k = p->tls ? net_tls_recv_some(p->tls, p->in + p->got, sizeof p->in - p->got, left)
                            : net_recv_some(p->fd, p->in + p->got, sizeof p->in - p->got, left);
         if (k == NET_TIMEOUT) return p->got ? -1 : PROBE_TIMEOUT;

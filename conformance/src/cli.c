@@ -26,6 +26,7 @@ typedef struct {
 static const opt_def defs[] = {
     {"broker", 0, K_STR, F(broker), 0, 0, NULL},
     {"broker-bin", 0, K_STR, F(broker_bin), 0, 0, NULL},
+    {"inproc", 0, K_FLAG, F(inproc), 0, 0, NULL},
     {"username", 0, K_STR, F(username), 0, 0, NULL},
     {"password", 0, K_STR, F(password), 0, 0, NULL},
     {"cafile", 0, K_STR, F(cafile), 0, 0, NULL},
@@ -68,6 +69,10 @@ void conf_cli_usage(FILE *f)
         "                       address) the reference broker is started on a free port\n"
         "  --broker-bin PATH    reference broker to start (default: mqtt-broker next to\n"
         "                       this program)\n"
+        "  --inproc             run against the reference broker's core inside this\n"
+        "                       process, on a virtual clock: timers (keep alive, expiry,\n"
+        "                       will delay) take no real time, verdicts never depend\n"
+        "                       on the machine's load (not with --broker or TLS)\n"
         "  --username U --password P   credentials for every CONNECT\n"
         "  --cafile FILE        TLS: every connection over TLS, the broker's certificate\n"
         "                       checked against the CA certificates in FILE (PEM) and\n"

@@ -15,6 +15,7 @@ typedef struct {
     const char *versions, *profile, *filter;
     const char *cafile, *certfile, *keyfile;
     bool insecure;
+    bool inproc;              /* --inproc: the reference broker's core in-process, virtual clock */
     const char *outdir, *junit, *json, *md, *html, *write_profile;
     bool list, verbose, quiet, no_reports, strict, help;
     const char *pcap;         /* as given; parsed into pcap_mode */

@@ -258,6 +258,8 @@ static void check_alive(loop *L, conf_run *r, size_t idx)
     const conf_engine_cfg *cfg = L->e.cfg;
     char pm[512];
     int alive = -1;
+    /* In-process, the core cannot stop accepting: a crash would be the runner's own. */
+    if (cfg->transport) return;
     /* A few tries: a broker busy with many connections may be slow to accept one more. */
     for (int attempt = 0; attempt < 3 && alive < 0; attempt++)
         alive = conf_probe_broker(cfg->host, cfg->port, cfg->tls, (int)eng_scaled(&L->e, 2000), pm, sizeof pm);
@@ -320,9 +322,7 @@ static bool poll_add(loop *L, size_t run, size_t k, bool *tls_pending)
 static bool connected(loop *L, conf_run *r, client *c, int ci, int64_t now)
 {
     rt_state *rt = r->rt;
-    int err = 0;
-    socklen_t el = sizeof err;
-    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+    int err = net_connect_result(c->fd);
     if (err) {
         snprintf(c->why, sizeof c->why, "connect %s: %s", L->e.target, strerror(err));
         conf_run_event(r, ci, EV_NOTE, (int)rt->step, eng_rel(rt, now), "%s", c->why);
@@ -376,9 +376,9 @@ static int poll_once(loop *L, int64_t now)
     }
     int timeout = (int)(wake - now);
     if (timeout < 0 || tls_pending) timeout = 0;
-    int pr = poll(L->pfd, L->np, timeout);
+    int pr = eng_poll(&L->e, L->pfd, L->np, timeout);
     if (pr < 0 && errno != EINTR) return -1;
-    now = net_now_ms();
+    now = eng_now(&L->e);
     for (size_t i = 0; pr > 0 && i < L->np; i++)
         if (L->pfd[i].revents) on_event(L, i, now);
     for (size_t a = 0; tls_pending && a < L->nactive; a++) {
@@ -424,7 +424,7 @@ int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_e
     L.active = calloc((size_t)L.jobs + 1, sizeof *L.active);
     if (!L.active) return -1;
     for (;;) {
-        int64_t now = net_now_ms();
+        int64_t now = eng_now(&L.e);
         start_runs(&L, now);
         collect_finished(&L, now);
         if (L.nactive == 0 && L.next >= n) break;

@@ -72,9 +72,33 @@ typedef struct {
     void *rt;               /* engine-private while running */
 } conf_run;
 
+struct pollfd;
+
+/* How the engine reaches the broker and reads the time, when not over real
+ * sockets to host:port on the machine's clock (conf_engine_cfg.transport).
+ * mqtt-conform --inproc (inproc.c) makes connections socket pairs to the
+ * reference broker's core served in the same process, and time virtual. */
+typedef struct {
+    void *ctx;
+    /* The current time, in milliseconds. */
+    int64_t (*now)(void *ctx);
+    /* poll(2) of the engine's sockets for up to timeout_ms on this clock; may
+     * move the clock forward instead of waiting. Returns as poll(2) does. */
+    int (*poll)(void *ctx, struct pollfd *fds, size_t n, int timeout_ms);
+    /* A connected, non-blocking stream socket to the broker (`peer` names the
+     * client), or -1 with errno set. */
+    int (*connect)(void *ctx, const char *peer);
+    /* Moves every byte in flight at the current time, so that a blocking
+     * reader (the capability probe) finds the answer to what it sent. */
+    void (*settle)(void *ctx);
+} conf_transport;
+
 typedef struct {
     const char *host;
     uint16_t port;
+    /* NULL: TCP (and TLS) to host:port, net_now_ms() as the clock. Else host
+     * and port only name the broker in transcripts and captures. */
+    const conf_transport *transport;
     const char *username, *password;
     double time_scale;
     int jobs;

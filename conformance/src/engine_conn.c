@@ -115,6 +115,27 @@ void eng_rt_free(rt_state *rt)
 void eng_tls_begin(engine *e, conf_run *r, client *c, int ci, int64_t now);
 void eng_flush(conf_run *r, client *c, int ci, int64_t now);
 
+/* A connection of the caller's transport (the in-process broker): already connected. */
+static int transport_connect(const conf_transport *t, const conf_run *r, int ci)
+{
+    char peer[64];
+    snprintf(peer, sizeof peer, "%s/client%d", r->ns, ci);
+    return t->connect(t->ctx, peer);
+}
+
+/* Its recording: a TCP stream from 127.0.0.1 (or ::1) and a port of its own
+ * (counted from 20000), so that a capture of an in-process run opens in
+ * Wireshark like one over TCP. */
+static int transport_stream(conf_traffic *tr, int ci, const struct sockaddr_storage *to, socklen_t len)
+{
+    static unsigned next_port;
+    struct sockaddr_storage local = *to;
+    uint16_t port = htons((uint16_t)(20000 + next_port++ % 40000));
+    if (local.ss_family == AF_INET) ((struct sockaddr_in *)&local)->sin_port = port;
+    else if (local.ss_family == AF_INET6) ((struct sockaddr_in6 *)&local)->sin6_port = port;
+    return conf_traffic_open_from(tr, ci, (struct sockaddr *)&local, (const struct sockaddr *)to, len);
+}
+
 int eng_start_connect(engine *e, conf_run *r, client *c, int ci, int64_t now)
 {
     rt_state *rt = r->rt;
@@ -125,20 +146,18 @@ int eng_start_connect(engine *e, conf_run *r, client *c, int ci, int64_t now)
     c->wlen = 0;
     c->peer_closed = c->self_closed = c->garbage = false;
     c->why[0] = '\0';
-    int fd = socket(e->addr.ss_family, SOCK_STREAM, 0);
-    if (fd < 0 || net_set_nonblocking(fd) < 0) {
-        if (fd >= 0) close(fd);
-        snprintf(c->why, sizeof c->why, "socket: %s", strerror(errno));
+    const conf_transport *t = e->cfg->transport;
+    int cerr = 0; /* 0: connected, EINPROGRESS: under way, else failed (net.h) */
+    int fd = t ? transport_connect(t, r, ci) : net_connect_start((struct sockaddr *)&e->addr, e->addrlen, &cerr);
+    if (fd < 0) {
+        snprintf(c->why, sizeof c->why, "%s: %s", t ? "in-process connect" : "socket", strerror(errno));
         c->state = CS_CLOSED;
         return -1;
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->fd = fd;
-    int crc = connect(fd, (struct sockaddr *)&e->addr, e->addrlen);
-    int cerr = errno;
-    c->stream = conf_traffic_open(c->tr, ci, fd, (struct sockaddr *)&e->addr, e->addrlen);
-    if (crc == 0) {
+    c->stream = t ? transport_stream(c->tr, ci, &e->addr, e->addrlen)
+                  : conf_traffic_open(c->tr, ci, fd, (struct sockaddr *)&e->addr, e->addrlen);
+    if (cerr == 0) {
         conf_traffic_established(c->tr, c->stream);
         c->state = CS_OPEN;
     } else if (cerr == EINPROGRESS) {

@@ -117,6 +117,11 @@ enum { W_TAKEN, W_WAIT, W_DONE };
 /* Result of a step: done (go on), waiting, or the run ended. */
 enum { S_DONE, S_WAIT, S_END };
 
+struct pollfd;
+/* The engine's clock and its one wait (engine_clock.c): the transport's
+ * (in-process: virtual) or the machine's. */
+int64_t eng_now(const engine *e);
+int eng_poll(const engine *e, struct pollfd *fds, size_t n, int timeout_ms);
 int64_t eng_scaled(const engine *e, int64_t ms);
 int64_t eng_rel(const rt_state *rt, int64_t now);
 void eng_hexdump(char *out, size_t cap, const uint8_t *p, size_t n);

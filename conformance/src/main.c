@@ -9,6 +9,7 @@
 #include "conformance/src/cli.h"
 #include "conformance/src/compare.h"
 #include "conformance/src/engine.h"
+#include "conformance/src/inproc.h"
 #include "conformance/src/plan.h"
 #include "conformance/src/profile.h"
 #include "conformance/src/report.h"
@@ -39,6 +40,7 @@ typedef struct {
     conf_profile prof;
     conf_errors errs;
     conf_broker_proc proc;
+    conf_inproc *inproc;       /* --inproc: the core in this process */
     net_tls_ctx *tls;
     char host[256];
     uint16_t port;
@@ -97,6 +99,7 @@ static void app_free(app *a)
     net_tls_ctx_free(a->tls);
     char msg[128];
     conf_broker_stop(&a->proc, msg, sizeof msg);
+    conf_inproc_free(a->inproc);
     for (size_t i = 0; i < a->nruns; i++) conf_run_free(&a->runs[i]);
     free(a->runs);
     free(a->sel);
@@ -255,12 +258,34 @@ static int spawn_reference(app *a)
     return 0;
 }
 
+/* --inproc: the reference broker's core in this process (inproc.h); host and
+ * port only name it in transcripts and captures. */
+static int start_inproc(app *a)
+{
+    char logp[PATH_MAX + 32], msg[1024];
+    if (a->o.broker || a->o.broker_bin || a->tls) {
+        fprintf(stderr, "mqtt-conform: --inproc runs the reference broker's core in-process: it cannot be "
+                "combined with --broker, --broker-bin, a profile's broker or TLS options\n");
+        return 2;
+    }
+    if (a->o.outdir && make_dir(a->o.outdir) < 0) return 2;
+    if (a->o.outdir) snprintf(logp, sizeof logp, "%s/broker.log", a->o.outdir);
+    if (!(a->inproc = conf_inproc_new(a->o.outdir ? logp : NULL, msg, sizeof msg))) {
+        fprintf(stderr, "mqtt-conform: %s\n", msg);
+        return 2;
+    }
+    snprintf(a->target, sizeof a->target, "the reference broker's core in-process (virtual clock)%s%s",
+             a->o.outdir ? ", log " : "", a->o.outdir ? logp : "");
+    return 0;
+}
+
 /* --broker (or the profile's), else the reference broker; then: is it there? */
 static int choose_broker(app *a)
 {
     char msg[1024];
     snprintf(a->host, sizeof a->host, "127.0.0.1");
     a->port = 1883;
+    if (a->o.inproc) return start_inproc(a);
     if (a->o.broker) {
         if (net_parse_hostport(a->o.broker, a->host, sizeof a->host, &a->port) < 0) {
             fprintf(stderr, "mqtt-conform: --broker expects HOST:PORT, found '%s'\n", a->o.broker);
@@ -328,7 +353,7 @@ static int run_engine(app *a, conf_report *rep, bool *tty)
     conf_engine_cfg cfg = {.host = a->host, .port = a->port, .username = a->o.username, .password = a->o.password,
                            .time_scale = a->o.time_scale, .jobs = a->o.jobs, .on_done = on_done, .arg = tty,
                            .pcap_mode = a->o.pcap_mode, .pcap_dir = a->pcapdir[0] ? a->pcapdir : NULL,
-                           .tls = a->tls};
+                           .tls = a->tls, .transport = a->inproc ? conf_inproc_transport(a->inproc) : NULL};
     if (conf_engine_run(&cfg, a->runs, a->nruns, &rep->res, msg, sizeof msg) < 0) {
         fprintf(stderr, "mqtt-conform: %s\n", msg);
         return 2;

@@ -33,10 +33,6 @@
 #endif
 #include <unistd.h>
 
-/* What the suite expects of the reference broker beyond its defaults. */
-#define REFERENCE_CONFIG \
-    "# Written by mqtt-conform: the reference broker as the conformance suite runs it.\n" \
-    "max_packet_size 1048576\n"
 
 static void exit_text(int status, char *msg, size_t msglen)
 {
@@ -53,7 +49,7 @@ static int write_config(const char *logpath, char *confpath, size_t cap, char *m
     if (ll > 4 && strcmp(logpath + ll - 4, ".log") == 0) ll -= 4;
     snprintf(confpath, cap, "%.*s-%ld.conf", (int)ll, logpath, (long)getpid());
     FILE *cf = fopen(confpath, "w");
-    bool written = cf && fputs(REFERENCE_CONFIG, cf) >= 0;
+    bool written = cf && fputs(CONF_REFERENCE_CONFIG, cf) >= 0;
     if (cf && fclose(cf) != 0) written = false;
     if (!written) {
         snprintf(msg, msglen, "cannot write %s: %s", confpath, strerror(errno));

@@ -6,6 +6,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* What the suite expects of the reference broker beyond its defaults (the
+ * spawned broker's configuration file, and the in-process one's, inproc.c). */
+#define CONF_REFERENCE_CONFIG \
+    "# Written by mqtt-conform: the reference broker as the conformance suite runs it.\n" \
+    "max_packet_size 1048576\n"
+
 typedef struct {
     pid_t pid;                /* > 0 while the child is ours and not reaped */
     char host[64];

@@ -113,7 +113,17 @@ static tstream *live(conf_traffic *t, int stream)
 
 int conf_traffic_open(conf_traffic *t, int client, int fd, const struct sockaddr *remote, socklen_t len)
 {
-    if (!t || t->truncated || len > sizeof(struct sockaddr_storage)) return -1;
+    struct sockaddr_storage local;
+    socklen_t ll = sizeof local;
+    if (getsockname(fd, (struct sockaddr *)&local, &ll) != 0) return -1;
+    return conf_traffic_open_from(t, client, (struct sockaddr *)&local, remote, len);
+}
+
+int conf_traffic_open_from(conf_traffic *t, int client, const struct sockaddr *local, const struct sockaddr *remote,
+                           socklen_t len)
+{
+    if (!t || t->truncated || len > sizeof(struct sockaddr_storage) || local->sa_family != remote->sa_family)
+        return -1;
     if (t->nst == t->stcap) {
         size_t nc = t->stcap ? t->stcap * 2 : 8;
         tstream *ns = realloc(t->st, nc * sizeof *ns);
@@ -125,9 +135,7 @@ int conf_traffic_open(conf_traffic *t, int client, int fd, const struct sockaddr
     memset(s, 0, sizeof *s);
     s->client = client;
     memcpy(&s->remote, remote, len);
-    socklen_t ll = sizeof s->local;
-    if (getsockname(fd, (struct sockaddr *)&s->local, &ll) != 0 || s->local.ss_family != remote->sa_family)
-        return -1;
+    memcpy(&s->local, local, len);
     s->syn_us = wall_us();
     return (int)t->nst++;
 }

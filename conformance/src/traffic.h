@@ -43,6 +43,10 @@ void conf_traffic_free(conf_traffic *t);
  * Returns the stream index for the calls below, or -1 (nothing is recorded
  * for that connection then). */
 int conf_traffic_open(conf_traffic *t, int client, int fd, const struct sockaddr *remote, socklen_t len);
+/* The same for a connection that is not TCP (an in-process broker's socket
+ * pair): recorded as a TCP stream from `local` (same family as remote). */
+int conf_traffic_open_from(conf_traffic *t, int client, const struct sockaddr *local, const struct sockaddr *remote,
+                           socklen_t len);
 
 /* The connect completed (the three-way handshake happened). */
 void conf_traffic_established(conf_traffic *t, int stream);

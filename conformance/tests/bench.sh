@@ -4,6 +4,7 @@
 # One pass: the machine is shared, benchmarks are not run in loops.
 # Usage: bench.sh MQTT-CONFORM MQTT-BROKER
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/bounded.sh" # bounded: a deadline on every foreground command
 conform=$1 broker=$2
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -19,7 +20,7 @@ else
     set -- --broker "127.0.0.1:$MOSQ_PORT" --profile "$root/conformance/profiles/mosquitto.profile"
 fi
 start=$(date +%s.%N)
-"$conform" "$@" --out "$out" -q "$root/conformance/scenarios" > "$out/console.txt" 2>&1
+bounded 1000 "$conform" "$@" --out "$out" -q "$root/conformance/scenarios" > "$out/console.txt" 2>&1
 rc=$?
 end=$(date +%s.%N)
 runs=$(grep -c '"verdict"' "$out/report.json")

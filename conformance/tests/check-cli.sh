@@ -4,13 +4,14 @@
 # `compare` on good and unreadable reports.
 # Usage: check-cli.sh MQTT-CONFORM
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/bounded.sh" # bounded: a deadline on every foreground command
 conform=$1
 pass=0 fail=0
 tmp=$(mktemp -d /tmp/conform-cli.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 check() { # name expected-status grep-pattern command...
     local name=$1 want=$2 pat=$3; shift 3
-    out=$("$@" 2>&1); rc=$?
+    out=$(bounded 30 "$@" 2>&1); rc=$?
     if [ "$rc" = "$want" ] && echo "$out" | grep -q -- "$pat"; then pass=$((pass + 1))
     else fail=$((fail + 1)); echo "FAIL $name: exit $rc (want $want), output: $out"; fi
 }
@@ -26,6 +27,7 @@ check nothing-run 2 "nothing was run" "$conform" "$tmp/s"
 check unreachable 2 "not reachable" "$conform" --broker 127.0.0.1:1 --no-reports conformance/scenarios/connect/01-accepted.mqs
 check missing-broker-bin 2 "is not there" "$conform" --broker-bin /nonexistent/mqtt-broker --no-reports conformance/scenarios/connect
 check list 0 "scenarios" "$conform" --list --filter tag:smoke
+check inproc-with-broker 2 "cannot be combined with --broker" "$conform" --inproc --broker 127.0.0.1:1 --no-reports conformance/scenarios/connect/01-accepted.mqs
 check empty-filter 2 "selects no scenario" "$conform" --list --filter tag:does-not-exist
 check bad-profile 2 "no such file" "$conform" --profile /nonexistent.profile --list
 # compare: reads the JSON reports back; unreadable input says which file and why

@@ -9,6 +9,7 @@
 # The crashing and reporting brokers are shell wrappers around the real one.
 # Usage: check-guard.sh MQTT-CONFORM MQTT-BROKER
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/bounded.sh" # bounded: a deadline on every foreground command
 conform=$1 broker=$2
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -43,19 +44,19 @@ wait \$b
 EOF
 chmod +x "$tmp/crashing-broker" "$tmp/reporting-broker"
 
-out=$("$conform" --broker-bin "$tmp/crashing-broker" --out "$tmp/crash" -q -j 4 "$slow" 2>&1); rc=$?
+out=$(bounded 120 "$conform" --broker-bin "$tmp/crashing-broker" --out "$tmp/crash" -q -j 4 "$slow" 2>&1); rc=$?
 if [ $rc = 1 ] && echo "$out" | grep -q "reference broker crashed during the run (killed by signal 11"; then ok
 else bad "crash: exit $rc, output: $(echo "$out" | tail -5)"; fi
 for f in report.json report.md report.html junit.xml; do
     if grep -q "crashed during the run" "$tmp/crash/$f" 2>/dev/null; then ok; else bad "crash not named in $f"; fi
 done
 
-out=$("$conform" --broker-bin "$tmp/reporting-broker" --out "$tmp/san" -q "$root/conformance/scenarios/connect/01-accepted.mqs" 2>&1); rc=$?
+out=$(bounded 120 "$conform" --broker-bin "$tmp/reporting-broker" --out "$tmp/san" -q "$root/conformance/scenarios/connect/01-accepted.mqs" 2>&1); rc=$?
 if [ $rc = 1 ] && echo "$out" | grep -q "sanitizer report: ==1==ERROR: AddressSanitizer"; then ok
 else bad "sanitizer: exit $rc, output: $(echo "$out" | tail -5)"; fi
 if grep -q "AddressSanitizer" "$tmp/san/junit.xml"; then ok; else bad "sanitizer report not named in junit.xml"; fi
 
-out=$("$conform" --broker-bin "$broker" --no-reports -q --strict "$root/conformance/scenarios/connect/01-accepted.mqs" 2>&1); rc=$?
+out=$(bounded 120 "$conform" --broker-bin "$broker" --no-reports -q --strict "$root/conformance/scenarios/connect/01-accepted.mqs" 2>&1); rc=$?
 if [ $rc = 0 ]; then ok; else bad "clean run with --strict: exit $rc, output: $(echo "$out" | tail -5)"; fi
 
 # Starts the runner in the background on the slow scenarios; sets runner and

@@ -14,6 +14,7 @@
 # A missing reference broker or tshark is a failure (make builds and installs them first).
 # Usage: check-pcap.sh MQTT-CONFORM MQTT-BROKER MQTT-PCAP
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/bounded.sh" # bounded: a deadline on every foreground command
 conform=$1 broker=$2 pcapbin=$3
 here=$(cd "$(dirname "$0")" && pwd)
 fixtures=$here/fixtures/pcap
@@ -56,7 +57,7 @@ tshark_types() { # FILE PORT
 
 echo "== default (--pcap failures): a failing and a passing fixture against the reference broker"
 out=$tmp/reports
-"$conform" --broker-bin "$broker" --out "$out" "$fixtures" > "$tmp/console" 2>&1
+bounded 120 "$conform" --broker-bin "$broker" --out "$out" "$fixtures" > "$tmp/console" 2>&1
 rc=$?
 if [ "$rc" = 1 ]; then ok "the failing fixture makes the exit status 1"; else bad "exit status $rc (want 1)" "$(cat "$tmp/console")"; fi
 port=$(sed -nE 's/.*"broker": "[^"]*:([0-9]+) .*/\1/p' "$out/report.json")
@@ -76,12 +77,12 @@ for v in 3.1.1 5.0; do
     check "report.md links it" grep -qF "(pcap/$name)" "$out/report.md"
     check "report.html links it" grep -qF "href=\"pcap/$name\"" "$out/report.html"
 
-    dump=$("$pcapbin" dump "$f" 2>&1)
+    dump=$(bounded 30 "$pcapbin" dump "$f" 2>&1)
     got=$(printf '%s\n' "$dump" | normalize)
     want=$(cat "$fixtures/expected/${name%.pcap}.dump")
     if [ "$got" = "$want" ]; then ok "mqtt-pcap dump decodes the expected packets ($(printf '%s\n' "$want" | grep -c ' [CS]>[CS] ') packets, 3 streams)"
     else bad "mqtt-pcap dump differs from fixtures/pcap/expected/${name%.pcap}.dump" "$(diff <(printf '%s\n' "$want") <(printf '%s\n' "$got"))"; fi
-    check "mqtt-pcap check finds no violation in it" "$pcapbin" check -q "$f"
+    check "mqtt-pcap check finds no violation in it" bounded 30 "$pcapbin" check -q "$f"
 
     t_types=$(tshark_types "$f" "$port")
     d_types=$(printf '%s\n' "$dump" | dump_types)
@@ -96,7 +97,7 @@ for v in 3.1.1 5.0; do
 done
 
 echo "== --pcap all: passing runs too"
-"$conform" --broker-bin "$broker" --out "$out" --pcap all -q "$fixtures" > "$tmp/console" 2>&1
+bounded 120 "$conform" --broker-bin "$broker" --out "$out" --pcap all -q "$fixtures" > "$tmp/console" 2>&1
 f="$out/pcap/capture_02-passes@5.0.pcap"
 check "the passing run has its pcap" test -s "$f"
 check "report.json names it" grep -qF "\"pcap\": \"$f\"" "$out/report.json"
@@ -110,14 +111,14 @@ else bad "user property k=v in $up frames (want 2)"; fi
 
 echo "== --pcap none: nothing written, earlier captures removed"
 touch "$out/pcap/keep-me.pcap"
-"$conform" --broker-bin "$broker" --out "$out" --pcap none -q "$fixtures" > "$tmp/console" 2>&1
+bounded 120 "$conform" --broker-bin "$broker" --out "$out" --pcap none -q "$fixtures" > "$tmp/console" 2>&1
 n=$(find "$out/pcap" -name '*@*.pcap' | wc -l)
 if [ "$n" = 0 ]; then ok "no capture left in $out/pcap"; else bad "$n captures left" "$(ls "$out/pcap")"; fi
 check "files the runner did not write stay" test -e "$out/pcap/keep-me.pcap"
 check "report.json has no pcap" sh -c '! grep -q "\"pcap\": \"" "$1"' _ "$out/report.json"
 
 echo "== bad option"
-"$conform" --pcap sometimes --list > "$tmp/console" 2>&1
+bounded 120 "$conform" --pcap sometimes --list > "$tmp/console" 2>&1
 rc=$?
 if [ "$rc" = 2 ] && grep -q "expects failures, all or none" "$tmp/console"; then ok "--pcap sometimes: exit 2, says what it expects"
 else bad "--pcap sometimes: exit $rc" "$(cat "$tmp/console")"; fi

@@ -7,6 +7,7 @@
 #   mosq_stop
 # Never uses 1883. Config and log live in DIR, readable by the mosquitto user
 # (the config also says `user root` when we are root, so no privilege drop).
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh" # free_port, wait_listening
 
 mosq_start() {
     local dir=$1 tries=0
@@ -16,8 +17,7 @@ mosq_start() {
     chmod 755 "$dir"
     while [ $tries -lt 20 ]; do
         tries=$((tries + 1))
-        MOSQ_PORT=$(( (RANDOM % 30000) + 20000 ))
-        if ss -ltn 2>/dev/null | grep -q ":$MOSQ_PORT\b"; then continue; fi
+        MOSQ_PORT=$(free_port) || return 1
         {
             echo "listener $MOSQ_PORT 127.0.0.1"
             echo "allow_anonymous true"
@@ -33,13 +33,8 @@ mosq_start() {
         chmod 644 "$dir/mosquitto.conf"
         mosquitto -c "$dir/mosquitto.conf" > "$dir/mosquitto.log" 2>&1 &
         MOSQ_PID=$!
-        # poll for the listening socket (deadline 5 s)
-        local i
-        for i in $(seq 1 100); do
-            if ! kill -0 "$MOSQ_PID" 2>/dev/null; then break; fi
-            if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$MOSQ_PORT\b"; then return 0; fi
-            sleep 0.05
-        done
+        # its listening socket, not a log line; a lost bind race retries
+        wait_listening "$MOSQ_PORT" "$MOSQ_PID" && return 0
         kill "$MOSQ_PID" 2>/dev/null; wait "$MOSQ_PID" 2>/dev/null
     done
     echo "could not start mosquitto on a free port (see $dir/mosquitto.log)" >&2

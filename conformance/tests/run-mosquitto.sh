@@ -6,6 +6,7 @@
 # known deviation is an expected failure, anything else fails the suite.
 # Usage: run-mosquitto.sh MQTT-CONFORM
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/bounded.sh" # bounded: a deadline on every foreground command
 conform=$1
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -13,5 +14,5 @@ root=$(cd "$here/../.." && pwd)
 work=$(mktemp -d /tmp/conform-mosq.XXXXXX)
 trap 'peer_stop; rm -rf "$work"' EXIT
 peer_start mosquitto-default "$work/peer" || exit 1
-"$conform" --broker "127.0.0.1:$PEER_PORT" --profile "$root/conformance/profiles/mosquitto.profile" \
+bounded 1000 "$conform" --broker "127.0.0.1:$PEER_PORT" --profile "$root/conformance/profiles/mosquitto.profile" \
     --out "$root/build/check/conform-mosquitto" -q "$root/conformance/scenarios"

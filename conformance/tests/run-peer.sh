@@ -17,6 +17,7 @@
 # out of the two-runs comparison, every other run must give the same verdict
 # twice.
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/bounded.sh" # bounded: a deadline on every foreground command
 name=$1 conform=$2 mode=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -63,7 +64,7 @@ check_report() {
 # thread) can take over 2 s to answer a CONNECT, and that is load, not conformance.
 run_once() {
     local round=$1 rc
-    "$conform" --broker "127.0.0.1:$PEER_PORT" --out "$work/r$round" --pcap none -q -j 8 "$root/conformance/scenarios" \
+    bounded 1000 "$conform" --broker "127.0.0.1:$PEER_PORT" --out "$work/r$round" --pcap none -q -j 8 "$root/conformance/scenarios" \
         > "$work/r$round.out" 2>&1
     rc=$?
     mkdir -p "$root/build/check"

@@ -17,6 +17,7 @@
 # A missing reference broker is a failure (make builds it first).
 # Usage: run-tls.sh MQTT-CONFORM MQTT-BROKER MQTT-PCAP
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/bounded.sh" # bounded: a deadline on every foreground command
 abs() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 conform=$(abs "$1") broker=$(abs "$2") pcapbin=$(abs "$3")
 here=$(cd "$(dirname "$0")" && pwd)
@@ -100,14 +101,14 @@ mapfile -t P < <(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/broker.out"
 # expect_run NAME WANT_RC ARGS...: runs the runner; exit status WANT_RC, else the output is shown.
 expect_run() {
     local name=$1 want=$2; shift 2
-    "$conform" "$@" > "$work/out" 2>&1
+    bounded 120 "$conform" "$@" > "$work/out" 2>&1
     local rc=$?
     if [ "$rc" = "$want" ]; then ok "$name"; else bad "$name (exit $rc, want $want)" "$(tail -30 "$work/out")"; fi
 }
 # expect_error NAME PATTERN ARGS...: exit status 2 and stderr matching PATTERN.
 expect_error() {
     local name=$1 pattern=$2; shift 2
-    timeout 60 "$conform" "$@" > /dev/null 2> "$work/err"
+    bounded 60 "$conform" "$@" > /dev/null 2> "$work/err"
     local rc=$?
     if [ "$rc" = 2 ] && grep -qE -- "$pattern" "$work/err"; then ok "$name"
     else bad "$name (exit $rc, want 2 and /$pattern/)" "$(cat "$work/err")"; fi
@@ -157,11 +158,11 @@ expect_error "--cert without --key" "--cert needs --key" --broker "127.0.0.1:${P
 expect_error "TLS without --broker (the runner's own broker is plain)" "need --broker" --cafile "$C/ca.crt" --no-reports -q
 
 echo "== a failing run over TLS: its pcap holds the decrypted MQTT"
-"$conform" --broker "127.0.0.1:${P[0]}" --cafile "$C/ca.crt" --versions 3.1.1 --out "$work/cap" -q \
+bounded 120 "$conform" --broker "127.0.0.1:${P[0]}" --cafile "$C/ca.crt" --versions 3.1.1 --out "$work/cap" -q \
     "$here/fixtures/pcap" > "$work/cap.out" 2>&1
 f="$work/cap/pcap/capture_01-never-sent@3.1.1.pcap"
 if [ -s "$f" ]; then ok "the failing run's pcap is written"; else bad "no $f" "$(cat "$work/cap.out")"; fi
-dump=$("$pcapbin" dump "$f" 2>&1)
+dump=$(bounded 30 "$pcapbin" dump "$f" 2>&1)
 if printf '%s\n' "$dump" | grep -q "C>S CONNECT" && printf '%s\n' "$dump" | grep -q "S>C CONNACK" &&
     printf '%s\n' "$dump" | grep -q "S>C SUBACK"; then
     ok "mqtt-pcap decodes the plaintext CONNECT, CONNACK and SUBACK of the TLS run"

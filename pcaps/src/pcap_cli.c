@@ -56,6 +56,8 @@ int pcap_cli_parse(int argc, char **argv, pcap_cli *cli)
             cli->quiet = true;
         } else if (strcmp(a, "--fast") == 0) {
             cli->fast = true;
+        } else if (strcmp(a, "--inproc") == 0) {
+            cli->inproc = true;
         } else if (strcmp(a, "--broker") == 0 || strcmp(a, "-b") == 0) {
             if (!val)
                 return usage_error(cli->cmd, "%s needs HOST:PORT", a);

@@ -24,6 +24,7 @@ typedef struct {
     bool abs_time;
     bool quiet;
     const char *broker;        /* replay: HOST:PORT */
+    bool inproc;               /* replay: the reference broker in-process, virtual clock */
     bool fast;                 /* replay: no original pacing */
     int timeout_ms;            /* replay: how long to wait for answers */
     const char *output;        /* to-scenario: file (default stdout) */

@@ -33,6 +33,8 @@ static const char usage[] =
     "  --json             JSON lines (dump, check) or a JSON object (stats)\n"
     "  --abs-time         absolute UTC times instead of seconds since the first record\n"
     "  --broker HOST:PORT broker for replay\n"
+    "  --inproc           replay against the reference broker's core in this process,\n"
+    "                     on a virtual clock (recorded pace and timeouts take no real time)\n"
     "  --fast             replay without the original pacing\n"
     "  --timeout MS       replay: how long to wait for each answer (default 2000)\n"
     "  -o, --output FILE  to-scenario: write here instead of standard output\n"
@@ -69,8 +71,9 @@ int main(int argc, char **argv)
     int rc = pcap_cli_parse(argc - 2, argv + 2, &cli);
     if (rc)
         return rc;
-    if (strcmp(cli.cmd, "replay") == 0 && !cli.broker) {
-        fprintf(stderr, "mqtt-pcap replay: missing --broker HOST:PORT\n");
+    if (strcmp(cli.cmd, "replay") == 0 && !cli.broker == !cli.inproc) {
+        fprintf(stderr, "mqtt-pcap replay: %s\n", cli.inproc ? "--inproc (the reference broker in-process) "
+                "and --broker HOST:PORT exclude each other" : "missing --broker HOST:PORT (or --inproc)");
         return 2;
     }
     return cmd(&cli);

@@ -27,6 +27,7 @@
 #include "net/net.h"
 #include "pcaps/src/pcap_cli.h"
 #include "pcaps/src/pcap_collect.h"
+#include "pcaps/src/pcap_inproc.h"
 
 /* A packet received from the broker and not yet matched. */
 typedef struct {
@@ -53,6 +54,7 @@ typedef struct {
     size_t nc;
     char host[256];
     uint16_t port;
+    pcap_inproc *ip;         /* --inproc: the broker in this process, virtual time; NULL: TCP */
     uint64_t sent, compared, diffs, extra;
     mqtt_user_property props[1024];
     uint32_t subids[256];
@@ -87,6 +89,12 @@ static void report(replay *r, unsigned conn, const char *fmt, const char *a, con
     putchar('\n');
 }
 
+/* The replay's clock: the machine's, or with --inproc the broker's virtual one. */
+static int64_t now_ms(const replay *r)
+{
+    return r->ip ? pcap_inproc_now(r->ip) : net_now_ms();
+}
+
 /* Reads what the broker sent on c (waiting at most timeout_ms for the first
  * byte) and frames it into the inbox. */
 static void pump(replay *r, rconn *c, unsigned id, int timeout_ms)
@@ -94,7 +102,8 @@ static void pump(replay *r, rconn *c, unsigned id, int timeout_ms)
     if (c->fd < 0 || c->peer_closed)
         return;
     uint8_t tmp[65536];
-    ssize_t n = net_recv_some(c->fd, tmp, sizeof tmp, timeout_ms);
+    ssize_t n = r->ip ? pcap_inproc_recv(r->ip, c->fd, tmp, sizeof tmp, timeout_ms)
+                      : net_recv_some(c->fd, tmp, sizeof tmp, timeout_ms);
     if (n == NET_TIMEOUT)
         return;
     if (n <= 0) {
@@ -164,7 +173,7 @@ static bool take(replay *r, rconn *c, unsigned id, mqtt_packet_type type, int64_
                 return true;
             }
         }
-        int64_t left = deadline - net_now_ms();
+        int64_t left = deadline - now_ms(r);
         if (left <= 0 || c->peer_closed || c->fd < 0)
             return false;
         pump(r, c, id, (int)left);
@@ -242,11 +251,15 @@ static uint8_t *rewrite_ack(replay *r, rconn *c, const pcap_item *it, size_t *le
     return out;
 }
 
-static void pace(const pcap_cli *cli, int64_t rec_ns, int64_t rec0, int64_t start_ms)
+static void pace(const replay *r, int64_t rec_ns, int64_t rec0, int64_t start_ms)
 {
-    if (cli->fast)
+    if (r->cli->fast)
         return;
     int64_t due = start_ms + (rec_ns - rec0) / 1000000;
+    if (r->ip) {
+        pcap_inproc_sleep_until(r->ip, due); /* virtual time: no real wait */
+        return;
+    }
     int64_t now = net_now_ms();
     if (due > now) {
         struct timespec ts = {(time_t)((due - now) / 1000), (long)((due - now) % 1000) * 1000000};
@@ -254,95 +267,9 @@ static void pace(const pcap_cli *cli, int64_t rec_ns, int64_t rec0, int64_t star
     }
 }
 
-static int run(replay *r, pcap_item *items, size_t n)
+/* Whatever the broker sent that the recording did not have. */
+static void report_extra(replay *r)
 {
-    /* Which connections have a CONNECT (only those can be replayed). */
-    for (size_t i = 0; i < n; i++) {
-        pcap_item *it = &items[i];
-        if (it->kind == PCAP_EV_PACKET && it->dir == MQTT_FROM_CLIENT && it->len &&
-            (it->raw[0] >> 4) == MQTT_CONNECT && !r->c[it->conn]) {
-            r->c[it->conn] = calloc(1, sizeof(rconn));
-            if (!r->c[it->conn])
-                return 2;
-            r->c[it->conn]->fd = -1;
-            r->c[it->conn]->include = true;
-            r->c[it->conn]->version = it->version;
-        }
-    }
-    int64_t rec0 = n ? items[0].ns : 0, start = net_now_ms();
-    for (size_t i = 0; i < n; i++) {
-        pcap_item *it = &items[i];
-        rconn *c = r->c[it->conn];
-        if (!c)
-            continue;
-        if (it->kind == PCAP_EV_CLOSE) {
-            if (it->closer == MQTT_FROM_SERVER && c->fd >= 0) {
-                int64_t deadline = net_now_ms() + r->cli->timeout_ms;
-                while (!c->peer_closed && net_now_ms() < deadline)
-                    pump(r, c, it->conn, (int)(deadline - net_now_ms()));
-                if (!c->peer_closed) {
-                    r->diffs++;
-                    report(r, it->conn, "the broker closed the connection in the recording, "
-                                        "but kept it open %s%s", "past the timeout", "");
-                }
-            } else if (it->closer == MQTT_FROM_CLIENT) {
-                pace(r->cli, it->ns, rec0, start);
-            }
-            /* Collect what came before closing our side, then close. */
-            if (c->fd >= 0) {
-                pump(r, c, it->conn, 50);
-                close(c->fd);
-                c->fd = -1;
-            }
-            continue;
-        }
-        if (it->dir == MQTT_FROM_CLIENT) {
-            pace(r->cli, it->ns, rec0, start);
-            if (c->fd < 0) {
-                if (c->closed)
-                    continue;
-                char err[300];
-                c->fd = net_connect(r->host, r->port, r->cli->timeout_ms, err, sizeof err);
-                if (c->fd < 0) {
-                    fprintf(stderr, "mqtt-pcap replay: %s\n", err);
-                    return 2;
-                }
-                c->closed = true; /* one TCP connection per captured connection */
-            }
-            size_t len = it->len;
-            uint8_t *re = it->kind == PCAP_EV_PACKET ? rewrite_ack(r, c, it, &len) : NULL;
-            ssize_t s = net_send_all(c->fd, re ? re : it->raw, re ? len : it->len,
-                                     r->cli->timeout_ms);
-            free(re);
-            if (s < 0) {
-                r->diffs++;
-                report(r, it->conn, "sending failed (%s): the broker closed the connection%s",
-                       s == NET_TIMEOUT ? "timeout" : strerror(errno), "");
-                close(c->fd);
-                c->fd = -1;
-                continue;
-            }
-            r->sent++;
-            continue;
-        }
-        if (it->kind != PCAP_EV_PACKET)
-            continue;
-        uint8_t *raw;
-        size_t len;
-        mqtt_packet_type type = (mqtt_packet_type)(it->raw[0] >> 4);
-        if (take(r, c, it->conn, type, net_now_ms() + r->cli->timeout_ms, &raw, &len)) {
-            compare(r, c, it->conn, it, raw, len);
-            free(raw);
-        } else {
-            mqtt_packet want;
-            r->compared++;
-            r->diffs++;
-            if (decode(r, it->version, MQTT_FROM_SERVER, it->raw, it->len, &want, NULL) == MQTT_OK)
-                report(r, it->conn, "S>C missing: recorded %s, got nothing within the timeout%s",
-                       line(r, it->version, &want, true), "");
-        }
-    }
-    /* Whatever the broker sent that the recording did not have. */
     for (size_t k = 0; k < r->nc; k++) {
         rconn *c = r->c[k];
         if (!c)
@@ -361,13 +288,119 @@ static int run(replay *r, pcap_item *items, size_t n)
         }
         c->ninbox = 0;
     }
+}
+
+/* The connection of a captured one, opened when its CONNECT is due (once:
+ * one TCP connection per captured connection). 0, or 2 after a message. */
+static int open_conn(replay *r, rconn *c)
+{
+    char err[300];
+    if (r->ip && (c->fd = pcap_inproc_connect(r->ip, "replay")) < 0)
+        snprintf(err, sizeof err, "in-process connect: %s", strerror(errno));
+    if (!r->ip)
+        c->fd = net_connect(r->host, r->port, r->cli->timeout_ms, err, sizeof err);
+    if (c->fd < 0) {
+        fprintf(stderr, "mqtt-pcap replay: %s\n", err);
+        return 2;
+    }
+    c->closed = true;
+    return 0;
+}
+
+static int run(replay *r, pcap_item *items, size_t n)
+{
+    /* Which connections have a CONNECT (only those can be replayed). */
+    for (size_t i = 0; i < n; i++) {
+        pcap_item *it = &items[i];
+        if (it->kind == PCAP_EV_PACKET && it->dir == MQTT_FROM_CLIENT && it->len &&
+            (it->raw[0] >> 4) == MQTT_CONNECT && !r->c[it->conn]) {
+            r->c[it->conn] = calloc(1, sizeof(rconn));
+            if (!r->c[it->conn])
+                return 2;
+            r->c[it->conn]->fd = -1;
+            r->c[it->conn]->include = true;
+            r->c[it->conn]->version = it->version;
+        }
+    }
+    int64_t rec0 = n ? items[0].ns : 0, start = now_ms(r);
+    for (size_t i = 0; i < n; i++) {
+        pcap_item *it = &items[i];
+        rconn *c = r->c[it->conn];
+        if (!c)
+            continue;
+        if (it->kind == PCAP_EV_CLOSE) {
+            if (it->closer == MQTT_FROM_SERVER && c->fd >= 0) {
+                int64_t deadline = now_ms(r) + r->cli->timeout_ms;
+                while (!c->peer_closed && now_ms(r) < deadline)
+                    pump(r, c, it->conn, (int)(deadline - now_ms(r)));
+                if (!c->peer_closed) {
+                    r->diffs++;
+                    report(r, it->conn, "the broker closed the connection in the recording, "
+                                        "but kept it open %s%s", "past the timeout", "");
+                }
+            } else if (it->closer == MQTT_FROM_CLIENT) {
+                pace(r, it->ns, rec0, start);
+            }
+            /* Collect what came before closing our side, then close. */
+            if (c->fd >= 0) {
+                pump(r, c, it->conn, 50);
+                close(c->fd);
+                c->fd = -1;
+            }
+            continue;
+        }
+        if (it->dir == MQTT_FROM_CLIENT) {
+            pace(r, it->ns, rec0, start);
+            if (c->fd < 0 && c->closed)
+                continue;
+            if (c->fd < 0 && open_conn(r, c) != 0)
+                return 2;
+            size_t len = it->len;
+            uint8_t *re = it->kind == PCAP_EV_PACKET ? rewrite_ack(r, c, it, &len) : NULL;
+            ssize_t s = r->ip ? pcap_inproc_send(r->ip, c->fd, re ? re : it->raw, re ? len : it->len)
+                              : net_send_all(c->fd, re ? re : it->raw, re ? len : it->len, r->cli->timeout_ms);
+            free(re);
+            if (s < 0) {
+                r->diffs++;
+                report(r, it->conn, "sending failed (%s): the broker closed the connection%s",
+                       s == NET_TIMEOUT ? "timeout" : strerror(errno), "");
+                close(c->fd);
+                c->fd = -1;
+                continue;
+            }
+            r->sent++;
+            continue;
+        }
+        if (it->kind != PCAP_EV_PACKET)
+            continue;
+        uint8_t *raw;
+        size_t len;
+        mqtt_packet_type type = (mqtt_packet_type)(it->raw[0] >> 4);
+        if (take(r, c, it->conn, type, now_ms(r) + r->cli->timeout_ms, &raw, &len)) {
+            compare(r, c, it->conn, it, raw, len);
+            free(raw);
+        } else {
+            mqtt_packet want;
+            r->compared++;
+            r->diffs++;
+            if (decode(r, it->version, MQTT_FROM_SERVER, it->raw, it->len, &want, NULL) == MQTT_OK)
+                report(r, it->conn, "S>C missing: recorded %s, got nothing within the timeout%s",
+                       line(r, it->version, &want, true), "");
+        }
+    }
+    report_extra(r);
     return 0;
 }
 
 int pcap_cmd_replay(const pcap_cli *cli)
 {
     replay r = {.cli = cli, .port = 1883};
-    if (net_parse_hostport(cli->broker, r.host, sizeof r.host, &r.port) != 0) {
+    char err[512];
+    if (cli->inproc && !(r.ip = pcap_inproc_new(err, sizeof err))) {
+        fprintf(stderr, "mqtt-pcap replay: in-process broker: %s\n", err);
+        return 2;
+    }
+    if (!cli->inproc && net_parse_hostport(cli->broker, r.host, sizeof r.host, &r.port) != 0) {
         fprintf(stderr, "mqtt-pcap replay: bad --broker '%s' (want HOST:PORT)\n", cli->broker);
         return 2;
     }
@@ -396,6 +429,7 @@ int pcap_cmd_replay(const pcap_cli *cli)
         free(r.c[k]);
     }
     free(r.c);
+    pcap_inproc_free(r.ip);
     pcap_collection_free(&cc);
     free(r.fa);
     free(r.fb);
@@ -408,7 +442,8 @@ int pcap_cmd_replay(const pcap_cli *cli)
     }
     printf("%s: replayed %zu connection%s against %s: %llu packets sent, %llu broker packets "
            "compared, %llu difference%s\n",
-           cli->file, conns, conns == 1 ? "" : "s", cli->broker, (unsigned long long)r.sent,
+           cli->file, conns, conns == 1 ? "" : "s",
+           cli->inproc ? "the reference broker in-process (virtual clock)" : cli->broker, (unsigned long long)r.sent,
            (unsigned long long)r.compared, (unsigned long long)r.diffs, r.diffs == 1 ? "" : "s");
     fflush(stdout);
     return (rc || r.diffs || cc.oom) ? 1 : 0;

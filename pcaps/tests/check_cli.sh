@@ -9,6 +9,7 @@
 #   check_cli.sh MQTT_PCAP [MQTT_CONFORM MQTT_BROKER PCAP_GEN]
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh" # free_port, wait_listening
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/bounded.sh" # bounded: a deadline on every foreground command
 PCAP=${1:?usage: check_cli.sh MQTT_PCAP [MQTT_CONFORM MQTT_BROKER PCAP_GEN]}
 CONFORM=${2:-build/bin/mqtt-conform}
 BROKER=${3:-build/bin/mqtt-broker}
@@ -40,44 +41,44 @@ expect_rc() {
 args_of() { cat "$CORPUS/$1.args" 2>/dev/null; }
 
 echo "command line"
-expect_rc "no arguments: usage, exit 2" 2 "$PCAP"
-expect_rc "unknown command: exit 2" 2 "$PCAP" frobnicate x.pcap
-expect_rc "bad --port: exit 2" 2 "$PCAP" dump "$CORPUS/v5_qos1.pcap" --port 70000
-expect_rc "missing file: exit 2" 2 "$PCAP" dump "$T/nope.pcap"
+expect_rc "no arguments: usage, exit 2" 2 bounded 30 "$PCAP"
+expect_rc "unknown command: exit 2" 2 bounded 30 "$PCAP" frobnicate x.pcap
+expect_rc "bad --port: exit 2" 2 bounded 30 "$PCAP" dump "$CORPUS/v5_qos1.pcap" --port 70000
+expect_rc "missing file: exit 2" 2 bounded 30 "$PCAP" dump "$T/nope.pcap"
 grep -q "nope.pcap: No such file" "$T/err" && ok "missing file is named" || bad "missing file is named" "$(cat "$T/err")"
-expect_rc "--help: exit 0" 0 "$PCAP" --help
-expect_rc "replay without --broker: exit 2" 2 "$PCAP" replay "$CORPUS/v5_qos1.pcap"
+expect_rc "--help: exit 0" 0 bounded 30 "$PCAP" --help
+expect_rc "replay without --broker: exit 2" 2 bounded 30 "$PCAP" replay "$CORPUS/v5_qos1.pcap"
 
 echo "input forms"
 name=v5_qos2
-cat "$CORPUS/$name.pcap" | "$PCAP" dump - $(args_of $name) > "$T/stdin.dump" 2>"$T/err"
+cat "$CORPUS/$name.pcap" | bounded 30 "$PCAP" dump - $(args_of $name) > "$T/stdin.dump" 2>"$T/err"
 cmp -s "$T/stdin.dump" "$CORPUS/$name.dump" && ok "dump from standard input" || bad "dump from standard input" "$(diff "$T/stdin.dump" "$CORPUS/$name.dump")"
-gzip -c "$CORPUS/$name.pcap" | "$PCAP" dump - $(args_of $name) > "$T/gz.dump" 2>"$T/err"
+gzip -c "$CORPUS/$name.pcap" | bounded 30 "$PCAP" dump - $(args_of $name) > "$T/gz.dump" 2>"$T/err"
 cmp -s "$T/gz.dump" "$CORPUS/$name.dump" && ok "dump of gzip from a pipe" || bad "dump of gzip from a pipe" "$(cat "$T/err")"
 gzip -c "$CORPUS/$name.pcap" > "$T/$name.pcap.gz"
-"$PCAP" dump "$T/$name.pcap.gz" $(args_of $name) > "$T/gzf.dump" 2>"$T/err"
+bounded 30 "$PCAP" dump "$T/$name.pcap.gz" $(args_of $name) > "$T/gzf.dump" 2>"$T/err"
 cmp -s "$T/gzf.dump" "$CORPUS/$name.dump" && ok "dump of a .gz file" || bad "dump of a .gz file" "$(cat "$T/err")"
 
 echo "JSON"
-"$PCAP" dump "$CORPUS/$name.pcap" $(args_of $name) --json > "$T/j" 2>"$T/err"
+bounded 30 "$PCAP" dump "$CORPUS/$name.pcap" $(args_of $name) --json > "$T/j" 2>"$T/err"
 if command -v jq >/dev/null; then
     if jq -e . "$T/j" > /dev/null 2>&1 && [ "$(wc -l < "$T/j")" -eq "$(wc -l < "$CORPUS/$name.dump")" ] &&
        [ "$(jq -r 'select(.event=="packet") | .packet.type' "$T/j" | head -1)" = CONNECT ]; then
         ok "dump --json: one valid object per line"
     else bad "dump --json: one valid object per line" "$(head -3 "$T/j")"; fi
-    "$PCAP" stats "$CORPUS/$name.pcap" $(args_of $name) --json > "$T/s" 2>"$T/err"
+    bounded 30 "$PCAP" stats "$CORPUS/$name.pcap" $(args_of $name) --json > "$T/s" 2>"$T/err"
     [ "$(jq -r .connections "$T/s")" = 2 ] && [ "$(jq -r '.versions["5.0"]' "$T/s")" = 2 ] &&
         ok "stats --json counts connections and versions" || bad "stats --json" "$(cat "$T/s")"
 else
     skipped "JSON validity (jq is not installed)"
 fi
-expect_rc "stats" 0 "$PCAP" stats "$CORPUS/v311_retained.pcap" $(args_of v311_retained)
+expect_rc "stats" 0 bounded 30 "$PCAP" stats "$CORPUS/v311_retained.pcap" $(args_of v311_retained)
 grep -q "^connections   3 (3.1: 0, 3.1.1: 3" "$T/out" && ok "stats text" || bad "stats text" "$(cat "$T/out")"
 
 echo "check"
 for f in "$CORPUS"/*.pcap; do
     n=$(basename "$f" .pcap)
-    "$PCAP" check "$f" $(args_of "$n") > "$T/out" 2>&1 || { bad "check $n: mosquitto traffic is clean" "$(cat "$T/out")"; continue; }
+    bounded 30 "$PCAP" check "$f" $(args_of "$n") > "$T/out" 2>&1 || { bad "check $n: mosquitto traffic is clean" "$(cat "$T/out")"; continue; }
 done
 ok "check: every corpus capture has 0 violations (exit 0)"
 
@@ -85,17 +86,17 @@ echo "truncated and corrupt files"
 f=$CORPUS/v5_qos1.pcap
 size=$(stat -c %s "$f")
 head -c $((size - 30)) "$f" > "$T/trunc.pcap"
-expect_rc "truncated capture: exit 1" 1 "$PCAP" dump "$T/trunc.pcap" $(args_of v5_qos1)
+expect_rc "truncated capture: exit 1" 1 bounded 30 "$PCAP" dump "$T/trunc.pcap" $(args_of v5_qos1)
 grep -q "trunc.pcap: offset [0-9]* (record [0-9]*)" "$T/err" && ok "the error names the file offset" || bad "the error names the file offset" "$(cat "$T/err")"
 head -n 8 "$CORPUS/v5_qos1.dump" | cmp -s - <(head -n 8 "$T/out") && ok "everything before the error is kept" || bad "everything before the error is kept" "$(diff <(head -n 8 "$CORPUS/v5_qos1.dump") <(head -n 8 "$T/out"))"
 gzip -c "$f" | head -c 700 > "$T/trunc.pcap.gz"
-expect_rc "truncated gzip: exit 1" 1 "$PCAP" dump "$T/trunc.pcap.gz"
+expect_rc "truncated gzip: exit 1" 1 bounded 30 "$PCAP" dump "$T/trunc.pcap.gz"
 grep -q "gzip" "$T/err" && ok "the gzip error says gzip" || bad "the gzip error says gzip" "$(cat "$T/err")"
 crashed=0
 for i in $(seq 1 30); do
     cp "$f" "$T/c.pcap"
     printf '\xff\x00\x7f\x80' | dd of="$T/c.pcap" bs=1 seek=$(( (i * 97) % size )) conv=notrunc status=none
-    "$PCAP" dump "$T/c.pcap" > /dev/null 2> "$T/err"; rc=$?
+    bounded 30 "$PCAP" dump "$T/c.pcap" > /dev/null 2> "$T/err"; rc=$?
     if [ $rc -gt 1 ] || grep -q "AddressSanitizer\|runtime error" "$T/err"; then crashed=$((crashed + 1)); fi
 done
 [ $crashed -eq 0 ] && ok "30 corrupted copies: exit 0 or 1, no sanitizer report" || bad "corrupted copies crashed $crashed times"
@@ -103,7 +104,7 @@ done
 echo "pcap writer read by tshark"
 if command -v tshark >/dev/null; then
     for link in ethernet raw; do
-        "$GEN" "$T/w-$link.pcap" 0.3 $([ $link = raw ] && echo raw) > /dev/null
+        bounded 60 "$GEN" "$T/w-$link.pcap" 0.3 $([ $link = raw ] && echo raw) > /dev/null
         frames=$(tshark -r "$T/w-$link.pcap" -Y mqtt 2>/dev/null | wc -l)
         errors=$(tshark -r "$T/w-$link.pcap" -Y '_ws.malformed || _ws.expert.severity >= warning' 2>/dev/null | wc -l)
         types=$(tshark -r "$T/w-$link.pcap" -T fields -e mqtt.msgtype 2>/dev/null | tr ',' '\n' | grep -v '^$' | sort -un | tr '\n' ' ')
@@ -113,7 +114,7 @@ if command -v tshark >/dev/null; then
             bad "tshark on the writer's $link capture: $frames frames, $errors warnings, types '$types'" \
                 "$(tshark -r "$T/w-$link.pcap" -Y '_ws.malformed || _ws.expert.severity >= warning' 2>&1 | head -5)"
         fi
-        "$PCAP" check "$T/w-$link.pcap" > "$T/out" 2>&1 && ok "mqtt-pcap check of the $link capture: clean" || bad "check of the $link capture" "$(tail -3 "$T/out")"
+        bounded 30 "$PCAP" check "$T/w-$link.pcap" > "$T/out" 2>&1 && ok "mqtt-pcap check of the $link capture: clean" || bad "check of the $link capture" "$(tail -3 "$T/out")"
     done
 else
     skipped "writer read by tshark (tshark is not installed: make pcap-deps)"
@@ -148,19 +149,19 @@ echo "to-scenario"
 nsc=0
 for f in "$CORPUS"/*.pcap; do
     n=$(basename "$f" .pcap)
-    if "$PCAP" to-scenario "$f" $(args_of "$n") -o "$T/$n.mqs" 2> "$T/err"; then
+    if bounded 30 "$PCAP" to-scenario "$f" $(args_of "$n") -o "$T/$n.mqs" 2> "$T/err"; then
         nsc=$((nsc + 1))
     elif ! grep -q "nothing to replay" "$T/err"; then
         bad "to-scenario $n" "$(cat "$T/err")"
     fi
 done
-"$CONFORM" --list "$T"/*.mqs > "$T/out" 2>&1 && [ "$(grep -c 'Replay of the capture' "$T/out")" -eq "$nsc" ] &&
+bounded 120 "$CONFORM" --list "$T"/*.mqs > "$T/out" 2>&1 && [ "$(grep -c 'Replay of the capture' "$T/out")" -eq "$nsc" ] &&
     ok "mqtt-conform parses all $nsc generated scenarios" || bad "mqtt-conform --list" "$(cat "$T/out")"
-"$CONFORM" --no-reports -q --broker-bin "$BROKER" "$T"/*.mqs > "$T/out" 2>&1 &&
+bounded 120 "$CONFORM" --no-reports -q --broker-bin "$BROKER" "$T"/*.mqs > "$T/out" 2>&1 &&
     ok "generated scenarios pass against the reference broker" || bad "scenarios vs reference broker" "$(tail -15 "$T/out")"
 start_mosquitto
 if [ -n "$port" ]; then
-    "$CONFORM" --no-reports -q --broker "127.0.0.1:$port" "$T"/*.mqs > "$T/out" 2>&1 &&
+    bounded 120 "$CONFORM" --no-reports -q --broker "127.0.0.1:$port" "$T"/*.mqs > "$T/out" 2>&1 &&
         ok "generated scenarios pass against mosquitto" || bad "scenarios vs mosquitto" "$(tail -15 "$T/out")"
 else bad "mosquitto did not start" "$mosq_log"; fi
 
@@ -171,22 +172,22 @@ if [ -n "$port" ]; then
     for f in "$CORPUS"/*.pcap; do
         n=$(basename "$f" .pcap)
         case $n in *midstream*) continue ;; esac
-        "$PCAP" replay "$f" $(args_of "$n") --broker "127.0.0.1:$port" --fast > "$T/out" 2>&1 ||
+        bounded 30 "$PCAP" replay "$f" $(args_of "$n") --broker "127.0.0.1:$port" --fast > "$T/out" 2>&1 ||
             { all=1; bad "replay $n against mosquitto" "$(cat "$T/out")"; }
     done
     [ $all -eq 0 ] && ok "replay --fast of the corpus against mosquitto: no differences"
-    expect_rc "replay at the recorded pace" 0 "$PCAP" replay "$CORPUS/v5_qos2.pcap" $(args_of v5_qos2) --broker "127.0.0.1:$port"
-    expect_rc "replay of a capture without CONNECT: exit 1" 1 "$PCAP" replay "$CORPUS/v5_midstream_will.pcap" $(args_of v5_midstream_will) --broker "127.0.0.1:$port"
+    expect_rc "replay at the recorded pace" 0 bounded 30 "$PCAP" replay "$CORPUS/v5_qos2.pcap" $(args_of v5_qos2) --broker "127.0.0.1:$port"
+    expect_rc "replay of a capture without CONNECT: exit 1" 1 bounded 30 "$PCAP" replay "$CORPUS/v5_midstream_will.pcap" $(args_of v5_midstream_will) --broker "127.0.0.1:$port"
 else bad "mosquitto did not start" "$mosq_log"; fi
 # A broker that refuses anonymous clients answers differently: replay must say where.
 start_mosquitto false
 if [ -n "$port" ]; then
-    expect_rc "replay against a refusing broker: exit 1" 1 "$PCAP" replay "$CORPUS/v311_qos1.pcap" $(args_of v311_qos1) --broker "127.0.0.1:$port" --fast --timeout 500
+    expect_rc "replay against a refusing broker: exit 1" 1 bounded 30 "$PCAP" replay "$CORPUS/v311_qos1.pcap" $(args_of v311_qos1) --broker "127.0.0.1:$port" --fast --timeout 500
     grep -q "recorded: CONNACK sp=0 rc=0x00" "$T/out" && grep -q "live:     CONNACK sp=0 rc=0x05" "$T/out" &&
         ok "the difference shows the recorded and the live CONNACK" || bad "difference report" "$(cat "$T/out")"
 else bad "mosquitto (anonymous refused) did not start" "$mosq_log"; fi
 cport=$(free_port)
-expect_rc "replay to a closed port: exit 2" 2 "$PCAP" replay "$CORPUS/v5_qos0.pcap" $(args_of v5_qos0) --broker "127.0.0.1:$cport" --timeout 500
+expect_rc "replay to a closed port: exit 2" 2 bounded 30 "$PCAP" replay "$CORPUS/v5_qos0.pcap" $(args_of v5_qos0) --broker "127.0.0.1:$cport" --timeout 500
 grep -q "127.0.0.1:$cport" "$T/err" && ok "the unreachable broker is named" || bad "unreachable broker named" "$(cat "$T/err")"
 
 "$BROKER" -p 0 > "$T/broker.out" 2>&1 &
@@ -202,13 +203,27 @@ if [ -n "$rport" ]; then
     for f in "$CORPUS"/*.pcap; do
         n=$(basename "$f" .pcap)
         case $n in *midstream*) continue ;; esac
-        "$PCAP" replay "$f" $(args_of "$n") --broker "127.0.0.1:$rport" --fast > "$T/out" 2>&1 ||
+        bounded 30 "$PCAP" replay "$f" $(args_of "$n") --broker "127.0.0.1:$rport" --fast > "$T/out" 2>&1 ||
             { all=1; bad "replay $n against the reference broker" "$(cat "$T/out")"; }
     done
     [ $all -eq 0 ] && ok "replay of the corpus against the reference broker: no differences"
 else
     bad "the reference broker did not print 'listening on'" "$(cat "$T/broker.out")"
 fi
+
+# The same corpus against the reference broker's core in this process (the driver
+# mqtt-conform --inproc uses), on a virtual clock: the same answers, no broker process.
+all=0
+for f in "$CORPUS"/*.pcap; do
+    n=$(basename "$f" .pcap)
+    case $n in *midstream*) continue ;; esac
+    bounded 30 "$PCAP" replay "$f" $(args_of "$n") --inproc --fast > "$T/out" 2>&1 ||
+        { all=1; bad "replay --inproc $n" "$(cat "$T/out")"; }
+done
+[ $all -eq 0 ] && ok "replay --inproc --fast of the corpus (the reference broker in-process): no differences"
+expect_rc "replay --inproc at the recorded pace" 0 bounded 30 "$PCAP" replay "$CORPUS/v5_qos2.pcap" $(args_of v5_qos2) --inproc
+expect_rc "replay --inproc with --broker: exit 2" 2 bounded 30 "$PCAP" replay "$CORPUS/v5_qos2.pcap" --inproc --broker 127.0.0.1:1
+grep -q "exclude each other" "$T/err" && ok "--inproc with --broker: the message says why" || bad "--inproc with --broker message" "$(cat "$T/err")"
 
 echo "pcap-cli: $pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]

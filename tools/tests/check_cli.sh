@@ -26,6 +26,7 @@ OUR_BROKER=$ABIN/mqtt-broker
 MOSQ_PUB=$(command -v mosquitto_pub)
 MOSQ_SUB=$(command -v mosquitto_sub)
 MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh" # free_port
 for f in "$OUR_PUB" "$OUR_SUB" "$OUR_BROKER" "$FAKE" "$MOSQ_PUB" "$MOSQ_SUB" "$MOSQUITTO"; do
     [ -x "$f" ] || { echo "check_cli: missing $f"; echo "tools-cli: 0 passed, 1 failed"; exit 1; }
 done
@@ -74,7 +75,7 @@ mosq_running() { grep -q "mosquitto version .* running" "$BLOG" 2>/dev/null || !
 start_mosquitto() {
     local attempt conf=$WORK/mosquitto.conf
     for attempt in 1 2 3 4 5 6 7 8 9 10; do
-        BPORT=${FIXED_PORT:-$((20000 + RANDOM % 40000))}
+        BPORT=${FIXED_PORT:-$(free_port)} || exit 1
         BSTARTS=$((BSTARTS + 1))
         BLOG=$WORK/broker.$BSTARTS.log # a new file each time: old lines must not satisfy a wait
         {

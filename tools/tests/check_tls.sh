@@ -34,6 +34,7 @@ OUR_BROKER=$ABIN/mqtt-broker
 MOSQ_PUB=$(command -v mosquitto_pub)
 MOSQ_SUB=$(command -v mosquitto_sub)
 MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh" # free_port
 for f in "$OUR_PUB" "$OUR_SUB" "$OUR_BROKER" "$FAKE" "$MOSQ_PUB" "$MOSQ_SUB" "$MOSQUITTO" "$(command -v openssl)"; do
     [ -x "$f" ] || { echo "check_tls: missing $f (apt-get install mosquitto mosquitto-clients openssl)" >&2; exit 1; }
 done
@@ -105,10 +106,11 @@ tls_listener_lines() { # KIND: the lines after a `listener` line
 }
 MLOG=$WORK/mosquitto.log
 start_mosquitto() {
-    local attempt base k
+    local attempt p k
     for attempt in 1 2 3 4 5 6 7 8 9 10; do
-        base=$((20000 + RANDOM % 40000))
-        MP=($base $((base + 1)) $((base + 2)) $((base + 3)))
+        MP=()
+        for k in 0 1 2 3; do p=$(free_port) || exit 1; MP+=("$p"); done
+        [ "$(printf '%s\n' "${MP[@]}" | sort -u | wc -l)" -eq 4 ] || continue # two picks collided
         {
             [ "$(id -u)" = 0 ] && echo "user root" # else mosquitto drops to user mosquitto
             echo "allow_anonymous true"

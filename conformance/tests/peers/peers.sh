@@ -19,17 +19,17 @@
 peers_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 peers_root=$(cd "$peers_here/../../.." && pwd)
 
-# A TCP port nobody listens on, into variable $1: random below the kernel's
-# ephemeral range (so no outgoing connection holds it), checked with ss, and
-# not one of the ports named after $1 (already chosen for the same peer).
-free_port() {
-    local var=$1 p _ low
+. "$peers_root/scripts/free_port.sh" # free_port (the shared picker)
+
+# A free port (scripts/free_port.sh) into variable $1, not one of the ports
+# named after $1 (already chosen for the same peer); 50 tries.
+pick_port() {
+    local var=$1 p _
     shift
-    low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
     for _ in $(seq 1 50); do
-        p=$(( (RANDOM % (low - 20000)) + 20000 ))
+        p=$(free_port) || return 1
         case " $* " in *" $p "*) continue ;; esac
-        ss -ltn 2>/dev/null | grep -q ":$p\b" || { printf -v "$var" '%s' "$p"; return 0; }
+        printf -v "$var" '%s' "$p"; return 0
     done
     echo "no free port found" >&2
     return 1
@@ -58,7 +58,7 @@ peer_mosquitto_default() {
         -e '/^pid_file /d' -e '/^include_dir /d' /etc/mosquitto/mosquitto.conf > "$dir/mosquitto.conf"
     chmod 644 "$dir/mosquitto.conf"
     PEER_LOG=$dir/mosquitto.log
-    free_port PEER_PORT || return 1
+    pick_port PEER_PORT || return 1
     mosquitto -c "$dir/mosquitto.conf" -p "$PEER_PORT" > "$dir/stdout.log" 2>&1 &
     PEER_PID=$!
     wait_port "$PEER_PORT" 10
@@ -90,8 +90,8 @@ peer_rabbitmq() {
     local dir=$1 bin=/usr/lib/rabbitmq/bin
     [ -x "$bin/rabbitmq-server" ] || { echo "rabbitmq-server is not installed (apt-get install rabbitmq-server)" >&2; return 1; }
     local amqp dist mqtt
-    free_port amqp && free_port dist "$amqp" && free_port mqtt "$amqp" "$dist" &&
-        free_port PEER_EPMD "$amqp" "$dist" "$mqtt" || return 1
+    pick_port amqp && pick_port dist "$amqp" && pick_port mqtt "$amqp" "$dist" &&
+        pick_port PEER_EPMD "$amqp" "$dist" "$mqtt" || return 1
     mkdir -p "$dir/home"
     printf 'listeners.tcp.default = 127.0.0.1:%s\nmqtt.listeners.tcp.default = 127.0.0.1:%s\n' "$amqp" "$mqtt" \
         > "$dir/rabbitmq.conf"

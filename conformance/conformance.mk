@@ -17,19 +17,20 @@ CONF_LIB_SRCS := $(filter-out conformance/src/main.c,$(wildcard conformance/src/
 CONF_TEST_SRCS := $(wildcard conformance/tests/test_*.c) conformance/tests/pcap_read.c conformance/tests/fake_broker.c
 
 # --cafile, --cert, --key, --insecure: every connection over TLS (net/tls.c, OpenSSL).
-CONF_NET_SRCS := $(NET_SRCS) $(NET_TLS_SRCS)
+# --broker ws://, wss://: MQTT over WebSockets (net/ws.h, libwslay).
+CONF_NET_SRCS := $(NET_SRCS) $(NET_TLS_SRCS) $(NET_WS_SRCS)
 
 $(BIN)/mqtt-conform: $(call objs,release,conformance/src/main.c $(CONF_LIB_SRCS) $(CONF_NET_SRCS)) $(LIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(NET_TLS_LIBS)
+	$(CC) -o $@ $^ $(NET_WS_LIBS) $(NET_TLS_LIBS)
 
 $(ABIN)/mqtt-conform: $(call objs,asan,conformance/src/main.c $(CONF_LIB_SRCS) $(CONF_NET_SRCS)) $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_asan) -o $@ $^ $(NET_TLS_LIBS)
+	$(CC) $(LDFLAGS_asan) -o $@ $^ $(NET_WS_LIBS) $(NET_TLS_LIBS)
 
 $(ATEST)/test-conform: $(call objs,test,$(CONF_TEST_SRCS)) $(call objs,asan,$(CONF_LIB_SRCS) $(CONF_NET_SRCS)) $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion -lpthread $(NET_TLS_LIBS)
+	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion -lpthread $(NET_WS_LIBS) $(NET_TLS_LIBS)
 
 ALL_TARGETS  += $(BIN)/mqtt-conform $(ABIN)/mqtt-conform
 CHECK_SUITES += check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap \

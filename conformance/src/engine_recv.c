@@ -79,9 +79,45 @@ static void peer_closed(client *c, int64_t now, bool reset, const char *why)
     c->closed_at = now;
 }
 
+/* Over WebSockets: frames in, the MQTT byte stream into the receive buffer
+ * (what came before a close frame is read first); engine_ws.c. */
+static void read_ws(conf_run *r, client *c, int64_t now)
+{
+    char why[400];
+    for (;;) {
+        size_t k;
+        while (!((rt_state *)r->rt)->done && room(r, c, now) &&
+               (k = eng_ws_take(c, c->rbuf + c->rlen, c->rcap - c->rlen)) > 0) {
+            conf_traffic_data(c->tr, c->stream, CONF_TR_SERVER, c->rbuf + c->rlen, k);
+            c->rlen += k;
+        }
+        if (((rt_state *)r->rt)->done) return;
+        int st = eng_ws_pull(c, why, sizeof why);
+        if (st == WSP_MORE) continue;
+        if (st == WSP_LATER) return;
+        while (room(r, c, now) && (k = eng_ws_take(c, c->rbuf + c->rlen, c->rcap - c->rlen)) > 0) {
+            conf_traffic_data(c->tr, c->stream, CONF_TR_SERVER, c->rbuf + c->rlen, k);
+            c->rlen += k;
+        }
+        if (st == WSP_BAD) { /* like bytes that do not decode: the stream ends here */
+            snprintf(c->why, sizeof c->why, "%s", why);
+            conf_run_event(r, (int)(c - ((rt_state *)r->rt)->cl), EV_RECV, (int)((rt_state *)r->rt)->step,
+                           eng_rel(r->rt, now), "%s", why);
+            c->garbage = true;
+            return;
+        }
+        peer_closed(c, now, st == WSP_RESET, why);
+        return;
+    }
+}
+
 /* Reads what the socket (or TLS) has into the receive buffer. */
 static void read_bytes(conf_run *r, client *c, int64_t now)
 {
+    if (c->ws) {
+        read_ws(r, c, now);
+        return;
+    }
     while (!((rt_state *)r->rt)->done && room(r, c, now)) {
         ssize_t n;
         char err[300] = "";

@@ -169,7 +169,8 @@ static int step_disconnect(engine *e, conf_run *r, const conf_step *st, int ci, 
         if (eng_send_from_step(e, r, st, MQTT_DISCONNECT, now) < 0) return S_END;
         rt->phase = 1;
     }
-    if (c->wlen > 0 && c->state != CS_CLOSED && now < rt->step_deadline) return S_WAIT;
+    if ((c->wlen > 0 || eng_ws_wants_write(c)) && c->state != CS_CLOSED && now < rt->step_deadline) return S_WAIT;
+    eng_ws_goodbye(c); /* over WebSockets: a close frame 1000 before the FIN (RFC 6455 7.1.1) */
     if (c->tls && c->state == CS_OPEN) { /* a graceful TLS close: close_notify, then the FIN */
         net_tls_close(c->tls);
         c->tls = NULL;

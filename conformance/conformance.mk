@@ -35,7 +35,8 @@ $(ATEST)/test-conform: $(call objs,test,$(CONF_TEST_SRCS)) $(call objs,asan,$(CO
 ALL_TARGETS  += $(BIN)/mqtt-conform $(ABIN)/mqtt-conform
 CHECK_SUITES += check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap \
                 check-conform-tls check-conform-guard \
-                check-conform-peer-mosquitto check-conform-peer-aedes check-conform-peer-rabbitmq
+                check-conform-peer-mosquitto check-conform-peer-aedes check-conform-peer-rabbitmq \
+                check-conform-ws check-conform-peer-aedes-ws check-conform-peer-rabbitmq-ws
 # nodejs: aedes (npm, installed at test time into build/npm; npm itself comes
 # with nodejs from nodesource, or Debian's `npm` package)
 DEPS_CHECK   += mosquitto openssl rabbitmq-server nodejs
@@ -43,7 +44,8 @@ BENCH_TARGETS += bench-conform
 
 .PHONY: conform-run check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap \
         check-conform-tls check-conform-guard bench-conform \
-        check-conform-peer-mosquitto check-conform-peer-aedes check-conform-peer-rabbitmq
+        check-conform-peer-mosquitto check-conform-peer-aedes check-conform-peer-rabbitmq \
+        check-conform-ws check-conform-peer-aedes-ws check-conform-peer-rabbitmq-ws
 
 # The main job: every scenario against the reference broker (started and
 # stopped by the runner), reports in reports/.
@@ -84,6 +86,19 @@ check-conform-peer-aedes: $(ABIN)/mqtt-conform
 	@scripts/run-suite.sh conform-peer-aedes conformance/tests/run-peer.sh aedes $(ABIN)/mqtt-conform
 check-conform-peer-rabbitmq: $(ABIN)/mqtt-conform
 	@scripts/run-suite.sh conform-peer-rabbitmq conformance/tests/run-peer.sh rabbitmq $(ABIN)/mqtt-conform
+
+# Over WebSockets (--broker ws://, wss://; engine_ws.c): the suite against
+# the reference broker's `protocol websockets` listeners (ws://, and wss://
+# for the connect, QoS and websocket areas), and, once each, against aedes
+# behind npm's `ws` server and RabbitMQ's rabbitmq_web_mqtt plugin, judged
+# against the TCP expectations (expect-NAME.txt) with the ws-only
+# differences in expect-NAME-ws.txt.
+check-conform-ws: $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
+	@scripts/run-suite.sh conform-ws conformance/tests/run-reference-ws.sh $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
+check-conform-peer-aedes-ws: $(ABIN)/mqtt-conform
+	@scripts/run-suite.sh conform-peer-aedes-ws conformance/tests/run-peer.sh aedes-ws $(ABIN)/mqtt-conform
+check-conform-peer-rabbitmq-ws: $(ABIN)/mqtt-conform
+	@scripts/run-suite.sh conform-peer-rabbitmq-ws conformance/tests/run-peer.sh rabbitmq-ws $(ABIN)/mqtt-conform
 
 # Captures of failing runs (--pcap): written, linked from every report,
 # decoded by mqtt-pcap and by tshark (installed by pcap-deps, pcaps/pcaps.mk)

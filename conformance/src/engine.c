@@ -425,6 +425,7 @@ int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_e
     int64_t start = net_now_ms();
     if (resolve(&L.e, msg, msglen) < 0) return -1;
     ns_seed = (uint32_t)getpid() * 2654435761u ^ (uint32_t)start;
+    eng_ws_skip_runs(cfg, runs, n);
     if (!cfg->no_probe) probe_versions(&L);
     for (size_t i = 0; i < n; i++)
         if (runs[i].verdict == V_PENDING) L.total++;

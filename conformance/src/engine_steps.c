@@ -108,7 +108,10 @@ static int step_send(engine *e, conf_run *r, const conf_step *st, int ci, int64_
 
 static int step_send_raw(engine *e, conf_run *r, const conf_step *st, int ci, int64_t now)
 {
-    (void)ci;
+    int cs = ((rt_state *)r->rt)->cl[ci].state;
+    /* a frame goes once the connection is upgraded (the upgrade runs under the step's clock) */
+    if (st->frame && (cs == CS_CONNECTING || cs == CS_TLS || cs == CS_WS) && now < ((rt_state *)r->rt)->step_deadline)
+        return S_WAIT;
     return eng_send_raw(e, r, st, now) < 0 ? S_END : S_DONE;
 }
 

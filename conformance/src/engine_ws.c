@@ -295,6 +295,61 @@ void eng_ws_goodbye(client *c)
     if (!net_ws_ended(c->ws->ws) && net_ws_close(c->ws->ws, 1000, "") == 0) write_out(c, err, sizeof err);
 }
 
+/* ---- frames built by hand (`send frame`) ---- */
+
+static const char *opcode_name(uint8_t op)
+{
+    static const char *const names[16] = {"continuation", "text", "binary", "3", "4", "5", "6", "7",
+                                          "close", "ping", "pong", "11", "12", "13", "14", "15"};
+    return names[op & 0x0f];
+}
+
+int eng_ws_send_frame(conf_run *r, const conf_step *st, client *c, int ci, const uint8_t *payload, size_t n,
+                      int64_t now)
+{
+    rt_state *rt = r->rt;
+    if (!c->ws || !c->ws->ws || c->state != CS_OPEN) {
+        if (c->state == CS_CLOSED) return -1;
+        eng_finish(r, V_ERROR, now, "line %d: send frame: %s is not connected over WebSockets (the run needs "
+                   "--broker ws://... and a connect or open step first)", st->line, r->sc->clients[ci]);
+        return -1;
+    }
+    /* RFC 6455 5.7's example masking key: fixed, so captures and transcripts read the same every run */
+    static const uint8_t key[4] = {0x37, 0xfa, 0x21, 0x3d};
+    size_t cap = n + 14;
+    uint8_t *f = malloc(cap);
+    size_t fl = f ? net_ws_frame(f, cap, st->frame_first, st->frame_unmasked ? NULL : key, payload, n) : 0;
+    if (!fl) {
+        free(f);
+        eng_finish(r, V_ERROR, now, "out of memory");
+        return -1;
+    }
+    char hx[200];
+    eng_hexdump(hx, sizeof hx, payload, n);
+    uint8_t op = st->frame_first & 0x0f;
+    conf_run_event(r, ci, EV_SENT, (int)rt->step, eng_rel(rt, now), "WebSocket frame %s%s%s%s, %zu bytes [%s]",
+                   opcode_name(op), st->frame_first & 0x80 ? "" : " nofin", st->frame_first & 0x70 ? " rsv" : "",
+                   st->frame_unmasked ? " unmasked" : "", n, hx);
+    /* data frames carry the MQTT stream: that is what the capture holds */
+    if (op == 0 || op == 2) conf_traffic_data(c->tr, c->stream, CONF_TR_CLIENT, payload, n);
+    int q = eng_ws_queue_raw(r, c, ci, f, fl, now);
+    free(f);
+    return q;
+}
+
+void eng_ws_skip_runs(const conf_engine_cfg *cfg, conf_run *runs, size_t n)
+{
+    if (cfg->ws_path) return;
+    for (size_t i = 0; i < n; i++) {
+        conf_run *r = &runs[i];
+        if (r->verdict != V_PENDING || !r->sc->websocket) continue;
+        r->verdict = V_SKIP;
+        free(r->message);
+        r->message = strdup("needs MQTT over WebSockets (MQTT 5.0 / 3.1.1 section 6): this run is over TCP; "
+                            "give --broker ws://HOST:PORT/PATH or wss://...");
+    }
+}
+
 /* ---- the probes' blocking connections ---- */
 
 int conf_bconn_open(conf_bconn *b, const conf_engine_cfg *cfg, int timeout_ms, int *stage, char *why, size_t cap)

@@ -49,6 +49,16 @@ void eng_ws_free(client *c);
  * out of memory. */
 int eng_ws_queue_raw(conf_run *r, client *c, int ci, const uint8_t *b, size_t n, int64_t now);
 
+/* `send frame`: the frame of step st around payload[0..n), queued after
+ * what is queued. Returns 0, or -1 (the run finished with an error when the
+ * client is not connected over WebSockets; c->state CS_CLOSED when the
+ * connection ended). */
+int eng_ws_send_frame(conf_run *r, const conf_step *st, client *c, int ci, const uint8_t *payload, size_t n,
+                      int64_t now);
+/* Runs of scenarios that need WebSockets become `skip` when the run is not
+ * over WebSockets (cfg->ws_path NULL), saying so. */
+void eng_ws_skip_runs(const conf_engine_cfg *cfg, conf_run *runs, size_t n);
+
 /* The probes' blocking I/O over TCP, TLS and WebSockets (probe.c, caps.c). */
 typedef struct {
     int fd;

@@ -138,6 +138,9 @@ typedef struct {
     bool frame;
     uint8_t frame_first;
     bool frame_unmasked;
+    /* `open protocols=...` (WebSockets): the subprotocols the upgrade offers
+     * instead of "mqtt" ("" for none); NULL: "mqtt". */
+    char *ws_protocols;
     conf_field_id cap_field; /* capture */
     int cap_prop;
     char *cap_var;

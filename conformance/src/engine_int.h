@@ -59,6 +59,7 @@ typedef struct {
     net_tls *tls;          /* the TLS connection over fd (cfg->tls), NULL: plain TCP */
     int tls_want;          /* NET_TLS_WANT_READ/WRITE: what the TLS layer waits for, 0: nothing */
     struct eng_ws *ws;     /* MQTT over WebSockets on fd (cfg->ws_path), NULL: the bytes go as they are */
+    const char *ws_offer;  /* `open protocols=`: offered instead of "mqtt" by the next upgrade, NULL: mqtt */
     int state;
     bool peer_closed;      /* the broker closed (EOF or reset) */
     bool self_closed;      /* we closed (disconnect/drop) */

@@ -68,11 +68,12 @@ void eng_check_late(engine *e, conf_run *r, const conf_step *st, int64_t now)
 static int step_open(engine *e, conf_run *r, const conf_step *st, int ci, int64_t now)
 {
     client *c = &((rt_state *)r->rt)->cl[ci];
+    if (c->fd >= 0) eng_client_close(c);
+    c->ws_offer = st->ws_protocols; /* this connection's upgrade only (engine_ws.c) */
     if (eng_start_connect(e, r, c, ci, now) < 0) {
         eng_finish(r, V_ERROR, now, "%s: %s", r->sc->clients[ci], c->why);
         return S_END;
     }
-    (void)st;
     return S_DONE;
 }
 

@@ -32,6 +32,7 @@ struct eng_ws {
     size_t reqlen, reqoff;
     uint8_t ans[NET_WS_HTTP_MAX];    /* the server's answer so far */
     size_t anslen;
+    bool offer;                      /* `open protocols=`: "mqtt" not offered, any 101 is accepted */
 };
 
 /* ---- the transport under the frames (TCP or TLS), non-blocking ---- */
@@ -117,6 +118,22 @@ static void upgrade_failed(conf_run *r, client *c, int ci, int64_t now, const ch
     eng_tls_failed(r, c, ci, now, why); /* ends the connection with why, whatever the layer */
 }
 
+/* The request offers list (none when "") instead of "mqtt". */
+static bool offer_instead(struct eng_ws *x, const char *list)
+{
+    static const char line[] = "Sec-WebSocket-Protocol: mqtt\r\n";
+    char *p = strstr(x->req, line);
+    char rest[NET_WS_HTTP_MAX];
+    if (!p) return false;
+    snprintf(rest, sizeof rest, "%s", p + sizeof line - 1);
+    int k = snprintf(p, sizeof x->req - (size_t)(p - x->req), "%s%s%s%s", list[0] ? "Sec-WebSocket-Protocol: " : "",
+                     list, list[0] ? "\r\n" : "", rest);
+    if (k < 0 || (size_t)k >= sizeof x->req - (size_t)(p - x->req)) return false;
+    x->reqlen = strlen(x->req);
+    x->offer = true;
+    return true;
+}
+
 void eng_transport_ready(engine *e, conf_run *r, client *c, int ci, int64_t now)
 {
     rt_state *rt = r->rt;
@@ -136,9 +153,15 @@ void eng_transport_ready(engine *e, conf_run *r, client *c, int ci, int64_t now)
         return;
     }
     c->ws->reqlen = (size_t)n;
+    if (c->ws_offer && !offer_instead(c->ws, c->ws_offer)) {
+        upgrade_failed(r, c, ci, now, "protocols= does not fit in the request", NULL);
+        return;
+    }
     c->state = CS_WS;
-    conf_run_event(r, ci, EV_NOTE, (int)rt->step, eng_rel(rt, now), "WebSocket upgrade: GET %s, subprotocol mqtt",
-                   e->cfg->ws_path);
+    conf_run_event(r, ci, EV_NOTE, (int)rt->step, eng_rel(rt, now), "WebSocket upgrade: GET %s, subprotocol%s%s",
+                   e->cfg->ws_path, c->ws_offer && !c->ws_offer[0] ? "s: none" : " ",
+                   c->ws_offer ? c->ws_offer : "mqtt");
+    c->ws_offer = NULL;
     eng_ws_step(e, r, c, ci, now);
 }
 
@@ -154,11 +177,44 @@ static void upgraded(conf_run *r, client *c, int ci, size_t end, int64_t now)
         return;
     }
     c->state = CS_OPEN;
-    conf_run_event(r, ci, EV_NOTE, (int)rt->step, eng_rel(rt, now), "WebSocket open (subprotocol mqtt)");
+    conf_run_event(r, ci, EV_NOTE, (int)rt->step, eng_rel(rt, now), "WebSocket open%s",
+                   x->offer ? "" : " (subprotocol mqtt)");
     int rc = x->anslen > end ? net_ws_feed(x->ws, x->ans + end, x->anslen - end, err, sizeof err) : 0;
     (void)rc; /* an end or a bad frame shows on the next read (eng_ws_pull) */
     eng_flush(r, c, ci, now);
     if (c->state == CS_OPEN && (net_ws_readable(x->ws) > 0 || net_ws_ended(x->ws))) eng_on_readable(r, c, ci, now);
+}
+
+/* needle (a C string) in h[0..n), NULL when absent. */
+static const char *find(const uint8_t *h, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(h + i, needle, k) == 0) return (const char *)h + i;
+    return NULL;
+}
+
+/* After `open protocols=` (no "mqtt" offered): what the server does is the
+ * scenario's to judge, so a 101 opens the connection (the scenario expects
+ * a close, MQTT-6.0.0-4) and anything else is a refusal. Returns like
+ * net_ws_parse_response. */
+static ssize_t any_answer(conf_run *r, client *c, int ci, struct eng_ws *x, char *err, size_t cap, int64_t now)
+{
+    rt_state *rt = r->rt;
+    const char *a = (const char *)x->ans;
+    const char *hend = find(x->ans, x->anslen, "\r\n\r\n");
+    if (!hend) return 0;
+    size_t sl = strcspn(a, "\r");
+    const char *pr = find(x->ans, (size_t)(hend - a), "\nSec-WebSocket-Protocol:");
+    size_t pl = pr ? strcspn(pr + 1, "\r") : 0;
+    if (sl < 12 || strncmp(a, "HTTP/1.1 101", 12) != 0) {
+        snprintf(err, cap, "%.*s", (int)(sl > 200 ? 200 : sl), a);
+        return -1;
+    }
+    conf_run_event(r, ci, EV_NOTE, (int)rt->step, eng_rel(rt, now), "the server accepted the upgrade: %.*s%s%.*s",
+                   (int)sl, a, pr ? ", " : " (no subprotocol selected)", (int)(pl > 200 ? 200 : pl), pr ? pr + 1 : "");
+    (void)c;
+    return hend + 4 - a;
 }
 
 /* Sends the rest of the request, reads the answer. Returns NULL while the
@@ -178,7 +234,8 @@ static const char *upgrade_io(conf_run *r, client *c, int ci, int64_t now, char 
         if (k < 0) return k == WSP_CLOSED ? "the server closed the connection before answering"
                                           : "the connection failed";
         x->anslen += (size_t)k;
-        ssize_t end = net_ws_parse_response(x->ans, x->anslen, x->key, err, cap);
+        ssize_t end = x->offer ? any_answer(r, c, ci, x, err, cap, now)
+                               : net_ws_parse_response(x->ans, x->anslen, x->key, err, cap);
         if (end < 0) return "refused";
         if (end > 0) {
             upgraded(r, c, ci, (size_t)end, now);

@@ -708,6 +708,23 @@ static int step_timer(pctx *c, conf_step *st, const word *w, int n, word *out)
 static const char *const verbs =
     "connect, open, send, publish, subscribe, unsubscribe, ack, expect, capture, disconnect or drop";
 
+/* `open protocols=none|"LIST"`: the WebSocket upgrade offers LIST (or no
+ * subprotocol) instead of "mqtt"; the scenario then needs WebSockets. */
+static void parse_protocols(pctx *c, conf_step *st, const word *w)
+{
+    const char *v = w->s + 10;
+    size_t n = w->n - 10;
+    if (n == 4 && !strncmp(v, "none", 4)) st->ws_protocols = strdup("");
+    else if (n >= 2 && v[0] == '"') st->ws_protocols = unquote(c, w, v, n, &n);
+    else ERR(c, w, "expected protocols=none or protocols=\"LIST\" (the subprotocols offered)");
+    for (size_t i = 0; st->ws_protocols && st->ws_protocols[i]; i++)
+        if ((unsigned char)st->ws_protocols[i] < 0x20) {
+            ERR(c, w, "expected no control characters in protocols=");
+            break;
+        }
+    c->sc->websocket = true;
+}
+
 /* `send frame OPCODE [nofin] [rsv1|rsv2|rsv3] [unmasked] [TOKENS]`: a hand-made WebSocket frame. */
 static void parse_frame(pctx *c, conf_step *st, const word *w, int i, int n)
 {
@@ -896,7 +913,8 @@ static bool step_parse(pctx *c, conf_step *st, const word *w0, int n0, const cha
         parse_fields(c, st, w, i, n, MQTT_CONNECT, false, NULL);
     } else if (weq(verb, "open")) {
         st->kind = ST_OPEN;
-        if (i < n) ERR(c, &w[i], "expected nothing after `open`");
+        if (i < n && w[i].n > 10 && !strncmp(w[i].s, "protocols=", 10)) parse_protocols(c, st, &w[i++]);
+        if (i < n) ERR(c, &w[i], "expected nothing after `open` (or protocols=... over WebSockets)");
     } else if (weq(verb, "send")) {
         if (!step_send(c, st, verb, w, i, n)) return false;
     } else if (weq(verb, "publish") || weq(verb, "subscribe") || weq(verb, "unsubscribe")) {
@@ -955,6 +973,7 @@ static void free_step(conf_step *st)
     free(st->fields);
     for (size_t k = 0; k < st->nraw; k++) free(st->raw[k].text);
     free(st->raw);
+    free(st->ws_protocols);
     free(st->cap_var);
     free(st->src);
 }

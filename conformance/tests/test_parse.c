@@ -532,3 +532,17 @@ Test(conform_parse, needs_websocket_is_a_transport)
     cr_assert_null(parse(HEADER "needs websockets\na connect\n"));
     cr_assert(has_error("or websocket"));
 }
+
+Test(conform_parse, open_protocols_offer)
+{
+    conf_scenario *s = parse(HEADER "a open protocols=none\nb open protocols=\"mqttv3.1, x\"\n");
+    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert(s->websocket);
+    cr_assert_str_eq(s->steps[0].ws_protocols, "");
+    cr_assert_str_eq(s->steps[1].ws_protocols, "mqttv3.1, x");
+    conf_scenario_free(s);
+    cr_assert_null(parse(HEADER "a open protocols=mqtt\n"));
+    cr_assert(has_error("expected protocols=none or protocols=\"LIST\""));
+    cr_assert_null(parse(HEADER "a open now\n"));
+    cr_assert(has_error("expected nothing after `open`"));
+}

@@ -93,8 +93,9 @@ check-conform-peer-rabbitmq: $(ABIN)/mqtt-conform
 # behind npm's `ws` server and RabbitMQ's rabbitmq_web_mqtt plugin, judged
 # against the TCP expectations (expect-NAME.txt) with the ws-only
 # differences in expect-NAME-ws.txt.
-check-conform-ws: $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
-	@scripts/run-suite.sh conform-ws conformance/tests/run-reference-ws.sh $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker
+check-conform-ws: $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker $(ABIN)/mqtt-pcap
+	@scripts/run-suite.sh conform-ws conformance/tests/run-reference-ws.sh $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker \
+	    $(ABIN)/mqtt-pcap
 check-conform-peer-aedes-ws: $(ABIN)/mqtt-conform
 	@scripts/run-suite.sh conform-peer-aedes-ws conformance/tests/run-peer.sh aedes-ws $(ABIN)/mqtt-conform
 check-conform-peer-rabbitmq-ws: $(ABIN)/mqtt-conform

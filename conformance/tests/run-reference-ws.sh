@@ -7,10 +7,11 @@
 # every area), with the reference profile;
 # every run must pass (or skip as the profile and the probe say), as over TCP
 # (check-conform-reference). Also: a wrong path or a plain listener gives
-# exit 2 with the reason.
-# Usage: run-reference-ws.sh MQTT-CONFORM MQTT-BROKER
+# exit 2 with the reason; a capture of a run over ws:// holds the MQTT
+# stream (mqtt-pcap decodes it: the packet split around a ping is whole).
+# Usage: run-reference-ws.sh MQTT-CONFORM MQTT-BROKER MQTT-PCAP
 set -u
-conform=$1 broker=$2
+conform=$1 broker=$2 pcap=$3
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$root/scripts/free_port.sh"
@@ -63,6 +64,13 @@ suite ws "ws://127.0.0.1:$ws/mqtt" -- "$sc"
 wss_dirs=("$sc/connect" "$sc/qos")
 [ -d "$sc/websocket" ] && wss_dirs+=("$sc/websocket")
 suite wss "wss://localhost:$wss/mqtt" --cafile "$work/cert.pem" -j 8 -- "${wss_dirs[@]}"
+
+"$conform" --broker "ws://127.0.0.1:$ws/mqtt" --out "$work/cap" --pcap all -q \
+    "$sc/websocket/05-ping-during-packet.mqs" > "$work/cap.out" 2>&1
+dump=$("$pcap" dump "$work/cap/pcap/websocket_05-ping-during-packet@5.0.pcap" 2>&1)
+if grep -q 'C>S PUBLISH .*"around a ping"' <<< "$dump" && grep -q 'S>C PINGRESP' <<< "$dump"; then
+    ok "a capture over ws:// holds the MQTT stream (mqtt-pcap dump)"
+else ko "a capture over ws:// holds the MQTT stream" "$dump"; fi
 
 # expect2 NAME WANT ARGS...: exit 2 with WANT in the message.
 expect2() {

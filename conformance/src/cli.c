@@ -66,6 +66,8 @@ void conf_cli_usage(FILE *f)
         "reports of earlier runs, with each broker's capability table.\n\n"
         "  --broker HOST:PORT   broker to test; without it (and without a profile\n"
         "                       address) the reference broker is started on a free port\n"
+        "  --broker URL         mqtt://H:P, mqtts://H:P (TLS), ws://H:P/PATH, wss://H:P/PATH:\n"
+        "                       MQTT over WebSockets (subprotocol mqtt), TLS with wss\n"
         "  --broker-bin PATH    reference broker to start (default: mqtt-broker next to\n"
         "                       this program)\n"
         "  --username U --password P   credentials for every CONNECT\n"

@@ -14,7 +14,9 @@
 # verdicts over ws:// as over TCP; expect-NAME.txt, when it exists, is read
 # first and lists the differences over WebSockets, each with the spec's
 # words. One round only (the TCP suite checks repeatability; this one checks
-# the transport), to keep `make check` short.
+# the transport), to keep `make check` short; plus, when the peer has a TLS
+# WebSocket listener (rabbitmq-ws), the connect, QoS and websocket areas
+# over wss:// with the same expectations.
 #
 # Expectation file: one line per run (or glob of runs) that does not pass:
 #   ID-GLOB@VERSION-GLOB  VERDICT  "the specification's words that justify it"
@@ -76,8 +78,10 @@ check_report() {
 # -j 8: a third-party broker under 32 parallel runs (aedes: one node.js
 # thread) can take over 2 s to answer a CONNECT, and that is load, not conformance.
 run_once() {
-    local round=$1 rc
-    "$conform" --broker "${PEER_URL:-127.0.0.1:$PEER_PORT}" --out "$work/r$round" --pcap none -q -j 8 "$root/conformance/scenarios" \
+    local round=$1 rc broker=${PEER_URL:-127.0.0.1:$PEER_PORT} opts=()
+    # wss: the connect, QoS and websocket areas through the peer's TLS WebSocket listener
+    [ "$round" = wss ] && broker=$PEER_WSS_URL opts=(--cafile "$PEER_CAFILE" --filter area:connect,area:qos,area:websocket)
+    "$conform" --broker "$broker" "${opts[@]}" --out "$work/r$round" --pcap none -q -j 8 "$root/conformance/scenarios" \
         > "$work/r$round.out" 2>&1
     rc=$?
     mkdir -p "$root/build/check"
@@ -98,6 +102,8 @@ if [ "$mode" = --write ]; then
     exit 0
 fi
 load_expect
+# NAME-ws with a TLS WebSocket listener (PEER_WSS_URL): one more round over wss://.
+[ "$base" != "$name" ] && [ -n "${PEER_WSS_URL:-}" ] && rounds="$rounds wss"
 for round in $rounds; do
     run_once "$round" || { fail=$((fail + 1)); continue; }
     check_report "$round"

@@ -18,7 +18,9 @@
 #  - aedes-ws, rabbitmq-ws: the same brokers reached over WebSockets; they
 #    also set PEER_URL (ws://127.0.0.1:PORT/PATH, what --broker gets):
 #    aedes behind npm's `ws` server (aedes-ws-server.mjs), RabbitMQ's
-#    rabbitmq_web_mqtt plugin (its default path /ws) next to its MQTT port.
+#    rabbitmq_web_mqtt plugin (its default path /ws) next to its MQTT port,
+#    and its TLS listener (PEER_WSS_URL, wss://localhost:PORT/ws, with a
+#    certificate made here, PEER_CAFILE).
 
 peers_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 peers_root=$(cd "$peers_here/../../.." && pwd)
@@ -98,15 +100,23 @@ peer_aedes() {
 peer_rabbitmq() {
     local dir=$1 bin=/usr/lib/rabbitmq/bin ws=${2:-} plugins=rabbitmq_mqtt
     [ -x "$bin/rabbitmq-server" ] || { echo "rabbitmq-server is not installed (apt-get install rabbitmq-server)" >&2; return 1; }
-    local amqp dist mqtt web
+    local amqp dist mqtt web webs
     free_port amqp && free_port dist "$amqp" && free_port mqtt "$amqp" "$dist" &&
-        free_port PEER_EPMD "$amqp" "$dist" "$mqtt" && free_port web "$amqp" "$dist" "$mqtt" "$PEER_EPMD" || return 1
+        free_port PEER_EPMD "$amqp" "$dist" "$mqtt" && free_port web "$amqp" "$dist" "$mqtt" "$PEER_EPMD" &&
+        free_port webs "$amqp" "$dist" "$mqtt" "$PEER_EPMD" "$web" || return 1
     mkdir -p "$dir/home"
     printf 'listeners.tcp.default = 127.0.0.1:%s\nmqtt.listeners.tcp.default = 127.0.0.1:%s\n' "$amqp" "$mqtt" \
         > "$dir/rabbitmq.conf"
     if [ -n "$ws" ]; then # rabbitmq_web_mqtt: MQTT over WebSockets on its own port, path /ws
         printf 'web_mqtt.tcp.ip = 127.0.0.1\nweb_mqtt.tcp.port = %s\n' "$web" >> "$dir/rabbitmq.conf"
         plugins="rabbitmq_mqtt rabbitmq_web_mqtt"
+        # and over TLS (wss://), a certificate for localhost made here
+        if openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" -out "$dir/cert.pem" -days 1 \
+            -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" > /dev/null 2>&1; then
+            chmod 644 "$dir/key.pem"
+            printf 'web_mqtt.ssl.ip = 127.0.0.1\nweb_mqtt.ssl.port = %s\nweb_mqtt.ssl.certfile = %s\nweb_mqtt.ssl.keyfile = %s\n' \
+                "$webs" "$dir/cert.pem" "$dir/key.pem" >> "$dir/rabbitmq.conf"
+        else webs=''; fi
     fi
     export HOME=$dir/home RABBITMQ_NODENAME=conform$$@localhost RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
         RABBITMQ_MNESIA_BASE=$dir/mnesia RABBITMQ_LOG_BASE=$dir/log RABBITMQ_ENABLED_PLUGINS_FILE=$dir/enabled_plugins \
@@ -123,12 +133,14 @@ peer_rabbitmq() {
     [ -n "$ws" ] || return 0
     wait_port "$web" 30 || { echo "rabbitmq_web_mqtt did not listen on $web (log: $PEER_LOG)" >&2; return 1; }
     PEER_URL=ws://127.0.0.1:$web/ws
+    [ -n "$webs" ] && wait_port "$webs" 10 && PEER_WSS_URL=wss://localhost:$webs/ws PEER_CAFILE=$dir/cert.pem
+    return 0
 }
 
 peer_start() {
     local name=$1 dir=$2
     mkdir -p "$dir"
-    PEER_PID='' PEER_PGID='' PEER_EPMD='' PEER_PORT='' PEER_URL=''
+    PEER_PID='' PEER_PGID='' PEER_EPMD='' PEER_PORT='' PEER_URL='' PEER_WSS_URL='' PEER_CAFILE=''
     case $name in
     mosquitto-default) peer_mosquitto_default "$dir" ;;
     aedes) peer_aedes "$dir" ;;

@@ -90,7 +90,8 @@ check-conform-peer-rabbitmq: $(ABIN)/mqtt-conform
 # Over WebSockets (--broker ws://, wss://; engine_ws.c): the suite against
 # the reference broker's `protocol websockets` listeners (ws://, and wss://
 # for the connect, QoS and websocket areas), and, once each, against aedes
-# behind npm's `ws` server and RabbitMQ's rabbitmq_web_mqtt plugin, judged
+# behind npm's `ws` server and RabbitMQ's rabbitmq_web_mqtt plugin (ws://,
+# and wss:// for the connect, QoS and websocket areas), judged
 # against the TCP expectations (expect-NAME.txt) with the ws-only
 # differences in expect-NAME-ws.txt.
 check-conform-ws: $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker $(ABIN)/mqtt-pcap

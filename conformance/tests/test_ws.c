@@ -37,6 +37,10 @@ static size_t answer(const wsfake *f, const uint8_t *req, size_t n, char *out, s
     char resp[1024], err[200];
     size_t rl = 0;
     *end = net_ws_parse_request(req, n, resp, sizeof resp, &rl, err, sizeof err);
+    if (*end < 0 && rl) { /* refused (no mqtt offered ...): the 400 goes out, then the close */
+        memcpy(out, resp, rl < cap ? rl : cap);
+        return rl < cap ? rl : cap;
+    }
     if (*end <= 0) return 0;
     resp[rl] = '\0';
     char *p = strstr(resp, "Sec-WebSocket-Protocol: mqtt\r\n");
@@ -76,7 +80,8 @@ static void serve(wsfake *f, int c)
         if (k <= 0) goto done;
         n += (size_t)k;
         size_t al = answer(f, in, n, out, sizeof out, &end);
-        if (end > 0) (void)!write(c, out, al);
+        if (end != 0 && al) (void)!write(c, out, al);
+        if (end < 0) goto done;
     }
     if (end > 0 && (size_t)end < n && net_ws_feed(w, in + end, n - (size_t)end, err, sizeof err) < 0) f->bad_frame = true;
     for (int rounds = 0; rounds < 50 && w && !f->bad_frame; rounds++) {
@@ -204,4 +209,20 @@ Test(conform_ws, websocket_scenario_skips_over_tcp)
     cr_assert(strstr(r.message, "needs MQTT over WebSockets"), "%s", r.message);
     conf_run_free(&r);
     conf_scenario_free(s);
+}
+
+/* `open protocols=none`: the request offers no subprotocol; a server that
+ * refuses it (400, then close) passes `expect close` (MQTT-6.0.0-4). */
+Test(conform_ws, refused_upgrade_without_mqtt_passes_expect_close)
+{
+    wsfake f = {.proto_line = "Sec-WebSocket-Protocol: mqtt\r\n"};
+    wsfake_start(&f);
+    conf_run r = run_ws(&f, "title T\nversions 3.1.1\nrules MQTT-6.0.0-4\nclients a\n"
+                            "a open protocols=none\na expect close\n");
+    wsfake_stop(&f);
+    cr_assert_eq(r.verdict, V_PASS, "%s", r.message ? r.message : "");
+    bool said = false;
+    for (size_t i = 0; i < r.nev; i++) said |= strstr(r.ev[i].text, "400 Bad Request") != NULL;
+    cr_assert(said, "the transcript names the refusal");
+    free_run(&r);
 }

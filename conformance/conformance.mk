@@ -18,24 +18,26 @@ CONF_TEST_SRCS := $(wildcard conformance/tests/test_*.c) conformance/tests/pcap_
 
 # --cafile, --cert, --key, --insecure: every connection over TLS (net/tls.c, OpenSSL).
 # --inproc: the reference broker's core in-process (broker/broker.mk's driver).
-CONF_NET_SRCS := $(NET_SRCS) $(NET_TLS_SRCS) $(BROKER_DRIVER_SRCS)
+# --broker ws://, wss://: MQTT over WebSockets (net/ws.h, libwslay).
+CONF_NET_SRCS := $(NET_SRCS) $(NET_TLS_SRCS) $(NET_WS_SRCS) $(BROKER_DRIVER_SRCS)
 
 $(BIN)/mqtt-conform: $(call objs,release,conformance/src/main.c $(CONF_LIB_SRCS) $(CONF_NET_SRCS)) $(LIB)/libmqttbroker.a $(LIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(NET_TLS_LIBS)
+	$(CC) -o $@ $^ $(NET_WS_LIBS) $(NET_TLS_LIBS)
 
 $(ABIN)/mqtt-conform: $(call objs,asan,conformance/src/main.c $(CONF_LIB_SRCS) $(CONF_NET_SRCS)) $(ALIB)/libmqttbroker.a $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_asan) -o $@ $^ $(NET_TLS_LIBS)
+	$(CC) $(LDFLAGS_asan) -o $@ $^ $(NET_WS_LIBS) $(NET_TLS_LIBS)
 
 $(ATEST)/test-conform: $(call objs,test,$(CONF_TEST_SRCS)) $(call objs,asan,$(CONF_LIB_SRCS) $(CONF_NET_SRCS)) $(ALIB)/libmqttbroker.a $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion -lpthread $(NET_TLS_LIBS)
+	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion -lpthread $(NET_WS_LIBS) $(NET_TLS_LIBS)
 
 ALL_TARGETS  += $(BIN)/mqtt-conform $(ABIN)/mqtt-conform
 CHECK_SUITES += check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap \
                 check-conform-tls check-conform-guard check-conform-inproc \
-                check-conform-peer-mosquitto check-conform-peer-aedes check-conform-peer-rabbitmq
+                check-conform-peer-mosquitto check-conform-peer-aedes check-conform-peer-rabbitmq \
+                check-conform-ws check-conform-peer-aedes-ws check-conform-peer-rabbitmq-ws
 # nodejs: aedes (npm, installed at test time into build/npm; npm itself comes
 # with nodejs from nodesource, or Debian's `npm` package)
 DEPS_CHECK   += mosquitto openssl rabbitmq-server nodejs
@@ -43,7 +45,8 @@ BENCH_TARGETS += bench-conform
 
 .PHONY: conform-run check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap \
         check-conform-tls check-conform-guard check-conform-inproc bench-conform \
-        check-conform-peer-mosquitto check-conform-peer-aedes check-conform-peer-rabbitmq
+        check-conform-peer-mosquitto check-conform-peer-aedes check-conform-peer-rabbitmq \
+        check-conform-ws check-conform-peer-aedes-ws check-conform-peer-rabbitmq-ws
 
 # The main job: every scenario against the reference broker (started and
 # stopped by the runner), reports in reports/.
@@ -90,6 +93,21 @@ check-conform-peer-aedes: $(ABIN)/mqtt-conform
 	@scripts/run-suite.sh conform-peer-aedes conformance/tests/run-peer.sh aedes $(ABIN)/mqtt-conform
 check-conform-peer-rabbitmq: $(ABIN)/mqtt-conform
 	@scripts/run-suite.sh conform-peer-rabbitmq conformance/tests/run-peer.sh rabbitmq $(ABIN)/mqtt-conform
+
+# Over WebSockets (--broker ws://, wss://; engine_ws.c): the suite against
+# the reference broker's `protocol websockets` listeners (ws://, and wss://
+# for the connect, QoS and websocket areas), and, once each, against aedes
+# behind npm's `ws` server and RabbitMQ's rabbitmq_web_mqtt plugin (ws://,
+# and wss:// for the connect, QoS and websocket areas), judged
+# against the TCP expectations (expect-NAME.txt) with the ws-only
+# differences in expect-NAME-ws.txt.
+check-conform-ws: $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker $(ABIN)/mqtt-pcap
+	@scripts/run-suite.sh conform-ws conformance/tests/run-reference-ws.sh $(ABIN)/mqtt-conform $(ABIN)/mqtt-broker \
+	    $(ABIN)/mqtt-pcap
+check-conform-peer-aedes-ws: $(ABIN)/mqtt-conform
+	@scripts/run-suite.sh conform-peer-aedes-ws conformance/tests/run-peer.sh aedes-ws $(ABIN)/mqtt-conform
+check-conform-peer-rabbitmq-ws: $(ABIN)/mqtt-conform
+	@scripts/run-suite.sh conform-peer-rabbitmq-ws conformance/tests/run-peer.sh rabbitmq-ws $(ABIN)/mqtt-conform
 
 # Captures of failing runs (--pcap): written, linked from every report,
 # decoded by mqtt-pcap and by tshark (installed by pcap-deps, pcaps/pcaps.mk)

@@ -408,6 +408,36 @@ int net_ws_send(net_ws *w, const void *buf, size_t len)
     return pump_out(w);
 }
 
+int net_ws_send_raw(net_ws *w, const void *bytes, size_t len)
+{
+    /* after what wslay queued, so the order on the wire is the order of calls */
+    if (pump_out(w) != 0) return -1;
+    return buf_append(&w->out, bytes, len) ? -1 : 0;
+}
+
+size_t net_ws_frame(uint8_t *out, size_t cap, uint8_t first, const uint8_t mask[4], const void *payload,
+                    size_t len)
+{
+    size_t hl = 2 + (len > 65535 ? 8 : len > 125 ? 2 : 0) + (mask ? 4 : 0);
+    if (cap < hl || cap - hl < len) return 0;
+    size_t o = 0;
+    out[o++] = first;
+    uint8_t m = mask ? 0x80 : 0;
+    if (len <= 125) out[o++] = (uint8_t)(m | len);
+    else if (len <= 65535) {
+        out[o++] = (uint8_t)(m | 126);
+        out[o++] = (uint8_t)(len >> 8);
+        out[o++] = (uint8_t)len;
+    } else {
+        out[o++] = (uint8_t)(m | 127);
+        for (int i = 7; i >= 0; i--) out[o++] = (uint8_t)((uint64_t)len >> (8 * i));
+    }
+    if (mask) memcpy(out + o, mask, 4), o += 4;
+    const uint8_t *p = payload;
+    for (size_t i = 0; i < len; i++) out[o + i] = mask ? (uint8_t)(p[i] ^ mask[i % 4]) : p[i];
+    return o + len;
+}
+
 int net_ws_close(net_ws *w, uint16_t code, const char *reason)
 {
     const uint8_t *r = (const uint8_t *)(reason ? reason : "");

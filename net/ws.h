@@ -118,6 +118,21 @@ size_t net_ws_readable(const net_ws *w);
  * out of memory or after the close. */
 int net_ws_send(net_ws *w, const void *buf, size_t len);
 
+/* Queues bytes for the transport as they are, after everything queued
+ * before: frames built by hand (net_ws_frame), for tests that send what a
+ * peer must refuse. Returns 0, or -1 when out of memory. */
+int net_ws_send_raw(net_ws *w, const void *bytes, size_t len);
+
+/*
+ * Encodes one frame into out: first is the first header byte (FIN 0x80,
+ * RSV 0x70, opcode 0x0f, as RFC 6455 5.2 lays them out), mask NULL for an
+ * unmasked frame, else the 4-byte masking key applied to the payload. The
+ * length uses the shortest form. Returns the frame's size, 0 when it does
+ * not fit in cap.
+ */
+size_t net_ws_frame(uint8_t *out, size_t cap, uint8_t first, const uint8_t mask[4], const void *payload,
+                    size_t len);
+
 /* Queues a close frame with code (RFC 6455 7.4) and a short reason. */
 int net_ws_close(net_ws *w, uint16_t code, const char *reason);
 

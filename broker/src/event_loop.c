@@ -303,9 +303,14 @@ static void close_linger(loop *L, int fd)
 static void finish_conn(loop *L, int fd)
 {
     slot *s = &L->slots[fd];
-    /* TLS closes with close_notify, WebSockets with a close frame and FIN
-     * (ws_goodbye): both in close_conn. */
-    if (tls_of(L, fd) || ws_of(L, fd) || shutdown(fd, SHUT_WR) != 0) {
+    /* TLS closes with close_notify (close_conn). A WebSocket without TLS
+     * sends its close frame and FIN (ws_goodbye), then lingers like TCP: the
+     * client's close frame, even a late one (within LINGER_MS), is read, not
+     * answered with a reset (RFC 6455 7.1.1: the server closes the TCP
+     * connection once the closing handshake is done). */
+    if (ws_of(L, fd) && !tls_of(L, fd)) {
+        ws_goodbye(L, fd, s->bc);
+    } else if (tls_of(L, fd) || ws_of(L, fd) || shutdown(fd, SHUT_WR) != 0) {
         close_conn(L, fd);
         return;
     }
@@ -511,7 +516,10 @@ static bool feed_conn(loop *L, int fd, broker_conn *bc, size_t n)
     char peer[80];
     peer_name(fd, peer, sizeof peer);
     loop_log(L, rc > 0 ? BROKER_LOG_INFO : BROKER_LOG_NOTICE, "WebSocket connection from %s closed: %s", peer, err);
-    close_conn(L, fd);
+    /* the client's close frame came: nothing more to wait for; our own close
+     * (a refused frame): wait for the client's answer to it */
+    if (rc > 0) close_conn(L, fd);
+    else finish_conn(L, fd);
     return false;
 }
 

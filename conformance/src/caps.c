@@ -29,9 +29,7 @@
 static void derive(conf_caps *c, bool connack5);
 
 typedef struct {
-    int fd;
-    net_tls *tls;
-    const conf_transport *tp; /* the in-process broker's (engine.h), NULL: TCP */
+    conf_bconn b;          /* TCP, TLS over it, WebSockets over either (engine_ws.c) */
     int timeout_ms;
     uint8_t in[512];
     size_t got;
@@ -39,23 +37,15 @@ typedef struct {
 
 static void pclose_(pconn *p)
 {
-    net_tls_close(p->tls);
-    if (p->fd >= 0) close(p->fd);
+    conf_bconn_close(&p->b);
 }
 
 static bool popen_(pconn *p, const conf_engine_cfg *cfg, char *why, size_t cap)
 {
-    p->tp = cfg->transport;
-    p->fd = p->tp ? p->tp->connect(p->tp->ctx, "capability-probe")
-                  : net_connect(cfg->host, cfg->port, p->timeout_ms, why, cap);
-    if (p->fd < 0 && p->tp) snprintf(why, cap, "in-process connect: %s", strerror(errno));
-    if (p->fd < 0) return false;
-    if (!cfg->tls) return true;
-    char err[200];
-    p->tls = net_tls_new(cfg->tls, p->fd, cfg->host, err, sizeof err);
-    if (p->tls && net_tls_connect(p->tls, p->timeout_ms, err, sizeof err) == 0) return true;
-    snprintf(why, cap, "TLS: %.180s", err);
-    pclose_(p);
+    int stage;
+    char err[300];
+    if (conf_bconn_open(&p->b, cfg, p->timeout_ms, &stage, err, sizeof err) == 0) return true;
+    snprintf(why, cap, "%s%.180s", stage == 1 ? "TLS: " : "", err);
     return false;
 }
 
@@ -65,8 +55,7 @@ static bool psend(pconn *p, int vi, const mqtt_packet *pkt)
     uint8_t buf[256];
     size_t n = 0;
     if (mqtt_encode(&codec, pkt, buf, sizeof buf, &n, NULL) != MQTT_OK) return false;
-    ssize_t k = p->tls ? net_tls_send_all(p->tls, buf, n, p->timeout_ms) : net_send_all(p->fd, buf, n, p->timeout_ms);
-    return k == (ssize_t)n;
+    return conf_bconn_send(&p->b, buf, n, p->timeout_ms) == (ssize_t)n;
 }
 
 /* Reads one packet decoded as version vi into *out (views into p->in, valid
@@ -87,9 +76,7 @@ static int precv(pconn *p, int vi, mqtt_packet *out)
         }
         int left = (int)(deadline - net_now_ms());
         if (left <= 0) return p->got ? -1 : PROBE_TIMEOUT;
-        if (p->tp) p->tp->settle(p->tp->ctx); /* the in-process broker answers what was sent */
-        ssize_t k = p->tls ? net_tls_recv_some(p->tls, p->in + p->got, sizeof p->in - p->got, left)
-                           : net_recv_some(p->fd, p->in + p->got, sizeof p->in - p->got, left);
+        ssize_t k = conf_bconn_recv(&p->b, p->in + p->got, sizeof p->in - p->got, left);
         if (k == NET_TIMEOUT) return p->got ? -1 : PROBE_TIMEOUT;
         if (k <= 0) return p->got ? -1 : 0; /* closed, or reset */
         p->got += (size_t)k;
@@ -197,7 +184,7 @@ void conf_caps_probe(const conf_engine_cfg *cfg, int vi, conf_caps *c)
                      .wildcard_available = -1, .subid_available = -1, .shared_available = -1,
                      .topic_alias_max = -1, .receive_max = -1, .max_packet_size = -1, .server_keep_alive = -1,
                      .granted_qos2 = -1};
-    pconn p = {.fd = -1, .timeout_ms = (int)(3000 * (cfg->time_scale > 0 ? cfg->time_scale : 1))};
+    pconn p = {.b = {.fd = -1}, .timeout_ms = (int)(3000 * (cfg->time_scale > 0 ? cfg->time_scale : 1))};
     char why[200], id[32];
     if (!popen_(&p, cfg, why, sizeof why)) {
         snprintf(c->note, sizeof c->note, "the probe could not connect: %s", why);

@@ -58,7 +58,7 @@ static const opt_def defs[] = {
 
 void conf_cli_usage(FILE *f)
 {
-    fprintf(f,
+    fputs(
         "usage: mqtt-conform [OPTIONS] [SCENARIO-FILE-OR-DIR...]\n"
         "       mqtt-conform compare [--markdown F] [--html F] [LABEL=]REPORT.json...\n"
         "Runs MQTT conformance scenarios (.mqs) against a broker and reports, per scenario\n"
@@ -67,6 +67,8 @@ void conf_cli_usage(FILE *f)
         "reports of earlier runs, with each broker's capability table.\n\n"
         "  --broker HOST:PORT   broker to test; without it (and without a profile\n"
         "                       address) the reference broker is started on a free port\n"
+        "  --broker URL         mqtt://H:P, mqtts://H:P (TLS), ws://H:P/PATH, wss://H:P/PATH:\n"
+        "                       MQTT over WebSockets (subprotocol mqtt), TLS with wss\n"
         "  --broker-bin PATH    reference broker to start (default: mqtt-broker next to\n"
         "                       this program)\n"
         "  --inproc             run against the reference broker's core inside this\n"
@@ -83,6 +85,9 @@ void conf_cli_usage(FILE *f)
         "                       turns TLS on (without --cafile: the system's CAs); they\n"
         "                       need --broker (or a profile's broker): the reference\n"
         "                       broker the runner starts itself listens without TLS\n"
+        , f);
+    /* two literals: ISO C caps one at 4095 bytes */
+    fprintf(f,
         "  --versions LIST      protocol versions to run: 3.1,3.1.1,5.0 (default: all)\n"
         "  --profile FILE|NAME  broker profile: capabilities and known deviations\n"
         "  --write-profile FILE after the run, write a profile to FILE that lists every\n"

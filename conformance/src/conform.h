@@ -132,6 +132,15 @@ typedef struct {
     int64_t late_ms;       /* -1: no lenient bound */
     conf_raw_tok *raw;
     size_t nraw;
+    /* `send frame` (ST_SEND_RAW): a WebSocket frame built by hand around
+     * the raw bytes: its first header byte (FIN 0x80, RSV, opcode) and
+     * whether the payload goes unmasked (RFC 6455 5.2; engine_ws.c). */
+    bool frame;
+    uint8_t frame_first;
+    bool frame_unmasked;
+    /* `open protocols=...` (WebSockets): the subprotocols the upgrade offers
+     * instead of "mqtt" ("" for none); NULL: "mqtt". */
+    char *ws_protocols;
     conf_field_id cap_field; /* capture */
     int cap_prop;
     char *cap_var;
@@ -155,6 +164,7 @@ typedef struct {
     int64_t deadline_ms;
     bool serial;
     bool malformed;        /* sends raw bytes: check the broker afterwards */
+    bool websocket;        /* `needs websocket` or a `send frame` step: runs only over WebSockets */
     conf_step *steps;
     size_t nsteps;
 } conf_scenario;

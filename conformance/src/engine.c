@@ -262,7 +262,7 @@ static void check_alive(loop *L, conf_run *r, size_t idx)
     if (cfg->transport) return;
     /* A few tries: a broker busy with many connections may be slow to accept one more. */
     for (int attempt = 0; attempt < 3 && alive < 0; attempt++)
-        alive = conf_probe_broker(cfg->host, cfg->port, cfg->tls, (int)eng_scaled(&L->e, 2000), pm, sizeof pm);
+        alive = conf_probe_target(cfg, (int)eng_scaled(&L->e, 2000), pm, sizeof pm);
     if (alive >= 0) return;
     L->res->died_after = (int)idx;
     char b[1024];
@@ -304,7 +304,9 @@ static bool poll_add(loop *L, size_t run, size_t k, bool *tls_pending)
     }
     struct pollfd *p = &L->pfd[L->np];
     p->fd = c->fd;
-    if (c->state == CS_TLS)
+    if (c->ws && c->tls_want == 0) /* the WebSocket upgrade, or frames over TCP or TLS */
+        p->events = (short)(POLLIN | (eng_ws_wants_write(c) ? POLLOUT : 0));
+    else if (c->state == CS_TLS)
         p->events = c->tls_want == NET_TLS_WANT_WRITE ? POLLOUT : POLLIN;
     else /* a TLS write waiting for the broker's bytes needs POLLIN, not a busy POLLOUT */
         p->events = (short)(POLLIN | (((c->wlen && c->tls_want != NET_TLS_WANT_READ) || c->state == CS_CONNECTING ||
@@ -333,8 +335,9 @@ static bool connected(loop *L, conf_run *r, client *c, int ci, int64_t now)
     }
     c->state = CS_OPEN;
     conf_traffic_established(c->tr, c->stream);
-    if (!L->e.cfg->tls) return true;
-    eng_tls_begin(&L->e, r, c, ci, now);
+    if (!L->e.cfg->tls && !L->e.cfg->ws_path) return true;
+    if (L->e.cfg->tls) eng_tls_begin(&L->e, r, c, ci, now);
+    else eng_transport_ready(&L->e, r, c, ci, now);
     return false;
 }
 
@@ -351,12 +354,16 @@ static void on_event(loop *L, size_t i, int64_t now)
         eng_tls_step(&L->e, r, c, ci, now);
         return;
     }
+    if (c->state == CS_WS) {
+        eng_ws_step(&L->e, r, c, ci, now);
+        return;
+    }
     bool read_waits_write = c->tls && c->tls_want == NET_TLS_WANT_WRITE && c->wlen == 0;
     if (ev & POLLOUT) eng_flush(r, c, ci, now);
     if (c->state == CS_OPEN && ((ev & (POLLIN | POLLHUP | POLLERR)) || (read_waits_write && (ev & POLLOUT))))
         eng_on_readable(r, c, ci, now);
     /* a TLS write that waited for the broker's bytes may go on now */
-    if (c->tls && c->state == CS_OPEN && c->wlen && (ev & POLLIN)) eng_flush(r, c, ci, now);
+    if (c->tls && c->state == CS_OPEN && (c->wlen || eng_ws_wants_write(c)) && (ev & POLLIN)) eng_flush(r, c, ci, now);
 }
 
 /* Polls every open socket of every active run until the next deadline, and
@@ -418,6 +425,7 @@ int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_e
     int64_t start = net_now_ms();
     if (resolve(&L.e, msg, msglen) < 0) return -1;
     ns_seed = (uint32_t)getpid() * 2654435761u ^ (uint32_t)start;
+    eng_ws_skip_runs(cfg, runs, n);
     if (!cfg->no_probe) probe_versions(&L);
     for (size_t i = 0; i < n; i++)
         if (runs[i].verdict == V_PENDING) L.total++;

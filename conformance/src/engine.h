@@ -109,6 +109,11 @@ typedef struct {
      * a handshake that fails closes the connection with the reason in the
      * transcript ("TLS handshake with HOST:PORT: certificate verify failed ..."). */
     net_tls_ctx *tls;       /* (OpenSSL writes with write(2): the caller ignores SIGPIPE) */
+    /* MQTT over WebSockets (NULL: none): after TCP (and TLS), every
+     * connection, the probes' too, upgrades with GET ws_path offering the
+     * subprotocol "mqtt" (MQTT-6.0.0-3) and carries MQTT in binary frames
+     * (engine_ws.c). Captures then hold the MQTT byte stream, not the frames. */
+    const char *ws_path;
     /* Captures: with a pcap_dir (which must exist) and a mode other than
      * none, each run's traffic is recorded and written there as
      * <id>@<version>.pcap (conf_traffic_filename) when the mode says so.
@@ -159,6 +164,8 @@ int conf_engine_run(const conf_engine_cfg *cfg, conf_run *runs, size_t n, conf_e
  * waits for any CONNACK: is the broker there and speaking MQTT? 0 yes, -1
  * with msg filled (a failed TLS handshake says why). */
 int conf_probe_broker(const char *host, uint16_t port, net_tls_ctx *tls, int timeout_ms, char *msg, size_t msglen);
+/* The same for cfg's broker: host, port, TLS and WebSockets (cfg->ws_path). */
+int conf_probe_target(const conf_engine_cfg *cfg, int timeout_ms, char *msg, size_t msglen);
 
 /* The rule ids a finished run's verdict is about, for coverage and reports:
  * fail, warn, expected-failure: the rules of the step that decided it (none

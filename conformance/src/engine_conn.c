@@ -62,6 +62,7 @@ void eng_client_close(client *c)
         int unread = 0;
         if (c->stream >= 0 && ioctl(c->fd, FIONREAD, &unread) != 0) unread = 0;
         conf_traffic_close(c->tr, c->stream, CONF_TR_CLIENT, unread > 0);
+        eng_ws_free(c);
         net_tls_free(c->tls); /* no close_notify: closing is abrupt unless the scenario disconnects */
         c->tls = NULL;
         c->tls_want = 0;
@@ -172,6 +173,7 @@ int eng_start_connect(engine *e, conf_run *r, client *c, int ci, int64_t now)
     }
     conf_run_event(r, ci, EV_NOTE, (int)rt->step, eng_rel(rt, now), "TCP connect to %s", e->target);
     if (c->state == CS_OPEN && e->cfg->tls) eng_tls_begin(e, r, c, ci, now);
+    else if (c->state == CS_OPEN && e->cfg->ws_path) eng_transport_ready(e, r, c, ci, now);
     return 0;
 }
 
@@ -207,9 +209,8 @@ void eng_tls_step(engine *e, conf_run *r, client *c, int ci, int64_t now)
         return;
     }
     c->tls_want = 0;
-    c->state = CS_OPEN;
     conf_run_event(r, ci, EV_NOTE, (int)rt->step, eng_rel(rt, now), "TLS established (%s)", net_tls_version(c->tls));
-    eng_flush(r, c, ci, now);
+    eng_transport_ready(e, r, c, ci, now);
 }
 
 /* The TCP connection is up: start the TLS handshake over it. */
@@ -228,6 +229,10 @@ void eng_tls_begin(engine *e, conf_run *r, client *c, int ci, int64_t now)
 void eng_flush(conf_run *r, client *c, int ci, int64_t now)
 {
     rt_state *rt = r->rt;
+    if (c->ws) {
+        eng_ws_flush(r, c, ci, now);
+        return;
+    }
     while (c->state == CS_OPEN && c->wlen > 0) {
         if (c->tls) {
             char err[300] = "";

@@ -51,12 +51,15 @@ typedef struct {
     size_t n;
 } alias_slot;
 
-enum { CS_IDLE, CS_CONNECTING, CS_TLS, CS_OPEN, CS_CLOSED };
+/* CS_WS: the WebSocket upgrade is under way (cfg->ws_path, engine_ws.c). */
+enum { CS_IDLE, CS_CONNECTING, CS_TLS, CS_WS, CS_OPEN, CS_CLOSED };
 
 typedef struct {
     int fd;
     net_tls *tls;          /* the TLS connection over fd (cfg->tls), NULL: plain TCP */
     int tls_want;          /* NET_TLS_WANT_READ/WRITE: what the TLS layer waits for, 0: nothing */
+    struct eng_ws *ws;     /* MQTT over WebSockets on fd (cfg->ws_path), NULL: the bytes go as they are */
+    const char *ws_offer;  /* `open protocols=`: offered instead of "mqtt" by the next upgrade, NULL: mqtt */
     int state;
     bool peer_closed;      /* the broker closed (EOF or reset) */
     bool self_closed;      /* we closed (disconnect/drop) */
@@ -186,5 +189,7 @@ void conf_caps_probe(const conf_engine_cfg *cfg, int vi, conf_caps *c);
 /* Pending runs of a version the probe found unsupported, or needing what the
  * broker announced absent, become `skip` with that as the reason. */
 void conf_caps_apply(const conf_caps caps[CONF_NVERSIONS], conf_run *runs, size_t n);
+
+#include "conformance/src/engine_ws.h"
 
 #endif

@@ -79,9 +79,46 @@ static void peer_closed(client *c, int64_t now, bool reset, const char *why)
     c->closed_at = now;
 }
 
+/* Moves the MQTT bytes the WebSocket layer holds into the receive buffer. */
+static void take_ws(conf_run *r, client *c, int64_t now)
+{
+    size_t k;
+    while (!((rt_state *)r->rt)->done && room(r, c, now) &&
+           (k = eng_ws_take(c, c->rbuf + c->rlen, c->rcap - c->rlen)) > 0) {
+        conf_traffic_data(c->tr, c->stream, CONF_TR_SERVER, c->rbuf + c->rlen, k);
+        c->rlen += k;
+    }
+}
+
+/* Over WebSockets: frames in, the MQTT byte stream into the receive buffer
+ * (what came before a close frame is read first); engine_ws.c. */
+static void read_ws(conf_run *r, client *c, int64_t now)
+{
+    rt_state *rt = r->rt;
+    char why[400];
+    int st = WSP_MORE;
+    while (st == WSP_MORE && !rt->done) {
+        take_ws(r, c, now);
+        if (!rt->done) st = eng_ws_pull(c, why, sizeof why);
+    }
+    take_ws(r, c, now);
+    if (rt->done || st == WSP_LATER || st == WSP_MORE) return;
+    if (st == WSP_BAD) { /* like bytes that do not decode: the stream ends here */
+        snprintf(c->why, sizeof c->why, "%s", why);
+        conf_run_event(r, (int)(c - rt->cl), EV_RECV, (int)rt->step, eng_rel(rt, now), "%s", why);
+        c->garbage = true;
+        return;
+    }
+    peer_closed(c, now, st == WSP_RESET, why);
+}
+
 /* Reads what the socket (or TLS) has into the receive buffer. */
 static void read_bytes(conf_run *r, client *c, int64_t now)
 {
+    if (c->ws) {
+        read_ws(r, c, now);
+        return;
+    }
     while (!((rt_state *)r->rt)->done && room(r, c, now)) {
         ssize_t n;
         char err[300] = "";

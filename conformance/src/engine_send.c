@@ -246,6 +246,11 @@ int eng_send_raw(engine *e, conf_run *r, const conf_step *st, int64_t now)
         memcpy(buf + star_at, vbi, k);
         n += k;
     }
+    if (st->frame) { /* a WebSocket frame around the bytes (engine_ws.c) */
+        int fr = eng_ws_send_frame(r, st, c, st->client, buf, n, now);
+        free(buf);
+        return fr < 0 && c->state == CS_CLOSED ? not_sent(r, c, st->client, "the frame", now) : fr;
+    }
     if (c->state == CS_IDLE) eng_start_connect(e, r, c, st->client, now);
     char hx[200];
     eng_hexdump(hx, sizeof hx, buf, n);

@@ -68,11 +68,12 @@ void eng_check_late(engine *e, conf_run *r, const conf_step *st, int64_t now)
 static int step_open(engine *e, conf_run *r, const conf_step *st, int ci, int64_t now)
 {
     client *c = &((rt_state *)r->rt)->cl[ci];
+    if (c->fd >= 0) eng_client_close(c);
+    c->ws_offer = st->ws_protocols; /* this connection's upgrade only (engine_ws.c) */
     if (eng_start_connect(e, r, c, ci, now) < 0) {
         eng_finish(r, V_ERROR, now, "%s: %s", r->sc->clients[ci], c->why);
         return S_END;
     }
-    (void)st;
     return S_DONE;
 }
 
@@ -108,7 +109,10 @@ static int step_send(engine *e, conf_run *r, const conf_step *st, int ci, int64_
 
 static int step_send_raw(engine *e, conf_run *r, const conf_step *st, int ci, int64_t now)
 {
-    (void)ci;
+    int cs = ((rt_state *)r->rt)->cl[ci].state;
+    /* a frame goes once the connection is upgraded (the upgrade runs under the step's clock) */
+    if (st->frame && (cs == CS_CONNECTING || cs == CS_TLS || cs == CS_WS) && now < ((rt_state *)r->rt)->step_deadline)
+        return S_WAIT;
     return eng_send_raw(e, r, st, now) < 0 ? S_END : S_DONE;
 }
 
@@ -169,7 +173,8 @@ static int step_disconnect(engine *e, conf_run *r, const conf_step *st, int ci, 
         if (eng_send_from_step(e, r, st, MQTT_DISCONNECT, now) < 0) return S_END;
         rt->phase = 1;
     }
-    if (c->wlen > 0 && c->state != CS_CLOSED && now < rt->step_deadline) return S_WAIT;
+    if ((c->wlen > 0 || eng_ws_wants_write(c)) && c->state != CS_CLOSED && now < rt->step_deadline) return S_WAIT;
+    eng_ws_goodbye(c); /* over WebSockets: a close frame 1000 before the FIN (RFC 6455 7.1.1) */
     if (c->tls && c->state == CS_OPEN) { /* a graceful TLS close: close_notify, then the FIN */
         net_tls_close(c->tls);
         c->tls = NULL;

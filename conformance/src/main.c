@@ -16,6 +16,7 @@
 #include "conformance/src/spawn.h"
 
 #include "net/net.h"
+#include "net/url.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -42,6 +43,8 @@ typedef struct {
     conf_broker_proc proc;
     conf_inproc *inproc;       /* --inproc: the core in this process */
     net_tls_ctx *tls;
+    bool has_url;              /* --broker was a URL (mqtt://, mqtts://, ws://, wss://) */
+    net_url url;
     char host[256];
     uint16_t port;
     char target[PATH_MAX * 3];
@@ -201,10 +204,33 @@ static void merge_profile(app *a)
     o->insecure = o->insecure || a->prof.insecure;
 }
 
+/* --broker as a URL: the scheme says TLS and WebSockets, the user part
+ * the credentials (unless given as options). HOST:PORT stays plain TCP. */
+static int parse_url(app *a)
+{
+    conf_cli *o = &a->o;
+    char err[300];
+    if (!o->broker || !strstr(o->broker, "://")) return 0;
+    if (net_url_parse(o->broker, &a->url, err, sizeof err) < 0) {
+        fprintf(stderr, "mqtt-conform: --broker '%s': %s\n", o->broker, err);
+        return 2;
+    }
+    a->has_url = true;
+    bool tls_opts = o->cafile || o->certfile || o->keyfile || o->insecure;
+    if (tls_opts && !a->url.tls) {
+        fprintf(stderr, "mqtt-conform: --cafile, --cert, --key and --insecure are TLS options, but --broker %s "
+                "is plain: use mqtts:// or wss://\n", o->broker);
+        return 2;
+    }
+    if (!o->username && a->url.has_user) o->username = a->url.user;
+    if (!o->password && a->url.has_password) o->password = a->url.password;
+    return 0;
+}
+
 static int setup_tls(app *a)
 {
     const conf_cli *o = &a->o;
-    if (!o->cafile && !o->certfile && !o->keyfile && !o->insecure) return 0;
+    if (!o->cafile && !o->certfile && !o->keyfile && !o->insecure && !(a->has_url && a->url.tls)) return 0;
     if (!o->broker) {
         fprintf(stderr, "mqtt-conform: --cafile, --cert, --key and --insecure (TLS) need --broker HOST:PORT "
                 "(or a profile's broker): the reference broker the runner starts listens without TLS\n");
@@ -279,6 +305,12 @@ static int start_inproc(app *a)
     return 0;
 }
 
+/* The WebSocket path of a ws:// or wss:// --broker, else NULL (plain MQTT). */
+static const char *ws_path(const app *a)
+{
+    return a->has_url && a->url.ws ? a->url.path : NULL;
+}
+
 /* --broker (or the profile's), else the reference broker; then: is it there? */
 static int choose_broker(app *a)
 {
@@ -286,7 +318,13 @@ static int choose_broker(app *a)
     snprintf(a->host, sizeof a->host, "127.0.0.1");
     a->port = 1883;
     if (a->o.inproc) return start_inproc(a);
-    if (a->o.broker) {
+    if (a->has_url) {
+        const net_url *u = &a->url;
+        snprintf(a->host, sizeof a->host, "%s", u->host);
+        a->port = u->port;
+        snprintf(a->target, sizeof a->target, "%s://%s:%u%s", u->ws ? (u->tls ? "wss" : "ws") : (u->tls ? "mqtts" : "mqtt"),
+                 u->host, u->port, u->ws ? u->path : "");
+    } else if (a->o.broker) {
         if (net_parse_hostport(a->o.broker, a->host, sizeof a->host, &a->port) < 0) {
             fprintf(stderr, "mqtt-conform: --broker expects HOST:PORT, found '%s'\n", a->o.broker);
             return 2;
@@ -295,7 +333,8 @@ static int choose_broker(app *a)
     } else if (spawn_reference(a) != 0) {
         return 2;
     }
-    if (conf_probe_broker(a->host, a->port, a->tls, (int)(3000 * a->o.time_scale), msg, sizeof msg) < 0) {
+    conf_engine_cfg cfg = {.host = a->host, .port = a->port, .tls = a->tls, .ws_path = ws_path(a)};
+    if (conf_probe_target(&cfg, (int)(3000 * a->o.time_scale), msg, sizeof msg) < 0) {
         fprintf(stderr, "mqtt-conform: the broker is not reachable: %s\n", msg);
         return 2;
     }
@@ -353,7 +392,8 @@ static int run_engine(app *a, conf_report *rep, bool *tty)
     conf_engine_cfg cfg = {.host = a->host, .port = a->port, .username = a->o.username, .password = a->o.password,
                            .time_scale = a->o.time_scale, .jobs = a->o.jobs, .on_done = on_done, .arg = tty,
                            .pcap_mode = a->o.pcap_mode, .pcap_dir = a->pcapdir[0] ? a->pcapdir : NULL,
-                           .tls = a->tls, .transport = a->inproc ? conf_inproc_transport(a->inproc) : NULL};
+                           .tls = a->tls, .ws_path = ws_path(a),
+                           .transport = a->inproc ? conf_inproc_transport(a->inproc) : NULL};
     if (conf_engine_run(&cfg, a->runs, a->nruns, &rep->res, msg, sizeof msg) < 0) {
         fprintf(stderr, "mqtt-conform: %s\n", msg);
         return 2;
@@ -456,7 +496,7 @@ static int run(app *a, int argc, char **argv)
     if (rc) return rc < 0 ? 0 : rc;
     signal(SIGPIPE, SIG_IGN);
     merge_profile(a);
-    if ((rc = setup_tls(a)) || (rc = choose_broker(a)) || (rc = prepare_pcaps(a))) return rc;
+    if ((rc = parse_url(a)) || (rc = setup_tls(a)) || (rc = choose_broker(a)) || (rc = prepare_pcaps(a))) return rc;
     bool tty = isatty(2) && !a->o.quiet;
     conf_report rep = {.runs = a->runs, .n = a->nruns, .profile = &a->prof, .target = a->target,
                        .time_scale = a->o.time_scale, .jobs = a->o.jobs, .started = time(NULL)};

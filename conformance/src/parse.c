@@ -351,13 +351,17 @@ static bool header(pctx *c, const word *w, int n)
     } else if (weq(&w[0], "needs")) {
         for (int i = 1; i < n; i++) {
             int cap = conf_cap_parse(w[i].s, w[i].n);
+            if (weq(&w[i], "websocket")) { /* a transport, not a broker capability */
+                sc->websocket = true;
+                continue;
+            }
             if (cap < 0) {
                 char list[512] = "";
                 for (int k = 0; k < CAP_COUNT; k++) {
                     strcat(list, k ? ", " : "");
                     strcat(list, conf_cap_names[k]);
                 }
-                ERR(c, &w[i], "expected a capability (%s), found '%.*s'", list, (int)w[i].n, w[i].s);
+                ERR(c, &w[i], "expected a capability (%s) or websocket, found '%.*s'", list, (int)w[i].n, w[i].s);
             } else {
                 sc->needs |= 1u << cap;
             }
@@ -704,6 +708,56 @@ static int step_timer(pctx *c, conf_step *st, const word *w, int n, word *out)
 static const char *const verbs =
     "connect, open, send, publish, subscribe, unsubscribe, ack, expect, capture, disconnect or drop";
 
+/* `open protocols=none|"LIST"`: the WebSocket upgrade offers LIST (or no
+ * subprotocol) instead of "mqtt"; the scenario then needs WebSockets. */
+static void parse_protocols(pctx *c, conf_step *st, const word *w)
+{
+    const char *v = w->s + 10;
+    size_t n = w->n - 10;
+    if (n == 4 && !strncmp(v, "none", 4)) st->ws_protocols = strdup("");
+    else if (n >= 2 && v[0] == '"') st->ws_protocols = unquote(c, w, v, n, &n);
+    else ERR(c, w, "expected protocols=none or protocols=\"LIST\" (the subprotocols offered)");
+    for (size_t i = 0; st->ws_protocols && st->ws_protocols[i]; i++)
+        if ((unsigned char)st->ws_protocols[i] < 0x20) {
+            ERR(c, w, "expected no control characters in protocols=");
+            break;
+        }
+    c->sc->websocket = true;
+}
+
+/* `send frame OPCODE [nofin] [rsv1|rsv2|rsv3] [unmasked] [TOKENS]`: a hand-made WebSocket frame. */
+static void parse_frame(pctx *c, conf_step *st, const word *w, int i, int n)
+{
+    static const char *const ops[] = {"continuation", "text", "binary", NULL, NULL, NULL, NULL, NULL,
+                                      "close", "ping", "pong"};
+    st->kind = ST_SEND_RAW;
+    st->frame = true;
+    c->sc->malformed = true;
+    c->sc->websocket = true;
+    int op = -1;
+    for (int k = 0; i < n && k < (int)(sizeof ops / sizeof ops[0]); k++)
+        if (ops[k] && weq(&w[i], ops[k])) op = k;
+    if (op < 0 && i < n && w[i].n <= 2 && isdigit((unsigned char)w[i].s[0])) {
+        op = atoi(w[i].s);
+        if (op > 15 || (w[i].n == 2 && !isdigit((unsigned char)w[i].s[1]))) op = -1;
+    }
+    if (op < 0) {
+        ERR(c, &w[i < n ? i : i - 1], "expected a frame opcode after `frame` (binary, text, continuation, close, "
+            "ping, pong or 0 to 15)");
+        return;
+    }
+    st->frame_first = (uint8_t)(0x80 | op);
+    for (i++; i < n; i++) {
+        if (weq(&w[i], "nofin")) st->frame_first &= 0x7f;
+        else if (weq(&w[i], "rsv1")) st->frame_first |= 0x40;
+        else if (weq(&w[i], "rsv2")) st->frame_first |= 0x20;
+        else if (weq(&w[i], "rsv3")) st->frame_first |= 0x10;
+        else if (weq(&w[i], "unmasked")) st->frame_unmasked = true;
+        else break;
+    }
+    if (i < n) parse_raw(c, st, w, i, n); /* no bytes: an empty payload */
+}
+
 /* `C send TYPE FIELDS` or `C send raw TOKENS`. Returns false on an error that drops the step. */
 static bool step_send(pctx *c, conf_step *st, const word *verb, const word *w, int i, int n)
 {
@@ -713,6 +767,8 @@ static bool step_send(pctx *c, conf_step *st, const word *verb, const word *w, i
         st->kind = ST_SEND_RAW;
         sc->malformed = true;
         parse_raw(c, st, w, i + 1, n);
+    } else if (weq(&w[i], "frame")) {
+        parse_frame(c, st, w, i + 1, n);
     } else {
         int t = ptype_of(&w[i]);
         if (t < 0 || !is_client_sent(t)) {
@@ -857,7 +913,8 @@ static bool step_parse(pctx *c, conf_step *st, const word *w0, int n0, const cha
         parse_fields(c, st, w, i, n, MQTT_CONNECT, false, NULL);
     } else if (weq(verb, "open")) {
         st->kind = ST_OPEN;
-        if (i < n) ERR(c, &w[i], "expected nothing after `open`");
+        if (i < n && w[i].n > 10 && !strncmp(w[i].s, "protocols=", 10)) parse_protocols(c, st, &w[i++]);
+        if (i < n) ERR(c, &w[i], "expected nothing after `open` (or protocols=... over WebSockets)");
     } else if (weq(verb, "send")) {
         if (!step_send(c, st, verb, w, i, n)) return false;
     } else if (weq(verb, "publish") || weq(verb, "subscribe") || weq(verb, "unsubscribe")) {
@@ -916,6 +973,7 @@ static void free_step(conf_step *st)
     free(st->fields);
     for (size_t k = 0; k < st->nraw; k++) free(st->raw[k].text);
     free(st->raw);
+    free(st->ws_protocols);
     free(st->cap_var);
     free(st->src);
 }

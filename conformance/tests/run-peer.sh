@@ -9,6 +9,15 @@
 # --write prints the non-pass verdicts of one run as expectation lines (to
 # start a review, never to replace one).
 #
+# NAME-ws (aedes-ws, rabbitmq-ws): the same broker over WebSockets
+# (PEER_URL), judged against the TCP expectations expect-BASE.txt: the same
+# verdicts over ws:// as over TCP; expect-NAME.txt, when it exists, is read
+# first and lists the differences over WebSockets, each with the spec's
+# words. One round only (the TCP suite checks repeatability; this one checks
+# the transport), to keep `make check` short; plus, when the peer has a TLS
+# WebSocket listener (rabbitmq-ws), the connect, QoS and websocket areas
+# over wss:// with the same expectations.
+#
 # Expectation file: one line per run (or glob of runs) that does not pass:
 #   ID-GLOB@VERSION-GLOB  VERDICT  "the specification's words that justify it"
 # The first matching line wins; '#' starts a comment. VERDICT may list
@@ -22,7 +31,11 @@ name=$1 conform=$2 mode=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$here/peers/peers.sh"
-expect=$here/expect-$name.txt
+base=${name%-ws}
+expect=$here/expect-$base.txt
+ws_expect=$here/expect-$name.txt # differences over WebSockets (NAME-ws only), read first
+rounds="1 2"
+[ "$base" != "$name" ] && rounds=1
 work=$(mktemp -d "/tmp/conform-peer-$name.XXXXXX")
 trap 'peer_stop; rm -rf "$work"' EXIT
 pass=0 fail=0
@@ -35,15 +48,18 @@ verdicts() {
 
 # Loads the expectation file into pats[] / want[] / used[].
 load_expect() {
-    pats=() want=() used=()
+    pats=() want=() used=() src=()
     [ -f "$expect" ] || { echo "FAIL: no expectation file $expect"; fail=$((fail + 1)); return; }
-    local line pat v
-    while IFS= read -r line; do
-        line=${line%%#*}
-        read -r pat v _ <<< "$line"
-        [ -n "${pat:-}" ] || continue
-        pats+=("$pat") want+=("$v") used+=(0)
-    done < "$expect"
+    local line pat v f files=("$expect")
+    [ "$base" != "$name" ] && [ -f "$ws_expect" ] && files=("$ws_expect" "$expect")
+    for f in "${files[@]}"; do
+        while IFS= read -r line; do
+            line=${line%%#*}
+            read -r pat v _ <<< "$line"
+            [ -n "${pat:-}" ] || continue
+            pats+=("$pat") want+=("$v") used+=(0) src+=("$f")
+        done < "$f"
+    done
 }
 
 # Checks one report against the expectations.
@@ -63,8 +79,10 @@ check_report() {
 # -j 8: a third-party broker under 32 parallel runs (aedes: one node.js
 # thread) can take over 2 s to answer a CONNECT, and that is load, not conformance.
 run_once() {
-    local round=$1 rc
-    bounded 1000 "$conform" --broker "127.0.0.1:$PEER_PORT" --out "$work/r$round" --pcap none -q -j 8 "$root/conformance/scenarios" \
+    local round=$1 rc broker=${PEER_URL:-127.0.0.1:$PEER_PORT} opts=()
+    # wss: the connect, QoS and websocket areas through the peer's TLS WebSocket listener
+    [ "$round" = wss ] && broker=$PEER_WSS_URL opts=(--cafile "$PEER_CAFILE" --filter area:connect,area:qos,area:websocket)
+    bounded 1000 "$conform" --broker "$broker" "${opts[@]}" --out "$work/r$round" --pcap none -q -j 8 "$root/conformance/scenarios" \
         > "$work/r$round.out" 2>&1
     rc=$?
     mkdir -p "$root/build/check"
@@ -85,13 +103,17 @@ if [ "$mode" = --write ]; then
     exit 0
 fi
 load_expect
-for round in 1 2; do
+# NAME-ws with a TLS WebSocket listener (PEER_WSS_URL): one more round over wss://.
+[ "$base" != "$name" ] && [ -n "${PEER_WSS_URL:-}" ] && rounds="$rounds wss"
+for round in $rounds; do
     run_once "$round" || { fail=$((fail + 1)); continue; }
     check_report "$round"
 done
 for k in "${!pats[@]}"; do
     [ "${used[$k]}" = 1 ] && continue
-    fail=$((fail + 1)); echo "FAIL: $expect: '${pats[$k]} ${want[$k]}' matches no run (stale)"
+    # over WebSockets the TCP lines a ws line overrides are not stale: only the ws lines are checked
+    [ "$base" != "$name" ] && [ "${src[$k]}" != "$ws_expect" ] && continue
+    fail=$((fail + 1)); echo "FAIL: $(basename "${src[$k]}"): '${pats[$k]} ${want[$k]}' matches no run (stale)"
 done
 # The verdicts of both runs, without the runs whose expectation lists alternatives.
 stable() {
@@ -111,6 +133,6 @@ if [ -s "$work/r1/report.json" ] && [ -s "$work/r2/report.json" ]; then
         diff <(stable "$work/r1/report.json") <(stable "$work/r2/report.json") | grep '^[<>]'
     else pass=$((pass + 1)); fi
 fi
-echo "reports: build/check/peer-$name-r1.json, build/check/peer-$name-r2.json"
+echo "reports: $(for r in $rounds; do printf 'build/check/peer-%s-r%s.json ' "$name" "$r"; done)"
 echo "peer-$name: $pass passed, $fail failed"
 [ "$fail" = 0 ]

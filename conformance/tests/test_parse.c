@@ -484,3 +484,65 @@ Test(conform_profile, flaky_is_a_deviation_that_may_pass)
     unlink(path);
     free(path);
 }
+
+/* `send frame` (WebSockets): opcode, flags and payload; it marks the
+ * scenario as needing WebSockets and as malformed input. */
+Test(conform_parse, send_frame_builds_first_byte_and_payload)
+{
+    conf_scenario *s = parse(HEADER "a open\n"
+                             "a send frame binary nofin c0\n"
+                             "a send frame continuation 00\n"
+                             "a send frame text rsv1 unmasked \"x\"\n"
+                             "a send frame ping\n"
+                             "a send frame 11\n");
+    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert(s->websocket);
+    cr_assert(s->malformed);
+    cr_assert_eq(s->steps[1].kind, ST_SEND_RAW);
+    cr_assert(s->steps[1].frame);
+    cr_assert_eq(s->steps[1].frame_first, 0x02);
+    cr_assert_eq(s->steps[1].nraw, 1);
+    cr_assert_eq(s->steps[2].frame_first, 0x80);
+    cr_assert_eq(s->steps[3].frame_first, 0xc1);
+    cr_assert(s->steps[3].frame_unmasked);
+    cr_assert_eq(s->steps[4].frame_first, 0x89);
+    cr_assert_eq(s->steps[4].nraw, 0);
+    cr_assert_eq(s->steps[5].frame_first, 0x8b);
+    conf_scenario_free(s);
+}
+
+Test(conform_parse, send_frame_bad_opcode_is_an_error)
+{
+    cr_assert_null(parse(HEADER "a send frame blob 00\n"));
+    cr_assert(has_error("t.mqs:5:"), "%s", errs.msgs[0]);
+    cr_assert(has_error("expected a frame opcode"), "%s", errs.msgs[0]);
+    cr_assert_null(parse(HEADER "a send frame 16\n"));
+    cr_assert(has_error("expected a frame opcode"));
+    cr_assert_null(parse(HEADER "a send frame\n"));
+    cr_assert(has_error("expected a frame opcode"));
+}
+
+Test(conform_parse, needs_websocket_is_a_transport)
+{
+    conf_scenario *s = parse(HEADER "needs websocket qos1\na connect\n");
+    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert(s->websocket);
+    cr_assert(s->needs & (1u << CAP_QOS1));
+    conf_scenario_free(s);
+    cr_assert_null(parse(HEADER "needs websockets\na connect\n"));
+    cr_assert(has_error("or websocket"));
+}
+
+Test(conform_parse, open_protocols_offer)
+{
+    conf_scenario *s = parse(HEADER "a open protocols=none\nb open protocols=\"mqttv3.1, x\"\n");
+    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert(s->websocket);
+    cr_assert_str_eq(s->steps[0].ws_protocols, "");
+    cr_assert_str_eq(s->steps[1].ws_protocols, "mqttv3.1, x");
+    conf_scenario_free(s);
+    cr_assert_null(parse(HEADER "a open protocols=mqtt\n"));
+    cr_assert(has_error("expected protocols=none or protocols=\"LIST\""));
+    cr_assert_null(parse(HEADER "a open now\n"));
+    cr_assert(has_error("expected nothing after `open`"));
+}

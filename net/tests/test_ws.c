@@ -518,3 +518,55 @@ Test(ws_io, refused_upgrade_is_reported)
     pthread_join(th, NULL);
     close(lfd);
 }
+
+/* ---- frames built by hand (net_ws_frame, net_ws_send_raw) ---- */
+
+/* Every length form (7-bit, 16-bit, 64-bit), masked: byte for byte what the
+ * test's own encoder gives, and a server reads the payload back. */
+Test(ws_frame, encodes_every_length_form_like_rfc6455)
+{
+    static uint8_t payload[70000], a[70016], b[70016];
+    for (size_t i = 0; i < sizeof payload; i++) payload[i] = (uint8_t)(i * 7);
+    const size_t lens[] = {0, 1, 125, 126, 65535, 65536, 70000};
+    const uint8_t key[4] = {0x12, 0x34, 0x56, 0x78};
+    for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+        size_t n = net_ws_frame(a, sizeof a, 0x82, key, payload, lens[k]);
+        size_t m = frame(b, true, 2, true, payload, lens[k], lens[k]);
+        cr_assert_eq(n, m, "length %zu", lens[k]);
+        cr_assert_arr_eq(a, b, n);
+        net_ws *w = server();
+        char err[200];
+        cr_assert_eq(net_ws_feed(w, a, n, err, sizeof err), 0, "%s", err);
+        if (lens[k] < 4096) expect_stream(w, payload, lens[k]); /* expect_stream reads at most 4 KiB */
+        else cr_assert_eq(net_ws_readable(w), lens[k]);
+        net_ws_free(w);
+    }
+    cr_assert_eq(net_ws_frame(a, 10, 0x82, key, payload, 8), 0, "does not fit: nothing written");
+    cr_assert_eq(net_ws_frame(a, sizeof a, 0x81, NULL, "ab", 2), 4);
+    cr_assert_eq(a[1], 2, "unmasked: no mask bit, no key");
+}
+
+/* Raw bytes go after what was framed before, in call order. */
+Test(ws_frame, send_raw_keeps_the_order)
+{
+    char err[200];
+    net_ws *c = net_ws_new(NET_WS_CLIENT, 0, err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    cr_assert_eq(net_ws_send(c, CONNECT, sizeof CONNECT), 0);
+    uint8_t f[16];
+    const uint8_t key[4] = {1, 2, 3, 4};
+    size_t fl = net_ws_frame(f, sizeof f, 0x82, key, PINGREQ, sizeof PINGREQ);
+    cr_assert_eq(net_ws_send_raw(c, f, fl), 0);
+    size_t n;
+    const uint8_t *p = net_ws_out(c, &n);
+    cr_assert_eq(n, 2 + 4 + sizeof CONNECT + fl);
+    cr_assert_arr_eq(p + n - fl, f, fl);
+    net_ws *s = server();
+    cr_assert_eq(net_ws_feed(s, p, n, err, sizeof err), 0, "%s", err);
+    uint8_t want[sizeof CONNECT + sizeof PINGREQ];
+    memcpy(want, CONNECT, sizeof CONNECT);
+    memcpy(want + sizeof CONNECT, PINGREQ, sizeof PINGREQ);
+    expect_stream(s, want, sizeof want);
+    net_ws_free(s);
+    net_ws_free(c);
+}

@@ -110,7 +110,17 @@ void broker_handle_publish(broker_conn *c, const mqtt_publish *p)
         ack(c, p->qos, p->packet_id, denied, "not authorized to publish to this topic");
         return;
     }
-    broker_msg *msg = broker_msg_new(topic, p->payload, p->qos, p->retain, v5 ? &p->properties : NULL, core->now);
+    const mqtt_properties *props = v5 ? &p->properties : NULL;
+    size_t size = broker_msg_size(topic, p->payload, props);
+    if (broker_mem_over(core, size)) {
+        /* As mosquitto's memory_limit: dropped, its client disconnected; not
+         * acknowledged, so a QoS 1/2 message is sent again, not lost. */
+        core->stats.publish_dropped++;
+        broker_conn_fail(c, 0x97, "LIMIT-memory_limit", true, "PUBLISH of %zu bytes would take the broker above memory_limit %llu (%zu held)",
+                         size, (unsigned long long)core->opt.memory_limit, broker_mem_held());
+        return;
+    }
+    broker_msg *msg = broker_msg_new(topic, p->payload, p->qos, p->retain, props, core->now);
     if (p->qos == 2) {
         if (s->nrx == s->rx_cap) {
             s->rx_cap = s->rx_cap ? s->rx_cap * 2 : 4;

@@ -311,6 +311,7 @@ struct broker_core {
     size_t nroute_subids, route_subids_cap;
     uint64_t match_gen;
     broker_conn *cur_publisher;                  /* the PUBLISH being handled, for throttling */
+    broker_conn *throttle_on;                    /* a backlogged recipient of the message being routed */
     broker_conn **resume;                        /* publishers released with input still buffered */
     size_t nresume, resume_cap;
 
@@ -385,6 +386,10 @@ void broker_conn_output_changed(broker_conn *c);
  * congested or its session queue holds max_queued_messages / 2 or more; the
  * publisher being handled is then blocked on it (not read) until it drains. */
 bool broker_conn_backlogged(const broker_conn *c);
+/* A recipient of the message being routed is backlogged: noted, and
+ * broker_route decides once every recipient has it (throttles the one least
+ * behind unless another recipient keeps up). */
+void broker_conn_note_backlog(broker_conn *sub);
 void broker_conn_throttle(broker_conn *sub);
 void broker_conn_check_release(broker_conn *c);
 /* Handles the input released publishers still hold (broker_core.c): called

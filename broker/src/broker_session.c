@@ -424,12 +424,10 @@ static void deliver(broker_core *core, broker_session *s, broker_msg *msg, uint8
     if (full) {
         count_drop(core, s, msg, "queue full");
         broker_delivery_free(&d);
-        if (c) broker_conn_throttle(c);
         return;
     }
     if (qos) broker_journal_queue(core, s, &d);
     queue_push(s, &d);
-    if (c) broker_conn_throttle(c);
 }
 
 void broker_session_deliver(broker_core *core, broker_session *s, broker_msg *msg, uint8_t qos,

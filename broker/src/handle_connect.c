@@ -185,7 +185,9 @@ static void connack_properties(const broker_options *o, mqtt_properties *ap, mqt
         ap->present |= MQTT_PROP_BIT(MQTT_PROP_RETAIN_AVAILABLE);
         ap->retain_available = 0;
     }
-    if (o->max_packet_size) {
+    /* Announced only below the protocol maximum (which a 5.0 client assumes
+     * when it is absent, 3.2.2.3.6; mosquitto does not announce it either). */
+    if (o->max_packet_size && o->max_packet_size < MQTT_MAX_PACKET_SIZE) {
         ap->present |= MQTT_PROP_BIT(MQTT_PROP_MAXIMUM_PACKET_SIZE);
         ap->maximum_packet_size = o->max_packet_size;
     }

@@ -317,3 +317,38 @@ Test(broker_limits, a_throttled_publisher_waits_for_the_reader_not_the_slowest)
     cr_assert_eq(got, 1000, "the reader got %d of 1000", got);
     tc_free(b);
 }
+
+/* max_packet_size has mosquitto's documented default in force without any
+ * configuration ("no limit": the protocol's maximum, Remaining Length
+ * 268,435,455 plus a 5-byte fixed header; 0 in the options), not announced
+ * in CONNACK (mosquitto does not either, and a 5.0 client assumes it), and
+ * a Remaining Length beyond what 4 bytes can say is malformed (MQTT-1.5.5-1
+ * / 2.2.3); a value set is announced and enforced. */
+Test(broker_limits, max_packet_size_defaults_to_the_protocol_maximum)
+{
+    broker_options o;
+    broker_options_default(&o);
+    cr_assert_eq(o.max_packet_size, 0, "default %u: the protocol maximum", (unsigned)o.max_packet_size);
+    tc_broker *b = tc_new(NULL);
+    tc_client *c = tc_open(b, MQTT_V5);
+    mqtt_packet p;
+    tc_connect_init(&p, "mps", true);
+    mqtt_packet *ack = tc_connect_pkt(c, &p);
+    cr_assert_eq(ack->connack.reason_code, 0);
+    cr_assert_not(MQTT_HAS_PROP(&ack->connack.properties, MQTT_PROP_MAXIMUM_PACKET_SIZE),
+                  "the protocol maximum is not announced");
+    static const uint8_t too_long[] = {0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01};
+    tc_send_raw(c, too_long, sizeof too_long);
+    cr_assert(tc_closed(c), "a fifth Remaining Length byte is refused");
+    tc_free(b);
+    /* Configured below it: announced and enforced (0x95). */
+    o.max_packet_size = 1000;
+    o.sys_interval = 0;
+    b = tc_new(&o);
+    c = tc_open(b, MQTT_V5);
+    tc_connect_init(&p, "mps", true);
+    ack = tc_connect_pkt(c, &p);
+    cr_assert(MQTT_HAS_PROP(&ack->connack.properties, MQTT_PROP_MAXIMUM_PACKET_SIZE));
+    cr_assert_eq(ack->connack.properties.maximum_packet_size, 1000);
+    tc_free(b);
+}

@@ -352,3 +352,50 @@ Test(broker_limits, max_packet_size_defaults_to_the_protocol_maximum)
     cr_assert_eq(ack->connack.properties.maximum_packet_size, 1000);
     tc_free(b);
 }
+
+/* Issue 14, the differential fuzz oracle's "SUBACK missing before a later
+ * PINGRESP": a SUBACK or UNSUBACK larger than the client's Maximum Packet
+ * Size is not sent (5.0 MQTT-3.1.2-24, MUST NOT; the Reason String and User
+ * Properties are dropped first), logged, and the
+ * connection goes on. mosquitto 2.0.11 sends it anyway (a 39-byte SUBACK to
+ * a client announcing 30 bytes): the difference is its violation. */
+Test(broker_limits, an_ack_above_the_clients_maximum_packet_size_is_not_sent)
+{
+    tc_broker *b = tc_new(NULL);
+    tc_client *c = tc_open(b, MQTT_V5);
+    mqtt_packet p;
+    tc_connect_init(&p, "mps", true);
+    p.connect.properties.present |= MQTT_PROP_BIT(MQTT_PROP_MAXIMUM_PACKET_SIZE);
+    p.connect.properties.maximum_packet_size = 30;
+    cr_assert_eq(tc_connect_pkt(c, &p)->connack.reason_code, 0);
+    static char names[34][2];
+    mqtt_subscription subs[34];
+    memset(subs, 0, sizeof subs);
+    for (int i = 0; i < 34; i++) {
+        names[i][0] = (char)('A' + i);
+        subs[i].topic_filter = (mqtt_bytes){(const uint8_t *)names[i], 1};
+    }
+    mqtt_packet s = {.type = MQTT_SUBSCRIBE};
+    s.subscribe.packet_id = 1;
+    s.subscribe.subscriptions = subs;
+    s.subscribe.count = 34; /* SUBACK: 2 + 2 + 1 + 34 = 39 bytes */
+    tc_send(c, &s);
+    mqtt_packet ping = {.type = MQTT_PINGREQ};
+    tc_send(c, &ping);
+    tc_expect(c, MQTT_PINGRESP);
+    cr_assert(tc_log_has(b, "SUBACK not sent") && tc_log_has(b, "MQTT-3.1.2-24"));
+    mqtt_packet u = {.type = MQTT_UNSUBSCRIBE};
+    u.subscribe.packet_id = 2;
+    u.subscribe.subscriptions = subs;
+    u.subscribe.count = 34;
+    tc_send(c, &u);
+    tc_send(c, &ping);
+    tc_expect(c, MQTT_PINGRESP);
+    cr_assert(tc_log_has(b, "UNSUBACK not sent"));
+    /* One that fits is answered. */
+    s.subscribe.packet_id = 3;
+    s.subscribe.count = 2;
+    tc_send(c, &s);
+    cr_assert_eq(tc_expect(c, MQTT_SUBACK)->suback.reason_codes.len, 2);
+    tc_free(b);
+}

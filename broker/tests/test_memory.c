@@ -150,3 +150,22 @@ Test(broker_memory, offline_queues_are_bounded_and_acked_messages_kept)
     tc_free(b);
     cr_assert_eq(broker_mem_held(), 0, "every counted byte was given back (%zu left)", broker_mem_held());
 }
+
+/* The count is published as mosquitto's $SYS/broker/heap/current. */
+Test(broker_memory, held_bytes_are_published_in_sys)
+{
+    broker_options o;
+    tc_options(&o);
+    o.sys_interval = 5;
+    tc_broker *b = tc_new(&o);
+    tc_client *c = tc_connect(b, MQTT_V311, "sys", true);
+    tc_subscribe(c, "$SYS/broker/heap/current", 0);
+    mqtt_publish *p = tc_expect_publish(c, "$SYS/broker/heap/current", NULL);
+    char text[32] = "";
+    cr_assert_lt(p->payload.len, sizeof text);
+    memcpy(text, p->payload.ptr, p->payload.len);
+    unsigned long long v = strtoull(text, NULL, 10);
+    cr_assert_gt(v, 0, "heap/current %.*s", (int)p->payload.len, (const char *)p->payload.ptr);
+    cr_assert_leq(v, broker_mem_held() + 4096);
+    tc_free(b);
+}

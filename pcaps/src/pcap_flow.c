@@ -499,10 +499,14 @@ static void probe(flow *f, conn *c, int dir)
         free_halves(f, c);
         return;
     }
+    if (h->need && h->len < h->need)
+        return; /* framed: the CONNECT (or the probe's first PROBE_LIMIT bytes) still incomplete */
     mqtt_packet pkt;
     mqtt_status st = decode_v(f, dir, MQTT_VERSION_UNKNOWN, h->buf, h->len, &pkt, NULL);
-    if (st == MQTT_NEED_MORE && h->len < PROBE_LIMIT && h->buf[0] == 0x10)
+    if (st == MQTT_NEED_MORE && h->len < PROBE_LIMIT && h->buf[0] == 0x10) {
+        h->need = pkt.length < PROBE_LIMIT ? pkt.length : PROBE_LIMIT;
         return;
+    }
     if (st == MQTT_OK && pkt.type == MQTT_CONNECT) {
         open_conn(f, c);
         run_buffer(f, c, dir, false, true);

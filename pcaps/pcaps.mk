@@ -27,11 +27,12 @@ $(ABIN)/mqtt-pcap: $(call objs,asan,$(PCAP_SRCS) $(NET_SRCS) $(PCAP_BROKER_SRCS)
 # The check tests validate rule ids against the conformance runner's embedded id lists.
 PCAP_TEST_EXTRA  := conformance/src/spec_ids.c
 
-$(ATEST)/test-pcap: $(call objs,test,$(PCAP_TESTS)) \
+# count.c wraps mqtt_decode (bytes decoded, for the framing test).
+$(ATEST)/test-pcap: $(call objs,test,$(PCAP_TESTS) pcaps/tests/count.c) \
                     $(call objs,asan,$(PCAP_LIB_SRCS) $(NET_SRCS) $(PCAP_TEST_EXTRA) $(PCAP_BROKER_SRCS)) \
                     $(ALIB)/libmqttbroker.a $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcriterion $(PCAP_LDLIBS)
+	$(CC) $(LDFLAGS_asan) -Wl,--wrap=mqtt_decode -o $@ $^ -lcriterion $(PCAP_LDLIBS)
 
 ALL_TARGETS  += $(BIN)/mqtt-pcap $(ABIN)/mqtt-pcap
 CHECK_SUITES += check-pcap check-pcap-cli

@@ -12,14 +12,19 @@
  *  - a congested connection (output above out_high_water) is never filled
  *    further: deliveries wait in its session queue. A connection is
  *    backlogged while congested or while that queue holds half of
- *    max_queued_messages (its client does not ack fast enough); the
- *    publisher whose message found it so is blocked on it (not read, and
+ *    max_queued_messages (its client does not ack fast enough). Only what
+ *    feeds nobody else waits for it: when a message reaches a backlogged
+ *    subscriber and no other connected subscriber is keeping up, its
+ *    publisher (fan-in: the slow one is all it feeds) is blocked on it (not read, and
  *    not even the rest of what it already sent is handled) until
  *    output and queue drain to half those marks, or until stall_ms have
  *    passed since this backlog first throttled someone (progress or not: a
  *    slow subscriber must not hold back what its publishers send to
  *    everyone else for longer): then it throttles nobody and its queue
- *    limit drops messages instead (counted).
+ *    limit drops messages instead (counted). When the message also reached
+ *    a subscriber that keeps up, the publisher is not held back at all: the
+ *    slow one's queue absorbs, then its limit drops (counted), as a slow
+ *    '#' subscriber must not stall a topic for everyone else.
  */
 #include "broker/src/broker_internal.h"
 
@@ -146,6 +151,23 @@ static void wake_waiters(broker_conn *c)
         }
     }
     c->nwaiters = 0;
+}
+
+/* How far behind a backlogged connection is (queued, then output bytes). */
+static uint64_t backlog(const broker_conn *c)
+{
+    uint64_t queued = c->session ? broker_session_live_queue(c->session) : 0;
+    return queued << 32 | (uint32_t)(broker_buf_pending(&c->out) > UINT32_MAX ? UINT32_MAX : broker_buf_pending(&c->out));
+}
+
+void broker_conn_note_backlog(broker_conn *sub)
+{
+    broker_core *core = sub->core;
+    broker_conn *pub = core->cur_publisher;
+    if (!pub || pub == sub || sub->stalled || sub->state != CONN_ACTIVE || !broker_conn_backlogged(sub)) return;
+    /* Of several, the one least behind: the publisher waits for the first
+     * recipient to catch up, not for the slowest (whose limit drops). */
+    if (!core->throttle_on || backlog(sub) < backlog(core->throttle_on)) core->throttle_on = sub;
 }
 
 void broker_conn_throttle(broker_conn *sub)

@@ -393,6 +393,19 @@ static bool connect_within_limit(broker_conn *c)
     return false;
 }
 
+/* memory_limit (as mosquitto's: an incoming message that would exceed it is
+ * dropped and its client disconnected): a packet whose fixed header says it
+ * cannot fit is refused before its bytes are buffered. False if c was closed. */
+static bool packet_within_memory(broker_conn *c)
+{
+    size_t pending = broker_buf_pending(&c->in);
+    if (!c->in_need || c->in_need <= pending || !broker_mem_over(c->core, c->in_need - pending)) return true;
+    if (pending && c->in.data[c->in.off] >> 4 == MQTT_PUBLISH) c->core->stats.publish_dropped++;
+    broker_conn_fail(c, 0x97, "LIMIT-memory_limit", true, "packet of %zu bytes would take the broker above memory_limit %llu (%zu held)",
+                     c->in_need, (unsigned long long)c->core->opt.memory_limit, broker_mem_held());
+    return false;
+}
+
 void broker_conn_feed(broker_conn *c, const uint8_t *data, size_t len, int64_t now)
 {
     broker_core *core = c->core;
@@ -416,7 +429,7 @@ void broker_conn_feed(broker_conn *c, const uint8_t *data, size_t len, int64_t n
             if (c->state != CONN_CLOSING) broker_buf_consume(&c->in, used);
         }
     }
-    if (c->state != CONN_CLOSING) connect_within_limit(c);
+    if (c->state != CONN_CLOSING && connect_within_limit(c)) packet_within_memory(c);
     if (c->state == CONN_CLOSING) broker_buf_free(&c->in);
     broker_core_resume(core);
 }

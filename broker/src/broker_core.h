@@ -90,6 +90,12 @@ typedef struct {
                                       mosquitto's TOPIC_HIERARCHY_LIMIT; 0 = no limit */
     uint16_t max_filter_length;    /* longest topic filter in bytes (more: SUBACK 0x97 / 0x80);
                                       default 65535 (the protocol's), 0 = 65535 */
+    uint64_t memory_limit;         /* most bytes the core may hold (broker_mem_held: messages,
+                                      connection buffers, sessions, queues), as mosquitto's: a
+                                      PUBLISH that would exceed it is dropped and its client
+                                      disconnected (0x97), CONNECTs are refused (0x97 / 3.x 0x03)
+                                      while it is reached, deliveries are dropped (counted);
+                                      0 = no limit (default) */
     uint32_t sys_interval;         /* seconds between $SYS/broker/... updates, 0 = none */
     bool retain_available;         /* false: PUBLISH with RETAIN is refused (0x9A) */
     uint8_t max_qos;               /* 0..2: highest QoS granted / accepted */
@@ -296,6 +302,9 @@ void broker_core_restore_done(broker_core *core);
 void *broker_xmalloc(size_t n);
 void *broker_xcalloc(size_t n, size_t size);
 void *broker_xrealloc(void *p, size_t n);
+/* Bytes the core holds for messages, connection buffers, sessions and their
+ * queues (the count memory_limit bounds; process-wide, like mosquitto's). */
+size_t broker_mem_held(void);
 
 #ifdef __cplusplus
 }

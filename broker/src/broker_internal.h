@@ -50,6 +50,12 @@ typedef struct {
     size_t cap;
 } broker_buf;
 
+/* The count of broker_mem_held() (broker_util.c). */
+void broker_mem_add(size_t n);
+void broker_mem_sub(size_t n);
+/* Whether holding `more` bytes would take the core above memory_limit. */
+static inline bool broker_mem_over(const broker_core *core, size_t more);
+
 /* Makes room for n more bytes after len; returns where to write them. */
 uint8_t *broker_buf_reserve(broker_buf *b, size_t n);
 void broker_buf_consume(broker_buf *b, size_t n);
@@ -68,6 +74,7 @@ typedef struct broker_msg {
     uint8_t pfi;                 /* Payload Format Indicator */
     bool has_content_type, has_response_topic, has_correlation_data;
     int64_t expiry_at;           /* ms, when has_expiry (MQTT-3.3.2-5) */
+    size_t alloc;                /* bytes of this allocation (broker_mem) */
     uint64_t pid;                /* persistence: id in journal generation pgen, 0 = not written */
     uint32_t pgen;
     mqtt_bytes topic, payload, content_type, response_topic, correlation_data;
@@ -76,6 +83,8 @@ typedef struct broker_msg {
     uint8_t data[];
 } broker_msg;
 
+/* Bytes broker_msg_new() would allocate for these parts. */
+size_t broker_msg_size(mqtt_bytes topic, mqtt_bytes payload, const mqtt_properties *props);
 /* Builds a message; props may be NULL (3.x, $SYS). Copies everything. */
 broker_msg *broker_msg_new(mqtt_bytes topic, mqtt_bytes payload, uint8_t qos, bool retain,
                            const mqtt_properties *props, int64_t now);
@@ -302,6 +311,7 @@ struct broker_core {
     size_t nroute_subids, route_subids_cap;
     uint64_t match_gen;
     broker_conn *cur_publisher;                  /* the PUBLISH being handled, for throttling */
+    broker_conn *throttle_on;                    /* a backlogged recipient of the message being routed */
     broker_conn **resume;                        /* publishers released with input still buffered */
     size_t nresume, resume_cap;
 
@@ -320,6 +330,12 @@ struct broker_core {
     int64_t next_sys;
     char sys_last[16][40];
 };
+
+static inline bool broker_mem_over(const broker_core *core, size_t more)
+{
+    uint64_t limit = core->opt.memory_limit;
+    return limit && (uint64_t)broker_mem_held() + more > limit;
+}
 
 /* Capacities of the codec's caller arrays for one decoded packet. */
 #define BROKER_RX_USER_PROPS 4096
@@ -370,6 +386,10 @@ void broker_conn_output_changed(broker_conn *c);
  * congested or its session queue holds max_queued_messages / 2 or more; the
  * publisher being handled is then blocked on it (not read) until it drains. */
 bool broker_conn_backlogged(const broker_conn *c);
+/* A recipient of the message being routed is backlogged: noted, and
+ * broker_route decides once every recipient has it (throttles the one least
+ * behind unless another recipient keeps up). */
+void broker_conn_note_backlog(broker_conn *sub);
 void broker_conn_throttle(broker_conn *sub);
 void broker_conn_check_release(broker_conn *c);
 /* Handles the input released publishers still hold (broker_core.c): called

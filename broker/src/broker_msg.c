@@ -21,21 +21,40 @@ static uint8_t *copy_bytes(uint8_t *dst, mqtt_bytes src, mqtt_bytes *out)
     return dst + src.len;
 }
 
-broker_msg *broker_msg_new(mqtt_bytes topic, mqtt_bytes payload, uint8_t qos, bool retain,
-                           const mqtt_properties *props, int64_t now)
+/* Bytes of the strings a message copies (after its head). */
+static size_t string_bytes(mqtt_bytes topic, mqtt_bytes payload, const mqtt_properties *props)
 {
-    size_t nprops = props ? props->user_property_count : 0;
     size_t bytes = topic.len + payload.len;
     if (props) {
         if (MQTT_HAS_PROP(props, MQTT_PROP_CONTENT_TYPE)) bytes += props->content_type.len;
         if (MQTT_HAS_PROP(props, MQTT_PROP_RESPONSE_TOPIC)) bytes += props->response_topic.len;
         if (MQTT_HAS_PROP(props, MQTT_PROP_CORRELATION_DATA)) bytes += props->correlation_data.len;
-        for (size_t i = 0; i < nprops; i++)
+        for (size_t i = 0; i < props->user_property_count; i++)
             bytes += props->user_properties[i].name.len + props->user_properties[i].value.len;
     }
-    size_t head = sizeof(broker_msg) + nprops * sizeof(mqtt_user_property);
-    broker_msg *m = broker_xmalloc(head + bytes);
+    return bytes;
+}
+
+static size_t head_bytes(const mqtt_properties *props)
+{
+    return sizeof(broker_msg) + (props ? props->user_property_count : 0) * sizeof(mqtt_user_property);
+}
+
+size_t broker_msg_size(mqtt_bytes topic, mqtt_bytes payload, const mqtt_properties *props)
+{
+    return head_bytes(props) + string_bytes(topic, payload, props);
+}
+
+broker_msg *broker_msg_new(mqtt_bytes topic, mqtt_bytes payload, uint8_t qos, bool retain,
+                           const mqtt_properties *props, int64_t now)
+{
+    size_t nprops = props ? props->user_property_count : 0;
+    size_t head = head_bytes(props);
+    size_t alloc = head + string_bytes(topic, payload, props);
+    broker_msg *m = broker_xmalloc(alloc);
     memset(m, 0, sizeof *m);
+    m->alloc = alloc;
+    broker_mem_add(alloc);
     m->refs = 1;
     m->qos = qos;
     m->retain = retain;
@@ -75,7 +94,10 @@ broker_msg *broker_msg_new(mqtt_bytes topic, mqtt_bytes payload, uint8_t qos, bo
 
 void broker_msg_unref(broker_msg *m)
 {
-    if (m && --m->refs == 0) free(m);
+    if (m && --m->refs == 0) {
+        broker_mem_sub(m->alloc);
+        free(m);
+    }
 }
 
 bool broker_msg_expired(const broker_msg *m, int64_t now)

@@ -145,6 +145,8 @@ size_t broker_route(broker_core *core, broker_msg *msg, const broker_session *pu
     core->nroute_subids = 0;
     match(&rc, core->subs.root, 0);
     size_t n = core->ntargets;
+    core->throttle_on = NULL;
+    bool served = false; /* a connected recipient other than the publisher keeps up */
     uint32_t stack_ids[16];
     uint32_t *ids = stack_ids;
     size_t ids_cap = 16;
@@ -161,8 +163,16 @@ size_t broker_route(broker_core *core, broker_msg *msg, const broker_session *pu
         for (size_t l = t->subid_start; l; l = core->route_subids[2 * (l - 1) + 1])
             ids[m++] = core->route_subids[2 * (l - 1)];
         broker_session_deliver(core, t->session, msg, t->qos, t->retain, ids, m);
+        broker_conn *c = t->session->conn;
+        if (!c || c->state != CONN_ACTIVE || c == core->cur_publisher) continue;
+        if (broker_conn_backlogged(c)) broker_conn_note_backlog(c);
+        else served = true;
     }
     if (ids != stack_ids) free(ids);
+    /* Backpressure slows only what feeds nobody but a slow subscriber
+     * (issue 14): a message someone else keeps up with is not held back. */
+    if (!served && core->throttle_on) broker_conn_throttle(core->throttle_on);
+    core->throttle_on = NULL;
     core->ntargets = 0;
     return n;
 }

@@ -36,6 +36,7 @@ broker_session *broker_session_find(broker_core *core, const uint8_t *id, size_t
 broker_session *broker_session_new(broker_core *core, const uint8_t *id, size_t len)
 {
     broker_session *s = broker_xcalloc(1, sizeof *s + len + 1);
+    broker_mem_add(sizeof *s + len + 1);
     if (len) memcpy(s->client_id, id, len);
     s->client_id_len = (uint16_t)len;
     s->hash = broker_hash(id, len, 0);
@@ -66,6 +67,8 @@ void broker_session_end(broker_core *core, broker_session *s)
     free(s->inflight);
     for (size_t i = 0; i < s->qlen; i++) broker_delivery_free(&s->queue[(s->qhead + i) % s->qcap]);
     free(s->queue);
+    broker_mem_sub(sizeof *s + s->client_id_len + 1 + (size_t)s->qcap * sizeof *s->queue +
+                   (size_t)s->inflight_cap * sizeof *s->inflight);
     for (size_t i = 0; i < s->nrx; i++) {
         if (s->rx[i].msg) broker_journal_rx_clean_done(core, s, s->rx[i].packet_id);
         broker_msg_unref(s->rx[i].msg);
@@ -292,6 +295,17 @@ static bool readable_now(broker_core *core, broker_session *s, const broker_msg 
     return false;
 }
 
+static void inflight_push(broker_session *s, const broker_delivery *d)
+{
+    if (s->ninflight == s->inflight_cap) {
+        uint32_t ncap = s->inflight_cap ? s->inflight_cap * 2 : 4;
+        s->inflight = broker_xrealloc(s->inflight, ncap * sizeof *s->inflight);
+        broker_mem_add((size_t)(ncap - s->inflight_cap) * sizeof *s->inflight);
+        s->inflight_cap = ncap;
+    }
+    s->inflight[s->ninflight++] = *d;
+}
+
 static void send_now(broker_core *core, broker_session *s, broker_delivery *d)
 {
     broker_conn *c = s->conn;
@@ -322,11 +336,7 @@ static void send_now(broker_core *core, broker_session *s, broker_delivery *d)
     }
     d->sent = true;
     broker_journal_inflight(core, s, d);
-    if (s->ninflight == s->inflight_cap) {
-        s->inflight_cap = s->inflight_cap ? s->inflight_cap * 2 : 4;
-        s->inflight = broker_xrealloc(s->inflight, s->inflight_cap * sizeof *s->inflight);
-    }
-    s->inflight[s->ninflight++] = *d;
+    inflight_push(s, d);
 }
 
 static void queue_push(broker_session *s, const broker_delivery *d)
@@ -334,6 +344,7 @@ static void queue_push(broker_session *s, const broker_delivery *d)
     if (s->qlen == s->qcap) {
         size_t ncap = s->qcap ? s->qcap * 2 : 8;
         broker_delivery *nq = broker_xmalloc(ncap * sizeof *nq);
+        broker_mem_add((ncap - s->qcap) * sizeof *nq);
         for (size_t i = 0; i < s->qlen; i++) nq[i] = s->queue[(s->qhead + i) % s->qcap];
         free(s->queue);
         s->queue = nq;
@@ -353,11 +364,27 @@ static broker_delivery queue_pop(broker_session *s)
     if (d.stored) s->qstored--;
     else if (d.msg) s->qbytes -= d.msg->payload.len;
     if (--s->qlen == 0) {
+        broker_mem_sub((size_t)s->qcap * sizeof *s->queue);
         free(s->queue); /* an idle session holds no queue */
         s->queue = NULL;
         s->qcap = s->qhead = 0;
     }
     return d;
+}
+
+/* A live delivery to s dropped (queue limits, memory_limit): every drop is
+ * counted ($SYS); the log says so at 1, 2, 4, 8, ... so a flood of drops
+ * cannot flood the log. */
+static void count_drop(broker_core *core, broker_session *s, const broker_msg *msg, const char *why)
+{
+    core->stats.publish_dropped++;
+    s->dropped++;
+    bool milestone = (s->dropped & (s->dropped - 1)) == 0;
+    broker_log(core, milestone ? BROKER_LOG_NOTICE : BROKER_LOG_DEBUG,
+               "client \"%s\": %s (%u messages, %llu bytes queued), message on \"%.*s\" dropped (%llu so far)",
+               s->client_id, why, (unsigned)broker_session_live_queue(s), (unsigned long long)s->qbytes,
+               (int)(msg->topic.len > 200 ? 200 : msg->topic.len), (const char *)msg->topic.ptr,
+               (unsigned long long)s->dropped);
 }
 
 /* One delivery to s: sent now if nothing waits and the window and the
@@ -368,6 +395,10 @@ static void deliver(broker_core *core, broker_session *s, broker_msg *msg, uint8
 {
     broker_conn *c = s->conn && s->conn->state == CONN_ACTIVE ? s->conn : NULL;
     if (!c && qos == 0) return; /* QoS 0 is not queued for offline clients */
+    if (!stored && broker_mem_over(core, 0)) {
+        count_drop(core, s, msg, "memory_limit reached");
+        return;
+    }
     broker_delivery d;
     memset(&d, 0, sizeof d);
     d.msg = broker_msg_ref(msg);
@@ -391,23 +422,12 @@ static void deliver(broker_core *core, broker_session *s, broker_msg *msg, uint8
     bool full = !stored && ((o->max_queued_messages && broker_session_live_queue(s) >= o->max_queued_messages) ||
                             (o->max_queued_bytes && s->qbytes + msg->payload.len > o->max_queued_bytes));
     if (full) {
-        core->stats.publish_dropped++;
-        s->dropped++;
-        /* Every drop is counted ($SYS); the log says so at 1, 2, 4, 8, ...
-         * so a flood of drops cannot flood the log. */
-        bool milestone = (s->dropped & (s->dropped - 1)) == 0;
-        broker_log(core, milestone ? BROKER_LOG_NOTICE : BROKER_LOG_DEBUG,
-                   "client \"%s\": queue full (%u messages, %llu bytes), message on \"%.*s\" dropped (%llu so far)",
-                   s->client_id, (unsigned)broker_session_live_queue(s), (unsigned long long)s->qbytes,
-                   (int)(msg->topic.len > 200 ? 200 : msg->topic.len), (const char *)msg->topic.ptr,
-                   (unsigned long long)s->dropped);
+        count_drop(core, s, msg, "queue full");
         broker_delivery_free(&d);
-        if (c) broker_conn_throttle(c);
         return;
     }
     if (qos) broker_journal_queue(core, s, &d);
     queue_push(s, &d);
-    if (c) broker_conn_throttle(c);
 }
 
 void broker_session_deliver(broker_core *core, broker_session *s, broker_msg *msg, uint8_t qos,
@@ -470,11 +490,7 @@ void broker_session_restore_push(broker_session *s, const broker_delivery *d, bo
         queue_push(s, d);
         return;
     }
-    if (s->ninflight == s->inflight_cap) {
-        s->inflight_cap = s->inflight_cap ? s->inflight_cap * 2 : 4;
-        s->inflight = broker_xrealloc(s->inflight, s->inflight_cap * sizeof *s->inflight);
-    }
-    s->inflight[s->ninflight++] = *d;
+    inflight_push(s, d);
 }
 
 /* Takes the first queued delivery of message pid out of the queue. */

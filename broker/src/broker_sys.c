@@ -26,6 +26,7 @@ enum {
     SYS_BYTES_SENT,
     SYS_RETAINED,
     SYS_SUBSCRIPTIONS,
+    SYS_HEAP_CURRENT,
     SYS_COUNT
 };
 
@@ -44,6 +45,7 @@ static const char *const sys_topics[SYS_COUNT] = {
     "$SYS/broker/bytes/sent",
     "$SYS/broker/retained messages/count",
     "$SYS/broker/subscriptions/count",
+    "$SYS/broker/heap/current", /* bytes held for clients (broker_mem_held, memory_limit) */
 };
 
 _Static_assert(SYS_COUNT <= sizeof(((broker_core *)0)->sys_last) / sizeof(((broker_core *)0)->sys_last[0]),
@@ -86,4 +88,5 @@ void broker_sys_update(broker_core *core, bool force)
     publish_u64(core, SYS_BYTES_SENT, st->bytes_sent, force);
     publish_u64(core, SYS_RETAINED, core->nretained, force);
     publish_u64(core, SYS_SUBSCRIPTIONS, core->nsubscriptions, force);
+    publish_u64(core, SYS_HEAP_CURRENT, broker_mem_held(), force);
 }

@@ -129,6 +129,23 @@ void broker_map_free(broker_map *m)
     m->cap = m->count = 0;
 }
 
+static size_t mem_held;
+
+void broker_mem_add(size_t n)
+{
+    mem_held += n;
+}
+
+void broker_mem_sub(size_t n)
+{
+    mem_held = n > mem_held ? 0 : mem_held - n;
+}
+
+size_t broker_mem_held(void)
+{
+    return mem_held;
+}
+
 uint8_t *broker_buf_reserve(broker_buf *b, size_t n)
 {
     if (b->cap - b->len < n) {
@@ -142,6 +159,7 @@ uint8_t *broker_buf_reserve(broker_buf *b, size_t n)
             size_t ncap = b->cap ? b->cap : 256;
             while (ncap - b->len < n) ncap *= 2;
             b->data = broker_xrealloc(b->data, ncap);
+            broker_mem_add(ncap - b->cap);
             b->cap = ncap;
         }
     }
@@ -156,6 +174,7 @@ void broker_buf_consume(broker_buf *b, size_t n)
 
 void broker_buf_free(broker_buf *b)
 {
+    broker_mem_sub(b->cap);
     free(b->data);
     b->data = NULL;
     b->off = b->len = b->cap = 0;

@@ -28,7 +28,8 @@ static uint8_t return_code_3x(uint8_t reason)
     switch (reason) {
     case 0x84: return 0x01; /* unacceptable protocol version */
     case 0x85: return 0x02; /* identifier rejected */
-    case 0x88: return 0x03; /* server unavailable */
+    case 0x88:
+    case 0x97: return 0x03; /* server unavailable */
     case 0x86: return 0x04; /* bad user name or password */
     default: return 0x05;   /* not authorized */
     }
@@ -97,6 +98,12 @@ static bool connect_acceptable(broker_conn *c, const mqtt_connect *p, uint16_t *
     if (p->will && p->will_retain && !o->retain_available) {
         if (v5) refuse(c, 0x9A, "MQTT-3.2.2-13", "retained Will but retain is not available", id);
         else broker_conn_fail(c, 0, "MQTT-3.2.2-13", false, "retained Will but retain is not available");
+        return false;
+    }
+    if (broker_mem_over(c->core, 1)) {
+        /* memory_limit reached: new clients are refused until memory is
+         * freed (mosquitto refuses their allocations). */
+        refuse(c, 0x97, "LIMIT-memory_limit", "the broker is at its memory_limit", id);
         return false;
     }
     if (v5 && MQTT_HAS_PROP(pr, MQTT_PROP_AUTHENTICATION_METHOD)) {
@@ -178,7 +185,9 @@ static void connack_properties(const broker_options *o, mqtt_properties *ap, mqt
         ap->present |= MQTT_PROP_BIT(MQTT_PROP_RETAIN_AVAILABLE);
         ap->retain_available = 0;
     }
-    if (o->max_packet_size) {
+    /* Announced only below the protocol maximum (which a 5.0 client assumes
+     * when it is absent, 3.2.2.3.6; mosquitto does not announce it either). */
+    if (o->max_packet_size && o->max_packet_size < MQTT_MAX_PACKET_SIZE) {
         ap->present |= MQTT_PROP_BIT(MQTT_PROP_MAXIMUM_PACKET_SIZE);
         ap->maximum_packet_size = o->max_packet_size;
     }

@@ -8,6 +8,9 @@
  * gets PUBREC again (5.0 MQTT-4.3.3-10, 3.1.1 MQTT-4.3.3-2). At most
  * Receive Maximum such messages may be open (5.0 MQTT-3.3.4-7, 0x93).
  *
+ * A message that would take the broker above memory_limit is dropped and
+ * its client disconnected (0x97), as mosquitto does.
+ *
  * Refused messages (payload above message_size_limit: 0x83 as mosquitto;
  * topic under $SYS: 0x87) still complete their QoS flow and are not
  * delivered (MQTT-4.3.3-9: after a PUBREC >= 0x80 the id is free again).
@@ -51,6 +54,20 @@ static void ack(broker_conn *c, uint8_t qos, uint16_t id, uint8_t reason, const 
 {
     if (qos == 1) broker_send_ack(c, MQTT_PUBACK, id, reason, why);
     else if (qos == 2) broker_send_ack(c, MQTT_PUBREC, id, reason, why);
+}
+
+/* memory_limit, as mosquitto's: a message that would exceed it is dropped
+ * and its client disconnected (0x97); not acknowledged, so a QoS 1/2 message
+ * is sent again, not lost. False if c was closed. */
+static bool fits_in_memory(broker_conn *c, mqtt_bytes topic, mqtt_bytes payload, const mqtt_properties *props)
+{
+    broker_core *core = c->core;
+    size_t size = broker_msg_size(topic, payload, props);
+    if (!broker_mem_over(core, size)) return true;
+    core->stats.publish_dropped++;
+    broker_conn_fail(c, 0x97, "LIMIT-memory_limit", true, "PUBLISH of %zu bytes would take the broker above memory_limit %llu (%zu held)",
+                     size, (unsigned long long)core->opt.memory_limit, broker_mem_held());
+    return false;
 }
 
 void broker_handle_publish(broker_conn *c, const mqtt_publish *p)
@@ -110,7 +127,9 @@ void broker_handle_publish(broker_conn *c, const mqtt_publish *p)
         ack(c, p->qos, p->packet_id, denied, "not authorized to publish to this topic");
         return;
     }
-    broker_msg *msg = broker_msg_new(topic, p->payload, p->qos, p->retain, v5 ? &p->properties : NULL, core->now);
+    const mqtt_properties *props = v5 ? &p->properties : NULL;
+    if (!fits_in_memory(c, topic, p->payload, props)) return;
+    broker_msg *msg = broker_msg_new(topic, p->payload, p->qos, p->retain, props, core->now);
     if (p->qos == 2) {
         if (s->nrx == s->rx_cap) {
             s->rx_cap = s->rx_cap ? s->rx_cap * 2 : 4;

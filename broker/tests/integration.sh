@@ -3,7 +3,8 @@
 # (real third-party clients), MQTT 3.1.1 and 5.0:
 #   QoS 0/1/2 round trips, retained messages (store, delete), wills (client
 #   killed with SIGKILL), persistent sessions (-c -i id), user properties (-D),
-#   garbage on the socket, clean shutdown on SIGTERM and SIGINT with no leak
+#   garbage on the socket, memory_limit from a config file, clean shutdown on
+#   SIGTERM and SIGINT with no leak
 #   (the broker under test is the ASan build), configuration errors.
 #
 #   integration.sh BROKER_BINARY LINGER_CLIENT
@@ -311,6 +312,28 @@ if echo "$ours" | grep -q 'CONNACK (0)' && ! echo "$ours" | grep -q secret; then
 else
     bad "another user's session leaked or refused" "$ours"
 fi
+
+# ---- memory_limit (issue 14): a PUBLISH that would exceed it is refused ---------
+# From its fixed header, before its bytes are buffered: DISCONNECT 0x97 (151)
+# to a 5.0 publisher; the broker goes on, and $SYS/broker/heap/current says
+# what it holds.
+printf 'listener 0 127.0.0.1\nallow_anonymous true\nmemory_limit 1000000\nsys_interval 1\n' > "$WORK/mem.conf"
+start_broker -c "$WORK/mem.conf"
+head -c 2000000 /dev/zero > "$WORK/big.bin"
+# (mosquitto_pub exits after its QoS 0 PUBLISH without reading: the log says.)
+got=$(bounded 30 "$MOSQ_PUB_BIN" -p "$PORT" -V mqttv5 -i big -t it/mem -f "$WORK/big.bin" -d 2>&1)
+if grep -q 'client "big" .*LIMIT-memory_limit: packet of 2000013 bytes .*DISCONNECT 0x97' "$LOG"; then
+    ok "memory_limit 1000000: a 2 MB PUBLISH is refused on its header (DISCONNECT 0x97), logged"
+else
+    bad "memory_limit" "$(echo "$got" | tail -n 3 | tr '\n' ' ') / $(grep -m1 memory_limit "$LOG")"
+fi
+heap=$(bounded 30 "$MOSQ_SUB_BIN" -p "$PORT" -t '$SYS/broker/heap/current' -C 1 -W 5 2>&1)
+case "$heap" in
+    ''|*[!0-9]*) bad "\$SYS/broker/heap/current" "got: $heap" ;;
+    *) [ "$heap" -lt 1000000 ] && ok "\$SYS/broker/heap/current: $heap bytes, under the limit" \
+           || bad "\$SYS heap/current over the limit" "$heap" ;;
+esac
+stop_broker TERM
 
 # ---- configuration errors --------------------------------------------------------
 printf 'port 1\nbogus_option 3\n' > "$WORK/bad.conf"

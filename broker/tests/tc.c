@@ -40,9 +40,14 @@ void tc_options(broker_options *o)
     o->sys_interval = 0;
 }
 
+/* Brokers alive: once none is, every byte counted for memory_limit
+ * (broker_mem_held, one count per process) must have been given back. */
+static int live_brokers;
+
 tc_broker *tc_new(const broker_options *opts)
 {
     tc_broker *b = calloc(1, sizeof *b);
+    live_brokers++;
     broker_options o;
     if (opts) o = *opts;
     else tc_options(&o);
@@ -64,6 +69,10 @@ static void client_free(tc_client *c)
 void tc_free(tc_broker *b)
 {
     broker_core_free(b->core); /* frees the connections still open */
+    /* Fails the tests that free their broker in their body; in a suite's
+     * .fini Criterion only prints it. */
+    if (--live_brokers == 0)
+        cr_assert_eq(broker_mem_held(), 0, "memory accounting: %zu bytes counted and never given back", broker_mem_held());
     for (size_t i = 0; i < b->nclients; i++) client_free(b->clients[i]);
     free(b->clients);
     free(b->log);

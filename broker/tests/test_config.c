@@ -51,6 +51,7 @@ Test(broker_config, every_option)
                        "max_topic_levels 20\n"
                        "max_queued_bytes 5000000000\n"
                        "max_filter_length 1024\n"
+                       "memory_limit 6000000000\n"
                        "   \t  \n";
     cr_assert_eq(parse(&cfg, text, err), 0, "%s", err);
     broker_options *o = &cfg.opts;
@@ -68,6 +69,7 @@ Test(broker_config, every_option)
     cr_assert_eq(o->max_topic_levels, 20);
     cr_assert_eq(o->max_queued_bytes, 5000000000ull);
     cr_assert_eq(o->max_filter_length, 1024);
+    cr_assert_eq(o->memory_limit, 6000000000ull, "memory_limit is implemented, 64 bits");
     broker_listener l[4];
     cr_assert_eq(broker_config_listeners(&cfg, l, 4), 2, "listeners replace the default");
     cr_assert_eq(l[0].port, 1884);

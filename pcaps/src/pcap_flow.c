@@ -15,6 +15,9 @@
  *   packet decodes and is followed by another that decodes (or, for the
  *   first bytes of a segment-aligned buffer, where packets decode exactly up
  *   to its end). Every skip is reported with its size.
+ * - Framing first: once the fixed header of an incomplete packet is known
+ *   (h->need), it is not decoded again before all its bytes are buffered,
+ *   so a packet spread over k segments costs O(size), not O(size * k).
  * - Connections stay in the table after they close (so the last ACKs do not
  *   open a phantom connection); a new SYN on the same ports starts afresh.
  */
@@ -42,6 +45,8 @@ typedef struct {
     size_t len, cap;
     uint64_t pos;            /* stream offset of the first unconsumed byte */
     uint64_t skip;           /* bytes still to drop: the rest of a rejected frame */
+    size_t need;             /* size of the incomplete packet at buf[0], once its fixed header
+                                is known (0: not known): not decoded again until it is whole */
     bool resync;
     const char *resync_why;
     uint64_t resync_skipped; /* bytes skipped so far in this resynchronisation */
@@ -187,8 +192,10 @@ static mqtt_status decode_one(flow *f, conn *c, int dir, const uint8_t *p, size_
         if (dir == MQTT_FROM_CLIENT && !c->info.midstream && c->h[dir].pos == 0)
             return st;
         int g = guess_version(f, dir, p, n);
-        if (g < 0)
+        if (g < 0) {
+            pkt->length = 0; /* no packet size known yet: decode again on every byte */
             return MQTT_NEED_MORE;
+        }
         if (g == MQTT_VERSION_UNKNOWN)
             return st;
         set_guess(f, c, dir, (mqtt_version)g, "no CONNECT seen");
@@ -304,6 +311,7 @@ static size_t consume(flow *f, conn *c, int dir, const uint8_t *p, size_t n, boo
 {
     half *h = &c->h[dir];
     size_t off = 0;
+    h->need = 0;
     while (off < n) {
         if (h->skip) {
             size_t k = h->skip < n - off ? (size_t)h->skip : n - off;
@@ -382,6 +390,7 @@ static size_t consume(flow *f, conn *c, int dir, const uint8_t *p, size_t n, boo
                 h->pos += n - off;
                 return n;
             }
+            h->need = pkt.length; /* what is left starts the buffer */
             return off;
         }
         /* Rejected by the codec. */
@@ -427,6 +436,7 @@ static void append(flow *f, conn *c, int dir, const uint8_t *p, size_t n)
                                      : "bytes dropped for lack of memory", h->len + n);
             h->pos += h->len + n;
             h->len = 0;
+            h->need = 0;
             h->resync = true;
             h->resync_why = "after bytes dropped (buffer bound or memory)";
             return;
@@ -444,6 +454,8 @@ static void run_buffer(flow *f, conn *c, int dir, bool at_end, bool aligned)
     half *h = &c->h[dir];
     if (h->len == 0 && !h->resync)
         return;
+    if (!at_end && h->need && h->len < h->need && !h->resync && !h->skip)
+        return; /* framed: the packet is still incomplete */
     size_t used = consume(f, c, dir, h->buf, h->len, at_end, aligned);
     if (used && used < h->len)
         memmove(h->buf, h->buf + used, h->len - used);
@@ -465,7 +477,7 @@ static void free_halves(flow *f, conn *c)
         c->h[d].ws = NULL;
         free(c->h[d].buf);
         c->h[d].buf = NULL;
-        c->h[d].len = c->h[d].cap = 0;
+        c->h[d].len = c->h[d].cap = c->h[d].need = 0;
     }
 }
 
@@ -487,10 +499,14 @@ static void probe(flow *f, conn *c, int dir)
         free_halves(f, c);
         return;
     }
+    if (h->need && h->len < h->need)
+        return; /* framed: the CONNECT (or the probe's first PROBE_LIMIT bytes) still incomplete */
     mqtt_packet pkt;
     mqtt_status st = decode_v(f, dir, MQTT_VERSION_UNKNOWN, h->buf, h->len, &pkt, NULL);
-    if (st == MQTT_NEED_MORE && h->len < PROBE_LIMIT && h->buf[0] == 0x10)
+    if (st == MQTT_NEED_MORE && h->len < PROBE_LIMIT && h->buf[0] == 0x10) {
+        h->need = pkt.length < PROBE_LIMIT ? pkt.length : PROBE_LIMIT;
         return;
+    }
     if (st == MQTT_OK && pkt.type == MQTT_CONNECT) {
         open_conn(f, c);
         run_buffer(f, c, dir, false, true);
@@ -594,6 +610,7 @@ static void gap_in(void *vctx, uint64_t missing)
             h->skip = pkt.length - h->len - missing;
             h->pos += h->len + missing;
             h->len = 0;
+            h->need = 0;
             ev.note = note;
             emit(f, c, PCAP_EV_GAP, dir, &ev);
             return;
@@ -615,6 +632,7 @@ static void gap_in(void *vctx, uint64_t missing)
     }
     h->pos += h->len + missing;
     h->len = 0;
+    h->need = 0;
 }
 
 /* The stream of this direction is over: flush reassembly, then framing. */

@@ -6,6 +6,7 @@
  * their rule ids. Captures are written in memory by pcap_writer.
  */
 #include "helpers.h"
+#include "pcaps/tests/count.h"
 
 #define CLI PCAP_WRITER_CLIENT
 #define SRV PCAP_WRITER_SERVER
@@ -425,5 +426,83 @@ Test(flow, total_buffered_across_connections_is_bounded)
     cr_assert_eq(pcap_flow_run(r, &o, bound_note, &notes, NULL, err, sizeof err), 0, "%s", err);
     pcap_reader_close(r);
     cr_assert_eq(notes, 0);
+    cap_free(&m);
+}
+
+/* Framing first (issue 14: a 32 MB SUBSCRIBE took 27.8 s): a packet spread
+ * over many segments is decoded once its fixed header says how long it is
+ * and once whole, not from its first byte on every segment. Counted in
+ * bytes handed to the codec, not timed. */
+Test(flow, a_packet_over_many_segments_is_decoded_once)
+{
+    mem_cap m;
+    cap_open(&m, PCAP_WRITER_ETHERNET);
+    pcap_writer_conn c;
+    start_conn(&m, &c, 1883);
+    uint8_t b[512];
+    size_t n = enc_connect(MQTT_V311, "big", b, sizeof b);
+    send_bytes(&m, &c, CLI, b, n);
+    /* PUBLISH QoS 0, topic "t", 1,000,000 bytes of payload: Remaining Length 1,000,003. */
+    size_t total = 1000003;
+    static const uint8_t head[] = {0x30, 0xC3, 0x84, 0x3D, 0x00, 0x01, 't'};
+    send_bytes(&m, &c, CLI, head, sizeof head);
+    static uint8_t chunk[1000];
+    memset(chunk, 'x', sizeof chunk);
+    for (int i = 0; i < 1000; i++) send_bytes(&m, &c, CLI, chunk, sizeof chunk);
+    cap_close(&m);
+    ev_log l = {0};
+    pcap_test_decoded_bytes = 0;
+    const char *text = flow_of(&m, &l);
+    size_t work = pcap_test_decoded_bytes;
+    cr_assert(strstr(text, "PUBLISH"), "the packet decodes: %s", text);
+    cr_assert_lt(work, 4 * (total + 4), "decoded %zu bytes for one %zu-byte packet", work, total + 4);
+    cap_free(&m);
+}
+
+/* The same on a port that is not MQTT's, while the connection is probed for
+ * a CONNECT: a 120 KB CONNECT over 121 segments is decoded once whole. */
+Test(flow, a_probed_connect_over_many_segments_is_decoded_once)
+{
+    mem_cap m;
+    cap_open(&m, PCAP_WRITER_ETHERNET);
+    pcap_writer_conn c;
+    start_conn(&m, &c, 7777);
+    static uint8_t id[60000];
+    memset(id, 'i', 60000);
+    /* 3.1.1 CONNECT: client id of 60,000 bytes, Will topic "w", Will payload of 60,000 bytes. */
+    static uint8_t b[210000];
+    size_t n = 0;
+    size_t rl = 10 + 2 + 60000 + 2 + 1 + 2 + 60000;
+    b[n++] = 0x10;
+    for (size_t v = rl;; ) {
+        uint8_t d = v % 128;
+        v /= 128;
+        b[n++] = (uint8_t)(d | (v ? 0x80 : 0));
+        if (!v) break;
+    }
+    static const uint8_t vh[] = {0, 4, 'M', 'Q', 'T', 'T', 4, 0x06, 0, 60};
+    memcpy(b + n, vh, sizeof vh);
+    n += sizeof vh;
+    b[n++] = 60000 >> 8;
+    b[n++] = 60000 & 0xFF;
+    memcpy(b + n, id, 60000);
+    n += 60000;
+    b[n++] = 0;
+    b[n++] = 1;
+    b[n++] = 'w';
+    b[n++] = 60000 >> 8;
+    b[n++] = 60000 & 0xFF;
+    memset(b + n, 'p', 60000);
+    n += 60000;
+    for (size_t off = 0; off < n; off += 1000) send_bytes(&m, &c, CLI, b + off, n - off < 1000 ? n - off : 1000);
+    cap_close(&m);
+    ev_log l = {0};
+    pcap_test_decoded_bytes = 0;
+    char err[512] = "";
+    static const uint16_t none[] = {1};
+    cr_assert_eq(run_flow(m.buf, m.len, none, 1, &l, err, sizeof err), 0, "%s", err);
+    size_t work = pcap_test_decoded_bytes;
+    cr_assert(strstr(l.text, "CONNECT"), "the CONNECT is found on port 7777: %s", l.text);
+    cr_assert_lt(work, 4 * n, "decoded %zu bytes for one %zu-byte CONNECT", work, n);
     cap_free(&m);
 }

@@ -1,0 +1,171 @@
+/*
+ * memory_limit (issue 14), with mosquitto.conf(5)'s meaning: a hard limit
+ * on the bytes the broker holds for clients (messages, connection buffers,
+ * sessions, queues: broker_mem_held). An incoming message that would exceed
+ * it is dropped and its client disconnected (5.0: DISCONNECT 0x97 Quota
+ * exceeded), new connections are refused while it is reached (CONNACK 0x97,
+ * 3.x 0x03 Server unavailable), and the count returns to 0 once everything
+ * is freed (the accounting itself is checked, under ASan).
+ */
+#include "broker/tests/tc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static mqtt_packet *publish_v5(tc_client *c, const char *topic, size_t payload_len)
+{
+    static mqtt_packet p;
+    static char payload[16384];
+    cr_assert_leq(payload_len, sizeof payload);
+    memset(payload, 'm', payload_len);
+    memset(&p, 0, sizeof p);
+    p.type = MQTT_PUBLISH;
+    p.publish.topic = tc_str(topic);
+    p.publish.payload = (mqtt_bytes){(const uint8_t *)payload, payload_len};
+    tc_send(c, &p);
+    return &p;
+}
+
+Test(broker_memory, default_is_no_limit)
+{
+    broker_options o;
+    broker_options_default(&o);
+    cr_assert_eq(o.memory_limit, 0, "mosquitto's default: no limit");
+}
+
+/* A PUBLISH announcing more than the broker may still hold is refused on its
+ * fixed header: its bytes are never buffered. */
+Test(broker_memory, a_packet_above_the_limit_is_refused_on_its_header)
+{
+    broker_options o;
+    tc_options(&o);
+    o.memory_limit = 1 << 20;
+    tc_broker *b = tc_new(&o);
+    tc_client *sub = tc_connect(b, MQTT_V5, "sub", true);
+    tc_subscribe(sub, "big", 0);
+    tc_client *pub = tc_connect(b, MQTT_V5, "pub", true);
+    /* PUBLISH QoS 0, Remaining Length 4 MiB, topic "big", then 1000 bytes. */
+    uint8_t head[1024] = {0x30, 0x80, 0x80, 0x80, 0x02, 0, 3, 'b', 'i', 'g', 0};
+    tc_send_raw(pub, head, sizeof head);
+    cr_assert_lt(broker_mem_held(), (size_t)o.memory_limit);
+    tc_expect_closed(pub, 0x97);
+    cr_assert(tc_log_has(b, "LIMIT-memory_limit"));
+    broker_stats st;
+    broker_core_stats(b->core, &st);
+    cr_assert_eq(st.publish_dropped, 1, "the refused message is counted");
+    /* Everyone else goes on. */
+    tc_client *other = tc_connect(b, MQTT_V5, "other", true);
+    publish_v5(other, "big", 100);
+    cr_assert_eq(tc_expect(sub, MQTT_PUBLISH)->publish.payload.len, 100);
+    tc_free(b);
+    cr_assert_eq(broker_mem_held(), 0, "every counted byte was given back (%zu left)", broker_mem_held());
+}
+
+/* A subscriber that reads nothing makes the broker hold its output; once
+ * that reaches memory_limit the next message is dropped and its publisher
+ * disconnected, new clients are refused, and both recover once the
+ * subscriber reads. */
+Test(broker_memory, reaching_the_limit_drops_disconnects_and_refuses)
+{
+    broker_options o;
+    tc_options(&o);
+    o.memory_limit = 300 * 1024;
+    o.out_high_water = 4 << 20; /* the memory limit is reached first */
+    tc_broker *b = tc_new(&o);
+    tc_client *sub = tc_connect(b, MQTT_V5, "sub", true);
+    tc_subscribe(sub, "t", 0);
+    tc_client *pub = tc_connect(b, MQTT_V5, "pub", true);
+    int sent = 0;
+    while (sent < 200 && !tc_closed(pub)) {
+        publish_v5(pub, "t", 10000);
+        sent++;
+    }
+    cr_assert_lt(sent, 200, "the publisher was never stopped (%zu bytes held)", broker_mem_held());
+    cr_assert_gt(sent, 20, "stopped too early, after %d messages", sent);
+    tc_expect_closed(pub, 0x97);
+    cr_assert_geq(broker_mem_held(), (size_t)o.memory_limit, "%zu bytes held", broker_mem_held());
+    /* New clients are refused while the limit is reached. */
+    tc_client *late = tc_open(b, MQTT_V5);
+    mqtt_packet p;
+    tc_connect_init(&p, "late", true);
+    cr_assert_eq(tc_connect_pkt(late, &p)->connack.reason_code, 0x97);
+    tc_client *late3 = tc_open(b, MQTT_V311);
+    tc_connect_init(&p, "late3", true);
+    p.connect.protocol_level = MQTT_V311;
+    cr_assert_eq(tc_connect_pkt(late3, &p)->connack.reason_code, 0x03, "3.x: Server unavailable");
+    /* The subscriber reads: everything admitted arrives, memory is freed. */
+    int got = 0;
+    for (tc_pkt *r; (r = tc_recv(sub));) got += r->pkt.type == MQTT_PUBLISH;
+    cr_assert_eq(got, sent - 1, "%d delivered of the %d admitted", got, sent - 1);
+    cr_assert_lt(broker_mem_held(), (size_t)o.memory_limit / 2);
+    tc_client *again = tc_connect(b, MQTT_V5, "again", true);
+    publish_v5(again, "t", 10);
+    tc_expect_publish(sub, "t", "mmmmmmmmmm");
+    tc_free(b);
+    cr_assert_eq(broker_mem_held(), 0, "every counted byte was given back (%zu left)", broker_mem_held());
+}
+
+/* Messages kept for an offline session count: a QoS 1 publisher filling one
+ * is stopped at the limit, and nothing acknowledged is lost (the refused
+ * PUBLISH got no PUBACK). */
+Test(broker_memory, offline_queues_are_bounded_and_acked_messages_kept)
+{
+    broker_options o;
+    tc_options(&o);
+    o.memory_limit = 256 * 1024;
+    o.max_queued_messages = 0; /* only memory_limit bounds the queue */
+    tc_broker *b = tc_new(&o);
+    tc_client *sub = tc_open(b, MQTT_V311);
+    mqtt_packet p;
+    tc_connect_init(&p, "offline", false);
+    p.connect.protocol_level = MQTT_V311;
+    tc_connect_pkt(sub, &p);
+    tc_subscribe(sub, "q", 1);
+    tc_drop(sub);
+    tc_client *pub = tc_connect(b, MQTT_V311, "pub", true);
+    char payload[1001];
+    memset(payload, 'q', 1000);
+    payload[1000] = '\0';
+    int acked = 0;
+    for (int i = 0; i < 1000 && !tc_closed(pub); i++) {
+        tc_publish(pub, "q", payload, 1, false);
+        tc_pkt *r = tc_recv(pub);
+        if (r && r->pkt.type == MQTT_PUBACK) acked++;
+        cr_assert_leq(broker_mem_held(), (size_t)o.memory_limit, "%zu bytes held", broker_mem_held());
+    }
+    cr_assert(tc_closed(pub), "the publisher was never stopped");
+    cr_assert_gt(acked, 100);
+    /* The offline session keeps every acknowledged message. */
+    tc_client *back = tc_open(b, MQTT_V311);
+    tc_connect_init(&p, "offline", false);
+    p.connect.protocol_level = MQTT_V311;
+    cr_assert_eq(tc_connect_pkt(back, &p)->connack.session_present, true);
+    int got = 0;
+    for (tc_pkt *r; (r = tc_recv(back));) {
+        if (r->pkt.type != MQTT_PUBLISH) continue;
+        got++;
+        tc_ack(back, MQTT_PUBACK, r->pkt.publish.packet_id);
+    }
+    cr_assert_eq(got, acked, "%d received of %d acknowledged", got, acked);
+    tc_free(b);
+    cr_assert_eq(broker_mem_held(), 0, "every counted byte was given back (%zu left)", broker_mem_held());
+}
+
+/* The count is published as mosquitto's $SYS/broker/heap/current. */
+Test(broker_memory, held_bytes_are_published_in_sys)
+{
+    broker_options o;
+    tc_options(&o);
+    o.sys_interval = 5;
+    tc_broker *b = tc_new(&o);
+    tc_client *c = tc_connect(b, MQTT_V311, "sys", true);
+    tc_subscribe(c, "$SYS/broker/heap/current", 0);
+    mqtt_publish *p = tc_expect_publish(c, "$SYS/broker/heap/current", NULL);
+    char text[32] = "";
+    cr_assert_lt(p->payload.len, sizeof text);
+    memcpy(text, p->payload.ptr, p->payload.len);
+    unsigned long long v = strtoull(text, NULL, 10);
+    cr_assert_gt(v, 0, "heap/current %.*s", (int)p->payload.len, (const char *)p->payload.ptr);
+    cr_assert_leq(v, broker_mem_held() + 4096);
+    tc_free(b);
+}

@@ -78,6 +78,7 @@ static const untestable_row rows_5[] = {
     {"MQTT-3.2.2-18", CLIENT},
     {"MQTT-3.2.2-21", CLIENT},
     {"MQTT-3.3.2-10", CLIENT},
+    {"MQTT-3.3.4-7", CLIENT " (mqtt5/33 breaks it on purpose; the server is judged by MQTT-4.13.1-1)"},
     {"MQTT-3.3.4-8", CLIENT},
     {"MQTT-3.15.2-1", AUTH},
     {"MQTT-3.15.2-2", AUTH},

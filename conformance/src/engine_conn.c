@@ -271,10 +271,3 @@ int eng_queue(conf_run *r, client *c, int ci, const uint8_t *b, size_t n, int64_
     eng_flush(r, c, ci, now);
     return 0;
 }
-
-/* A PUBLISH from the broker with a Topic Alias (5.0): remember the mapping
- * when it carries a topic, or stand the mapped topic in (copied into x) when
- * its topic is empty, so scenarios match real topic names either way. An
- * alias the client did not allow, or one with no mapping, is the broker's
- * protocol error: it is reported like undecodable bytes (the stream is not
- * read further). Returns false then, with c->why set. */

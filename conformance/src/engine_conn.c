@@ -295,39 +295,3 @@ int eng_queue(conf_run *r, client *c, int ci, const uint8_t *b, size_t n, int64_
     eng_flush(r, c, ci, now);
     return 0;
 }
-
-/* A PUBLISH from the broker with a Topic Alias (5.0): remember the mapping
- * when it carries a topic, or stand the mapped topic in (copied into x) when
- * its topic is empty, so scenarios match real topic names either way. An
- * alias the client did not allow, or one with no mapping, is the broker's
- * protocol error: it is reported like undecodable bytes (the stream is not
- * read further). Returns false then, with c->why set. */
-
-bool eng_pause_for_connect(engine *e, conf_run *r, const conf_step *st, int64_t now)
-{
-    rt_state *rt = r->rt;
-    int64_t d = rt->last_tick ? now - rt->last_tick : 0;
-    rt->last_tick = now;
-    bool waiting = st && st->client >= 0 && rt->cl[st->client].state == CS_CONNECTING;
-    if (!waiting) {
-        rt->connect_wait = 0;
-        return true;
-    }
-    if (d <= 0) return true;
-    rt->step_started += d;
-    rt->step_deadline += d;
-    rt->ontime_deadline += d;
-    rt->run_deadline += d;
-    bool was_slow = rt->connect_wait >= eng_scaled(e, CONNECT_SLOW_MS);
-    rt->connect_wait += d;
-    if (!was_slow && rt->connect_wait >= eng_scaled(e, CONNECT_SLOW_MS)) {
-        e->slow_connects++;
-        conf_run_event(r, st->client, EV_NOTE, (int)rt->step, eng_rel(rt, now), "the TCP connect is slow (the "
-                       "broker's accept queue may be full): the step's clock waits, fewer runs go in parallel");
-    }
-    if (rt->connect_wait < eng_scaled(e, CONNECT_GIVE_UP_MS)) return true;
-    eng_finish(r, V_ERROR, now, "%s: the broker did not accept the TCP connection within %.0fs (its accept queue "
-               "may be full: try fewer --jobs)", r->sc->clients[st->client],
-               (double)rt->connect_wait / 1000.0);
-    return false;
-}

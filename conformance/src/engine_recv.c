@@ -199,6 +199,7 @@ static bool push_inbox(conf_run *r, client *c, rx *x, int64_t now)
     }
     c->inbox[c->nin++] = x;
     c->inbytes += x->len;
+    c->connack_pending = false;
     return true;
 }
 

@@ -176,6 +176,7 @@ int eng_send_from_step(engine *e, conf_run *r, const conf_step *st, mqtt_packet_
             rc = -1;
         } else {
             rc = eng_send_packet(e, r, st->client, b, now);
+            if (rc == 0 && t == MQTT_CONNECT) c->connack_pending = true;
         }
     }
     conf_build_free(b);

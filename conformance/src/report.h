@@ -61,6 +61,8 @@ typedef struct {
     bool used;                /* some run of this version ran */
     size_t total;             /* ids in the spec (139 or 251) */
     size_t checked, passed, failed;
+    size_t untestable;        /* unchecked ids that no scenario can check (untestable.c) */
+    size_t uncovered;         /* unchecked ids that a scenario could check but none does */
     unsigned char *state;     /* per id: 0 unchecked, 1 passed, 2 failed (malloc'd) */
 } report_cov;
 void report_coverage(const conf_report *r, report_cov cov[CONF_NVERSIONS]);

@@ -52,10 +52,14 @@ void report_coverage(const conf_report *r, report_cov cov[CONF_NVERSIONS])
         }
     }
     for (int vi = 0; vi < CONF_NVERSIONS; vi++) {
-        for (size_t k = 0; cov[vi].state && k < cov[vi].total; k++) {
+        size_t nid;
+        const char *const *ids = conf_id_list(vi, &nid);
+        for (size_t k = 0; cov[vi].state && k < cov[vi].total && k < nid; k++) {
             if (cov[vi].state[k]) cov[vi].checked++;
             if (cov[vi].state[k] == 1) cov[vi].passed++;
             if (cov[vi].state[k] == 2) cov[vi].failed++;
+            if (cov[vi].state[k] == 0 && conf_untestable_reason(vi, ids[k])) cov[vi].untestable++;
+            else if (cov[vi].state[k] == 0) cov[vi].uncovered++;
         }
     }
 }

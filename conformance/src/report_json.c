@@ -99,6 +99,26 @@ static void capabilities(FILE *f, const conf_report *r)
     fprintf(f, "%s}", first ? "" : "\n  ");
 }
 
+/* The unchecked ids that no scenario can check, with the reason (untestable.c). */
+static void untestable(FILE *f, const report_cov *c, int vi)
+{
+    size_t n;
+    const char *const *ids = conf_id_list(vi, &n);
+    fprintf(f, ", \"untestable\": [");
+    bool first = true;
+    for (size_t k = 0; c->state && k < n; k++) {
+        const char *why = c->state[k] ? NULL : conf_untestable_reason(vi, ids[k]);
+        if (!why) continue;
+        fprintf(f, "%s{\"id\": ", first ? "" : ", ");
+        report_json_string(f, ids[k]);
+        fprintf(f, ", \"reason\": ");
+        report_json_string(f, why);
+        fputc('}', f);
+        first = false;
+    }
+    fputc(']', f);
+}
+
 static void coverage(FILE *f, const conf_report *r)
 {
     fprintf(f, ",\n  \"coverage\": {");
@@ -114,6 +134,7 @@ static void coverage(FILE *f, const conf_report *r)
         id_array(f, &cov[vi], vi, 2);
         fprintf(f, ", \"unchecked_ids\": ");
         id_array(f, &cov[vi], vi, 0);
+        untestable(f, &cov[vi], vi);
         fputc('}', f);
         first = false;
     }

@@ -13,4 +13,11 @@ extern const size_t conf_ids_5_count;
 int conf_id_index(int vi, const char *id);
 /* The list and its length for version slot vi. */
 const char *const *conf_id_list(int vi, size_t *count);
+
+/* Statements no scenario can check against a broker (untestable.c): the
+ * reason for id in version slot vi, or NULL when it is testable. */
+const char *conf_untestable_reason(int vi, const char *id);
+/* The listed ids of version slot vi, by index (NULL past the end; *why set). */
+size_t conf_untestable_count(int vi);
+const char *conf_untestable_at(int vi, size_t i, const char **why);
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -95,6 +96,9 @@ static void *fake_main(void *arg)
             } else if (f->mode == FAKE_CONNACK_THEN_DIE || f->mode == FAKE_GOOD) {
                 if (buf[0] == 0x10) {
                     static const uint8_t ack[] = {0x20, 0x02, 0x00, 0x00};
+                    if (f->connack_after_ms > 0) /* a busy broker: this thread is the broker */
+                        nanosleep(&(struct timespec){f->connack_after_ms / 1000, (f->connack_after_ms % 1000) * 1000000L},
+                                  NULL);
                     (void)!write(conns[i], ack, sizeof ack);
                 }
                 if (f->mode == FAKE_CONNACK_THEN_DIE && f->lfd >= 0) {

@@ -35,6 +35,7 @@ typedef struct {
     fake_reply script[4];
     int accept_after_ms;      /* accept nothing for this long after the start (a full accept queue) */
     int backlog;              /* listen(2) backlog (0: 16); set with fake_start_slow */
+    int connack_after_ms;     /* FAKE_GOOD: answer each CONNECT this late (a busy broker) */
     int64_t started;
     const uint8_t *connack5;  /* FAKE_SCRIPT: the CONNACK for a 5.0 CONNECT (NULL: 20 03 00 00 00) */
     size_t connack5_len;

@@ -42,12 +42,19 @@ Test(conform_engine, stall_fails_at_the_step_timeout)
     fake f;
     fake_start(&f, FAKE_STALL);
     conf_scenario *s = scenario(CONNECT_ONLY);
-    int64_t ms;
-    conf_run r = run_one(s, f.port, &ms);
+    conf_run r = {.sc = s, .vi = CONF_VI_311, .verdict = V_PENDING, .fail_step = -1};
+    /* --time-scale 0.2: the CONNACK wait gives up pausing the step's clock after 2 s
+     * (CONNACK_GIVE_UP_MS), then the step's own deadline (2 s x 0.2) judges it */
+    conf_engine_cfg cfg = {.host = "127.0.0.1", .port = f.port, .time_scale = 0.2, .jobs = 4, .no_probe = true};
+    conf_engine_result res;
+    char msg[256];
+    int64_t t0 = net_now_ms();
+    cr_assert_eq(conf_engine_run(&cfg, &r, 1, &res, msg, sizeof msg), 0, "%s", msg);
+    int64_t ms = net_now_ms() - t0;
     cr_assert_eq(r.verdict, V_FAIL);
-    cr_assert(strstr(r.message, "expected CONNACK within 2.0s"), "%s", r.message);
-    cr_assert_geq(ms, 1900);
-    cr_assert_lt(ms, 4000);
+    cr_assert(strstr(r.message, "expected CONNACK within 0.4s"), "%s", r.message);
+    cr_assert_geq(ms, 2300);
+    cr_assert_lt(ms, 4500);
     conf_run_free(&r);
     conf_scenario_free(s);
     fake_stop(&f);

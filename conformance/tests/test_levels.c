@@ -111,3 +111,28 @@ Test(levels, payload_format_indicator_absent_and_zero_are_the_same)
     p.publish.properties.payload_format_indicator = 1;
     cr_assert_not_null(conf_match(&p, CONF_VI_5, &f, "", 0, NULL, buf, sizeof buf), "1 is not absent");
 }
+
+/* untestable.c: every listed id is a statement of its version, listed once,
+ * with a reason; 3.1 runs use the 3.1.1 list. */
+Test(levels, every_untestable_statement_is_a_real_id_with_a_reason)
+{
+    for (int vi = CONF_VI_311; vi <= CONF_VI_5; vi++) {
+        size_t n = conf_untestable_count(vi);
+        cr_assert_gt(n, 0);
+        for (size_t i = 0; i < n; i++) {
+            const char *why = NULL;
+            const char *id = conf_untestable_at(vi, i, &why);
+            cr_assert_not_null(id);
+            cr_assert_geq(conf_id_index(vi, id), 0, "%s is not a statement of %s", id, conf_vi_name(vi));
+            cr_assert(why && strlen(why) > 20, "%s needs a reason", id);
+            cr_assert_str_eq(conf_untestable_reason(vi, id), why);
+            for (size_t j = 0; j < i; j++) {
+                const char *w2;
+                cr_assert_str_neq(conf_untestable_at(vi, j, &w2), id, "%s listed twice", id);
+            }
+        }
+        cr_assert_null(conf_untestable_at(vi, n, &(const char *){NULL}));
+    }
+    cr_assert_not_null(conf_untestable_reason(CONF_VI_31, "MQTT-7.0.0-1"), "3.1 uses the 3.1.1 list");
+    cr_assert_null(conf_untestable_reason(CONF_VI_5, "MQTT-3.3.1-4"), "a tested statement has no reason");
+}

@@ -72,6 +72,9 @@ static void ip_settle(void *ctx)
 static int ip_connect(void *ctx, const char *peer)
 {
     conf_inproc *ip = ctx;
+    /* What was sent before (a DISCONNECT, a close) reaches the broker before a new
+     * connection does, as over TCP: a reconnect must not overtake it. */
+    settle_some(ip);
     return broker_driver_connect(ip->d, peer, ip->now);
 }
 

@@ -10,6 +10,7 @@
 
 #include "fuzz/live/src/fz_corpus.h"
 #include "fuzz/live/src/fz_emit.h"
+#include "fuzz/live/src/fz_report.h"
 #include "net/net.h"
 
 #include <stdio.h>
@@ -86,26 +87,10 @@ static void write_files(const fz_cctx *x, const char *dir, const fz_cscript *s, 
     if ((fp = fopen(path, "a"))) fprintf(fp, "%s\n", line), fclose(fp);
 }
 
-static fz_group *lookup(fz_stats *st, const char *sig)
-{
-    for (int g = 0; g < st->ngroups; g++)
-        if (!strcmp(st->groups[g].sig, sig)) return &st->groups[g];
-    return NULL;
-}
-
 static void report(fz_cctx *x, fz_stats *st, long i, double t, const fz_cscript *s, const fz_run *run, const fz_finding *f)
 {
-    st->findings[f->cls]++;
-    if (!st->first_finding_s) st->first_finding_s = t > 0 ? t : 1e-6;
-    fz_group *g = lookup(st, f->sig);
-    if (g || st->ngroups == FZ_MAX_GROUPS) {
-        if (g) g->count++;
-        return;
-    }
-    g = &st->groups[st->ngroups++];
-    *g = (fz_group){.cls = f->cls, .count = 1, .first_session = i, .first_seconds = t};
-    snprintf(g->rule, sizeof g->rule, "%s", f->rule);
-    snprintf(g->sig, sizeof g->sig, "%s", f->sig);
+    fz_group *g = fz_stats_group(st, i, t, f);
+    if (!g) return;
     fz_cscript m = {0};
     fz_cscript_copy(&m, s);
     mini mm = {.x = x, .want = f, .budget = x->o->minimize_budget};

@@ -8,6 +8,7 @@
  * had --hang-ms to react to a protocol violation of ours; then judges.
  */
 #include "fuzz/live/src/fz_client.h"
+#include "fuzz/live/src/fz_codec.h"
 
 #include "net/net.h"
 
@@ -43,19 +44,6 @@ typedef struct {
     bool has_spec;
     int actions, idle;
 } play;
-
-typedef struct {
-    mqtt_user_property up[64];
-    uint32_t sid[32];
-    mqtt_subscription subs[64];
-} arrays;
-
-static mqtt_codec codec_for(mqtt_version v, mqtt_side side, arrays *a, uint32_t max)
-{
-    return (mqtt_codec){.version = v, .from = side, .max_packet_size = max, .user_properties = a->up,
-                        .user_properties_cap = 64, .subscription_identifiers = a->sid,
-                        .subscription_identifiers_cap = 32, .subscriptions = a->subs, .subscriptions_cap = 64};
-}
 
 static pid_t spawn(const fz_cctx *x)
 {
@@ -125,8 +113,8 @@ static void check_ours(play *p)
 {
     const fz_buf *in = &p->run->conn[0].in;
     while (!p->violated_ms && p->sparsed < in->len) {
-        arrays a;
-        mqtt_codec codec = codec_for(p->peer.version, MQTT_FROM_SERVER, &a, p->peer.max_packet_size);
+        fz_arrays a;
+        mqtt_codec codec = fz_codec_for(p->peer.version, MQTT_FROM_SERVER, &a, p->peer.max_packet_size);
         mqtt_packet pkt;
         mqtt_error err;
         mqtt_status st = mqtt_decode(&codec, in->p + p->sparsed, in->len - p->sparsed, &pkt, &err);
@@ -176,8 +164,8 @@ static void parse_client(play *p)
 {
     const fz_buf *out = &p->run->conn[0].out;
     while (!p->cbroken && p->cparsed < out->len) {
-        arrays a;
-        mqtt_codec codec = codec_for(p->peer.version, MQTT_FROM_CLIENT, &a, 0);
+        fz_arrays a;
+        mqtt_codec codec = fz_codec_for(p->peer.version, MQTT_FROM_CLIENT, &a, 0);
         mqtt_packet pkt;
         mqtt_error err;
         mqtt_status st = mqtt_decode(&codec, out->p + p->cparsed, out->len - p->cparsed, &pkt, &err);

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "fuzz/live/src/fz_deliver.h"
+#include "fuzz/live/src/fz_codec.h"
 
 #include <mqtt/topic.h>
 #include <stdio.h>
@@ -36,19 +37,6 @@ typedef struct {
     bool rap;          /* a 5.0 subscription with Retain As Published */
     bool skip;         /* the session cannot be judged at all */
 } facts;
-
-typedef struct {
-    mqtt_user_property up[64];
-    uint32_t sid[32];
-    mqtt_subscription subs[64];
-} arrays;
-
-static mqtt_codec codec_for(mqtt_version v, mqtt_side side, arrays *a)
-{
-    return (mqtt_codec){.version = v, .from = side, .user_properties = a->up, .user_properties_cap = 64,
-                        .subscription_identifiers = a->sid, .subscription_identifiers_cap = 32,
-                        .subscriptions = a->subs, .subscriptions_cap = 64};
-}
 
 static bool eq(mqtt_bytes a, mqtt_bytes b)
 {
@@ -98,11 +86,11 @@ static void note_sent(facts *fx, const mqtt_packet *p, mqtt_bytes alias[4])
 
 static void learn(facts *fx, const fz_conn *k)
 {
-    arrays a;
+    fz_arrays a;
     mqtt_bytes alias[4] = {{0}};
     mqtt_version v = k->version;
     for (size_t off = 0, idx = 0; off < k->out.len; idx++) {
-        mqtt_codec codec = codec_for(v, MQTT_FROM_CLIENT, &a);
+        mqtt_codec codec = fz_codec_for(v, MQTT_FROM_CLIENT, &a, 0);
         mqtt_packet p;
         if (mqtt_decode(&codec, k->out.p + off, k->out.len - off, &p, NULL) != MQTT_OK) return;
         if (idx == 0 && p.type == MQTT_CONNECT) v = (mqtt_version)p.connect.protocol_level;
@@ -162,9 +150,9 @@ static void add_delivery(dset *d, const mqtt_publish *p, mqtt_bytes topic)
 static void deliveries(const fz_conn *k, const facts *fx, dset *d,
                        void (*each)(const mqtt_publish *, mqtt_bytes, void *), void *arg)
 {
-    arrays a;
+    fz_arrays a;
     mqtt_bytes alias[64] = {{0}};
-    mqtt_codec codec = codec_for(k->version, MQTT_FROM_SERVER, &a);
+    mqtt_codec codec = fz_codec_for(k->version, MQTT_FROM_SERVER, &a, 0);
     if (d) d->n = 0, d->full = false;
     for (size_t off = 0; off < k->in.len;) {
         mqtt_packet p;
@@ -191,8 +179,8 @@ static bool same_grants(const fz_run *t, const fz_run *r)
         uint8_t codes[2][64];
         size_t n[2] = {0, 0};
         for (int side = 0; side < 2; side++) {
-            arrays a;
-            mqtt_codec codec = codec_for(k[side]->version, MQTT_FROM_SERVER, &a);
+            fz_arrays a;
+            mqtt_codec codec = fz_codec_for(k[side]->version, MQTT_FROM_SERVER, &a, 0);
             for (size_t off = 0; off < k[side]->in.len;) {
                 mqtt_packet p;
                 if (mqtt_decode(&codec, k[side]->in.p + off, k[side]->in.len - off, &p, NULL) != MQTT_OK) break;

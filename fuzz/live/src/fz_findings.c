@@ -17,13 +17,6 @@ const char *fz_class_name(fz_class c)
     return c < FZ_NCLASS ? names[c] : "?";
 }
 
-static fz_group *lookup(fz_stats *st, const char *sig)
-{
-    for (int g = 0; g < st->ngroups; g++)
-        if (strcmp(st->groups[g].sig, sig) == 0) return &st->groups[g];
-    return NULL;
-}
-
 static void write_text(const char *dir, const char *name, const fz_session *s, const fz_finding *f, const char *line)
 {
     char path[700];
@@ -92,20 +85,28 @@ static void files(const fz_opts *o, fz_group *g, const fz_session *s, const fz_r
     if (fp) fprintf(fp, "%s\n", g->line), fclose(fp);
 }
 
-void fz_report_finding(fz_ctx *x, fz_stats *st, int w, long i, double t, const fz_session *s,
-                       const fz_run *run, const fz_finding *f, fz_history h)
+fz_group *fz_stats_group(fz_stats *st, long i, double t, const fz_finding *f)
 {
     st->findings[f->cls]++;
     if (!st->first_finding_s) st->first_finding_s = t > 0 ? t : 1e-6;
-    fz_group *g = lookup(st, f->sig);
-    if (g || st->ngroups == FZ_MAX_GROUPS) {
-        if (g) g->count++;
-        return;
-    }
-    g = &st->groups[st->ngroups++];
+    for (int k = 0; k < st->ngroups; k++)
+        if (strcmp(st->groups[k].sig, f->sig) == 0) {
+            st->groups[k].count++;
+            return NULL;
+        }
+    if (st->ngroups == FZ_MAX_GROUPS) return NULL;
+    fz_group *g = &st->groups[st->ngroups++];
     *g = (fz_group){.cls = f->cls, .count = 1, .first_session = i, .first_seconds = t};
     snprintf(g->rule, sizeof g->rule, "%s", f->rule);
     snprintf(g->sig, sizeof g->sig, "%s", f->sig);
+    return g;
+}
+
+void fz_report_finding(fz_ctx *x, fz_stats *st, int w, long i, double t, const fz_session *s,
+                       const fz_run *run, const fz_finding *f, fz_history h)
+{
+    fz_group *g = fz_stats_group(st, i, t, f);
+    if (!g) return;
     fz_session m;
     fz_run mrun;
     fz_finding mf;

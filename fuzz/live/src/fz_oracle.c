@@ -3,6 +3,7 @@
  * Everything here reads the run; views point into its stream buffers.
  */
 #include "fuzz/live/src/fz_oracle.h"
+#include "fuzz/live/src/fz_codec.h"
 
 #include <mqtt/format.h>
 #include <mqtt/topic.h>
@@ -26,19 +27,6 @@ typedef struct {
     int filter_conn[MAX_FILTERS];
     size_t nfilters;
 } model;
-
-typedef struct {
-    mqtt_user_property up[64];
-    uint32_t sid[32];
-    mqtt_subscription subs[64];
-} arrays;
-
-static mqtt_codec codec_for(mqtt_version v, mqtt_side side, arrays *a)
-{
-    return (mqtt_codec){.version = v, .from = side, .user_properties = a->up, .user_properties_cap = 64,
-                        .subscription_identifiers = a->sid, .subscription_identifiers_cap = 32,
-                        .subscriptions = a->subs, .subscriptions_cap = 64};
-}
 
 static void note_packet(model *m, size_t c, const mqtt_packet *p, size_t idx)
 {
@@ -66,12 +54,12 @@ static bool same_id(mqtt_bytes a, mqtt_bytes b)
 static void learn_conn(model *m, const fz_run *run, size_t c)
 {
     const fz_conn *k = &run->conn[c];
-    arrays a;
+    fz_arrays a;
     mqtt_version v = k->version;
     size_t off = 0;
     m->conn[c].trusted = true;
     for (size_t idx = 0; off < k->out.len; idx++) {
-        mqtt_codec codec = codec_for(v, MQTT_FROM_CLIENT, &a);
+        mqtt_codec codec = fz_codec_for(v, MQTT_FROM_CLIENT, &a, 0);
         mqtt_packet p;
         if (mqtt_decode(&codec, k->out.p + off, k->out.len - off, &p, NULL) != MQTT_OK) {
             m->conn[c].trusted = false;
@@ -184,8 +172,8 @@ static int check_packet(const model *m, const fz_run *run, size_t c, const mqtt_
 static int check_conn(const model *m, const fz_run *run, size_t c, fz_finding *f)
 {
     const fz_conn *k = &run->conn[c];
-    arrays a;
-    mqtt_codec codec = codec_for(k->version, MQTT_FROM_SERVER, &a);
+    fz_arrays a;
+    mqtt_codec codec = fz_codec_for(k->version, MQTT_FROM_SERVER, &a, 0);
     codec.max_packet_size = m->conn[c].max_packet_size;
     static conn_state cs;
     memset(&cs, 0, sizeof cs);

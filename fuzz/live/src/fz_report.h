@@ -19,6 +19,10 @@ typedef struct {
     size_t n;
 } fz_history;
 
+/* Counts finding f of session i (t seconds in) and returns the new group it
+ * opens, or NULL when a group with its signature exists (counted there) or the
+ * table is full: one finding per signature is minimised and written. */
+fz_group *fz_stats_group(fz_stats *st, long i, double t, const fz_finding *f);
 /* Groups, minimises and writes finding f of session i (worker w, t seconds in). */
 void fz_report_finding(fz_ctx *x, fz_stats *st, int w, long i, double t, const fz_session *s,
                        const fz_run *run, const fz_finding *f, fz_history h);

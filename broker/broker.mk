@@ -47,7 +47,7 @@ $(ABIN)/mqtt-passwd: $(call objs,asan,$(PASSWD_SRCS))
 	$(CC) $(LDFLAGS_asan) -o $@ $^ -lcrypto
 
 # The configuration, password file, store and WebSocket adapter are tested in-process too.
-$(ATEST)/test-broker: $(call objs,test,$(BROKER_TEST_SRCS)) \
+$(ATEST)/test-broker: $(call objs,test,$(BROKER_TEST_SRCS) scripts/decode_count.c) \
                       $(call objs,asan,broker/src/broker_config.c broker/src/broker_passwd.c broker/src/broker_store.c \
                                        broker/src/broker_ws.c broker/src/broker_driver.c broker/src/broker_driver_config.c \
                                        $(NET_SRCS) $(NET_TLS_SRCS) $(NET_WS_SRCS)) \

@@ -27,8 +27,8 @@ $(ABIN)/mqtt-pcap: $(call objs,asan,$(PCAP_SRCS) $(NET_SRCS) $(PCAP_BROKER_SRCS)
 # The check tests validate rule ids against the conformance runner's embedded id lists.
 PCAP_TEST_EXTRA  := conformance/src/spec_ids.c
 
-# count.c wraps mqtt_decode (bytes decoded, for the framing test).
-$(ATEST)/test-pcap: $(call objs,test,$(PCAP_TESTS) pcaps/tests/count.c) \
+# scripts/decode_count.c wraps mqtt_decode (bytes decoded, for the framing test).
+$(ATEST)/test-pcap: $(call objs,test,$(PCAP_TESTS) scripts/decode_count.c) \
                     $(call objs,asan,$(PCAP_LIB_SRCS) $(NET_SRCS) $(PCAP_TEST_EXTRA) $(PCAP_BROKER_SRCS)) \
                     $(ALIB)/libmqttbroker.a $(ALIB)/libmqttcodec.a
 	@mkdir -p $(dir $@)

@@ -89,9 +89,6 @@ mqtt_publish *tc_expect_publish(tc_client *c, const char *topic, const char *pay
 /* Sends an ack (PUBACK, PUBREC, PUBREL, PUBCOMP). */
 void tc_ack(tc_client *c, mqtt_packet_type type, uint16_t id);
 
-/* Bytes passed to mqtt_decode so far, by the core and by the test clients
- * (tc_count.c, the test binary wraps mqtt_decode). */
-extern size_t tc_decoded_bytes;
 /* strcmp calls made by the objects of the test binary (tc_count.c). */
 extern size_t tc_strcmp_calls;
 /* Faults for the persistence files (tc_count.c): fdatasync fails with

@@ -4,6 +4,7 @@
  * bytes a client may send before its CONNACK are capped (max_connect_size).
  */
 #include "broker/tests/tc.h"
+#include "scripts/decode_count.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +36,9 @@ Test(broker_limits, a_packet_arriving_in_pieces_is_decoded_once)
     p.publish.payload = (mqtt_bytes){(const uint8_t *)payload, payload_len};
     size_t n;
     uint8_t *bytes = encode(MQTT_V311, &p, &n);
-    tc_decoded_bytes = 0;
+    test_decoded_bytes = 0;
     for (size_t off = 0; off < n; off += 1024) tc_send_raw(pub, bytes + off, n - off < 1024 ? n - off : 1024);
-    size_t work = tc_decoded_bytes;
+    size_t work = test_decoded_bytes;
     /* Once for the fixed header, once whole: about 1x, never n^2/chunk. */
     cr_assert_lt(work, 3 * n, "decoded %zu bytes for one %zu-byte packet", work, n);
     tc_pkt *got = tc_recv(sub);

@@ -6,7 +6,7 @@
  * their rule ids. Captures are written in memory by pcap_writer.
  */
 #include "helpers.h"
-#include "pcaps/tests/count.h"
+#include "scripts/decode_count.h"
 
 #define CLI PCAP_WRITER_CLIENT
 #define SRV PCAP_WRITER_SERVER
@@ -451,9 +451,9 @@ Test(flow, a_packet_over_many_segments_is_decoded_once)
     for (int i = 0; i < 1000; i++) send_bytes(&m, &c, CLI, chunk, sizeof chunk);
     cap_close(&m);
     ev_log l = {0};
-    pcap_test_decoded_bytes = 0;
+    test_decoded_bytes = 0;
     const char *text = flow_of(&m, &l);
-    size_t work = pcap_test_decoded_bytes;
+    size_t work = test_decoded_bytes;
     cr_assert(strstr(text, "PUBLISH"), "the packet decodes: %s", text);
     cr_assert_lt(work, 4 * (total + 4), "decoded %zu bytes for one %zu-byte packet", work, total + 4);
     cap_free(&m);
@@ -497,11 +497,11 @@ Test(flow, a_probed_connect_over_many_segments_is_decoded_once)
     for (size_t off = 0; off < n; off += 1000) send_bytes(&m, &c, CLI, b + off, n - off < 1000 ? n - off : 1000);
     cap_close(&m);
     ev_log l = {0};
-    pcap_test_decoded_bytes = 0;
+    test_decoded_bytes = 0;
     char err[512] = "";
     static const uint16_t none[] = {1};
     cr_assert_eq(run_flow(m.buf, m.len, none, 1, &l, err, sizeof err), 0, "%s", err);
-    size_t work = pcap_test_decoded_bytes;
+    size_t work = test_decoded_bytes;
     cr_assert(strstr(l.text, "CONNECT"), "the CONNECT is found on port 7777: %s", l.text);
     cr_assert_lt(work, 4 * n, "decoded %zu bytes for one %zu-byte CONNECT", work, n);
     cap_free(&m);

@@ -116,8 +116,11 @@ static bool start_client(seat_ctx *x)
 static void run_steps(seat_ctx *x)
 {
     const conf_scenario *sc = x->r->sc;
-    int64_t first = net_now_ms() + seat_scaled(x, x->cfg->prof ? SEAT_ACCEPT_MS : 60000);
-    if (!seat_accept(x, first)) {
+    int64_t first = net_now_ms() + seat_scaled(x, x->cfg->prof ? SEAT_FIRST_CONNECT_MS : 2 * SEAT_FIRST_CONNECT_MS);
+    x->run_deadline = first;
+    bool came = seat_accept(x, first);
+    x->run_deadline = net_now_ms() + seat_scaled(x, sc->deadline_ms);
+    if (!came) {
         char how[128];
         seat_proc_status_text(&x->proc, how, sizeof how);
         eng_finish(x->r, V_ERROR, net_now_ms(), "the client never connected to %s:%u (client process: %s)", x->host,

@@ -14,7 +14,12 @@
 
 /* The most the seat buffers from one client (bytes not yet decoded). */
 #define SEAT_RX_MAX ((size_t)16 << 20)
-#define SEAT_ACCEPT_MS 5000     /* `accept` and the first connection: default wait */
+#define SEAT_ACCEPT_MS 5000     /* `accept`: default wait for the client's next connection */
+/* The client's first connection: starting a process (node.js takes seconds
+ * on a loaded machine) is not conformance, so this wait is long and the
+ * run's deadline starts only once the client has connected. */
+#define SEAT_FIRST_CONNECT_MS 30000
+#define SEAT_EXIT_MS 5000       /* `expect exit`: default wait (a process ending takes time too) */
 #define SEAT_NOPIDFD_POLL_MS 50 /* without a pidfd, the child's exit is polled this often */
 
 typedef struct {
@@ -29,6 +34,7 @@ typedef struct {
     int fd;                 /* the client's current connection, -1 */
     bool peer_closed;       /* it ended from the client's side (EOF, reset) */
     bool garbage;           /* it sent bytes that do not decode */
+    bool close_noted;       /* the transcript says how it ended */
     char why[512];          /* how the connection ended */
     int nconn;              /* connections accepted so far */
     int pending;            /* a connection accepted before a step asked for it, -1 */

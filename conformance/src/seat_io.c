@@ -62,8 +62,8 @@ static void read_conn(seat_ctx *x, int64_t now)
         snprintf(x->why, sizeof x->why, "%s", !rst ? "the client closed the connection"
                                                    : errno == ECONNRESET ? "the client reset the connection"
                                                                          : strerror(errno));
-        x->peer_closed = true;
-        conf_run_event(x->r, 0, EV_NOTE, (int)x->rt.step, eng_rel(&x->rt, now), "%s", x->why);
+        x->peer_closed = true; /* noted once the packets before it are decoded (seat_next_packet) */
+        (void)now;
         return;
     }
 }
@@ -145,6 +145,10 @@ int seat_next_packet(seat_ctx *x, int64_t until, bool answer_ping, rx **out)
         if (d > 0) return SW_PACKET;
         if (d < 0 || x->fd < 0 || x->peer_closed) {
             if (x->fd < 0 && !x->why[0]) snprintf(x->why, sizeof x->why, "the connection is closed");
+            if (x->peer_closed && !x->close_noted) {
+                x->close_noted = true;
+                conf_run_event(x->r, 0, EV_NOTE, (int)x->rt.step, eng_rel(&x->rt, now), "%s", x->why);
+            }
             return SW_CLOSED;
         }
         if (now >= x->run_deadline) return SW_END;
@@ -160,7 +164,7 @@ static void adopt(seat_ctx *x, int64_t now)
     x->fd = x->pending;
     x->pending = -1;
     fcntl(x->fd, F_SETFL, fcntl(x->fd, F_GETFL) | O_NONBLOCK);
-    x->peer_closed = x->garbage = false;
+    x->peer_closed = x->garbage = x->close_noted = false;
     x->why[0] = '\0';
     x->rlen = 0;
     x->nconn++;

@@ -60,9 +60,9 @@ static int step_expect(seat_ctx *x, const conf_step *st)
         return S_END;
     }
     if (w != SW_PACKET) {
+        snprintf(buf, sizeof buf, "nothing came within %.1fs", waited_s(x));
         eng_finish(x->r, V_FAIL, now, "expected %s%s; %s", what, st->timer ? " (timer)" : "",
-                   w == SW_CLOSED ? x->why : "nothing came");
-        if (w == SW_TIMEOUT) snprintf(buf, sizeof buf, " within %.1fs", waited_s(x));
+                   w == SW_CLOSED ? x->why : buf);
         return S_END;
     }
     eng_fmt_packet(&p->pkt, x->r->vi, line, sizeof line);
@@ -139,7 +139,7 @@ static int step_close(seat_ctx *x, const conf_step *st)
 
 static int step_exit(seat_ctx *x, const conf_step *st)
 {
-    int64_t hard = step_clock(x, st, DEFAULT_EXPECT_MS);
+    int64_t hard = step_clock(x, st, SEAT_EXIT_MS);
     if (x->proc.pid <= 0 && !x->proc.exited) {
         conf_run_event(x->r, 0, EV_NOTE, (int)x->rt.step, eng_rel(&x->rt, net_now_ms()),
                        "exit status not checked: the runner did not start this client (--client-listen)");

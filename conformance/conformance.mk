@@ -35,7 +35,7 @@ ALL_TARGETS  += $(BIN)/mqtt-conform $(ABIN)/mqtt-conform
 CHECK_SUITES += check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap \
                 check-conform-tls check-conform-guard \
                 check-conform-peer-mosquitto check-conform-peer-aedes check-conform-peer-rabbitmq \
-                check-conform-clients
+                check-conform-clients check-conform-client-relay
 # nodejs: aedes (npm, installed at test time into build/npm; npm itself comes
 # with nodejs from nodesource, or Debian's `npm` package)
 DEPS_CHECK   += mosquitto mosquitto-clients openssl rabbitmq-server nodejs
@@ -43,7 +43,8 @@ BENCH_TARGETS += bench-conform
 
 .PHONY: conform-run check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap \
         check-conform-tls check-conform-guard bench-conform \
-        check-conform-peer-mosquitto check-conform-peer-aedes check-conform-peer-rabbitmq check-conform-clients
+        check-conform-peer-mosquitto check-conform-peer-aedes check-conform-peer-rabbitmq check-conform-clients \
+        check-conform-client-relay
 
 # The main job: every scenario against the reference broker (started and
 # stopped by the runner), reports in reports/.
@@ -129,3 +130,13 @@ fuzz-corpus: fuzz-seeds-scenario
 # mutating relay between mqtt-pub and the runner whose every mutation must fail.
 check-conform-clients: $(ABIN)/mqtt-conform $(ABIN)/mqtt-pub $(ABIN)/mqtt-sub
 	@scripts/run-suite.sh conform-clients conformance/tests/run-clients.sh $(ABIN)/mqtt-conform
+
+# Client faults are caught: each mutation of the relay fails its scenarios
+# with the rule it breaks, and the same scenarios pass without it.
+check-conform-client-relay: $(ABIN)/mqtt-conform $(ABIN)/mqtt-pub $(ATEST)/client-relay
+	@scripts/run-suite.sh conform-client-relay conformance/tests/run-relay.sh $(ABIN)/mqtt-conform $(ATEST)/client-relay
+
+# The mutating relay of check-conform-clients (conformance/tests/client_relay.c).
+$(ATEST)/client-relay: $(call objs,asan,conformance/tests/client_relay.c) $(ALIB)/libmqttcodec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_asan) -o $@ $^

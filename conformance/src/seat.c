@@ -41,7 +41,10 @@ static int listen_on(const char *host, uint16_t port, uint16_t *bound, char *msg
     }
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
-    if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* only a fixed port (--client-listen) may reuse an address: with port 0
+     * and SO_REUSEADDR the kernel may hand out a port that a connection
+     * still uses, and a client then never reaches this listener */
+    if (fd >= 0 && port) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     socklen_t al = sizeof a;
     if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 16) != 0 ||
         getsockname(fd, (struct sockaddr *)&a, &al) != 0) {

@@ -26,7 +26,10 @@ int64_t seat_scaled(const seat_ctx *x, int64_t ms)
 
 static void on_accept(seat_ctx *x, int64_t now)
 {
+    seat_fd_lock();
     int fd = accept(x->lfd, NULL, NULL);
+    if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    seat_fd_unlock();
     if (fd < 0) return;
     if (x->pending >= 0 || (x->fd >= 0 && !x->peer_closed)) {
         /* a second connection while one is open: kept for a later `accept` */

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -20,6 +21,15 @@
 #include <unistd.h>
 
 extern char **environ;
+
+/* Runs spawn clients from parallel threads: a descriptor made between its
+ * creation and its FD_CLOEXEC would leak into another run's client (a pipe
+ * that then never reaches EOF, a connection that never closes). Creating
+ * descriptors and spawning take this lock. */
+static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void seat_fd_lock(void) { pthread_mutex_lock(&fd_lock); }
+void seat_fd_unlock(void) { pthread_mutex_unlock(&fd_lock); }
 
 static int open_pidfd(pid_t pid)
 {
@@ -35,7 +45,9 @@ int seat_proc_start(seat_proc *p, char *const argv[], char *msg, size_t msglen)
 {
     *p = (seat_proc){.pid = -1, .out = -1, .pidfd = -1};
     int pfd[2];
+    seat_fd_lock();
     if (pipe(pfd) != 0) {
+        seat_fd_unlock();
         snprintf(msg, msglen, "pipe: %s", strerror(errno));
         return -1;
     }
@@ -60,6 +72,7 @@ int seat_proc_start(seat_proc *p, char *const argv[], char *msg, size_t msglen)
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     close(pfd[1]);
+    seat_fd_unlock();
     if (rc != 0) {
         close(pfd[0]);
         snprintf(msg, msglen, "cannot start %s: %s", argv[0], strerror(rc));

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,8 +127,9 @@ static void run_steps(seat_ctx *x)
     if (!came) {
         char how[128];
         seat_proc_status_text(&x->proc, how, sizeof how);
-        eng_finish(x->r, V_ERROR, net_now_ms(), "the client never connected to %s:%u (client process: %s)", x->host,
-                   (unsigned)x->port, how);
+        struct pollfd pf = {x->lfd, POLLIN, 0};
+        eng_finish(x->r, V_ERROR, net_now_ms(), "the client never connected to %s:%u (client process: %s%s)", x->host,
+                   (unsigned)x->port, how, poll(&pf, 1, 0) > 0 ? "; a connection waits unaccepted" : "");
         return;
     }
     for (size_t i = 0; i < sc->nsteps; i++) {

@@ -119,6 +119,7 @@ bool seat_proc_reap(seat_proc *p)
 
 void seat_proc_stop(seat_proc *p)
 {
+    if (p->pid <= 0 && !p->exited) return; /* never started: it owns no descriptor */
     if (p->pid > 0) {
         /* the whole group: a wrapper (node, a shell) and what it started */
         if (!seat_proc_reap(p)) p->killed = true;

@@ -247,6 +247,7 @@ int conf_seat_run(const conf_seat_cfg *cfg, conf_run *runs, size_t n, conf_engin
         if (pl.shared_lfd < 0) { pthread_mutex_destroy(&pl.mu); return -1; }
         jobs = 1; /* one client at a time: the connections cannot be told apart */
     }
+    seat_proc_guard();
     pthread_t th[64];
     int nt = 0;
     for (; nt < jobs && nt < 64 && (size_t)nt < n; nt++)

@@ -31,6 +31,33 @@ static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
 void seat_fd_lock(void) { pthread_mutex_lock(&fd_lock); }
 void seat_fd_unlock(void) { pthread_mutex_unlock(&fd_lock); }
 
+/* The clients running now (their process group ids), for the signal guard:
+ * they are in groups of their own, so a ^C at the terminal does not reach
+ * them; the guard kills them before the runner dies of the signal. */
+#define MAX_LIVE 64
+static volatile sig_atomic_t live[MAX_LIVE];
+
+static void track(pid_t pid, bool add)
+{
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (add ? live[i] == 0 : live[i] == pid) { live[i] = add ? pid : 0; return; }
+}
+
+static void on_signal(int sig)
+{
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live[i] > 0) kill(-(pid_t)live[i], SIGKILL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void seat_proc_guard(void)
+{
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_signal);
+}
+
 static int open_pidfd(pid_t pid)
 {
 #ifdef SYS_pidfd_open
@@ -72,6 +99,7 @@ int seat_proc_start(seat_proc *p, char *const argv[], char *msg, size_t msglen)
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     close(pfd[1]);
+    if (rc == 0) track(pid, true);
     seat_fd_unlock();
     if (rc != 0) {
         close(pfd[0]);
@@ -123,6 +151,9 @@ void seat_proc_stop(seat_proc *p)
     if (p->pid > 0) {
         /* the whole group: a wrapper (node, a shell) and what it started */
         if (!seat_proc_reap(p)) p->killed = true;
+        seat_fd_lock();
+        track(p->pid, false); /* before the reap below frees its number */
+        seat_fd_unlock();
         kill(-p->pid, SIGKILL);
         int st;
         while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR) {}

@@ -88,7 +88,8 @@ typedef enum {
     ST_UNSUBSCRIBE, ST_ACK, ST_EXPECT, ST_EXPECT_NOTHING, ST_EXPECT_CLOSE,
     ST_CAPTURE, ST_DISCONNECT, ST_DROP, ST_WAIT,
     ST_ACCEPT,      /* broker seat: wait for the client's next connection */
-    ST_EXPECT_EXIT  /* broker seat: the client process exits (exit_want says how) */
+    ST_EXPECT_EXIT, /* broker seat: the client process exits (exit_want says how) */
+    ST_EXPECT_OUTPUT /* broker seat: the client process prints `output` (stdout or stderr) */
 } conf_step_kind;
 
 /* ST_EXPECT_EXIT: the exit status wanted (0..255), or one of these. */
@@ -141,6 +142,7 @@ typedef struct {
     int cap_prop;
     char *cap_var;
     int exit_want;         /* ST_EXPECT_EXIT: status, CONF_EXIT_NONZERO or CONF_EXIT_ANY */
+    char *output;          /* ST_EXPECT_OUTPUT: the text (may hold ${...}) */
     int line;
     char *src;             /* the source line, for reports */
 } conf_step;

@@ -800,6 +800,21 @@ static bool step_expect_exit(pctx *c, conf_step *st, const word *w, int i, int n
     return true;
 }
 
+/* Broker seat: `C expect output TEXT [within D]`: the client prints TEXT
+ * (what it delivered to its application, e.g. a payload). */
+static bool step_expect_output(pctx *c, conf_step *st, const word *w, int i, int n)
+{
+    st->kind = ST_EXPECT_OUTPUT;
+    size_t len = 0;
+    if (i < n) st->output = w[i].s[0] == '"' ? unquote(c, &w[i], w[i].s, w[i].n, &len) : wdup(&w[i]);
+    if (!st->output || (i + 1 < n && (n != i + 3 || !weq(&w[i + 1], "within") ||
+                                      (st->ms = parse_duration(&w[i + 2])) < 0))) {
+        ERR(c, i < n ? &w[i] : &w[i - 1], "expected `expect output TEXT [within DURATION]`");
+        return false;
+    }
+    return true;
+}
+
 /* `C expect TYPE|nothing|close ...`. Returns false on an error that drops the step. */
 static bool step_expect(pctx *c, conf_step *st, const word *verb, const word *w, int i, int n)
 {
@@ -816,6 +831,8 @@ static bool step_expect(pctx *c, conf_step *st, const word *verb, const word *w,
                 ERR(c, &w[i], "expected only reason_code=... and `within DURATION` after `expect close`");
     } else if (c->sc->broker_seat && weq(&w[i], "exit")) {
         return step_expect_exit(c, st, w, i + 1, n);
+    } else if (c->sc->broker_seat && weq(&w[i], "output")) {
+        return step_expect_output(c, st, w, i + 1, n);
     } else {
         int t = ptype_of(&w[i]);
         if (c->sc->broker_seat && (t < 0 || !is_client_sent(t))) {
@@ -1015,6 +1032,7 @@ static void free_step(conf_step *st)
     for (size_t k = 0; k < st->nraw; k++) free(st->raw[k].text);
     free(st->raw);
     free(st->cap_var);
+    free(st->output);
     free(st->src);
 }
 
@@ -1051,7 +1069,7 @@ void conf_scenario_free(conf_scenario *s)
  * `checks`): what they wait for is what the scenario's rules say. */
 static bool checking_kind(conf_step_kind k)
 {
-    return k == ST_EXPECT || k == ST_EXPECT_NOTHING || k == ST_EXPECT_CLOSE || k == ST_EXPECT_EXIT || k == ST_PUBLISH ||
+    return k == ST_EXPECT || k == ST_EXPECT_NOTHING || k == ST_EXPECT_CLOSE || k == ST_EXPECT_OUTPUT || k == ST_PUBLISH ||
            k == ST_SUBSCRIBE || k == ST_UNSUBSCRIBE || k == ST_CAPTURE;
 }
 

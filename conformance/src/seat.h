@@ -53,6 +53,8 @@ void seat_profile_free(seat_profile *p);
 char **seat_argv(const seat_profile *p, const conf_scenario *sc, int vi, const char *host, uint16_t port,
                  char **keys, char **vals, size_t n, bool *skip, char *why, size_t whylen);
 void seat_argv_free(char **argv);
+/* The profile's `cannot` reason for (action, key, val), or NULL. */
+const char *seat_cannot(const seat_profile *p, const char *action, const char *key, const char *val);
 
 /* The client under test as a process: its own process group, stdout and
  * stderr into one pipe, stdin from /dev/null. */

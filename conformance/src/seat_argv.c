@@ -90,13 +90,23 @@ static const seat_rule *find_rule(const seat_profile *p, const char *action, con
     return best;
 }
 
-/* Does the scenario judge the client's exit status (`expect exit`)? A
- * profile may say its client cannot end by itself (`cannot ACTION exit`). */
-static bool needs_exit(const conf_scenario *sc)
+/* Does the scenario judge the client's exit status (an `expect exit` that
+ * checks rules in this version)? A profile may say its client cannot end by
+ * itself (`cannot ACTION exit`): such runs skip, and exit steps that are
+ * mere preconditions are not checked (seat_steps.c). */
+static bool needs_exit(const conf_scenario *sc, int vi)
 {
     for (size_t i = 0; i < sc->nsteps; i++)
-        if (sc->steps[i].kind == ST_EXPECT_EXIT && sc->steps[i].exit_want != CONF_EXIT_ANY) return true;
+        if (sc->steps[i].kind == ST_EXPECT_EXIT && sc->steps[i].exit_want != CONF_EXIT_ANY &&
+            sc->steps[i].level[vi] != LVL_NONE)
+            return true;
     return false;
+}
+
+const char *seat_cannot(const seat_profile *p, const char *action, const char *key, const char *val)
+{
+    const seat_rule *r = p ? find_rule(p, action, key, val) : NULL;
+    return r ? r->reason : NULL;
 }
 
 static bool add_words(char ***argv, size_t *n, char **words, size_t nw, const subst_ctx *c, char *why,
@@ -129,7 +139,7 @@ char **seat_argv(const seat_profile *p, const conf_scenario *sc, int vi, const c
                    .bindir = p->bindir};
     snprintf(c.host, sizeof c.host, "%s", host);
     snprintf(c.port, sizeof c.port, "%u", (unsigned)port);
-    const seat_rule *ex = needs_exit(sc) ? find_rule(p, sc->action, "exit", "1") : NULL;
+    const seat_rule *ex = needs_exit(sc, vi) ? find_rule(p, sc->action, "exit", "1") : NULL;
     if (ex && ex->reason) {
         *skip = true;
         snprintf(why, whylen, "%s (client profile %s)", ex->reason, p->name);

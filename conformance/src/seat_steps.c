@@ -140,9 +140,11 @@ static int step_close(seat_ctx *x, const conf_step *st)
 static int step_exit(seat_ctx *x, const conf_step *st)
 {
     int64_t hard = step_clock(x, st, SEAT_EXIT_MS);
-    if (x->proc.pid <= 0 && !x->proc.exited) {
-        conf_run_event(x->r, 0, EV_NOTE, (int)x->rt.step, eng_rel(&x->rt, net_now_ms()),
-                       "exit status not checked: the runner did not start this client (--client-listen)");
+    const char *cannot = seat_cannot(x->cfg->prof, x->r->sc->action, "exit", "1");
+    if ((x->proc.pid <= 0 && !x->proc.exited) || (cannot && st->exit_want != CONF_EXIT_ANY)) {
+        /* only a precondition gets here with `cannot` (a checked one skips the run: seat_argv) */
+        conf_run_event(x->r, 0, EV_NOTE, (int)x->rt.step, eng_rel(&x->rt, net_now_ms()), "exit status not checked: %s",
+                       cannot ? cannot : "the runner did not start this client (--client-listen)");
         return S_DONE;
     }
     while (!seat_proc_reap(&x->proc) && net_now_ms() < hard && net_now_ms() < x->run_deadline) seat_pump(x, hard);
@@ -165,6 +167,29 @@ static int step_exit(seat_ctx *x, const conf_step *st)
         return S_END;
     }
     return S_DONE;
+}
+
+/* The client printed the text (its stdout and stderr, as far as kept). */
+static int step_output(seat_ctx *x, const conf_step *st)
+{
+    int64_t hard = step_clock(x, st, DEFAULT_EXPECT_MS);
+    char err[256];
+    size_t len;
+    char *want = conf_subst(st->output, strlen(st->output), x->r->ns, x->r->vi, &x->rt.vars, &len, err, sizeof err);
+    if (!want) { eng_finish(x->r, V_ERROR, net_now_ms(), "line %d: %s", st->line, err); return S_END; }
+    if (x->proc.pid <= 0 && !x->proc.exited) {
+        conf_run_event(x->r, 0, EV_NOTE, (int)x->rt.step, eng_rel(&x->rt, net_now_ms()),
+                       "output not checked: the runner did not start this client (--client-listen)");
+        free(want);
+        return S_DONE;
+    }
+    while (!strstr(x->proc.buf, want) && x->proc.out >= 0 && net_now_ms() < hard && net_now_ms() < x->run_deadline)
+        seat_pump(x, hard);
+    bool ok = strstr(x->proc.buf, want) != NULL;
+    if (!ok) eng_finish(x->r, V_FAIL, net_now_ms(), "expected the client to print \"%s\" within %.1fs; it printed "
+                        "\"%.300s\"", want, waited_s(x), x->proc.buf);
+    free(want);
+    return ok ? S_DONE : S_END;
 }
 
 static int step_send(seat_ctx *x, const conf_step *st)
@@ -242,6 +267,7 @@ int seat_step(seat_ctx *x, const conf_step *st)
     case ST_EXPECT_NOTHING: return step_nothing(x, st);
     case ST_EXPECT_CLOSE: return step_close(x, st);
     case ST_EXPECT_EXIT: return step_exit(x, st);
+    case ST_EXPECT_OUTPUT: return step_output(x, st);
     case ST_SEND: return step_send(x, st);
     case ST_SEND_RAW: return step_raw(x, st);
     case ST_CAPTURE: return step_capture(x, st);

@@ -8,6 +8,7 @@
  * M failed ...") that scripts/run-suite.sh understands.
  */
 #include "conformance/src/report.h"
+#include "conformance/src/report_sides.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,7 @@ static void closing(FILE *f, const conf_report *r)
         fprintf(f, "  MQTT %-6s %3zu of %3zu checked, %3zu passed, %3zu failed\n", conf_vi_name(vi), cov[vi].checked,
                 cov[vi].total, cov[vi].passed, cov[vi].failed);
     }
+    report_sides_console(f, r, cov);
     report_coverage_free(cov);
     size_t c[V__COUNT];
     report_counts(r, c);

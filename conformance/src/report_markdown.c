@@ -7,6 +7,7 @@
  * report's directory, so the report and reports/pcap/ travel together).
  */
 #include "conformance/src/report.h"
+#include "conformance/src/report_sides.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -137,6 +138,7 @@ static void coverage(FILE *f, const conf_report *r)
         if (cov[vi].used)
             fprintf(f, "| MQTT %s | %zu | %zu | %zu | %zu |\n", conf_vi_name(vi), cov[vi].total, cov[vi].checked,
                     cov[vi].passed, cov[vi].failed);
+    report_sides_markdown(f, r, cov);
     report_coverage_free(cov);
 }
 

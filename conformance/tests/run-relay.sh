@@ -28,7 +28,7 @@ cases=(
 profile() {
     sed -e "s|^pub  *{bindir}/mqtt-pub -h {host} -p {port}|pub $relay $1 {host} {port} {bindir}/mqtt-pub -h 127.0.0.1 -p @PORT@|" \
         -e "s|^sub  *{bindir}/mqtt-sub -h {host} -p {port}|sub $relay $1 {host} {port} {bindir}/mqtt-sub -h 127.0.0.1 -p @PORT@|" \
-        -e "s|^cannot \*  *reconnect=1.*|opt * reconnect=1|" -e "s|^name .*|name relay-$1|" \
+        -e "s|^cannot pub  *reconnect=1.*|opt pub reconnect=1|" -e "s|^name .*|name relay-$1|" \
         -e "s|^opt  *pub  *repeat .*|opt pub repeat -l --relay-lines {repeat}|" \
         "$root/conformance/profiles/clients/mqtt-tools.profile" > "$work/relay-$1.profile"
 }

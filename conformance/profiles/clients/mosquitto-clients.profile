@@ -20,4 +20,5 @@ opt  *    will_message    --will-payload {will_message}
 opt  *    will_qos        --will-qos {will_qos}
 opt  *    will_retain=1   --will-retain
 opt  pub  repeat          --repeat {repeat}
-cannot *  reconnect=1     "mosquitto_pub and mosquitto_sub exit when the server closes the connection; they do not reconnect"
+opt  sub  reconnect=1
+cannot pub reconnect=1     "mosquitto_pub exits when the server closes the connection; it does not reconnect (mosquitto_sub does)"

@@ -25,3 +25,4 @@ cannot sub exit           "mqtt sub has no message count: it runs until it is ki
 cannot pub repeat         "mqtt pub publishes one message per run"
 cannot sub format         "mqtt sub prints the payload (and with -v the topic) only: it has no output format for properties"
 cannot sub sub_id         "the mqtt command line has no option for a Subscription Identifier"
+cannot sub unsub          "the mqtt command line has no option to unsubscribe"

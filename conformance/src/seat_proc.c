@@ -7,6 +7,7 @@
  * one the run polls waitpid at its next wakeup. seat_proc_stop always kills
  * the group and reaps the child: nothing outlives its run.
  */
+#define _GNU_SOURCE /* accept4, pipe2: close-on-exec set atomically */
 #include "conformance/src/seat.h"
 
 #include <errno.h>
@@ -35,12 +36,10 @@ int seat_proc_start(seat_proc *p, char *const argv[], char *msg, size_t msglen)
 {
     *p = (seat_proc){.pid = -1, .out = -1, .pidfd = -1};
     int pfd[2];
-    if (pipe(pfd) != 0) {
+    if (pipe2(pfd, O_CLOEXEC) != 0) { /* atomically: parallel runs spawn too, no pipe leaks into another child */
         snprintf(msg, msglen, "pipe: %s", strerror(errno));
         return -1;
     }
-    fcntl(pfd[0], F_SETFD, FD_CLOEXEC); /* parallel runs spawn too: no pipe leaks into another child */
-    fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
     posix_spawn_file_actions_init(&fa);

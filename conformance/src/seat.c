@@ -178,7 +178,10 @@ static void run_one(seat_pool *pl, conf_run *r, size_t idx)
 {
     seat_ctx *x = calloc(1, sizeof *x);
     if (!x) { r->verdict = V_ERROR; r->message = strdup("out of memory"); return; }
-    *x = (seat_ctx){.cfg = pl->cfg, .r = r, .fd = -1, .pending = -1, .lfd = -1, .stream = -1};
+    /* no client process yet: its fds are -1, not 0 (a run that skips before
+     * starting one would otherwise close fd 0, by then another run's socket) */
+    *x = (seat_ctx){.cfg = pl->cfg, .r = r, .fd = -1, .pending = -1, .lfd = -1, .stream = -1,
+                    .proc = {.pid = -1, .out = -1, .pidfd = -1}};
     x->ecfg.time_scale = pl->cfg->time_scale;
     x->eng.cfg = &x->ecfg;
     r->rt = &x->rt;

@@ -260,7 +260,8 @@ static const char *check_value(conf_field_id id, int prop, conf_vkind kind, cons
 {
     conf_ftype t = conf_field_type(id, prop);
     if (kind == VK_PRESENT || kind == VK_ABSENT)
-        return (id == F_PROP) ? NULL : "a value (present/absent is for properties)";
+        return (id == F_PROP || id == F_USERNAME || id == F_PASSWORD || id == F_WILL_TOPIC) ? NULL
+               : "a value (present/absent is for properties, username, password and will_topic)";
     switch (t) {
     case FT_NUM: case FT_BOOL: {
         uint64_t v;

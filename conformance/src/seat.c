@@ -40,7 +40,9 @@ static int listen_on(const char *host, uint16_t port, uint16_t *bound, char *msg
         snprintf(msg, msglen, "cannot listen on %s: expected an IPv4 address", host);
         return -1;
     }
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    /* non-blocking: a connection that is reset between poll and accept must
+     * not block the run in accept() (every run is bounded) */
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     int one = 1;
     /* only a fixed port (--client-listen) may reuse an address: with port 0
      * and SO_REUSEADDR the kernel may hand out a port that a connection

@@ -71,8 +71,7 @@ typedef struct {
     size_t dropped;     /* output bytes beyond buf */
 } seat_proc;
 
-/* Held while making a descriptor and setting FD_CLOEXEC on it, and while
- * spawning: no run's descriptor leaks into another run's client. */
+/* Guards the registry of running clients (seat_proc_guard). */
 void seat_fd_lock(void);
 void seat_fd_unlock(void);
 

@@ -7,6 +7,7 @@
  * one the run polls waitpid at its next wakeup. seat_proc_stop always kills
  * the group and reaps the child: nothing outlives its run.
  */
+#define _GNU_SOURCE /* accept4, pipe2: close-on-exec set atomically */
 #include "conformance/src/seat.h"
 
 #include <errno.h>
@@ -22,10 +23,8 @@
 
 extern char **environ;
 
-/* Runs spawn clients from parallel threads: a descriptor made between its
- * creation and its FD_CLOEXEC would leak into another run's client (a pipe
- * that then never reaches EOF, a connection that never closes). Creating
- * descriptors and spawning take this lock. */
+/* The registry of running clients below is shared by the runs' threads.
+ * (Descriptors are made close-on-exec atomically: pipe2, accept4.) */
 static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void seat_fd_lock(void) { pthread_mutex_lock(&fd_lock); }
@@ -72,14 +71,10 @@ int seat_proc_start(seat_proc *p, char *const argv[], char *msg, size_t msglen)
 {
     *p = (seat_proc){.pid = -1, .out = -1, .pidfd = -1};
     int pfd[2];
-    seat_fd_lock();
-    if (pipe(pfd) != 0) {
-        seat_fd_unlock();
+    if (pipe2(pfd, O_CLOEXEC) != 0) { /* atomically: parallel runs spawn too, no pipe leaks into another child */
         snprintf(msg, msglen, "pipe: %s", strerror(errno));
         return -1;
     }
-    fcntl(pfd[0], F_SETFD, FD_CLOEXEC); /* parallel runs spawn too: no pipe leaks into another child */
-    fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
     posix_spawn_file_actions_init(&fa);
@@ -99,8 +94,11 @@ int seat_proc_start(seat_proc *p, char *const argv[], char *msg, size_t msglen)
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     close(pfd[1]);
-    if (rc == 0) track(pid, true);
-    seat_fd_unlock();
+    if (rc == 0) {
+        seat_fd_lock();
+        track(pid, true);
+        seat_fd_unlock();
+    }
     if (rc != 0) {
         close(pfd[0]);
         snprintf(msg, msglen, "cannot start %s: %s", argv[0], strerror(rc));

@@ -65,6 +65,13 @@ static int step_expect(seat_ctx *x, const conf_step *st)
                    w == SW_CLOSED ? x->why : buf);
         return S_END;
     }
+    /* `or close`: a client that ends the connection instead. Its DISCONNECT
+     * is how a client closes (section 3.14), so it counts as the close. */
+    if (st->or_close && st->ptype != MQTT_DISCONNECT && p->pkt.type == MQTT_DISCONNECT) {
+        eng_rx_free(x->last);
+        x->last = p;
+        return S_DONE;
+    }
     eng_fmt_packet(&p->pkt, x->r->vi, line, sizeof line);
     bool fatal = false;
     const char *m = p->pkt.type != st->ptype ? "another packet type" : eng_match_all(x->r, st, p, buf, sizeof buf, now, &fatal);

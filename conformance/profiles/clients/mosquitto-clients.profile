@@ -22,3 +22,6 @@ opt  *    will_retain=1   --will-retain
 opt  pub  repeat          --repeat {repeat}
 opt  sub  reconnect=1
 cannot pub reconnect=1     "mosquitto_pub exits when the server closes the connection; it does not reconnect (mosquitto_sub does)"
+opt  sub  format          -F {format}
+opt  sub  sub_id          -D subscribe subscription-identifier {sub_id}
+opt  sub  unsub           -U {unsub}

@@ -23,3 +23,6 @@ opt  *    reconnect=1     --reconnectPeriod 200
 cannot *  session_expiry  "the mqtt command line hands its options to publish() as well: a Session Expiry Interval given to it would go into the PUBLISH (a Protocol Error), so the runner does not ask for one"
 cannot sub exit           "mqtt sub has no message count: it runs until it is killed, so its exit status says nothing"
 cannot pub repeat         "mqtt pub publishes one message per run"
+cannot sub format         "mqtt sub prints the payload (and with -v the topic) only: it has no output format for properties"
+cannot sub sub_id         "the mqtt command line has no option for a Subscription Identifier"
+cannot sub unsub          "the mqtt command line has no option to unsubscribe"

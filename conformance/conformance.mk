@@ -37,16 +37,18 @@ ALL_TARGETS  += $(BIN)/mqtt-conform $(ABIN)/mqtt-conform
 CHECK_SUITES += check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap \
                 check-conform-tls check-conform-guard check-conform-inproc \
                 check-conform-peer-mosquitto check-conform-peer-aedes check-conform-peer-rabbitmq \
-                check-conform-ws check-conform-peer-aedes-ws check-conform-peer-rabbitmq-ws
+                check-conform-ws check-conform-peer-aedes-ws check-conform-peer-rabbitmq-ws \
+                check-conform-clients check-conform-client-relay
 # nodejs: aedes (npm, installed at test time into build/npm; npm itself comes
 # with nodejs from nodesource, or Debian's `npm` package)
-DEPS_CHECK   += mosquitto openssl rabbitmq-server nodejs
+DEPS_CHECK   += mosquitto mosquitto-clients openssl rabbitmq-server nodejs
 BENCH_TARGETS += bench-conform
 
 .PHONY: conform-run check-conform check-conform-cli check-conform-mosquitto check-conform-reference check-conform-pcap \
         check-conform-tls check-conform-guard check-conform-inproc bench-conform \
         check-conform-peer-mosquitto check-conform-peer-aedes check-conform-peer-rabbitmq \
-        check-conform-ws check-conform-peer-aedes-ws check-conform-peer-rabbitmq-ws
+        check-conform-ws check-conform-peer-aedes-ws check-conform-peer-rabbitmq-ws \
+        check-conform-clients check-conform-client-relay
 
 # The main job: every scenario against the reference broker (started and
 # stopped by the runner), reports in reports/.
@@ -145,3 +147,21 @@ $(BUILD)/fuzz/seeds-scenario: $(call objs,asan,fuzz/seeds_scenario.c fuzz/seed_o
 fuzz-seeds-scenario: $(BUILD)/fuzz/seeds-scenario
 	@$(BUILD)/fuzz/seeds-scenario fuzz/corpus $(shell find conformance/scenarios -name '*.mqs' 2>/dev/null | sort)
 fuzz-corpus: fuzz-seeds-scenario
+
+# The client suite (conformance/client-scenarios: the runner plays the server)
+# against this project's mqtt-pub/mqtt-sub (ASan builds), Debian's
+# mosquitto_pub/mosquitto_sub and MQTT.js (npm `mqtt`, installed at test time
+# into build/npm), twice each, against reviewed expectation files; and a
+# mutating relay between mqtt-pub and the runner whose every mutation must fail.
+check-conform-clients: $(ABIN)/mqtt-conform $(ABIN)/mqtt-pub $(ABIN)/mqtt-sub
+	@scripts/run-suite.sh conform-clients conformance/tests/run-clients.sh $(ABIN)/mqtt-conform
+
+# Client faults are caught: each mutation of the relay fails its scenarios
+# with the rule it breaks, and the same scenarios pass without it.
+check-conform-client-relay: $(ABIN)/mqtt-conform $(ABIN)/mqtt-pub $(ATEST)/client-relay
+	@scripts/run-suite.sh conform-client-relay conformance/tests/run-relay.sh $(ABIN)/mqtt-conform $(ATEST)/client-relay
+
+# The mutating relay of check-conform-clients (conformance/tests/client_relay.c).
+$(ATEST)/client-relay: $(call objs,asan,conformance/tests/client_relay.c) $(ALIB)/libmqttcodec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_asan) -o $@ $^

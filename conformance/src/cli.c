@@ -49,6 +49,8 @@ static const opt_def defs[] = {
     {"pcap", 0, K_PCAP, F(pcap), 0, 0, "failures, all or none"},
     {"write-profile", 0, K_STR, F(write_profile), 0, 0, NULL},
     {"strict", 0, K_FLAG, F(strict), 0, 0, NULL},
+    {"client", 0, K_STR, F(client), 0, 0, NULL},
+    {"client-listen", 0, K_STR, F(client_listen), 0, 0, NULL},
     {"verbose", 'v', K_FLAG, F(verbose), 0, 0, NULL},
     {"quiet", 'q', K_FLAG, F(quiet), 0, 0, NULL},
     {"help", 'h', K_FLAG, F(help), 0, 0, NULL},
@@ -122,6 +124,16 @@ void conf_cli_usage(FILE *f)
         "also on warn), 2 for usage errors, scenario or profile errors, or an unreachable\n"
         "broker.\n",
         CONF_DEFAULT_JOBS);
+    fprintf(f, "\nTesting a client (the runner plays the server):\n"
+            "  --client NAME|CMD    test an MQTT client instead of a broker: the runner plays\n"
+            "                       the server (conformance/client-scenarios). NAME: a client\n"
+            "                       profile (mosquitto-clients, mqtt-tools, mqttjs, or a\n"
+            "                       .profile file); CMD: a command line run for every\n"
+            "                       scenario, with {host} {port} {topic} {qos} {version} {id}\n"
+            "                       {message} {count} substituted\n"
+            "  --client-listen HOST:PORT   test clients started by someone else: listen there\n"
+            "                       and run the client scenarios one at a time\n"
+            );
 }
 
 /* Stores one option's value; 0, or 2 after a message. */

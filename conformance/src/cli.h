@@ -22,6 +22,8 @@ typedef struct {
     conf_pcap_mode pcap_mode;
     double time_scale;
     int repeat, jobs;
+    const char *client;       /* --client NAME|'CMD ...': test a client (broker seat) */
+    const char *client_listen; /* --client-listen HOST:PORT: test clients started by someone else */
     char **roots;             /* scenario files or directories (argv) */
     int nroots;
 } conf_cli;

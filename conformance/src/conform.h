@@ -86,8 +86,14 @@ typedef struct {
 typedef enum {
     ST_CONNECT, ST_OPEN, ST_SEND, ST_SEND_RAW, ST_PUBLISH, ST_SUBSCRIBE,
     ST_UNSUBSCRIBE, ST_ACK, ST_EXPECT, ST_EXPECT_NOTHING, ST_EXPECT_CLOSE,
-    ST_CAPTURE, ST_DISCONNECT, ST_DROP, ST_WAIT
+    ST_CAPTURE, ST_DISCONNECT, ST_DROP, ST_WAIT,
+    ST_ACCEPT,      /* broker seat: wait for the client's next connection */
+    ST_EXPECT_EXIT, /* broker seat: the client process exits (exit_want says how) */
+    ST_EXPECT_OUTPUT /* broker seat: the client process prints `output` (stdout or stderr) */
 } conf_step_kind;
+
+/* ST_EXPECT_EXIT: the exit status wanted (0..255), or one of these. */
+enum { CONF_EXIT_NONZERO = -1, CONF_EXIT_ANY = -2 };
 
 typedef struct {
     conf_step_kind kind;
@@ -144,6 +150,8 @@ typedef struct {
     conf_field_id cap_field; /* capture */
     int cap_prop;
     char *cap_var;
+    int exit_want;         /* ST_EXPECT_EXIT: status, CONF_EXIT_NONZERO or CONF_EXIT_ANY */
+    char *output;          /* ST_EXPECT_OUTPUT: the text (may hold ${...}) */
     int line;
     char *src;             /* the source line, for reports */
 } conf_step;
@@ -167,6 +175,14 @@ typedef struct {
     bool websocket;        /* `needs websocket` or a `send frame` step: runs only over WebSockets */
     conf_step *steps;
     size_t nsteps;
+    /* Broker seat (`seat broker`, SCENARIOS.md "Scenarios from the broker's
+     * seat"): the runner is the server, the client under test is started with
+     * `action` (pub, sub) and these options (key=value, values may hold
+     * ${...}); each option is also the variable ${key} in the steps. */
+    bool broker_seat;
+    char *action;
+    char **opt_keys, **opt_vals;
+    size_t nopts;
 } conf_scenario;
 
 /* Parse errors are collected, all of them, before anything runs. */

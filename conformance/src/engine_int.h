@@ -165,6 +165,10 @@ int eng_send_packet(engine *e, conf_run *r, int ci, conf_build *b, int64_t now);
 int eng_send_from_step(engine *e, conf_run *r, const conf_step *st, mqtt_packet_type t, int64_t now);
 int eng_send_ack(engine *e, conf_run *r, int ci, mqtt_packet_type t, uint16_t pid, int64_t now);
 int eng_send_raw(engine *e, conf_run *r, const conf_step *st, int64_t now);
+/* The bytes of a `send raw` step, values substituted (raw.c). malloc'd, or
+ * NULL with err filled (an undefined variable, out of memory). */
+uint8_t *conf_raw_bytes(const conf_step *st, const char *ns, int vi, const conf_vars *vars, size_t *out_len,
+                        char *err, size_t errlen);
 void eng_take(client *c, size_t i);
 const char *eng_match_all(conf_run *r, const conf_step *st, const rx *x, char *buf, size_t cap, int64_t now,
                              bool *fatal);

@@ -199,54 +199,10 @@ int eng_send_raw(engine *e, conf_run *r, const conf_step *st, int64_t now)
 {
     rt_state *rt = r->rt;
     client *c = &rt->cl[st->client];
-    size_t cap = 256, n = 0, star_at = (size_t)-1;
-    uint8_t *buf = malloc(cap);
+    size_t n = 0;
     char err[256];
-    for (size_t i = 0; buf && i < st->nraw; i++) {
-        const conf_raw_tok *t = &st->raw[i];
-        char *v = NULL;
-        size_t vl = 0;
-        if (t->kind == RT_STAR) { star_at = n; continue; }
-        if (t->kind == RT_BYTES) { v = malloc(t->len + 1); if (v) memcpy(v, t->text, t->len); vl = t->len; }
-        else {
-            v = conf_subst(t->text, t->len, r->ns, r->vi, &rt->vars, &vl, err, sizeof err);
-            if (!v) { free(buf); eng_finish(r, V_ERROR, now, "line %d: %s", st->line, err); return -1; }
-        }
-        if (!v) break;
-        size_t need = n + vl + 2;
-        if (need > cap) {
-            cap = need * 2;
-            uint8_t *nb = realloc(buf, cap);
-            if (!nb) { free(v); free(buf); buf = NULL; break; }
-            buf = nb;
-        }
-        if (t->kind == RT_MQTTSTR) {
-            buf[n++] = (uint8_t)(vl >> 8);
-            buf[n++] = (uint8_t)vl;
-        }
-        memcpy(buf + n, v, vl);
-        n += vl;
-        free(v);
-    }
-    if (!buf) { eng_finish(r, V_ERROR, now, "out of memory"); return -1; }
-    if (star_at != (size_t)-1) {
-        /* Remaining Length of what follows the `*`, as a variable byte integer. */
-        size_t rem = n - star_at;
-        uint8_t vbi[4];
-        size_t k = 0;
-        do {
-            uint8_t d = rem % 128;
-            rem /= 128;
-            if (rem) d |= 0x80;
-            vbi[k++] = d;
-        } while (rem && k < 4);
-        uint8_t *nb = realloc(buf, n + k + 1);
-        if (!nb) { free(buf); eng_finish(r, V_ERROR, now, "out of memory"); return -1; }
-        buf = nb;
-        memmove(buf + star_at + k, buf + star_at, n - star_at);
-        memcpy(buf + star_at, vbi, k);
-        n += k;
-    }
+    uint8_t *buf = conf_raw_bytes(st, r->ns, r->vi, &rt->vars, &n, err, sizeof err);
+    if (!buf) { eng_finish(r, V_ERROR, now, "line %d: %s", st->line, err); return -1; }
     if (st->frame) { /* a WebSocket frame around the bytes (engine_ws.c) */
         int fr = eng_ws_send_frame(r, st, c, st->client, buf, n, now);
         free(buf);

@@ -29,35 +29,35 @@ typedef struct {
 } field_def;
 
 static const field_def fields[] = {
-    {"client_id", F_CLIENT_ID, 0, FT_STR, PT(MQTT_CONNECT), 0},
-    {"clean", F_CLEAN, 0, FT_BOOL, PT(MQTT_CONNECT), 0},
-    {"keep_alive", F_KEEP_ALIVE, 0, FT_NUM, PT(MQTT_CONNECT), 0},
-    {"username", F_USERNAME, 0, FT_STR, PT(MQTT_CONNECT), 0},
-    {"password", F_PASSWORD, 0, FT_BIN, PT(MQTT_CONNECT), 0},
-    {"will_topic", F_WILL_TOPIC, 0, FT_STR, PT(MQTT_CONNECT), 0},
-    {"will_payload", F_WILL_PAYLOAD, 0, FT_BIN, PT(MQTT_CONNECT), 0},
-    {"will_qos", F_WILL_QOS, 0, FT_NUM, PT(MQTT_CONNECT), 0},
-    {"will_retain", F_WILL_RETAIN, 0, FT_BOOL, PT(MQTT_CONNECT), 0},
-    {"protocol_name", F_PROTOCOL_NAME, 0, FT_STR, PT(MQTT_CONNECT), 0},
-    {"protocol_level", F_PROTOCOL_LEVEL, 0, FT_NUM, PT(MQTT_CONNECT), 0},
-    {"session_present", F_SESSION_PRESENT, 0, FT_BOOL, 0, PT(MQTT_CONNACK)},
-    {"reason_code", F_REASON_CODE, 0, FT_NUM, P_ACKS | PT(MQTT_DISCONNECT) | PT(MQTT_AUTH),
+    {"client_id", F_CLIENT_ID, 0, FT_STR, PT(MQTT_CONNECT), PT(MQTT_CONNECT)},
+    {"clean", F_CLEAN, 0, FT_BOOL, PT(MQTT_CONNECT), PT(MQTT_CONNECT)},
+    {"keep_alive", F_KEEP_ALIVE, 0, FT_NUM, PT(MQTT_CONNECT), PT(MQTT_CONNECT)},
+    {"username", F_USERNAME, 0, FT_STR, PT(MQTT_CONNECT), PT(MQTT_CONNECT)},
+    {"password", F_PASSWORD, 0, FT_BIN, PT(MQTT_CONNECT), PT(MQTT_CONNECT)},
+    {"will_topic", F_WILL_TOPIC, 0, FT_STR, PT(MQTT_CONNECT), PT(MQTT_CONNECT)},
+    {"will_payload", F_WILL_PAYLOAD, 0, FT_BIN, PT(MQTT_CONNECT), PT(MQTT_CONNECT)},
+    {"will_qos", F_WILL_QOS, 0, FT_NUM, PT(MQTT_CONNECT), PT(MQTT_CONNECT)},
+    {"will_retain", F_WILL_RETAIN, 0, FT_BOOL, PT(MQTT_CONNECT), PT(MQTT_CONNECT)},
+    {"protocol_name", F_PROTOCOL_NAME, 0, FT_STR, PT(MQTT_CONNECT), PT(MQTT_CONNECT)},
+    {"protocol_level", F_PROTOCOL_LEVEL, 0, FT_NUM, PT(MQTT_CONNECT), PT(MQTT_CONNECT)},
+    {"session_present", F_SESSION_PRESENT, 0, FT_BOOL, PT(MQTT_CONNACK), PT(MQTT_CONNACK)},
+    {"reason_code", F_REASON_CODE, 0, FT_NUM, P_ACKS | PT(MQTT_CONNACK) | PT(MQTT_DISCONNECT) | PT(MQTT_AUTH),
      P_ACKS | PT(MQTT_CONNACK) | PT(MQTT_DISCONNECT) | PT(MQTT_AUTH)},
     {"topic", F_TOPIC, 0, FT_STR, PT(MQTT_PUBLISH), PT(MQTT_PUBLISH)},
     {"payload", F_PAYLOAD, 0, FT_BIN, PT(MQTT_PUBLISH), PT(MQTT_PUBLISH)},
     {"payload_length", F_PAYLOAD_LENGTH, 0, FT_NUM, 0, PT(MQTT_PUBLISH)},
-    {"qos", F_QOS, 0, FT_NUM, PT(MQTT_PUBLISH) | PT(MQTT_SUBSCRIBE), PT(MQTT_PUBLISH)},
+    {"qos", F_QOS, 0, FT_NUM, PT(MQTT_PUBLISH) | PT(MQTT_SUBSCRIBE), PT(MQTT_PUBLISH) | PT(MQTT_SUBSCRIBE)},
     {"retain", F_RETAIN, 0, FT_BOOL, PT(MQTT_PUBLISH), PT(MQTT_PUBLISH)},
     {"dup", F_DUP, 0, FT_BOOL, PT(MQTT_PUBLISH), PT(MQTT_PUBLISH)},
     {"packet_id", F_PACKET_ID, 0, FT_NUM,
-     PT(MQTT_PUBLISH) | P_ACKS | PT(MQTT_SUBSCRIBE) | PT(MQTT_UNSUBSCRIBE),
-     PT(MQTT_PUBLISH) | P_ACKS | PT(MQTT_SUBACK) | PT(MQTT_UNSUBACK)},
+     PT(MQTT_PUBLISH) | P_ACKS | PT(MQTT_SUBSCRIBE) | PT(MQTT_UNSUBSCRIBE) | PT(MQTT_SUBACK) | PT(MQTT_UNSUBACK),
+     PT(MQTT_PUBLISH) | P_ACKS | PT(MQTT_SUBACK) | PT(MQTT_UNSUBACK) | PT(MQTT_SUBSCRIBE) | PT(MQTT_UNSUBSCRIBE)},
     {"flags", F_FLAGS, 0, FT_NUM, 0, P_ALL},
-    {"filter", F_FILTER, 0, FT_STR, PT(MQTT_SUBSCRIBE) | PT(MQTT_UNSUBSCRIBE), 0},
-    {"no_local", F_NO_LOCAL, 0, FT_BOOL, PT(MQTT_SUBSCRIBE), 0},
-    {"retain_as_published", F_RAP, 0, FT_BOOL, PT(MQTT_SUBSCRIBE), 0},
-    {"retain_handling", F_RH, 0, FT_NUM, PT(MQTT_SUBSCRIBE), 0},
-    {"reason_codes", F_REASON_CODES, 0, FT_LIST, 0, PT(MQTT_SUBACK) | PT(MQTT_UNSUBACK)},
+    {"filter", F_FILTER, 0, FT_STR, PT(MQTT_SUBSCRIBE) | PT(MQTT_UNSUBSCRIBE), PT(MQTT_SUBSCRIBE) | PT(MQTT_UNSUBSCRIBE)},
+    {"no_local", F_NO_LOCAL, 0, FT_BOOL, PT(MQTT_SUBSCRIBE), PT(MQTT_SUBSCRIBE)},
+    {"retain_as_published", F_RAP, 0, FT_BOOL, PT(MQTT_SUBSCRIBE), PT(MQTT_SUBSCRIBE)},
+    {"retain_handling", F_RH, 0, FT_NUM, PT(MQTT_SUBSCRIBE), PT(MQTT_SUBSCRIBE)},
+    {"reason_codes", F_REASON_CODES, 0, FT_LIST, PT(MQTT_SUBACK) | PT(MQTT_UNSUBACK), PT(MQTT_SUBACK) | PT(MQTT_UNSUBACK)},
     {"user_property_count", F_USER_PROPERTY_COUNT, 0, FT_NUM, 0, P_WITHPROPS},
     {"subscription_identifier_count", F_SUBID_COUNT, 0, FT_NUM, 0, PT(MQTT_PUBLISH)},
 };
@@ -260,7 +260,8 @@ static const char *check_value(conf_field_id id, int prop, conf_vkind kind, cons
 {
     conf_ftype t = conf_field_type(id, prop);
     if (kind == VK_PRESENT || kind == VK_ABSENT)
-        return (id == F_PROP) ? NULL : "a value (present/absent is for properties)";
+        return (id == F_PROP || id == F_USERNAME || id == F_PASSWORD || id == F_WILL_TOPIC) ? NULL
+               : "a value (present/absent is for properties, username, password and will_topic)";
     switch (t) {
     case FT_NUM: case FT_BOOL: {
         uint64_t v;
@@ -509,6 +510,7 @@ const char *conf_build_set(conf_build *b, int vi, const conf_field *f, const cha
     case F_PROTOCOL_NAME: p->connect.protocol_name = bytes; break;
     case F_PROTOCOL_LEVEL: p->connect.protocol_level = (uint8_t)num; break;
     case F_REASON_CODE:
+        if (p->type == MQTT_CONNACK) { p->connack.reason_code = (uint8_t)num; break; } /* 3.x: return code */
         if (vi != CONF_VI_5) break;
         if (p->type == MQTT_DISCONNECT || p->type == MQTT_AUTH) p->disconnect.reason_code = (uint8_t)num;
         else p->ack.reason_code = (uint8_t)num;
@@ -525,8 +527,18 @@ const char *conf_build_set(conf_build *b, int vi, const conf_field *f, const cha
     case F_PACKET_ID:
         if (p->type == MQTT_PUBLISH) p->publish.packet_id = (uint16_t)num;
         else if (p->type == MQTT_SUBSCRIBE || p->type == MQTT_UNSUBSCRIBE) p->subscribe.packet_id = (uint16_t)num;
+        else if (p->type == MQTT_SUBACK || p->type == MQTT_UNSUBACK) p->suback.packet_id = (uint16_t)num;
         else p->ack.packet_id = (uint16_t)num;
         break;
+    /* Broker seat (client scenarios): what a server sends. */
+    case F_SESSION_PRESENT: p->connack.session_present = num != 0; break;
+    case F_REASON_CODES: {
+        uint8_t codes[32];
+        size_t nc = 0;
+        if (!parse_list(val, len, codes, sizeof codes, &nc)) return "a list of reason codes like 0,1,0x80";
+        p->suback.reason_codes = keep(b, (const char *)codes, nc);
+        break;
+    }
     case F_FILTER:
         if (p->subscribe.count >= COUNT(b->subs)) return "at most 32 filters";
         b->subs[p->subscribe.count] = (mqtt_subscription){.topic_filter = bytes};
@@ -608,9 +620,57 @@ static const mqtt_properties *cprops_of(const mqtt_packet *p)
     return props_of((mqtt_packet *)p);
 }
 
+/* Fields of the packets only a client sends (CONNECT, SUBSCRIBE,
+ * UNSUBSCRIBE), matched by broker-seat scenarios; SUBSCRIBE fields name its
+ * first subscription. */
+static got_value client_field(const mqtt_packet *p, conf_field_id id, int prop, int vi)
+{
+    got_value g = {.present = true, .is_num = true};
+    const mqtt_connect *c = &p->connect;
+    const mqtt_subscription *s0 = p->subscribe.count ? &p->subscribe.subscriptions[0] : NULL;
+    bool str = true;
+    switch (id) {
+    case F_CLIENT_ID: g.bytes = c->client_id; break;
+    case F_USERNAME: g.bytes = c->username; g.present = c->has_username; break;
+    case F_PASSWORD: g.bytes = c->password; g.present = c->has_password; break;
+    case F_WILL_TOPIC: g.bytes = c->will_topic; g.present = c->will; break;
+    case F_WILL_PAYLOAD: g.bytes = c->will_payload; g.present = c->will; break;
+    case F_PROTOCOL_NAME: g.bytes = c->protocol_name; break;
+    case F_FILTER: g.bytes = s0 ? s0->topic_filter : (mqtt_bytes){NULL, 0}; g.present = s0 != NULL; break;
+    default: str = false; break;
+    }
+    if (str) { g.is_num = false; return g; }
+    switch (id) {
+    case F_CLEAN: g.num = c->clean_start; break;
+    case F_KEEP_ALIVE: g.num = c->keep_alive; break;
+    case F_WILL_QOS: g.num = c->will_qos; break;
+    case F_WILL_RETAIN: g.num = c->will_retain; break;
+    case F_PROTOCOL_LEVEL: g.num = c->protocol_level; break;
+    case F_PACKET_ID: g.num = p->subscribe.packet_id; break;
+    case F_FLAGS: g.num = p->flags; break;
+    case F_QOS: g.num = s0 ? s0->qos : 0; g.present = s0 != NULL; break;
+    case F_NO_LOCAL: g.num = s0 ? s0->no_local : 0; g.present = s0 != NULL; break;
+    case F_RAP: g.num = s0 ? s0->retain_as_published : 0; g.present = s0 != NULL; break;
+    case F_RH: g.num = s0 ? s0->retain_handling : 0; g.present = s0 != NULL; break;
+    case F_USER_PROPERTY_COUNT: {
+        const mqtt_properties *pr = p->type == MQTT_CONNECT ? &c->properties : &p->subscribe.properties;
+        g.num = vi == CONF_VI_5 ? pr->user_property_count : 0;
+        break;
+    }
+    case F_PROP:
+        if (vi != CONF_VI_5) { g.present = false; g.is_num = conf_field_type(id, prop) == FT_NUM; break; }
+        g = get_prop(p->type == MQTT_CONNECT ? &c->properties : &p->subscribe.properties, prop);
+        break;
+    default: g.present = false; break;
+    }
+    return g;
+}
+
 static got_value get_field(const mqtt_packet *p, int vi, conf_field_id id, int prop)
 {
     got_value g = {.present = true, .is_num = true};
+    if (p->type == MQTT_CONNECT || p->type == MQTT_SUBSCRIBE || p->type == MQTT_UNSUBSCRIBE)
+        return client_field(p, id, prop, vi);
     const mqtt_properties *pr = cprops_of(p);
     switch (id) {
     case F_SESSION_PRESENT: g.num = p->connack.session_present; break;

@@ -13,6 +13,7 @@
 #include "conformance/src/plan.h"
 #include "conformance/src/profile.h"
 #include "conformance/src/report.h"
+#include "conformance/src/seat_cli.h"
 #include "conformance/src/spawn.h"
 
 #include "net/net.h"
@@ -50,6 +51,8 @@ typedef struct {
     char target[PATH_MAX * 3];
     char pcapdir[PATH_MAX + 8];
     char broker_problem[6000]; /* the reference broker crashed / logged a sanitizer report */
+    bool clients;              /* --client / --client-listen: the broker seat (seat.c) */
+    seat_profile cprof;        /* the client profile */
 } app;
 
 static bool is_dir(const char *p)
@@ -83,16 +86,15 @@ static void exe_dir(char *out, size_t cap)
     snprintf(out, cap, "%s", buf);
 }
 
-static void default_scenarios(char *out, size_t cap)
+static void default_scenarios(char *out, size_t cap, const char *dir)
 {
-    snprintf(out, cap, "conformance/scenarios");
+    snprintf(out, cap, "conformance/%s", dir);
     if (is_dir(out)) return;
     char ed[PATH_MAX], p[PATH_MAX + 64];
     exe_dir(ed, sizeof ed);
-    const char *cands[] = {"/../../conformance/scenarios", "/../../../conformance/scenarios",
-                           "/../share/mqtt-conform/scenarios"};
+    const char *cands[] = {"/../../conformance/", "/../../../conformance/", "/../share/mqtt-conform/"};
     for (size_t i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s%s", ed, cands[i]);
+        snprintf(p, sizeof p, "%s%s%s", ed, cands[i], dir);
         if (is_dir(p)) { snprintf(out, cap, "%.*s", (int)cap - 1, p); return; }
     }
 }
@@ -109,6 +111,7 @@ static void app_free(app *a)
     for (size_t i = 0; i < a->nall; i++) conf_scenario_free(a->all[i]);
     free(a->all);
     conf_profile_free(&a->prof);
+    seat_profile_free(&a->cprof);
     conf_errors_free(&a->errs);
 }
 
@@ -171,7 +174,8 @@ static int select_scenarios(app *a)
     a->sel = calloc(a->nall, sizeof *a->sel);
     if (!a->sel) return 2;
     for (size_t i = 0; i < a->nall; i++)
-        if (conf_filter_match(a->all[i], a->o.filter)) a->sel[a->nsel++] = a->all[i];
+        if (conf_filter_match(a->all[i], a->o.filter) && a->all[i]->broker_seat == a->clients)
+            a->sel[a->nsel++] = a->all[i];
     if (!a->nsel) {
         fprintf(stderr, "mqtt-conform: --filter '%s' selects no scenario (try --list)\n", a->o.filter ? a->o.filter : "");
         return 2;
@@ -474,7 +478,10 @@ static int prepare(app *a, int argc, char **argv)
         return rc ? rc : -1;
     }
     if (!(a->vmask = conf_cli_versions(a->o.versions))) return 2;
-    default_scenarios(a->defdir, sizeof a->defdir);
+    a->clients = a->o.client || a->o.client_listen;
+    default_scenarios(a->defdir, sizeof a->defdir, a->clients ? "client-scenarios" : "scenarios");
+    if (a->clients && (rc = conf_seat_prepare(&a->o, a->defdir, &a->cprof, &a->errs, a->target, sizeof a->target)))
+        return rc;
     if ((rc = load_scenarios(a)) || (rc = load_profile(a)) || (rc = report_load_errors(a)) ||
         (rc = select_scenarios(a)))
         return rc;
@@ -490,10 +497,35 @@ static int prepare(app *a, int argc, char **argv)
     return 0;
 }
 
+/* The broker seat instead of a broker: every run starts the client under test. */
+static int run_seat(app *a, conf_report *rep, bool *tty)
+{
+    char msg[1024], host[256] = "";
+    conf_seat_cfg cfg = {.prof = a->o.client_listen ? NULL : &a->cprof, .time_scale = a->o.time_scale,
+                         .jobs = a->o.jobs > 8 ? 8 : a->o.jobs, .on_done = on_done, .arg = tty,
+                         .pcap_mode = a->o.pcap_mode, .pcap_dir = a->pcapdir[0] ? a->pcapdir : NULL};
+    conf_seat_listen_addr(&a->o, host, sizeof host, &cfg.listen_port);
+    cfg.listen_host = host[0] ? host : NULL;
+    if (conf_seat_run(&cfg, a->runs, a->nruns, &rep->res, msg, sizeof msg) < 0) {
+        fprintf(stderr, "mqtt-conform: %s\n", msg);
+        return 2;
+    }
+    if (*tty) fprintf(stderr, "\r\033[K");
+    conf_profile_apply(&a->prof, a->runs, a->nruns);
+    return finish(a, rep);
+}
+
 static int run(app *a, int argc, char **argv)
 {
     int rc = prepare(a, argc, argv);
     if (rc) return rc < 0 ? 0 : rc;
+    if (a->clients) {
+        signal(SIGPIPE, SIG_IGN);
+        bool tty = isatty(2) && !a->o.quiet;
+        conf_report rep = {.runs = a->runs, .n = a->nruns, .profile = &a->prof, .target = a->target,
+                           .time_scale = a->o.time_scale, .jobs = a->o.jobs, .started = time(NULL)};
+        return (rc = prepare_pcaps(a)) ? rc : run_seat(a, &rep, &tty);
+    }
     signal(SIGPIPE, SIG_IGN);
     merge_profile(a);
     if ((rc = parse_url(a)) || (rc = setup_tls(a)) || (rc = choose_broker(a)) || (rc = prepare_pcaps(a))) return rc;

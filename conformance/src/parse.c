@@ -334,6 +334,41 @@ static void header_rules(pctx *c, const word *w, int n)
     }
 }
 
+/* `seat broker` and `action pub|sub KEY=VALUE...`: a scenario played from
+ * the broker's seat against a client the runner starts (seat_*.c). */
+static void header_seat(pctx *c, const word *w, int n)
+{
+    conf_scenario *sc = c->sc;
+    if (weq(&w[0], "seat")) {
+        if (n != 2 || (!weq(&w[1], "broker") && !weq(&w[1], "client")))
+            ERR(c, &w[0], "expected `seat broker` (the runner plays the server) or `seat client`");
+        else sc->broker_seat = weq(&w[1], "broker");
+        return;
+    }
+    if (n < 2 || (!weq(&w[1], "pub") && !weq(&w[1], "sub"))) {
+        ERR(c, n > 1 ? &w[1] : &w[0], "expected `action pub` or `action sub` (what the client under test is asked to do)");
+        return;
+    }
+    free(sc->action);
+    sc->action = wdup(&w[1]);
+    for (int i = 2; i < n; i++) {
+        const char *eq = memchr(w[i].s, '=', w[i].n);
+        size_t kl = eq ? (size_t)(eq - w[i].s) : 0;
+        if (!eq || !kl) { ERR(c, &w[i], "expected KEY=VALUE after `action %s`", sc->action); continue; }
+        word v = {eq + 1, w[i].n - kl - 1, w[i].line, w[i].col + (int)kl + 1};
+        size_t vl = v.n;
+        char *val = v.n && v.s[0] == '"' ? unquote(c, &v, v.s, v.n, &vl) : wdup(&v);
+        if (!val) continue;
+        char **nk = realloc(sc->opt_keys, (sc->nopts + 1) * sizeof *nk);
+        if (nk) sc->opt_keys = nk;
+        char **nv = realloc(sc->opt_vals, (sc->nopts + 1) * sizeof *nv);
+        if (nv) sc->opt_vals = nv;
+        if (!nk || !nv) { free(val); return; }
+        sc->opt_keys[sc->nopts] = strndup(w[i].s, kl);
+        sc->opt_vals[sc->nopts++] = val;
+    }
+}
+
 static bool header(pctx *c, const word *w, int n)
 {
     conf_scenario *sc = c->sc;
@@ -389,6 +424,8 @@ static bool header(pctx *c, const word *w, int n)
         else sc->deadline_ms = ms;
     } else if (weq(&w[0], "serial")) {
         sc->serial = true;
+    } else if (weq(&w[0], "seat") || weq(&w[0], "action")) {
+        header_seat(c, w, n);
     } else {
         return false;
     }
@@ -771,7 +808,12 @@ static bool step_send(pctx *c, conf_step *st, const word *verb, const word *w, i
         parse_frame(c, st, w, i + 1, n);
     } else {
         int t = ptype_of(&w[i]);
-        if (t < 0 || !is_client_sent(t)) {
+        if (sc->broker_seat && (t < 0 || !is_server_sent(t))) {
+            ERR(c, &w[i], "expected a packet type a broker sends (CONNACK PUBLISH PUBACK PUBREC PUBREL PUBCOMP "
+                "SUBACK UNSUBACK PINGRESP DISCONNECT AUTH) or raw, found '%.*s'", (int)w[i].n, w[i].s);
+            return false;
+        }
+        if (!sc->broker_seat && (t < 0 || !is_client_sent(t))) {
             ERR(c, &w[i], "expected a packet type a client sends (CONNECT PUBLISH PUBACK PUBREC PUBREL "
                 "PUBCOMP SUBSCRIBE UNSUBSCRIBE PINGREQ DISCONNECT AUTH) or raw, found '%.*s'",
                 (int)w[i].n, w[i].s);
@@ -780,13 +822,51 @@ static bool step_send(pctx *c, conf_step *st, const word *verb, const word *w, i
         st->kind = ST_SEND;
         st->ptype = (mqtt_packet_type)t;
         parse_fields(c, st, w, i + 1, n, st->ptype, false, NULL);
-        if (t >= MQTT_PUBACK && t <= MQTT_PUBCOMP) {
+        if ((t >= MQTT_PUBACK && t <= MQTT_PUBCOMP) || t == MQTT_SUBACK || t == MQTT_UNSUBACK) {
             bool has_id = false;
             for (size_t k = 0; k < st->nfields; k++) has_id |= st->fields[k].id == F_PACKET_ID;
             if (!has_id) ERR(c, &w[i], "expected packet_id=... on a sent %.*s", (int)w[i].n, w[i].s);
         }
         if (t == MQTT_AUTH && (sc->vmask & st->vmask & ~CONF_VBIT(CONF_VI_5)))
             ERR(c, &w[i], "AUTH exists only in 5.0: expected a [5.0] guard");
+    }
+    return true;
+}
+
+/* Broker seat: `C expect exit 0|N|nonzero|any [within D]`: the client
+ * process ends with that status (the runner started it). */
+static bool step_expect_exit(pctx *c, conf_step *st, const word *w, int i, int n)
+{
+    st->kind = ST_EXPECT_EXIT;
+    char *end = NULL;
+    long v = i < n ? strtol(w[i].s, &end, 10) : -1;
+    if (i < n && weq(&w[i], "nonzero")) st->exit_want = CONF_EXIT_NONZERO;
+    else if (i < n && weq(&w[i], "any")) st->exit_want = CONF_EXIT_ANY;
+    else if (i < n && end == w[i].s + w[i].n && v >= 0 && v <= 255) st->exit_want = (int)v;
+    else {
+        ERR(c, i < n ? &w[i] : &w[i - 1], "expected an exit status (0..255), `nonzero` or `any` after `expect exit`");
+        return false;
+    }
+    if (i + 1 < n) {
+        if (n != i + 3 || !weq(&w[i + 1], "within") || (st->ms = parse_duration(&w[i + 2])) < 0) {
+            ERR(c, &w[i + 1], "expected `within DURATION` after `expect exit STATUS`");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Broker seat: `C expect output TEXT [within D]`: the client prints TEXT
+ * (what it delivered to its application, e.g. a payload). */
+static bool step_expect_output(pctx *c, conf_step *st, const word *w, int i, int n)
+{
+    st->kind = ST_EXPECT_OUTPUT;
+    size_t len = 0;
+    if (i < n) st->output = w[i].s[0] == '"' ? unquote(c, &w[i], w[i].s, w[i].n, &len) : wdup(&w[i]);
+    if (!st->output || (i + 1 < n && (n != i + 3 || !weq(&w[i + 1], "within") ||
+                                      (st->ms = parse_duration(&w[i + 2])) < 0))) {
+        ERR(c, i < n ? &w[i] : &w[i - 1], "expected `expect output TEXT [within DURATION]`");
+        return false;
     }
     return true;
 }
@@ -805,9 +885,19 @@ static bool step_expect(pctx *c, conf_step *st, const word *verb, const word *w,
         for (size_t k = 0; k < st->nfields; k++)
             if (st->fields[k].id != F_REASON_CODE)
                 ERR(c, &w[i], "expected only reason_code=... and `within DURATION` after `expect close`");
+    } else if (c->sc->broker_seat && weq(&w[i], "exit")) {
+        return step_expect_exit(c, st, w, i + 1, n);
+    } else if (c->sc->broker_seat && weq(&w[i], "output")) {
+        return step_expect_output(c, st, w, i + 1, n);
     } else {
         int t = ptype_of(&w[i]);
-        if (t < 0 || !is_server_sent(t)) {
+        if (c->sc->broker_seat && (t < 0 || !is_client_sent(t))) {
+            ERR(c, &w[i], "expected a packet type a client sends (CONNECT PUBLISH PUBACK PUBREC PUBREL PUBCOMP "
+                "SUBSCRIBE UNSUBSCRIBE PINGREQ DISCONNECT AUTH), `nothing`, `close` or `exit`, found '%.*s'",
+                (int)w[i].n, w[i].s);
+            return false;
+        }
+        if (!c->sc->broker_seat && (t < 0 || !is_server_sent(t))) {
             ERR(c, &w[i], "expected a packet type a broker sends (CONNACK PUBLISH PUBACK PUBREC PUBREL "
                 "PUBCOMP SUBACK UNSUBACK PINGRESP DISCONNECT AUTH), `nothing` or `close`, found '%.*s'",
                 (int)w[i].n, w[i].s);
@@ -849,6 +939,29 @@ static bool step_capture(pctx *c, conf_step *st, const word *verb, const word *w
     }
     st->cap_var = wdup(&w[i + 2]);
     return true;
+}
+
+/* Broker seat: only send, expect, capture and the connection verbs apply
+ * (accept, close = drop). Returns false on an error that drops the step. */
+static bool step_seat_verb(pctx *c, conf_step *st, const word *verb, const word *w, int i, int n)
+{
+    if (weq(verb, "accept")) {
+        st->kind = ST_ACCEPT;
+        if (i < n && (n != i + 2 || !weq(&w[i], "within") || (st->ms = parse_duration(&w[i + 1])) < 0)) {
+            ERR(c, &w[i], "expected nothing or `within DURATION` after `accept`");
+            return false;
+        }
+        return true;
+    }
+    if (weq(verb, "close") || weq(verb, "drop")) {
+        st->kind = ST_DROP;
+        if (i < n) { ERR(c, &w[i], "expected nothing after `%.*s`", (int)verb->n, verb->s); return false; }
+        return true;
+    }
+    if (weq(verb, "send") || weq(verb, "expect") || weq(verb, "capture")) return true;
+    ERR(c, verb, "expected a broker-seat step (send, expect, capture, accept, close), found '%.*s'",
+        (int)verb->n, verb->s);
+    return false;
 }
 
 /* Parses one step into *st and adds it. Returns false when it was not added
@@ -907,6 +1020,8 @@ static bool step_parse(pctx *c, conf_step *st, const word *w0, int n0, const cha
             "write other steps once per client");
         return false;
     }
+    if (sc->broker_seat && !step_seat_verb(c, st, verb, w, i, n)) return false;
+    if (sc->broker_seat && (st->kind == ST_ACCEPT || st->kind == ST_DROP)) goto add;
     if (weq(verb, "connect")) {
         st->kind = ST_CONNECT;
         st->ptype = MQTT_CONNECT;
@@ -975,6 +1090,7 @@ static void free_step(conf_step *st)
     free(st->raw);
     free(st->ws_protocols);
     free(st->cap_var);
+    free(st->output);
     free(st->src);
 }
 
@@ -995,6 +1111,13 @@ void conf_scenario_free(conf_scenario *s)
     free(s->clients);
     for (size_t k = 0; k < s->nsteps; k++) free_step(&s->steps[k]);
     free(s->steps);
+    for (size_t k = 0; k < s->nopts; k++) {
+        free(s->opt_keys[k]);
+        free(s->opt_vals[k]);
+    }
+    free(s->opt_keys);
+    free(s->opt_vals);
+    free(s->action);
     free(s);
 }
 
@@ -1004,7 +1127,7 @@ void conf_scenario_free(conf_scenario *s)
  * `checks`): what they wait for is what the scenario's rules say. */
 static bool checking_kind(conf_step_kind k)
 {
-    return k == ST_EXPECT || k == ST_EXPECT_NOTHING || k == ST_EXPECT_CLOSE || k == ST_PUBLISH ||
+    return k == ST_EXPECT || k == ST_EXPECT_NOTHING || k == ST_EXPECT_CLOSE || k == ST_EXPECT_OUTPUT || k == ST_PUBLISH ||
            k == ST_SUBSCRIBE || k == ST_UNSUBSCRIBE || k == ST_CAPTURE;
 }
 
@@ -1082,7 +1205,8 @@ conf_scenario *conf_parse_scenario(const char *file, const char *id, const char 
             } else {
                 bool is_header_word = weq(&w[0], "title") || weq(&w[0], "versions") || weq(&w[0], "rules") ||
                                       weq(&w[0], "needs") || weq(&w[0], "tags") || weq(&w[0], "clients") ||
-                                      weq(&w[0], "deadline") || weq(&w[0], "serial");
+                                      weq(&w[0], "deadline") || weq(&w[0], "serial") || weq(&w[0], "seat") ||
+                                      weq(&w[0], "action");
                 if (c.in_steps && is_header_word && nw > 0) {
                     ERR(&c, &w[0], "expected a step: header statements (`%.*s`) go before the first step",
                         (int)w[0].n, w[0].s);
@@ -1125,6 +1249,9 @@ conf_scenario *conf_parse_scenario(const char *file, const char *id, const char 
             push_str(&sc->rules[CONF_VI_31], &sc->nrules[CONF_VI_31], strdup(sc->rules[CONF_VI_311][k]));
     }
     if (!sc->nsteps && sc->nclients) conf_error_add(errs, file, endline, 1, "expected at least one step");
+    if (sc->broker_seat && !sc->action)
+        conf_error_add(errs, file, 1, 1, "expected an `action pub|sub ...` line (what the client under test does)");
+    if (!sc->broker_seat && sc->action) conf_error_add(errs, file, 1, 1, "expected `seat broker` before `action`");
     attribute_rules(sc);
     if ((int)errs->count > c.nerr_at_start) {
         conf_scenario_free(sc);

@@ -8,6 +8,7 @@
  * M failed ...") that scripts/run-suite.sh understands.
  */
 #include "conformance/src/report.h"
+#include "conformance/src/report_sides.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,7 @@ static void closing(FILE *f, const conf_report *r)
                     "covered", cov[vi].untestable, cov[vi].uncovered);
         fputc('\n', f);
     }
+    report_sides_console(f, r, cov);
     report_coverage_free(cov);
     size_t c[V__COUNT];
     report_counts(r, c);

@@ -7,6 +7,7 @@
  * message, rules, pcap path (null when none was written) and transcript.
  */
 #include "conformance/src/report.h"
+#include "conformance/src/report_sides.h"
 #include "conformance/src/spec_ids.h"
 
 #include <errno.h>
@@ -138,8 +139,9 @@ static void coverage(FILE *f, const conf_report *r)
         fputc('}', f);
         first = false;
     }
-    report_coverage_free(cov);
     fprintf(f, "\n  }");
+    report_sides_json(f, r, cov);
+    report_coverage_free(cov);
 }
 
 static void rule_array(FILE *f, char *const *ids, size_t n)

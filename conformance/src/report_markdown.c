@@ -8,6 +8,7 @@
  */
 #include "conformance/src/spec_ids.h"
 #include "conformance/src/report.h"
+#include "conformance/src/report_sides.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -153,6 +154,7 @@ static void coverage(FILE *f, const conf_report *r)
             fputs(" |\n", f);
         }
     }
+    report_sides_markdown(f, r, cov);
     report_coverage_free(cov);
 }
 

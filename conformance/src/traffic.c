@@ -140,6 +140,20 @@ int conf_traffic_open_from(conf_traffic *t, int client, const struct sockaddr *l
     return (int)t->nst++;
 }
 
+int conf_traffic_open_accepted(conf_traffic *t, int client, int fd)
+{
+    struct sockaddr_storage peer;
+    socklen_t pl = sizeof peer;
+    if (getpeername(fd, (struct sockaddr *)&peer, &pl) != 0) return -1;
+    int k = conf_traffic_open(t, client, fd, (const struct sockaddr *)&peer, pl);
+    if (k < 0) return -1;
+    /* the peer (the client under test) is the client side of the stream */
+    struct sockaddr_storage tmp = t->st[k].local;
+    t->st[k].local = t->st[k].remote;
+    t->st[k].remote = tmp;
+    return k;
+}
+
 void conf_traffic_established(conf_traffic *t, int stream)
 {
     if (live(t, stream)) add_event(t, (tev){.kind = TE_ESTABLISHED, .stream = stream});

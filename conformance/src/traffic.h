@@ -48,6 +48,11 @@ int conf_traffic_open(conf_traffic *t, int client, int fd, const struct sockaddr
 int conf_traffic_open_from(conf_traffic *t, int client, const struct sockaddr *local, const struct sockaddr *remote,
                            socklen_t len);
 
+/* Broker seat: the runner accepted fd from a client under test. The client
+ * is the stream's client side (its data: CONF_TR_CLIENT), the runner the
+ * server side. Returns the stream index, or -1. Call established() next. */
+int conf_traffic_open_accepted(conf_traffic *t, int client, int fd);
+
 /* The connect completed (the three-way handshake happened). */
 void conf_traffic_established(conf_traffic *t, int stream);
 

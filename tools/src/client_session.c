@@ -35,6 +35,8 @@
 
 #define IN_CHUNK 65536
 
+static void expect_ack(client_session *s, uint16_t mid);
+
 static const char *cid(const client_session *s) { return s->id ? s->id : "(null)"; }
 
 /* libmosquitto's debug lines, printed on stdout with -d. */
@@ -410,6 +412,7 @@ int client_subscribe(client_session *s, char *const *filters, int count, int qos
     }
     mqtt_packet pkt = {.type = MQTT_SUBSCRIBE};
     pkt.subscribe.packet_id = mid;
+    expect_ack(s, mid);
     pkt.subscribe.subscriptions = subs;
     pkt.subscribe.count = (size_t)count;
     if (props && s->version == MQTT_V5) pkt.subscribe.properties = *props;
@@ -425,6 +428,7 @@ int client_unsubscribe(client_session *s, const char *filter, const mqtt_propert
     mqtt_subscription sub = {.topic_filter = view(filter)};
     mqtt_packet pkt = {.type = MQTT_UNSUBSCRIBE};
     pkt.subscribe.packet_id = mid;
+    expect_ack(s, mid);
     pkt.subscribe.subscriptions = &sub;
     pkt.subscribe.count = 1;
     if (props && s->version == MQTT_V5) pkt.subscribe.properties = *props;
@@ -600,6 +604,24 @@ static int handle_pubrel(client_session *s, uint16_t mid)
     return 0;
 }
 
+/* SUBSCRIBE and UNSUBSCRIBE ids in flight: their SUBACK/UNSUBACK must carry
+ * one of them (3.1.1 MQTT-2.3.1-7, 5.0 MQTT-2.2.1-6). */
+static void expect_ack(client_session *s, uint16_t mid)
+{
+    if (s->n_acks_due < sizeof s->acks_due / sizeof s->acks_due[0]) s->acks_due[s->n_acks_due++] = mid;
+}
+
+/* Takes mid off the ids in flight; false when it was not there. */
+static bool take_ack(client_session *s, uint16_t mid)
+{
+    for (size_t i = 0; i < s->n_acks_due; i++)
+        if (s->acks_due[i] == mid) {
+            s->acks_due[i] = s->acks_due[--s->n_acks_due];
+            return true;
+        }
+    return false;
+}
+
 static void handle_connack(client_session *s, const mqtt_connack *c)
 {
     const mqtt_properties *p = &c->properties;
@@ -667,6 +689,13 @@ static int handle_packet(client_session *s, const mqtt_packet *pkt, const uint8_
             set_detail(s, "the broker sent a second CONNACK");
             return CERR_PROTOCOL;
         }
+        if (s->version == MQTT_V5 && pkt->connack.reason_code == 0 && pkt->connack.session_present &&
+            s->cfg->clean_session) {
+            /* no Session State here (Clean Start 1), yet the server says there is one */
+            set_detail(s, "the broker sent Session Present 1 to a Clean Start 1 connection (MQTT-3.2.2-4: the "
+                       "Client MUST close the Network Connection)");
+            return CERR_PROTOCOL;
+        }
         handle_connack(s, &pkt->connack);
         return 0;
     case MQTT_PUBLISH: return handle_publish(s, pkt, raw);
@@ -691,12 +720,20 @@ static int handle_packet(client_session *s, const mqtt_packet *pkt, const uint8_
     }
     case MQTT_PUBREL: return handle_pubrel(s, pkt->ack.packet_id);
     case MQTT_SUBACK:
+    case MQTT_UNSUBACK:
+        if (!take_ack(s, pkt->suback.packet_id)) {
+            set_detail(s, "the broker sent %s for packet id %u, which no SUBSCRIBE or UNSUBSCRIBE in flight has (%s)",
+                       mqtt_packet_type_name(pkt->type), pkt->suback.packet_id,
+                       s->version == MQTT_V5 ? "MQTT-2.2.1-6" : "MQTT-2.3.1-7");
+            return CERR_PROTOCOL;
+        }
+        if (pkt->type == MQTT_UNSUBACK) {
+            debug(s, "Client %s received UNSUBACK", cid(s));
+            if (s->cb.on_unsubscribe) s->cb.on_unsubscribe(s, s->ctx, pkt->suback.packet_id);
+            return 0;
+        }
         debug(s, "Client %s received SUBACK", cid(s));
         if (s->cb.on_subscribe) s->cb.on_subscribe(s, s->ctx, pkt->suback.packet_id, pkt->suback.reason_codes);
-        return 0;
-    case MQTT_UNSUBACK:
-        debug(s, "Client %s received UNSUBACK", cid(s));
-        if (s->cb.on_unsubscribe) s->cb.on_unsubscribe(s, s->ctx, pkt->suback.packet_id);
         return 0;
     case MQTT_PINGRESP:
         debug(s, "Client %s received PINGRESP", cid(s));

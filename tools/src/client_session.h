@@ -69,6 +69,8 @@ struct client_session {
     int keepalive;            /* seconds; the server's Server Keep Alive wins */
     int64_t last_in, last_out, ping_sent;
     uint16_t last_mid;
+    uint16_t acks_due[16];   /* SUBSCRIBE/UNSUBSCRIBE packet ids awaiting SUBACK/UNSUBACK */
+    size_t n_acks_due;
 
     uint8_t *in;              /* bytes received, not yet decoded */
     size_t in_len, in_cap;

@@ -1,0 +1,27 @@
+# Client profile: this project's mqtt-pub / mqtt-sub (tools/), the build next
+# to mqtt-conform ({bindir}). mqtt-conform --client mqtt-tools
+name      mqtt-tools
+about     "mqtt-pub / mqtt-sub (this project, tools/)"
+versions  3.1 3.1.1 5.0
+version   3.1    mqttv31
+version   3.1.1  mqttv311
+version   5.0    mqttv5
+pub       {bindir}/mqtt-pub -h {host} -p {port} -V {version} -i {id} -t {topic} -m {message} -q {qos}
+sub       {bindir}/mqtt-sub -h {host} -p {port} -V {version} -i {id} -t {topic} -q {qos} -C {count}
+opt  *    keep_alive      -k {keep_alive}
+opt  *    clean=1
+opt  *    clean=0         -c
+opt  *    session_expiry  -x {session_expiry}
+opt  pub  retain=1        -r
+opt  *    username        -u {username}
+opt  *    password        -P {password}
+opt  *    will_topic      --will-topic {will_topic}
+opt  *    will_message    --will-payload {will_message}
+opt  *    will_qos        --will-qos {will_qos}
+opt  *    will_retain=1   --will-retain
+opt  pub  repeat          --repeat {repeat}
+opt  sub  reconnect=1
+cannot pub reconnect=1     "mqtt-pub exits when the server closes the connection; it does not reconnect (mqtt-sub does)"
+opt  sub  format          -F {format}
+opt  sub  sub_id          -D subscribe subscription-identifier {sub_id}
+opt  sub  unsub           -U {unsub}

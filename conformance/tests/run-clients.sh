@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# check-conform-clients: the client suite (conformance/client-scenarios, the
+# runner as the server) against real MQTT clients, each run twice:
+#   mqtt-tools          this project's mqtt-pub / mqtt-sub (the build next to MQTT-CONFORM)
+#   mosquitto-clients   Debian's mosquitto_pub / mosquitto_sub
+#   mqttjs              MQTT.js's `mqtt pub` / `mqtt sub` (npm package `mqtt`,
+#                       installed here into build/npm when missing)
+# Every run's verdict must be the one in conformance/tests/expect-client-NAME.txt
+# (a run not listed must pass; same format as expect-*.txt of run-peer.sh:
+# `ID-GLOB@VERSION-GLOB VERDICT "the specification's words that justify it"`),
+# and the two rounds must give identical verdicts. Counts one test per run
+# and round, one per client for the comparison, plus one per stale line.
+#   run-clients.sh MQTT-CONFORM [NAME...] [--write]
+# --write prints one round's non-pass verdicts per client as expectation lines
+# (to start a review, never to replace one).
+set -u
+conform=$1; shift
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+names=() mode=
+for a in "$@"; do [ "$a" = --write ] && mode=--write || names+=("$a"); done
+[ ${#names[@]} -gt 0 ] || names=(mqtt-tools mosquitto-clients mqttjs)
+work=$(mktemp -d "/tmp/conform-clients.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0 skipped=0
+
+verdicts() {
+    sed -n 's/^ *{"id": "\([^"]*\)", "area": "[^"]*", "version": "\([^"]*\)",.*"verdict": "\([^"]*\)", "seconds".*/\1@\2 \3/p' "$1"
+}
+
+load_expect() {
+    pats=() want=() used=()
+    [ -f "$expect" ] || { echo "FAIL: no expectation file $expect"; fail=$((fail + 1)); return; }
+    local line pat v
+    while IFS= read -r line; do
+        line=${line%%#*}
+        read -r pat v _ <<< "$line"
+        [ -n "${pat:-}" ] || continue
+        pats+=("$pat") want+=("$v") used+=(0)
+    done < "$expect"
+}
+
+check_report() {
+    local name=$1 round=$2 key got k exp
+    while read -r key got; do
+        exp=pass
+        for k in "${!pats[@]}"; do
+            # shellcheck disable=SC2053  # the pattern is a glob on purpose
+            if [[ $key == ${pats[$k]} ]]; then exp=${want[$k]}; used[$k]=1; break; fi
+        done
+        if [[ "|$exp|" == *"|$got|"* ]]; then pass=$((pass + 1))
+        else fail=$((fail + 1)); echo "FAIL $name round $round: $key is $got, expected $exp"; fi
+    done < <(verdicts "$work/$name-r$round/report.json")
+}
+
+# MQTT.js: the npm package `mqtt` in build/npm (installed once, at test time).
+mqttjs_ready() {
+    local bin=$root/build/npm/node_modules/.bin
+    [ -x "$bin/mqtt" ] || (cd "$root" && timeout 180 npm install --prefix build/npm mqtt >"$work/npm.log" 2>&1)
+    [ -x "$bin/mqtt" ] && PATH=$bin:$PATH
+}
+
+run_once() {
+    local name=$1 round=$2 rc
+    # Runs mostly wait on protocol timers: -j 8. MQTT.js: -j 4 (node.js needs
+    # about 0.4 s of CPU to start, the machine has 2 cores) and --time-scale 2
+    # (the steps' waits, not the protocol timers: node.js ends slowly under load)
+    local scale=1 jobs=8
+    [ "$name" = mqttjs ] && scale=2 jobs=4
+    "$conform" --client "$name" --out "$work/$name-r$round" --pcap failures -q -j "$jobs" --time-scale "$scale" \
+        "$root/conformance/client-scenarios" > "$work/$name-r$round.out" 2>&1
+    rc=$?
+    mkdir -p "$root/build/check"
+    cp "$work/$name-r$round/report.json" "$root/build/check/client-$name-r$round.json" 2>/dev/null
+    if [ "$rc" -gt 1 ] || [ ! -s "$work/$name-r$round/report.json" ]; then
+        echo "FAIL $name round $round: mqtt-conform exited $rc:"; tail -5 "$work/$name-r$round.out"
+        return 1
+    fi
+}
+
+stable() {
+    local key got k
+    while read -r key got; do
+        for k in "${!pats[@]}"; do
+            # shellcheck disable=SC2053
+            if [[ $key == ${pats[$k]} ]]; then [[ ${want[$k]} == *"|"* ]] && continue 2; break; fi
+        done
+        echo "$key $got"
+    done < <(verdicts "$1")
+}
+
+one_client() {
+    local name=$1 round
+    expect=$here/expect-client-$name.txt
+    if [ "$name" = mqttjs ] && ! mqttjs_ready; then
+        echo "SKIP mqttjs: npm could not install the package mqtt into build/npm (see npm's log)"
+        skipped=$((skipped + 1)); return
+    fi
+    if [ "$name" = mosquitto-clients ] && ! command -v mosquitto_pub >/dev/null; then
+        echo "SKIP mosquitto-clients: mosquitto_pub is not installed (Debian package mosquitto-clients)"
+        skipped=$((skipped + 1)); return
+    fi
+    if [ "$mode" = --write ]; then
+        run_once "$name" 1 || return
+        echo "# $name"
+        verdicts "$work/$name-r1/report.json" | awk '$2 != "pass" { printf "%-60s %s \"\"\n", $1, $2 }'
+        return
+    fi
+    load_expect
+    for round in 1 2; do
+        run_once "$name" "$round" || { fail=$((fail + 1)); continue; }
+        check_report "$name" "$round"
+    done
+    for k in "${!pats[@]}"; do
+        [ "${used[$k]}" = 1 ] && continue
+        fail=$((fail + 1)); echo "FAIL: $expect: '${pats[$k]} ${want[$k]}' matches no run (stale)"
+    done
+    local a=$work/$name-r1/report.json b=$work/$name-r2/report.json
+    if [ -s "$a" ] && [ -s "$b" ]; then
+        if diff <(stable "$a") <(stable "$b") > "$work/$name.diff"; then pass=$((pass + 1))
+        else fail=$((fail + 1)); echo "FAIL $name: verdicts differ between the two rounds:"; grep '^[<>]' "$work/$name.diff"; fi
+    fi
+    echo "$name: reports in build/check/client-$name-r1.json, build/check/client-$name-r2.json"
+}
+
+for n in "${names[@]}"; do one_client "$n"; done
+[ "$mode" = --write ] && exit 0
+echo "clients: $pass passed, $fail failed, $skipped skipped"
+[ "$fail" = 0 ]

@@ -145,9 +145,10 @@ static void diagram(FILE *f, const conf_run *run)
         esc(f, run->sc->clients[k]);
         fprintf(f, "</text><line x1=\"%d\" y1=\"28\" x2=\"%d\" y2=\"%d\" class=\"life\"/>\n", x, x, height - 10);
     }
-    fprintf(f, "<text x=\"%d\" y=\"20\" text-anchor=\"middle\" class=\"h\">broker</text>"
+    /* broker seat: the client under test on the left, the runner as the server on the right */
+    fprintf(f, "<text x=\"%d\" y=\"20\" text-anchor=\"middle\" class=\"h\">%s</text>"
                "<line x1=\"%d\" y1=\"28\" x2=\"%d\" y2=\"%d\" class=\"life\"/>\n",
-            lo.broker_x, lo.broker_x, lo.broker_x, height - 10);
+            lo.broker_x, run->sc->broker_seat ? "mqtt-conform (server)" : "broker", lo.broker_x, lo.broker_x, height - 10);
     int y = top;
     for (size_t k = 0; k < nev; k++) {
         event_svg(f, &lo, run, &run->ev[k], y, lines[k]);

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +44,10 @@ static int listen_on(const char *host, uint16_t port, uint16_t *bound, char *msg
      * not block the run in accept() (every run is bounded) */
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     int one = 1;
-    if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* only a fixed port (--client-listen) may reuse an address: with port 0
+     * and SO_REUSEADDR the kernel may hand out a port that a connection
+     * still uses, and a client then never reaches this listener */
+    if (fd >= 0 && port) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     socklen_t al = sizeof a;
     if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 16) != 0 ||
         getsockname(fd, (struct sockaddr *)&a, &al) != 0) {
@@ -125,8 +129,9 @@ static void run_steps(seat_ctx *x)
     if (!came) {
         char how[128];
         seat_proc_status_text(&x->proc, how, sizeof how);
-        eng_finish(x->r, V_ERROR, net_now_ms(), "the client never connected to %s:%u (client process: %s)", x->host,
-                   (unsigned)x->port, how);
+        struct pollfd pf = {x->lfd, POLLIN, 0};
+        eng_finish(x->r, V_ERROR, net_now_ms(), "the client never connected to %s:%u (client process: %s%s)", x->host,
+                   (unsigned)x->port, how, poll(&pf, 1, 0) > 0 ? "; a connection waits unaccepted" : "");
         return;
     }
     for (size_t i = 0; i < sc->nsteps; i++) {
@@ -178,10 +183,8 @@ static void run_one(seat_pool *pl, conf_run *r, size_t idx)
 {
     seat_ctx *x = calloc(1, sizeof *x);
     if (!x) { r->verdict = V_ERROR; r->message = strdup("out of memory"); return; }
-    /* no client process yet: its fds are -1, not 0 (a run that skips before
-     * starting one would otherwise close fd 0, by then another run's socket) */
     *x = (seat_ctx){.cfg = pl->cfg, .r = r, .fd = -1, .pending = -1, .lfd = -1, .stream = -1,
-                    .proc = {.pid = -1, .out = -1, .pidfd = -1}};
+                    .proc = {.pid = -1, .out = -1, .pidfd = -1}}; /* no descriptor 0 to close by mistake */
     x->ecfg.time_scale = pl->cfg->time_scale;
     x->eng.cfg = &x->ecfg;
     r->rt = &x->rt;
@@ -246,6 +249,7 @@ int conf_seat_run(const conf_seat_cfg *cfg, conf_run *runs, size_t n, conf_engin
         if (pl.shared_lfd < 0) { pthread_mutex_destroy(&pl.mu); return -1; }
         jobs = 1; /* one client at a time: the connections cannot be told apart */
     }
+    seat_proc_guard();
     pthread_t th[64];
     int nt = 0;
     for (; nt < jobs && nt < 64 && (size_t)nt < n; nt++)

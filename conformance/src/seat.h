@@ -71,9 +71,17 @@ typedef struct {
     size_t dropped;     /* output bytes beyond buf */
 } seat_proc;
 
+/* Held while making a descriptor and setting FD_CLOEXEC on it, and while
+ * spawning: no run's descriptor leaks into another run's client. */
+void seat_fd_lock(void);
+void seat_fd_unlock(void);
+
 /* Starts argv[0] (searched in PATH). 0, or -1 with msg. The caller must
  * call seat_proc_stop once. */
 int seat_proc_start(seat_proc *p, char *const argv[], char *msg, size_t msglen);
+/* On SIGINT, SIGTERM and SIGHUP: kill every running client's process group,
+ * then die of the signal. */
+void seat_proc_guard(void);
 /* Reads what the output pipe has (non-blocking). */
 void seat_proc_read(seat_proc *p);
 /* True once the process has exited (code/sig set); it stays a zombie until

@@ -5,7 +5,6 @@
  * is one poll(2) bounded by the step's and the run's deadline; nothing
  * blocks longer. The client is the left (client) side of every pcap stream.
  */
-#define _GNU_SOURCE /* accept4, pipe2: close-on-exec set atomically */
 #include "conformance/src/seat_int.h"
 
 #include "net/net.h"
@@ -27,9 +26,10 @@ int64_t seat_scaled(const seat_ctx *x, int64_t ms)
 
 static void on_accept(seat_ctx *x, int64_t now)
 {
-    /* close-on-exec at once: another run spawning its client meanwhile must not
-     * inherit this connection (its client would never see our close) */
-    int fd = accept4(x->lfd, NULL, NULL, SOCK_CLOEXEC);
+    seat_fd_lock();
+    int fd = accept(x->lfd, NULL, NULL);
+    if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    seat_fd_unlock();
     if (fd < 0) return;
     if (x->pending >= 0 || (x->fd >= 0 && !x->peer_closed)) {
         /* a second connection while one is open: kept for a later `accept` */

@@ -7,11 +7,11 @@
  * one the run polls waitpid at its next wakeup. seat_proc_stop always kills
  * the group and reaps the child: nothing outlives its run.
  */
-#define _GNU_SOURCE /* accept4, pipe2: close-on-exec set atomically */
 #include "conformance/src/seat.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -21,6 +21,42 @@
 #include <unistd.h>
 
 extern char **environ;
+
+/* Runs spawn clients from parallel threads: a descriptor made between its
+ * creation and its FD_CLOEXEC would leak into another run's client (a pipe
+ * that then never reaches EOF, a connection that never closes). Creating
+ * descriptors and spawning take this lock. */
+static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void seat_fd_lock(void) { pthread_mutex_lock(&fd_lock); }
+void seat_fd_unlock(void) { pthread_mutex_unlock(&fd_lock); }
+
+/* The clients running now (their process group ids), for the signal guard:
+ * they are in groups of their own, so a ^C at the terminal does not reach
+ * them; the guard kills them before the runner dies of the signal. */
+#define MAX_LIVE 64
+static volatile sig_atomic_t live[MAX_LIVE];
+
+static void track(pid_t pid, bool add)
+{
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (add ? live[i] == 0 : live[i] == pid) { live[i] = add ? pid : 0; return; }
+}
+
+static void on_signal(int sig)
+{
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live[i] > 0) kill(-(pid_t)live[i], SIGKILL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void seat_proc_guard(void)
+{
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_signal);
+}
 
 static int open_pidfd(pid_t pid)
 {
@@ -36,10 +72,14 @@ int seat_proc_start(seat_proc *p, char *const argv[], char *msg, size_t msglen)
 {
     *p = (seat_proc){.pid = -1, .out = -1, .pidfd = -1};
     int pfd[2];
-    if (pipe2(pfd, O_CLOEXEC) != 0) { /* atomically: parallel runs spawn too, no pipe leaks into another child */
+    seat_fd_lock();
+    if (pipe(pfd) != 0) {
+        seat_fd_unlock();
         snprintf(msg, msglen, "pipe: %s", strerror(errno));
         return -1;
     }
+    fcntl(pfd[0], F_SETFD, FD_CLOEXEC); /* parallel runs spawn too: no pipe leaks into another child */
+    fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
     posix_spawn_file_actions_init(&fa);
@@ -59,6 +99,8 @@ int seat_proc_start(seat_proc *p, char *const argv[], char *msg, size_t msglen)
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     close(pfd[1]);
+    if (rc == 0) track(pid, true);
+    seat_fd_unlock();
     if (rc != 0) {
         close(pfd[0]);
         snprintf(msg, msglen, "cannot start %s: %s", argv[0], strerror(rc));
@@ -105,9 +147,13 @@ bool seat_proc_reap(seat_proc *p)
 
 void seat_proc_stop(seat_proc *p)
 {
+    if (p->pid <= 0 && !p->exited) return; /* never started: it owns no descriptor */
     if (p->pid > 0) {
         /* the whole group: a wrapper (node, a shell) and what it started */
         if (!seat_proc_reap(p)) p->killed = true;
+        seat_fd_lock();
+        track(p->pid, false); /* before the reap below frees its number */
+        seat_fd_unlock();
         kill(-p->pid, SIGKILL);
         int st;
         while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR) {}

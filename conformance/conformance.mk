@@ -14,7 +14,8 @@
 # because that fragment is included after this one.
 CONF_LIB_SRCS := $(filter-out conformance/src/main.c,$(wildcard conformance/src/*.c)) pcaps/src/pcap_writer.c
 # pcap_read.c: an independent reader of the captures the runner writes, for the tests.
-CONF_TEST_SRCS := $(wildcard conformance/tests/test_*.c) conformance/tests/pcap_read.c conformance/tests/fake_broker.c
+CONF_TEST_SRCS := $(wildcard conformance/tests/test_*.c) conformance/tests/pcap_read.c conformance/tests/fake_broker.c \
+                  conformance/tests/parse_text.c
 
 # --cafile, --cert, --key, --insecure: every connection over TLS (net/tls.c, OpenSSL).
 # --inproc: the reference broker's core in-process (broker/broker.mk's driver).

@@ -17,41 +17,13 @@ set -u
 conform=$1; shift
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+. "$here/expect-lib.sh" # verdicts, expect_load, expect_judge, expect_stable
 names=() mode=
 for a in "$@"; do [ "$a" = --write ] && mode=--write || names+=("$a"); done
 [ ${#names[@]} -gt 0 ] || names=(mqtt-tools mosquitto-clients mqttjs)
 work=$(mktemp -d "/tmp/conform-clients.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 pass=0 fail=0 skipped=0
-
-verdicts() {
-    sed -n 's/^ *{"id": "\([^"]*\)", "area": "[^"]*", "version": "\([^"]*\)",.*"verdict": "\([^"]*\)", "seconds".*/\1@\2 \3/p' "$1"
-}
-
-load_expect() {
-    pats=() want=() used=()
-    [ -f "$expect" ] || { echo "FAIL: no expectation file $expect"; fail=$((fail + 1)); return; }
-    local line pat v
-    while IFS= read -r line; do
-        line=${line%%#*}
-        read -r pat v _ <<< "$line"
-        [ -n "${pat:-}" ] || continue
-        pats+=("$pat") want+=("$v") used+=(0)
-    done < "$expect"
-}
-
-check_report() {
-    local name=$1 round=$2 key got k exp
-    while read -r key got; do
-        exp=pass
-        for k in "${!pats[@]}"; do
-            # shellcheck disable=SC2053  # the pattern is a glob on purpose
-            if [[ $key == ${pats[$k]} ]]; then exp=${want[$k]}; used[$k]=1; break; fi
-        done
-        if [[ "|$exp|" == *"|$got|"* ]]; then pass=$((pass + 1))
-        else fail=$((fail + 1)); echo "FAIL $name round $round: $key is $got, expected $exp"; fi
-    done < <(verdicts "$work/$name-r$round/report.json")
-}
 
 # MQTT.js: the npm package `mqtt` in build/npm (installed once, at test time).
 mqttjs_ready() {
@@ -78,17 +50,6 @@ run_once() {
     fi
 }
 
-stable() {
-    local key got k
-    while read -r key got; do
-        for k in "${!pats[@]}"; do
-            # shellcheck disable=SC2053
-            if [[ $key == ${pats[$k]} ]]; then [[ ${want[$k]} == *"|"* ]] && continue 2; break; fi
-        done
-        echo "$key $got"
-    done < <(verdicts "$1")
-}
-
 # Can client NAME run here? (else it is counted as skipped, with the reason)
 available() {
     local name=$1
@@ -107,10 +68,10 @@ available() {
 judge_client() {
     local name=$1 round
     expect=$here/expect-client-$name.txt
-    load_expect
+    expect_load "$expect"
     for round in 1 2; do
         if [ -f "$work/$name-r$round.failed" ]; then cat "$work/$name-r$round.failed"; fail=$((fail + 1)); continue; fi
-        check_report "$name" "$round"
+        expect_judge "$name round $round" "$work/$name-r$round/report.json"
     done
     for k in "${!pats[@]}"; do
         [ "${used[$k]}" = 1 ] && continue
@@ -118,7 +79,7 @@ judge_client() {
     done
     local a=$work/$name-r1/report.json b=$work/$name-r2/report.json
     if [ -s "$a" ] && [ -s "$b" ]; then
-        if diff <(stable "$a") <(stable "$b") > "$work/$name.diff"; then pass=$((pass + 1))
+        if diff <(expect_stable "$a") <(expect_stable "$b") > "$work/$name.diff"; then pass=$((pass + 1))
         else fail=$((fail + 1)); echo "FAIL $name: verdicts differ between the two rounds:"; grep '^[<>]' "$work/$name.diff"; fi
     fi
     echo "$name: reports in build/check/client-$name-r1.json, build/check/client-$name-r2.json"

@@ -31,6 +31,7 @@ name=$1 conform=$2 mode=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$here/peers/peers.sh"
+. "$here/expect-lib.sh" # verdicts, expect_load, expect_judge, expect_stable
 base=${name%-ws}
 expect=$here/expect-$base.txt
 ws_expect=$here/expect-$name.txt # differences over WebSockets (NAME-ws only), read first
@@ -40,40 +41,11 @@ work=$(mktemp -d "/tmp/conform-peer-$name.XXXXXX")
 trap 'peer_stop; rm -rf "$work"' EXIT
 pass=0 fail=0
 
-# "ID@VERSION VERDICT" per run of a report.json (one run per line there;
-# quotes inside strings are escaped, so the first `"verdict": "` is the key).
-verdicts() {
-    sed -n 's/^ *{"id": "\([^"]*\)", "area": "[^"]*", "version": "\([^"]*\)",.*"verdict": "\([^"]*\)", "seconds".*/\1@\2 \3/p' "$1"
-}
-
-# Loads the expectation file into pats[] / want[] / used[].
+# The expectation files: over WebSockets the differences first, then the TCP ones.
 load_expect() {
-    pats=() want=() used=() src=()
-    [ -f "$expect" ] || { echo "FAIL: no expectation file $expect"; fail=$((fail + 1)); return; }
-    local line pat v f files=("$expect")
+    local files=("$expect")
     [ "$base" != "$name" ] && [ -f "$ws_expect" ] && files=("$ws_expect" "$expect")
-    for f in "${files[@]}"; do
-        while IFS= read -r line; do
-            line=${line%%#*}
-            read -r pat v _ <<< "$line"
-            [ -n "${pat:-}" ] || continue
-            pats+=("$pat") want+=("$v") used+=(0) src+=("$f")
-        done < "$f"
-    done
-}
-
-# Checks one report against the expectations.
-check_report() {
-    local round=$1 key got k exp
-    while read -r key got; do
-        exp=pass
-        for k in "${!pats[@]}"; do
-            # shellcheck disable=SC2053  # the pattern is a glob on purpose
-            if [[ $key == ${pats[$k]} ]]; then exp=${want[$k]}; used[$k]=1; break; fi
-        done
-        if [[ "|$exp|" == *"|$got|"* ]]; then pass=$((pass + 1))
-        else fail=$((fail + 1)); echo "FAIL round $round: $key is $got, expected $exp"; fi
-    done < <(verdicts "$work/r$round/report.json")
+    expect_load "${files[@]}"
 }
 
 # -j 8: a third-party broker under 32 parallel runs (aedes: one node.js
@@ -107,7 +79,7 @@ load_expect
 [ "$base" != "$name" ] && [ -n "${PEER_WSS_URL:-}" ] && rounds="$rounds wss"
 for round in $rounds; do
     run_once "$round" || { fail=$((fail + 1)); continue; }
-    check_report "$round"
+    expect_judge "round $round" "$work/r$round/report.json"
 done
 for k in "${!pats[@]}"; do
     [ "${used[$k]}" = 1 ] && continue
@@ -115,22 +87,11 @@ for k in "${!pats[@]}"; do
     [ "$base" != "$name" ] && [ "${src[$k]}" != "$ws_expect" ] && continue
     fail=$((fail + 1)); echo "FAIL: $(basename "${src[$k]}"): '${pats[$k]} ${want[$k]}' matches no run (stale)"
 done
-# The verdicts of both runs, without the runs whose expectation lists alternatives.
-stable() {
-    local key got k
-    while read -r key got; do
-        for k in "${!pats[@]}"; do
-            # shellcheck disable=SC2053
-            if [[ $key == ${pats[$k]} ]]; then [[ ${want[$k]} == *"|"* ]] && continue 2; break; fi
-        done
-        echo "$key $got"
-    done < <(verdicts "$1")
-}
 if [ -s "$work/r1/report.json" ] && [ -s "$work/r2/report.json" ]; then
-    flips=$(diff <(stable "$work/r1/report.json") <(stable "$work/r2/report.json") | grep -c '^<')
+    flips=$(diff <(expect_stable "$work/r1/report.json") <(expect_stable "$work/r2/report.json") | grep -c '^<')
     if [ "$flips" -gt 0 ]; then
         fail=$((fail + 1)); echo "FAIL: $flips verdicts differ between the two runs:"
-        diff <(stable "$work/r1/report.json") <(stable "$work/r2/report.json") | grep '^[<>]'
+        diff <(expect_stable "$work/r1/report.json") <(expect_stable "$work/r2/report.json") | grep '^[<>]'
     else pass=$((pass + 1)); fi
 fi
 echo "reports: $(for r in $rounds; do printf 'build/check/peer-%s-r%s.json ' "$name" "$r"; done)"

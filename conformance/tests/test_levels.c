@@ -8,22 +8,9 @@
 #include <string.h>
 
 #include "conformance/src/conform.h"
+#include "conformance/tests/parse_text.h"
 #include "conformance/src/spec_ids.h"
 
-static conf_errors errs;
-
-static conf_scenario *parse(const char *text)
-{
-    conf_errors_free(&errs);
-    return conf_parse_scenario("t.mqs", "area/01-t", text, &errs);
-}
-
-static bool has_error(const char *needle)
-{
-    for (size_t i = 0; i < errs.count; i++)
-        if (strstr(errs.msgs[i], needle)) return true;
-    return false;
-}
 
 Test(levels, every_numbered_statement_of_both_versions_has_a_level)
 {
@@ -50,9 +37,9 @@ Test(levels, the_table_follows_each_versions_wording)
 
 Test(levels, rules_go_to_the_checking_steps_by_default)
 {
-    conf_scenario *s = parse("title T\nversions 3.1.1 5.0\nrules MQTT-3.12.4-1\nclients a\n"
+    conf_scenario *s = parse_text("title T\nversions 3.1.1 5.0\nrules MQTT-3.12.4-1\nclients a\n"
                              "a connect\na send PINGREQ\na expect PINGRESP\na disconnect\n");
-    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert_not_null(s, "%s", parse_errs.count ? parse_errs.msgs[0] : "");
     for (int vi = CONF_VI_311; vi <= CONF_VI_5; vi++) {
         cr_assert_eq(s->steps[0].nrules[vi], 0, "connect is a precondition");
         cr_assert_eq(s->steps[0].level[vi], LVL_NONE);
@@ -65,25 +52,25 @@ Test(levels, rules_go_to_the_checking_steps_by_default)
 
 Test(levels, checks_names_the_steps_rules_per_version)
 {
-    conf_scenario *s = parse("title T\nversions 3.1.1 5.0\nrules 3.1.1 MQTT-3.1.4-5\nrules 5.0 MQTT-3.1.4-6\n"
+    conf_scenario *s = parse_text("title T\nversions 3.1.1 5.0\nrules 3.1.1 MQTT-3.1.4-5\nrules 5.0 MQTT-3.1.4-6\n"
                              "clients a\na connect checks MQTT-3.1.4-5 MQTT-3.1.4-6\na expect nothing\n");
-    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert_not_null(s, "%s", parse_errs.count ? parse_errs.msgs[0] : "");
     cr_assert_eq(s->steps[0].nrules[CONF_VI_311], 1);
     cr_assert_str_eq(s->steps[0].rules[CONF_VI_311][0], "MQTT-3.1.4-5");
     cr_assert_eq(s->steps[0].nrules[CONF_VI_5], 1);
     cr_assert_str_eq(s->steps[0].rules[CONF_VI_5][0], "MQTT-3.1.4-6");
     cr_assert_eq(s->steps[1].nrules[CONF_VI_311], 0, "with `checks` in a scenario, other steps get none");
     conf_scenario_free(s);
-    cr_assert_null(parse("title T\nversions 5.0\nrules MQTT-3.1.0-1\nclients a\na connect checks MQTT-3.1.0-2\n"));
-    cr_assert(has_error("t.mqs:5:18: expected an id from the scenario's `rules`"), "%s", errs.msgs[0]);
+    cr_assert_null(parse_text("title T\nversions 5.0\nrules MQTT-3.1.0-1\nclients a\na connect checks MQTT-3.1.0-2\n"));
+    cr_assert(parse_has_error("t.mqs:5:18: expected an id from the scenario's `rules`"), "%s", parse_errs.msgs[0]);
 }
 
 Test(levels, timer_late_and_else_skip_are_step_modifiers)
 {
-    conf_scenario *s = parse("title T\nversions 5.0\nrules MQTT-3.1.2-22\nclients a\n"
+    conf_scenario *s = parse_text("title T\nversions 5.0\nrules MQTT-3.1.2-22\nclients a\n"
                              "a send CONNECT keep_alive=1\na expect CONNACK server_keep_alive=absent else skip\n"
                              "a expect nothing for 1s timer\na expect close within 500ms timer late 9s\n");
-    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert_not_null(s, "%s", parse_errs.count ? parse_errs.msgs[0] : "");
     cr_assert(s->steps[1].else_skip);
     cr_assert_eq(s->steps[1].nrules[CONF_VI_5], 0, "an `else skip` step checks no rule");
     cr_assert(s->steps[2].timer);
@@ -93,8 +80,8 @@ Test(levels, timer_late_and_else_skip_are_step_modifiers)
     cr_assert_eq(s->steps[3].late_ms, 9000);
     cr_assert_eq(s->steps[2].late_ms, -1);
     conf_scenario_free(s);
-    cr_assert_null(parse("title T\nversions 5.0\nrules MQTT-3.1.0-1\nclients a\na expect close late soon\n"));
-    cr_assert(has_error("expected a duration like 5s after `late`"));
+    cr_assert_null(parse_text("title T\nversions 5.0\nrules MQTT-3.1.0-1\nclients a\na expect close late soon\n"));
+    cr_assert(parse_has_error("expected a duration like 5s after `late`"));
 }
 
 Test(levels, payload_format_indicator_absent_and_zero_are_the_same)

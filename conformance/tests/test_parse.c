@@ -10,31 +10,17 @@
 #include <unistd.h>
 
 #include "conformance/src/conform.h"
+#include "conformance/tests/parse_text.h"
 #include "conformance/src/plan.h"
 #include "conformance/src/profile.h"
 #include "conformance/src/report.h"
 
-static conf_errors errs;
-
-static conf_scenario *parse(const char *text)
-{
-    conf_errors_free(&errs);
-    return conf_parse_scenario("t.mqs", "area/01-t", text, &errs);
-}
-
-/* True if some error message contains needle. */
-static bool has_error(const char *needle)
-{
-    for (size_t i = 0; i < errs.count; i++)
-        if (strstr(errs.msgs[i], needle)) return true;
-    return false;
-}
 
 #define HEADER "title T\nversions 3.1.1 5.0\nrules MQTT-3.1.0-1\nclients a b\n"
 
 Test(conform_parse, valid_scenario_builds_model)
 {
-    conf_scenario *s = parse("# comment\n" HEADER "tags smoke x\nneeds retain qos1\n"
+    conf_scenario *s = parse_text("# comment\n" HEADER "tags smoke x\nneeds retain qos1\n"
                              "a connect keep_alive=5 clean=0\n"
                              "a send PUBLISH topic=${ns}/t payload=\"a b\" qos=1\n"
                              "[5.0] a expect PUBACK packet_id=1 reason_code<0x80 within 1.5s\n"
@@ -43,7 +29,7 @@ Test(conform_parse, valid_scenario_builds_model)
                              "wait 1s\n"
                              "a send raw 30 * s\"${ns}/t\" \"x\" 00ff\n"
                              "a expect close\n");
-    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert_not_null(s, "%s", parse_errs.count ? parse_errs.msgs[0] : "");
     cr_assert_str_eq(s->title, "T");
     cr_assert_str_eq(s->area, "area");
     cr_assert_eq(s->vmask, CONF_VBIT(CONF_VI_311) | CONF_VBIT(CONF_VI_5));
@@ -75,7 +61,7 @@ Test(conform_parse, valid_scenario_builds_model)
 
 Test(conform_parse, continuation_line_joins)
 {
-    conf_scenario *s = parse(HEADER "a send SUBSCRIBE filter=${ns}/a qos=1 \\\n   filter=${ns}/b qos=2\n");
+    conf_scenario *s = parse_text(HEADER "a send SUBSCRIBE filter=${ns}/a qos=1 \\\n   filter=${ns}/b qos=2\n");
     cr_assert_not_null(s);
     cr_assert_eq(s->steps[0].nfields, 4);
     conf_scenario_free(s);
@@ -83,99 +69,99 @@ Test(conform_parse, continuation_line_joins)
 
 Test(conform_parse, unknown_client_names_line_and_column)
 {
-    cr_assert_null(parse(HEADER "a connect\n  zz connect\n"));
-    cr_assert(has_error("t.mqs:6:3: expected a client name declared in `clients`"), "%s", errs.msgs[0]);
+    cr_assert_null(parse_text(HEADER "a connect\n  zz connect\n"));
+    cr_assert(parse_has_error("t.mqs:6:3: expected a client name declared in `clients`"), "%s", parse_errs.msgs[0]);
 }
 
 Test(conform_parse, unknown_rule_id_is_an_error)
 {
-    cr_assert_null(parse("title T\nversions 5.0\nrules MQTT-9.9.9-9\nclients a\na connect\n"));
-    cr_assert(has_error("t.mqs:3:7: MQTT-9.9.9-9 is not a normative statement of MQTT 5.0"), "%s", errs.msgs[0]);
+    cr_assert_null(parse_text("title T\nversions 5.0\nrules MQTT-9.9.9-9\nclients a\na connect\n"));
+    cr_assert(parse_has_error("t.mqs:3:7: MQTT-9.9.9-9 is not a normative statement of MQTT 5.0"), "%s", parse_errs.msgs[0]);
 }
 
 Test(conform_parse, rule_of_one_version_only_checked_there)
 {
     /* MQTT-3.1.2-24 exists in both; MQTT-3.1.2-29 only in 5.0 */
-    conf_scenario *s = parse("title T\nversions 3.1.1 5.0\nrules 3.1.1 MQTT-3.1.2-24\nrules 5.0 MQTT-3.1.2-29\n"
+    conf_scenario *s = parse_text("title T\nversions 3.1.1 5.0\nrules 3.1.1 MQTT-3.1.2-24\nrules 5.0 MQTT-3.1.2-29\n"
                              "clients a\na connect\n");
-    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert_not_null(s, "%s", parse_errs.count ? parse_errs.msgs[0] : "");
     cr_assert_str_eq(s->rules[CONF_VI_5][0], "MQTT-3.1.2-29");
     conf_scenario_free(s);
 }
 
 Test(conform_parse, unterminated_quote)
 {
-    cr_assert_null(parse(HEADER "a send PUBLISH topic=\"abc\n"));
-    cr_assert(has_error("t.mqs:5:16: expected a closing '\"'"), "%s", errs.msgs[0]);
+    cr_assert_null(parse_text(HEADER "a send PUBLISH topic=\"abc\n"));
+    cr_assert(parse_has_error("t.mqs:5:16: expected a closing '\"'"), "%s", parse_errs.msgs[0]);
 }
 
 Test(conform_parse, unknown_field_says_packet)
 {
-    cr_assert_null(parse(HEADER "a send PUBLISH topic=x colour=red\n"));
-    cr_assert(has_error("5:24: 'colour' is not a field of a sent PUBLISH"), "%s", errs.msgs[0]);
+    cr_assert_null(parse_text(HEADER "a send PUBLISH topic=x colour=red\n"));
+    cr_assert(parse_has_error("5:24: 'colour' is not a field of a sent PUBLISH"), "%s", parse_errs.msgs[0]);
 }
 
 Test(conform_parse, bad_number_value)
 {
-    cr_assert_null(parse(HEADER "a send PUBLISH topic=x qos=high\n"));
-    cr_assert(has_error("qos: expected a number, found 'high'"), "%s", errs.msgs[0]);
+    cr_assert_null(parse_text(HEADER "a send PUBLISH topic=x qos=high\n"));
+    cr_assert(parse_has_error("qos: expected a number, found 'high'"), "%s", parse_errs.msgs[0]);
 }
 
 Test(conform_parse, property_in_3x_expect_needs_guard)
 {
-    cr_assert_null(parse(HEADER "a expect CONNACK receive_maximum=10\n"));
-    cr_assert(has_error("receive_maximum is a 5.0 property: expected a [5.0] guard"), "%s", errs.msgs[0]);
-    conf_scenario *s = parse(HEADER "[5.0] a expect CONNACK receive_maximum=10\n");
+    cr_assert_null(parse_text(HEADER "a expect CONNACK receive_maximum=10\n"));
+    cr_assert(parse_has_error("receive_maximum is a 5.0 property: expected a [5.0] guard"), "%s", parse_errs.msgs[0]);
+    conf_scenario *s = parse_text(HEADER "[5.0] a expect CONNACK receive_maximum=10\n");
     cr_assert_not_null(s);
     conf_scenario_free(s);
 }
 
 Test(conform_parse, bad_duration)
 {
-    cr_assert_null(parse(HEADER "wait 5 seconds\n"));
-    cr_assert(has_error("expected one duration like 500ms or 2s after `wait`"));
+    cr_assert_null(parse_text(HEADER "wait 5 seconds\n"));
+    cr_assert(parse_has_error("expected one duration like 500ms or 2s after `wait`"));
 }
 
 Test(conform_parse, bad_raw_token)
 {
-    cr_assert_null(parse(HEADER "a send raw 30 zz\n"));
-    cr_assert(has_error("5:15: expected hex bytes"), "%s", errs.msgs[0]);
+    cr_assert_null(parse_text(HEADER "a send raw 30 zz\n"));
+    cr_assert(parse_has_error("5:15: expected hex bytes"), "%s", parse_errs.msgs[0]);
 }
 
 Test(conform_parse, missing_header_lines_all_reported)
 {
-    cr_assert_null(parse("a connect\n"));
-    cr_assert(has_error("expected a `title` line"));
-    cr_assert(has_error("expected a `versions` line"));
-    cr_assert(has_error("expected a `clients` line"));
-    cr_assert(has_error("expected a `rules` line"));
+    cr_assert_null(parse_text("a connect\n"));
+    cr_assert(parse_has_error("expected a `title` line"));
+    cr_assert(parse_has_error("expected a `versions` line"));
+    cr_assert(parse_has_error("expected a `clients` line"));
+    cr_assert(parse_has_error("expected a `rules` line"));
 }
 
 Test(conform_parse, several_errors_in_one_file)
 {
-    cr_assert_null(parse(HEADER "a frobnicate\nb send NOPE\na expect PUBLISH qos=x\n"));
-    cr_assert_geq(errs.count, 3);
-    cr_assert(has_error("5:3: expected a step"));
-    cr_assert(has_error("6:8: expected a packet type a client sends"));
-    cr_assert(has_error("7:22: qos: expected a number"));
+    cr_assert_null(parse_text(HEADER "a frobnicate\nb send NOPE\na expect PUBLISH qos=x\n"));
+    cr_assert_geq(parse_errs.count, 3);
+    cr_assert(parse_has_error("5:3: expected a step"));
+    cr_assert(parse_has_error("6:8: expected a packet type a client sends"));
+    cr_assert(parse_has_error("7:22: qos: expected a number"));
 }
 
 Test(conform_parse, header_after_step_is_an_error)
 {
-    cr_assert_null(parse(HEADER "a connect\ntags late\n"));
-    cr_assert(has_error("6:1: expected a step: header statements"));
+    cr_assert_null(parse_text(HEADER "a connect\ntags late\n"));
+    cr_assert(parse_has_error("6:1: expected a step: header statements"));
 }
 
 Test(conform_parse, unknown_capability_lists_known)
 {
-    cr_assert_null(parse("title T\nversions 5.0\nrules MQTT-3.1.0-1\nneeds teleport\nclients a\na connect\n"));
-    cr_assert(has_error("4:7: expected a capability (qos1, qos2, retain"), "%s", errs.msgs[0]);
+    cr_assert_null(parse_text("title T\nversions 5.0\nrules MQTT-3.1.0-1\nneeds teleport\nclients a\na connect\n"));
+    cr_assert(parse_has_error("4:7: expected a capability (qos1, qos2, retain"), "%s", parse_errs.msgs[0]);
 }
 
 Test(conform_parse, send_ack_needs_packet_id)
 {
-    cr_assert_null(parse(HEADER "a send PUBACK\n"));
-    cr_assert(has_error("expected packet_id=... on a sent PUBACK"));
+    cr_assert_null(parse_text(HEADER "a send PUBACK\n"));
+    cr_assert(parse_has_error("expected packet_id=... on a sent PUBACK"));
 }
 
 Test(conform_subst, namespace_version_and_variables)
@@ -195,7 +181,7 @@ Test(conform_subst, namespace_version_and_variables)
 
 Test(conform_filter, by_area_tag_rule_and_text)
 {
-    conf_scenario *s = parse(HEADER "tags smoke\na connect\n");
+    conf_scenario *s = parse_text(HEADER "tags smoke\na connect\n");
     cr_assert_not_null(s);
     cr_assert(conf_filter_match(s, "area"));
     cr_assert(conf_filter_match(s, "area:area"));
@@ -284,7 +270,7 @@ Test(conform_profile, insecure_takes_true_or_false)
 
 Test(conform_plan, skips_missing_capability_and_marks_deviation)
 {
-    conf_scenario *s = parse("title T\nversions 3.1.1 5.0\nrules MQTT-3.1.0-1\nneeds retain\nclients a\na connect\n");
+    conf_scenario *s = parse_text("title T\nversions 3.1.1 5.0\nrules MQTT-3.1.0-1\nneeds retain\nclients a\na connect\n");
     cr_assert_not_null(s);
     conf_profile p;
     conf_profile_default(&p);
@@ -304,7 +290,7 @@ Test(conform_plan, skips_missing_capability_and_marks_deviation)
 
 Test(conform_report, coverage_counts_per_version)
 {
-    conf_scenario *s = parse("title T\nversions 3.1.1 5.0\nrules MQTT-3.1.0-1 MQTT-3.1.0-2\nclients a\na connect\n"
+    conf_scenario *s = parse_text("title T\nversions 3.1.1 5.0\nrules MQTT-3.1.0-1 MQTT-3.1.0-2\nclients a\na connect\n"
                              "a expect PINGRESP\n");
     cr_assert_not_null(s);
     /* the fail is at the expect step (it checks the scenario's rules); the
@@ -340,9 +326,9 @@ Test(conform_load, real_scenarios_all_parse)
 
 Test(conform_parse, client_group_builds_a_member_mask)
 {
-    conf_scenario *s = parse("title T\nversions 5.0\nrules MQTT-3.1.0-1\nclients a b c\n"
+    conf_scenario *s = parse_text("title T\nversions 5.0\nrules MQTT-3.1.0-1\nclients a b c\n"
                              "a|c expect PUBLISH topic=x\na|c ack\nb|a capture packet_id as p\n");
-    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert_not_null(s, "%s", parse_errs.count ? parse_errs.msgs[0] : "");
     cr_assert_eq(s->steps[0].group, (1u << 0) | (1u << 2));
     cr_assert_eq(s->steps[0].client, 0);
     cr_assert_eq(s->steps[1].kind, ST_ACK);
@@ -352,25 +338,25 @@ Test(conform_parse, client_group_builds_a_member_mask)
 
 Test(conform_parse, client_group_errors_name_the_problem)
 {
-    cr_assert_null(parse(HEADER "a|a expect PUBLISH\n"));
-    cr_assert(has_error("t.mqs:5:3: client 'a' appears twice in the group"), "%s", errs.msgs[0]);
-    cr_assert_null(parse(HEADER "a|zz expect PUBLISH\n"));
-    cr_assert(has_error("t.mqs:5:3: expected a client name declared in `clients` in the group, found 'zz'"),
-              "%s", errs.msgs[0]);
-    cr_assert_null(parse(HEADER "a|b connect\n"));
-    cr_assert(has_error("t.mqs:5:5: expected `expect TYPE`, `ack` or `capture` after a client group"), "%s",
-              errs.msgs[0]);
-    cr_assert_null(parse(HEADER "a|b expect nothing\n"));
-    cr_assert(has_error("after a client group"), "%s", errs.msgs[0]);
-    cr_assert_null(parse(HEADER "a|b expect PUBLISH or close\n"));
-    cr_assert(has_error("expected no `or close` after a client group"), "%s", errs.msgs[0]);
+    cr_assert_null(parse_text(HEADER "a|a expect PUBLISH\n"));
+    cr_assert(parse_has_error("t.mqs:5:3: client 'a' appears twice in the group"), "%s", parse_errs.msgs[0]);
+    cr_assert_null(parse_text(HEADER "a|zz expect PUBLISH\n"));
+    cr_assert(parse_has_error("t.mqs:5:3: expected a client name declared in `clients` in the group, found 'zz'"),
+              "%s", parse_errs.msgs[0]);
+    cr_assert_null(parse_text(HEADER "a|b connect\n"));
+    cr_assert(parse_has_error("t.mqs:5:5: expected `expect TYPE`, `ack` or `capture` after a client group"), "%s",
+              parse_errs.msgs[0]);
+    cr_assert_null(parse_text(HEADER "a|b expect nothing\n"));
+    cr_assert(parse_has_error("after a client group"), "%s", parse_errs.msgs[0]);
+    cr_assert_null(parse_text(HEADER "a|b expect PUBLISH or close\n"));
+    cr_assert(parse_has_error("expected no `or close` after a client group"), "%s", parse_errs.msgs[0]);
 }
 
 Test(conform_parse, or_close_and_silent_keywords)
 {
-    conf_scenario *s = parse(HEADER "a expect SUBACK reason_codes>=0x80 or close within 1s\n"
+    conf_scenario *s = parse_text(HEADER "a expect SUBACK reason_codes>=0x80 or close within 1s\n"
                                     "a expect close silent within 500ms\n");
-    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert_not_null(s, "%s", parse_errs.count ? parse_errs.msgs[0] : "");
     cr_assert(s->steps[0].or_close);
     cr_assert_eq(s->steps[0].nfields, 1);
     cr_assert_eq(s->steps[0].fields[0].op, OP_GE);
@@ -378,27 +364,27 @@ Test(conform_parse, or_close_and_silent_keywords)
     cr_assert(s->steps[1].silent);
     cr_assert_eq(s->steps[1].ms, 500);
     conf_scenario_free(s);
-    cr_assert_null(parse(HEADER "a expect close or close\n"));
-    cr_assert_null(parse(HEADER "a expect PUBLISH silent\n"));
-    cr_assert_null(parse(HEADER "a expect SUBACK reason_codes>=1,2\n"));
-    cr_assert(has_error("one number after <, <=, > or >="), "%s", errs.msgs[0]);
+    cr_assert_null(parse_text(HEADER "a expect close or close\n"));
+    cr_assert_null(parse_text(HEADER "a expect PUBLISH silent\n"));
+    cr_assert_null(parse_text(HEADER "a expect SUBACK reason_codes>=1,2\n"));
+    cr_assert(parse_has_error("one number after <, <=, > or >="), "%s", parse_errs.msgs[0]);
 }
 
 Test(conform_parse, fill_takes_a_variable)
 {
-    conf_scenario *s = parse(HEADER "a send PUBLISH topic=t payload=fill:${limit}\n");
-    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    conf_scenario *s = parse_text(HEADER "a send PUBLISH topic=t payload=fill:${limit}\n");
+    cr_assert_not_null(s, "%s", parse_errs.count ? parse_errs.msgs[0] : "");
     cr_assert_eq(s->steps[0].fields[1].kind, VK_FILL);
     cr_assert_str_eq(s->steps[0].fields[1].text, "${limit}");
     conf_scenario_free(s);
-    cr_assert_null(parse(HEADER "a send PUBLISH topic=t payload=fill:12x\n"));
-    cr_assert(has_error("expected a byte count or ${variable} after fill:"), "%s", errs.msgs[0]);
+    cr_assert_null(parse_text(HEADER "a send PUBLISH topic=t payload=fill:12x\n"));
+    cr_assert(parse_has_error("expected a byte count or ${variable} after fill:"), "%s", parse_errs.msgs[0]);
 }
 
 Test(conform_parse, max_packet_size_is_a_capability)
 {
-    conf_scenario *s = parse("title T\nversions 5.0\nrules MQTT-3.1.0-1\nneeds max_packet_size\nclients a\na connect\n");
-    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    conf_scenario *s = parse_text("title T\nversions 5.0\nrules MQTT-3.1.0-1\nneeds max_packet_size\nclients a\na connect\n");
+    cr_assert_not_null(s, "%s", parse_errs.count ? parse_errs.msgs[0] : "");
     cr_assert(s->needs & (1u << CAP_MAX_PACKET));
     conf_scenario_free(s);
 }
@@ -434,11 +420,11 @@ Test(conform_match, user_properties_must_keep_their_order)
     mqtt_user_property up[2];
     mqtt_packet p = publish_with_props(up);
     char buf[256];
-    conf_scenario *s = parse("title T\nversions 5.0\nrules MQTT-3.1.0-1\nclients a\n"
+    conf_scenario *s = parse_text("title T\nversions 5.0\nrules MQTT-3.1.0-1\nclients a\n"
                              "a expect PUBLISH user_property=\"b=2\" user_property=\"a=1\"\n"
                              "a expect PUBLISH user_property=\"a=1\" user_property=\"b=2\"\n"
                              "a expect PUBLISH user_property=\"a=1\" user_property!=\"c=3\"\n");
-    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert_not_null(s, "%s", parse_errs.count ? parse_errs.msgs[0] : "");
     cr_assert_null(match_step(&s->steps[0], &p, buf, sizeof buf), "%s", buf);
     const char *m = match_step(&s->steps[1], &p, buf, sizeof buf);
     cr_assert_not_null(m);
@@ -455,9 +441,9 @@ Test(conform_match, reason_codes_compare_each_code)
     static const uint8_t codes[] = {0x80, 0x8F};
     p.suback.reason_codes = (mqtt_bytes){codes, 2};
     char buf[256];
-    conf_scenario *s = parse("title T\nversions 5.0\nrules MQTT-3.1.0-1\nclients a\n"
+    conf_scenario *s = parse_text("title T\nversions 5.0\nrules MQTT-3.1.0-1\nclients a\n"
                              "a expect SUBACK reason_codes>=0x80\na expect SUBACK reason_codes<0x8F\n");
-    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert_not_null(s, "%s", parse_errs.count ? parse_errs.msgs[0] : "");
     cr_assert_null(match_step(&s->steps[0], &p, buf, sizeof buf), "%s", buf);
     const char *m = match_step(&s->steps[1], &p, buf, sizeof buf);
     cr_assert_not_null(m);
@@ -489,13 +475,13 @@ Test(conform_profile, flaky_is_a_deviation_that_may_pass)
  * scenario as needing WebSockets and as malformed input. */
 Test(conform_parse, send_frame_builds_first_byte_and_payload)
 {
-    conf_scenario *s = parse(HEADER "a open\n"
+    conf_scenario *s = parse_text(HEADER "a open\n"
                              "a send frame binary nofin c0\n"
                              "a send frame continuation 00\n"
                              "a send frame text rsv1 unmasked \"x\"\n"
                              "a send frame ping\n"
                              "a send frame 11\n");
-    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert_not_null(s, "%s", parse_errs.count ? parse_errs.msgs[0] : "");
     cr_assert(s->websocket);
     cr_assert(s->malformed);
     cr_assert_eq(s->steps[1].kind, ST_SEND_RAW);
@@ -513,36 +499,36 @@ Test(conform_parse, send_frame_builds_first_byte_and_payload)
 
 Test(conform_parse, send_frame_bad_opcode_is_an_error)
 {
-    cr_assert_null(parse(HEADER "a send frame blob 00\n"));
-    cr_assert(has_error("t.mqs:5:"), "%s", errs.msgs[0]);
-    cr_assert(has_error("expected a frame opcode"), "%s", errs.msgs[0]);
-    cr_assert_null(parse(HEADER "a send frame 16\n"));
-    cr_assert(has_error("expected a frame opcode"));
-    cr_assert_null(parse(HEADER "a send frame\n"));
-    cr_assert(has_error("expected a frame opcode"));
+    cr_assert_null(parse_text(HEADER "a send frame blob 00\n"));
+    cr_assert(parse_has_error("t.mqs:5:"), "%s", parse_errs.msgs[0]);
+    cr_assert(parse_has_error("expected a frame opcode"), "%s", parse_errs.msgs[0]);
+    cr_assert_null(parse_text(HEADER "a send frame 16\n"));
+    cr_assert(parse_has_error("expected a frame opcode"));
+    cr_assert_null(parse_text(HEADER "a send frame\n"));
+    cr_assert(parse_has_error("expected a frame opcode"));
 }
 
 Test(conform_parse, needs_websocket_is_a_transport)
 {
-    conf_scenario *s = parse(HEADER "needs websocket qos1\na connect\n");
-    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    conf_scenario *s = parse_text(HEADER "needs websocket qos1\na connect\n");
+    cr_assert_not_null(s, "%s", parse_errs.count ? parse_errs.msgs[0] : "");
     cr_assert(s->websocket);
     cr_assert(s->needs & (1u << CAP_QOS1));
     conf_scenario_free(s);
-    cr_assert_null(parse(HEADER "needs websockets\na connect\n"));
-    cr_assert(has_error("or websocket"));
+    cr_assert_null(parse_text(HEADER "needs websockets\na connect\n"));
+    cr_assert(parse_has_error("or websocket"));
 }
 
 Test(conform_parse, open_protocols_offer)
 {
-    conf_scenario *s = parse(HEADER "a open protocols=none\nb open protocols=\"mqttv3.1, x\"\n");
-    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    conf_scenario *s = parse_text(HEADER "a open protocols=none\nb open protocols=\"mqttv3.1, x\"\n");
+    cr_assert_not_null(s, "%s", parse_errs.count ? parse_errs.msgs[0] : "");
     cr_assert(s->websocket);
     cr_assert_str_eq(s->steps[0].ws_protocols, "");
     cr_assert_str_eq(s->steps[1].ws_protocols, "mqttv3.1, x");
     conf_scenario_free(s);
-    cr_assert_null(parse(HEADER "a open protocols=mqtt\n"));
-    cr_assert(has_error("expected protocols=none or protocols=\"LIST\""));
-    cr_assert_null(parse(HEADER "a open now\n"));
-    cr_assert(has_error("expected nothing after `open`"));
+    cr_assert_null(parse_text(HEADER "a open protocols=mqtt\n"));
+    cr_assert(parse_has_error("expected protocols=none or protocols=\"LIST\""));
+    cr_assert_null(parse_text(HEADER "a open now\n"));
+    cr_assert(parse_has_error("expected nothing after `open`"));
 }

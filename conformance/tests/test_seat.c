@@ -14,33 +14,20 @@
 #include "conformance/src/client_stmts.h"
 #include "conformance/src/seat.h"
 #include "conformance/src/spec_ids.h"
+#include "conformance/tests/parse_text.h"
 
-static conf_errors errs;
-
-static conf_scenario *parse(const char *text)
-{
-    conf_errors_free(&errs);
-    return conf_parse_scenario("t.mqs", "area/01-t", text, &errs);
-}
-
-static bool has_error(const char *needle)
-{
-    for (size_t i = 0; i < errs.count; i++)
-        if (strstr(errs.msgs[i], needle)) return true;
-    return false;
-}
 
 #define SEAT "title T\nversions 3.1.1 5.0\nseat broker\naction pub qos=1 topic=${ns}/x\nrules MQTT-3.1.0-1\nclients c\n"
 
 Test(seat_parse, broker_seat_scenario_builds_model)
 {
-    conf_scenario *s = parse(SEAT "c expect CONNECT client_id=${id} keep_alive=5\n"
+    conf_scenario *s = parse_text(SEAT "c expect CONNECT client_id=${id} keep_alive=5\n"
                              "c send CONNACK reason_code=0 session_present=1\n"
                              "c expect SUBSCRIBE filter=${topic} qos=1 flags=2\n"
                              "c send SUBACK packet_id=1 reason_codes=0,0x80\n"
                              "c close\nc accept within 3s else skip\nc expect exit nonzero within 2s\n"
                              "c expect output \"hello ${ns}\"\n");
-    cr_assert_not_null(s, "%s", errs.count ? errs.msgs[0] : "");
+    cr_assert_not_null(s, "%s", parse_errs.count ? parse_errs.msgs[0] : "");
     cr_assert(s->broker_seat);
     cr_assert_str_eq(s->action, "pub");
     cr_assert_eq(s->nopts, 2);
@@ -61,24 +48,24 @@ Test(seat_parse, broker_seat_scenario_builds_model)
 
 Test(seat_parse, directions_are_swapped)
 {
-    cr_assert_null(parse(SEAT "c send CONNECT\n"));
-    cr_assert(has_error("expected a packet type a broker sends"), "%s", errs.msgs[0]);
-    cr_assert_null(parse(SEAT "c expect CONNACK\n"));
-    cr_assert(has_error("expected a packet type a client sends"));
-    cr_assert_null(parse(SEAT "c connect\n"));
-    cr_assert(has_error("expected a broker-seat step (send, expect, capture, accept, close)"));
+    cr_assert_null(parse_text(SEAT "c send CONNECT\n"));
+    cr_assert(parse_has_error("expected a packet type a broker sends"), "%s", parse_errs.msgs[0]);
+    cr_assert_null(parse_text(SEAT "c expect CONNACK\n"));
+    cr_assert(parse_has_error("expected a packet type a client sends"));
+    cr_assert_null(parse_text(SEAT "c connect\n"));
+    cr_assert(parse_has_error("expected a broker-seat step (send, expect, capture, accept, close)"));
 }
 
 Test(seat_parse, header_errors)
 {
-    cr_assert_null(parse("title T\nversions 5.0\nseat broker\nrules MQTT-3.1.0-1\nclients c\nc expect CONNECT\n"));
-    cr_assert(has_error("expected an `action pub|sub ...` line"));
-    cr_assert_null(parse("title T\nversions 5.0\naction pub\nrules MQTT-3.1.0-1\nclients c\nc connect\n"));
-    cr_assert(has_error("expected `seat broker` before `action`"));
-    cr_assert_null(parse(SEAT "c expect exit maybe\n"));
-    cr_assert(has_error("expected an exit status (0..255), `nonzero` or `any`"));
-    cr_assert_null(parse("title T\nversions 5.0\nseat broker\naction publish\nrules MQTT-3.1.0-1\nclients c\nc close\n"));
-    cr_assert(has_error("expected `action pub` or `action sub`"));
+    cr_assert_null(parse_text("title T\nversions 5.0\nseat broker\nrules MQTT-3.1.0-1\nclients c\nc expect CONNECT\n"));
+    cr_assert(parse_has_error("expected an `action pub|sub ...` line"));
+    cr_assert_null(parse_text("title T\nversions 5.0\naction pub\nrules MQTT-3.1.0-1\nclients c\nc connect\n"));
+    cr_assert(parse_has_error("expected `seat broker` before `action`"));
+    cr_assert_null(parse_text(SEAT "c expect exit maybe\n"));
+    cr_assert(parse_has_error("expected an exit status (0..255), `nonzero` or `any`"));
+    cr_assert_null(parse_text("title T\nversions 5.0\nseat broker\naction publish\nrules MQTT-3.1.0-1\nclients c\nc close\n"));
+    cr_assert(parse_has_error("expected `action pub` or `action sub`"));
 }
 
 static const char *write_profile(const char *text)
@@ -99,9 +86,9 @@ static const char *write_profile(const char *text)
 Test(seat_profile, argv_substitutes_and_asks_for_options)
 {
     seat_profile p;
-    conf_errors_free(&errs);
-    cr_assert_eq(seat_profile_load(write_profile(PROFILE), &p, &errs), 0, "%s", errs.count ? errs.msgs[0] : "");
-    conf_scenario *s = parse(SEAT "c expect CONNECT\n");
+    conf_errors_free(&parse_errs);
+    cr_assert_eq(seat_profile_load(write_profile(PROFILE), &p, &parse_errs), 0, "%s", parse_errs.count ? parse_errs.msgs[0] : "");
+    conf_scenario *s = parse_text(SEAT "c expect CONNECT\n");
     char *keys[] = {"topic", "qos", "keep_alive", "retain"}, *vals[] = {"a b", "1", "7", "1"};
     bool skip;
     char why[256] = "";
@@ -123,9 +110,9 @@ Test(seat_profile, argv_substitutes_and_asks_for_options)
 Test(seat_profile, options_it_cannot_ask_for_skip_with_the_reason)
 {
     seat_profile p;
-    conf_errors_free(&errs);
-    cr_assert_eq(seat_profile_load(write_profile(PROFILE), &p, &errs), 0);
-    conf_scenario *s = parse(SEAT "c expect CONNECT\n");
+    conf_errors_free(&parse_errs);
+    cr_assert_eq(seat_profile_load(write_profile(PROFILE), &p, &parse_errs), 0);
+    conf_scenario *s = parse_text(SEAT "c expect CONNECT\n");
     char *k1[] = {"topic", "qos", "clean"}, *v1[] = {"t", "0", "0"};
     char *k2[] = {"topic", "qos", "will_topic"}, *v2[] = {"t", "0", "w"};
     bool skip = false;
@@ -144,12 +131,12 @@ Test(seat_profile, options_it_cannot_ask_for_skip_with_the_reason)
 Test(seat_profile, errors_name_the_line)
 {
     seat_profile p;
-    conf_errors_free(&errs);
-    cr_assert_eq(seat_profile_load(write_profile("name p\nfrobnicate x\nopt pub\n"), &p, &errs), -1);
-    cr_assert(has_error(":2:1: expected a statement: name, about, versions, version, pub, sub, opt or cannot"),
-              "%s", errs.msgs[0]);
-    cr_assert(has_error(":3:1: expected ACTION (pub, sub or *) and KEY[=VALUE]"));
-    cr_assert(has_error("expected a `pub` or `sub` command"));
+    conf_errors_free(&parse_errs);
+    cr_assert_eq(seat_profile_load(write_profile("name p\nfrobnicate x\nopt pub\n"), &p, &parse_errs), -1);
+    cr_assert(parse_has_error(":2:1: expected a statement: name, about, versions, version, pub, sub, opt or cannot"),
+              "%s", parse_errs.msgs[0]);
+    cr_assert(parse_has_error(":3:1: expected ACTION (pub, sub or *) and KEY[=VALUE]"));
+    cr_assert(parse_has_error("expected a `pub` or `sub` command"));
     seat_profile_free(&p);
 }
 

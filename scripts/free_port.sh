@@ -28,3 +28,17 @@ wait_listening() {
     done
     return 1
 }
+# reported_port LOG PID: prints the port of the first "listening on HOST:PORT"
+# line process PID wrote to LOG (mqtt-broker -p 0 and listener 0, bench-relay,
+# the peers' node servers), once it is there; returns 1 as soon as PID has
+# exited or after 10 s.
+reported_port() {
+    local i p
+    for i in $(seq 1 200); do
+        p=$(sed -n 's/^listening on [^ ]*:\([0-9][0-9]*\).*/\1/p' "$1" 2>/dev/null | head -n 1)
+        [ -n "$p" ] && { echo "$p"; return 0; }
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.05 # nothing to block on: the log is polled, bounded by the count
+    done
+    return 1
+}

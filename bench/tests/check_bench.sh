@@ -8,7 +8,7 @@ BENCH=${1:?usage: check_bench.sh MQTT_BENCH MQTT_BROKER BENCH_RELAY CAPTURE_LATE
 BROKER=${2:?}
 RELAY=${3:?}
 CAPLAT=${4:?}
-. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh" # free_port (WebSocket listeners)
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh" # free_port, wait_listening, reported_port
 MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 WORK=$(mktemp -d /tmp/check-bench.XXXXXX)
 PIDS=()
@@ -31,12 +31,7 @@ jsub() { sed -n "s/^  \"$2\": {.*\"$3\": \([-0-9.]*\).*/\1/p" "$1" | head -n 1; 
 start_ours() { # start_ours NAME: our broker on a free port; sets PORT
     "$BROKER" -p 0 > "$WORK/$1.out" 2> "$WORK/$1.err" &
     PIDS+=($!)
-    PORT=
-    for _ in $(seq 250); do
-        PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$WORK/$1.out" | head -n 1)
-        [ -n "$PORT" ] && return 0
-        sleep 0.02
-    done
+    PORT=$(reported_port "$WORK/$1.out" "$!") && return 0
     echo "mqtt-broker did not start" >&2
     exit 1
 }
@@ -45,17 +40,11 @@ start_relay() { # start_relay NAME UPSTREAM ARGS...: sets RPORT
     local name=$1 up=$2; shift 2
     "$RELAY" --upstream "$up" --counts "$WORK/$name.counts" "$@" > "$WORK/$name.out" &
     PIDS+=($!)
-    RPORT=
-    for _ in $(seq 250); do
-        RPORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$WORK/$name.out" | head -n 1)
-        [ -n "$RPORT" ] && return 0
-        sleep 0.02
-    done
+    RPORT=$(reported_port "$WORK/$name.out" "$!") && return 0
     echo "bench-relay did not start" >&2
     exit 1
 }
 
-. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh" # free_port, wait_listening
 
 start_mosquitto() { # its own config on a free port (never 1883); sets MPORT
     [ -x "$MOSQUITTO" ] || { echo "mosquitto not installed" >&2; exit 1; }
@@ -118,12 +107,7 @@ if mk_key ca && openssl req -x509 -new -key "$C/ca.key" -out "$C/ca.crt" -days 2
     printf 'listener 0 127.0.0.1\nallow_anonymous true\ncertfile %s\nkeyfile %s\n' "$C/server.crt" "$C/server.key" > "$WORK/tls.conf"
     "$BROKER" -c "$WORK/tls.conf" > "$WORK/tls.out" 2>&1 &
     PIDS+=($!)
-    TPORT=
-    for _ in $(seq 250); do
-        TPORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$WORK/tls.out" | head -n 1)
-        [ -n "$TPORT" ] && break
-        sleep 0.02
-    done
+    TPORT=$(reported_port "$WORK/tls.out" "$!")
     bench tls pubsub --broker "mqtts://127.0.0.1:$TPORT" --cafile "$C/ca.crt" --qos 1 --count 200
     [ "$RC" -eq 0 ] && [ "$(jget "$WORK/tls.json" received)" = 200 ] && ok "TLS: 200 messages over mqtts://" ||
         bad "TLS (rc $RC)" "$WORK/tls.txt"

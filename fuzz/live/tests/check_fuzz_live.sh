@@ -29,11 +29,7 @@ json() { jq -r "$2" "$1"; } # FILE FILTER: one value of a summary.json
 start_broker() {
     "$broker" -p 0 >"$tmp/broker.log" 2>&1 &
     pids+=($!)
-    for _ in $(seq 100); do
-        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/broker.log" | head -n 1)
-        [ -n "$port" ] && return 0
-        sleep 0.05
-    done
+    port=$(reported_port "$tmp/broker.log" "$!") && return 0
     echo "check_fuzz_live: the reference broker did not start" >&2; cat "$tmp/broker.log" >&2; exit 1
 }
 
@@ -70,7 +66,7 @@ else bad "not minimised to 'send a c001'" "${dir:-$tmp}/session.txt"; fi
 rport=$(free_port)
 "$relay" "$rport" "$port" >"$tmp/relay.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$rport") 2>/dev/null && break; sleep 0.05; done
+wait_listening "$rport" "$!"
 "$conform" --broker "127.0.0.1:$rport" "$dir/repro.mqs" --out "$tmp/conf-relay" -q >"$tmp/conf-relay.out" 2>&1
 rc=$?
 if [ $rc -ne 0 ] && grep -q "planted fault hit" "$tmp/relay.log"; then ok "repro.mqs makes mqtt-conform fail against the faulty relay (exit $rc)"
@@ -105,7 +101,7 @@ else bad "lost delivery not found (exit $rc)" "$tmp/drop.out"; fi
 drport=$(free_port)
 "$relay" "$drport" "$port" drop-publish >"$tmp/drelay.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$drport") 2>/dev/null && break; sleep 0.05; done
+wait_listening "$drport" "$!"
 "$conform" --broker "127.0.0.1:$drport" "${ddir:-/dev/null}/repro.mqs" --out "$tmp/conf-drop" -q >"$tmp/conf-drop.out" 2>&1
 r1=$?
 "$conform" --broker "127.0.0.1:$port" "${ddir:-/dev/null}/repro.mqs" --out "$tmp/conf-drop2" -q >"$tmp/conf-drop2.out" 2>&1
@@ -120,12 +116,7 @@ else bad "delivery repro.mqs: relay exit $r1, broker exit $r2" "$tmp/conf-drop.o
 printf 'allow_anonymous true\nlistener 0 127.0.0.1\nprotocol websockets\n' >"$tmp/ws.conf"
 "$broker" -c "$tmp/ws.conf" -p 0 >"$tmp/wsbroker.log" 2>&1 &
 pids+=($!)
-wsport=
-for _ in $(seq 100); do
-    wsport=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/wsbroker.log" | head -n 1)
-    [ -n "$wsport" ] && break
-    sleep 0.05
-done
+wsport=$(reported_port "$tmp/wsbroker.log" "$!")
 "$fuzz" --broker "ws://127.0.0.1:${wsport:-1}/mqtt" --seed 3 --runs 150 --out "$tmp/ws" -q >"$tmp/ws.out" 2>&1
 rc=$?
 if [ $rc -eq 0 ] && [ "$(json "$tmp/ws/summary.json" '.sessions')" = 150 ] \

@@ -51,6 +51,7 @@ typedef struct {
     char target[PATH_MAX * 3];
     char pcapdir[PATH_MAX + 8];
     char broker_problem[6000]; /* the reference broker crashed / logged a sanitizer report */
+    char logdir[PATH_MAX];     /* without a report directory: the broker log's private directory */
     bool clients;              /* --client / --client-listen: the broker seat (seat.c) */
     seat_profile cprof;        /* the client profile */
 } app;
@@ -265,6 +266,30 @@ static int setup_tls(app *a)
     return 0;
 }
 
+/* Without a report directory the broker's log goes to a directory of this
+ * run's own (never a fixed /tmp path: runs side by side would share it). */
+static int private_log_dir(app *a)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(a->logdir, sizeof a->logdir, "%s/mqtt-conform-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (mkdtemp(a->logdir)) return 0;
+    fprintf(stderr, "mqtt-conform: cannot create a directory for the reference broker's log (%s): %s\n",
+            a->logdir, strerror(errno));
+    a->logdir[0] = '\0';
+    return -1;
+}
+
+/* The private log directory goes once the run found nothing in the log; a
+ * crash or sanitizer report keeps it, for the message that names it. */
+static void remove_private_log(app *a)
+{
+    if (!a->logdir[0] || a->broker_problem[0]) return;
+    char p[PATH_MAX + 16];
+    snprintf(p, sizeof p, "%s/broker.log", a->logdir);
+    unlink(p);
+    rmdir(a->logdir);
+}
+
 /* The reference broker on a free port, its log in the report directory. */
 static int spawn_reference(app *a)
 {
@@ -276,7 +301,8 @@ static int spawn_reference(app *a)
         snprintf(bin, sizeof bin, "%s/mqtt-broker", ed);
     }
     if (a->o.outdir && make_dir(a->o.outdir) < 0) return 2;
-    snprintf(logp, sizeof logp, "%s/broker.log", a->o.outdir ? a->o.outdir : "/tmp");
+    if (!a->o.outdir && private_log_dir(a) < 0) return 2;
+    snprintf(logp, sizeof logp, "%s/broker.log", a->o.outdir ? a->o.outdir : a->logdir);
     if (conf_broker_start(bin, logp, 10000, &a->proc, msg, sizeof msg) < 0) {
         fprintf(stderr, "mqtt-conform: %s\n", msg);
         return 2;
@@ -545,5 +571,6 @@ int main(int argc, char **argv)
     static app a; /* large; static keeps it off the stack */
     int rc = run(&a, argc, argv);
     app_free(&a);
+    remove_private_log(&a);
     return rc;
 }

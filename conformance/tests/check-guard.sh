@@ -56,8 +56,18 @@ if [ $rc = 1 ] && echo "$out" | grep -q "sanitizer report: ==1==ERROR: AddressSa
 else bad "sanitizer: exit $rc, output: $(echo "$out" | tail -5)"; fi
 if grep -q "AddressSanitizer" "$tmp/san/junit.xml"; then ok; else bad "sanitizer report not named in junit.xml"; fi
 
-out=$(bounded 120 "$conform" --broker-bin "$broker" --no-reports -q --strict "$root/conformance/scenarios/connect/01-accepted.mqs" 2>&1); rc=$?
+mkdir -p "$tmp/logs-clean" "$tmp/logs-crash"
+out=$(TMPDIR="$tmp/logs-clean" bounded 120 "$conform" --broker-bin "$broker" --no-reports -q --strict "$root/conformance/scenarios/connect/01-accepted.mqs" 2>&1); rc=$?
 if [ $rc = 0 ]; then ok; else bad "clean run with --strict: exit $rc, output: $(echo "$out" | tail -5)"; fi
+# Without a report directory the broker's log is the run's own (runs side by
+# side never share a fixed path): gone after a clean run, kept after a crash.
+if [ -z "$(ls -A "$tmp/logs-clean")" ]; then ok; else bad "--no-reports left $(ls "$tmp/logs-clean") behind after a clean run"; fi
+out=$(TMPDIR="$tmp/logs-crash" bounded 120 "$conform" --broker-bin "$tmp/crashing-broker" --no-reports -q -j 4 "$slow" 2>&1); rc=$?
+log=$(echo "$out" | sed -nE 's/.*crashed during the run.*log ([^)]*)\).*/\1/p' | head -n 1)
+case "$log" in
+"$tmp/logs-crash/mqtt-conform-"*/broker.log) if [ $rc = 1 ] && [ -f "$log" ]; then ok; else bad "crash with --no-reports: exit $rc, log $log kept? no"; fi ;;
+*) bad "crash with --no-reports names no private log: $(echo "$out" | tail -3)" ;;
+esac
 
 # Starts the runner in the background on the slow scenarios; sets runner and
 # bpid (the broker it started), polling (bounded) for the broker to listen.

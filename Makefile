@@ -73,13 +73,19 @@ deps:
 deps-check: deps
 	@scripts/ensure-deps.sh $(sort $(DEPS_CHECK))
 
-# `make check`: every suite, in order, each under a deadline (scripts/run-suite.sh),
-# whatever the ones before did; then a line per suite with its time and one closing
+# `make check`: every suite, each under a deadline (scripts/run-suite.sh),
+# whatever the others did; then a line per suite with its time and one closing
 # line `check: N passed, N failed, N skipped (...)`; non-zero if anything failed
 # (and, with CI=true, if anything skipped).
+# Suites run side by side (CHECK_JOBS at a time, scripts/run-checks.sh); the
+# slowest start first, so that the short ones fill the time they take.
+CHECK_SLOW := check-conform-clients check-tools-cli check-conform-peer-mosquitto check-conform-peer-rabbitmq \
+              check-fuzz-live check-bench-cli check-conform check-conform-peer-rabbitmq-ws check-codec check-broker
+CHECK_JOBS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 check: deps-check
-	@$(MAKE) --no-print-directory $(ALL_TARGETS)
-	@MAKE="$(MAKE)" scripts/run-checks.sh $(CHECK_SUITES)
+	@$(MAKE) --no-print-directory -j$(CHECK_JOBS) $(ALL_TARGETS)
+	@MAKE="$(MAKE)" CHECK_JOBS=$(CHECK_JOBS) scripts/run-checks.sh \
+	    $(filter $(CHECK_SUITES),$(CHECK_SLOW)) $(filter-out $(CHECK_SLOW),$(CHECK_SUITES))
 
 # The gate itself: run-suite.sh and the summary turn red on a failing, lying,
 # silent, hung or sanitizer-reporting suite and count skips (scripts/tests/fixtures).

@@ -116,7 +116,8 @@ run j whole "$fx/skips-all.sh"
 expect "exit 77: the whole suite skipped, one skip with its reason" [ "$rc" = 0 ] && [ "$rec" = "whole 0 0 1" ] &&
     [ "$note" = "jq is not installed" ]
 
-# The loop: every suite runs after a failing one and after a target that cannot build.
+# The loop: every suite runs after a failing one and after a target that cannot
+# build; suites run side by side (CHECK_JOBS) and are listed in the order given.
 mkdir -p "$tmp/mk"
 cat > "$tmp/mk/Makefile" <<EOF
 s1:
@@ -125,13 +126,25 @@ broken:
 	@echo "cc: error: no such file" >&2; exit 2
 s3:
 	@$root/scripts/run-suite.sh s3 $fx/passes.sh
+check-meet-a:
+	@$root/scripts/run-suite.sh meet-a $fx/rendezvous.sh $tmp/mk/a $tmp/mk/b
+check-meet-b:
+	@$root/scripts/run-suite.sh meet-b $fx/rendezvous.sh $tmp/mk/b $tmp/mk/a
 EOF
-(cd "$tmp/mk" && CHECK_DIR=$tmp/mk/check MAKE=make "$root/scripts/run-checks.sh" s1 broken s3) > "$tmp/out" 2>&1
+(cd "$tmp/mk" && CHECK_DIR=$tmp/mk/check MAKE=make CHECK_JOBS=2 "$root/scripts/run-checks.sh" \
+    s1 broken s3 check-meet-a check-meet-b) > "$tmp/out" 2>&1
 lrc=$?
 expect "the loop exits non-zero" [ "$lrc" = 1 ]
-grep -q '^check: 4 passed, 2 failed, 0 skipped' "$tmp/out"; expect "and runs every suite after a failure" [ $? = 0 ]
-grep -q 'broken.*FAILED: make broken exited 2' "$tmp/out"; expect "a target that fails to build is named" [ $? = 0 ]
+grep -q '^check: 6 passed, 2 failed, 0 skipped' "$tmp/out"; expect "and runs every suite after a failure" [ $? = 0 ]
+grep -q 'broken.*FAILED: make broken ended before its suite recorded a result' "$tmp/out"
+expect "a target that fails to build is named" [ $? = 0 ]
 grep -qE '^  s3 +3 passed, 0 failed, 0 skipped +[0-9.]+s' "$tmp/out"; expect "each suite's line shows its time" [ $? = 0 ]
+grep -qE '^  meet-a +1 passed' "$tmp/out" && grep -qE '^  meet-b +1 passed' "$tmp/out"
+expect "suites run side by side (each waited for the other)" [ $? = 0 ]
+order=$(sed -nE 's/^  ([a-z0-9-]+) +[0-9]+ passed.*/\1/p' "$tmp/out" | paste -sd ' ' -)
+expect "suites are listed in the order given, whenever they ended ($order)" [ "$order" = "s1 broken s3 meet-a meet-b" ]
+grep -qE '^check: .* in [0-9]+s \(the suites took [0-9]+s in all, side by side\)' "$tmp/out"
+expect "the closing line gives the wall time" [ $? = 0 ]
 
 echo "gate: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

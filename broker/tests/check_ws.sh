@@ -42,6 +42,7 @@ ko() {
     return 0
 }
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/free_port.sh" # free_port
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/bounded.sh"   # bounded: a deadline per client run
 # Waits up to $1 tenths of a second for command "$2 ..." to succeed.
 wait_for() {
     local n=$1 i; shift
@@ -73,7 +74,7 @@ if ! wait_for 100 grep -q "running" "$WORK/broker.log"; then
     cat "$WORK/broker.log"; echo "broker-ws: 0 passed, 1 failed"; exit 1
 fi
 
-if "$FRAMES" "$WS" "$MAX_PACKET" > "$WORK/frames.out" 2>&1; then ok "framing at the byte level ($(tail -1 "$WORK/frames.out"))"
+if bounded 60 "$FRAMES" "$WS" "$MAX_PACKET" > "$WORK/frames.out" 2>&1; then ok "framing at the byte level ($(tail -1 "$WORK/frames.out"))"
 else ko "framing at the byte level" "$(cat "$WORK/frames.out")"; fi
 
 # sub_then_pub NAME ID SUBCMD... -- PUBCMD...: the subscriber runs with client
@@ -88,7 +89,7 @@ sub_then_pub() {
         kill $spid 2>/dev/null; wait $spid 2>/dev/null
         ko "$name" "no SUBACK: $(cat "$WORK/$id.err")"; return
     fi
-    "${pub[@]}" > "$WORK/$id.pub" 2>&1
+    bounded 30 "${pub[@]}" > "$WORK/$id.pub" 2>&1
     local prc=$?
     wait_for 100 has_lines "$WORK/$id.out" "$(printf '%s\n' "$WANT" | wc -l)"
     kill $spid 2>/dev/null; wait $spid 2>/dev/null

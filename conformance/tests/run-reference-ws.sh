@@ -15,6 +15,7 @@ conform=$1 broker=$2 pcap=$3
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$root/scripts/free_port.sh"
+. "$root/scripts/bounded.sh" # a deadline per runner call: a hang names the command
 work=$(mktemp -d /tmp/conform-ws.XXXXXX)
 bpid=
 trap '[ -n "$bpid" ] && kill "$bpid" 2>/dev/null && wait "$bpid" 2>/dev/null; rm -rf "$work"' EXIT
@@ -52,7 +53,7 @@ done
 suite() {
     local name=$1 url=$2 opts=(); shift 2
     while [ "$1" != -- ]; do opts+=("$1"); shift; done; shift
-    "$conform" --broker "$url" "${opts[@]}" --profile "$root/conformance/profiles/reference.profile" \
+    bounded 300 "$conform" --broker "$url" "${opts[@]}" --profile "$root/conformance/profiles/reference.profile" \
         --out "$work/$name" -q "$@" > "$work/$name.out" 2>&1
     local rc=$?
     mkdir -p "$root/build/check" && cp "$work/$name/report.json" "$root/build/check/conform-$name.json" 2>/dev/null
@@ -65,7 +66,7 @@ wss_dirs=("$sc/connect" "$sc/qos")
 [ -d "$sc/websocket" ] && wss_dirs+=("$sc/websocket")
 suite wss "wss://localhost:$wss/mqtt" --cafile "$work/cert.pem" -j 8 -- "${wss_dirs[@]}"
 
-"$conform" --broker "ws://127.0.0.1:$ws/mqtt" --out "$work/cap" --pcap all -q \
+bounded 60 "$conform" --broker "ws://127.0.0.1:$ws/mqtt" --out "$work/cap" --pcap all -q \
     "$sc/websocket/05-ping-during-packet.mqs" > "$work/cap.out" 2>&1
 dump=$("$pcap" dump "$work/cap/pcap/websocket_05-ping-during-packet@5.0.pcap" 2>&1)
 if grep -q 'C>S PUBLISH .*"around a ping"' <<< "$dump" && grep -q 'S>C PINGRESP' <<< "$dump"; then
@@ -75,7 +76,7 @@ else ko "a capture over ws:// holds the MQTT stream" "$dump"; fi
 # expect2 NAME WANT ARGS...: exit 2 with WANT in the message.
 expect2() {
     local name=$1 want=$2 out rc; shift 2
-    out=$("$conform" --no-reports -q "$@" "$root/conformance/scenarios/connect" 2>&1); rc=$?
+    out=$(bounded 120 "$conform" --no-reports -q "$@" "$root/conformance/scenarios/connect" 2>&1); rc=$?
     if [ $rc -eq 2 ] && grep -qF -- "$want" <<< "$out"; then ok "$name"
     else ko "$name: exit $rc, expected 2 and '$want'" "$out"; fi
 }

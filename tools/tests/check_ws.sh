@@ -18,6 +18,7 @@ for f in "$PUB" "$SUB" /usr/lib/rabbitmq/bin/rabbitmq-server; do
     [ -x "$f" ] || { echo "check_ws: missing $f (apt-get install rabbitmq-server)" >&2; exit 1; }
 done
 . "$HERE/rabbitmq_env.sh"
+. "$HERE/../../scripts/bounded.sh" # bounded: a deadline per client run
 
 WORK=$(mktemp -d /tmp/tools-ws.XXXXXX)
 PASSED=0 FAILED=0 FAILED_NAMES=""
@@ -52,7 +53,7 @@ wait_line() {
 # subscriptions only, hence the probe's own -t.
 start_sub() {
     local out=$1 ready=$2; shift 2
-    "$PUB" -L "$WSURL" -t "$ready" -m ready -r -q 1 || { ko "$out: retained probe not published"; return 1; }
+    bounded 30 "$PUB" -L "$WSURL" -t "$ready" -m ready -r -q 1 || { ko "$out: retained probe not published"; return 1; }
     "$SUB" "$@" -t "$ready" > "$WORK/$out" 2> "$WORK/$out.err" &
     SUBPID=$!
     wait_line "$WORK/$out" 'ready' || { ko "$out: not subscribed in time" "$(cat "$WORK/$out" "$WORK/$out.err")"; return 1; }
@@ -81,11 +82,11 @@ case_qos() {
 
 case_mixed() {
     start_sub mixed ws/mix/ready -L "mqtt://guest:guest@127.0.0.1:$RMQ_MQTT/ws/mix/#" -C 2 -W 20 -v || return
-    "$PUB" -L "$WSURL" -t ws/mix/a -m from-ws -q 1
+    bounded 30 "$PUB" -L "$WSURL" -t ws/mix/a -m from-ws -q 1
     wait "$SUBPID"
     [ "$(messages mixed)" = "ws/mix/a from-ws" ] && ok "ws publisher, TCP subscriber" || ko "ws publisher, TCP subscriber" "$(cat "$WORK/mixed"*)"
     start_sub mixed2 ws/mix2/ready -L "$WSURL" -t ws/mix2/# -C 2 -W 20 -v || return
-    "$PUB" -h 127.0.0.1 -p "$RMQ_MQTT" -u guest -P guest -t ws/mix2/b -m from-tcp -q 1
+    bounded 30 "$PUB" -h 127.0.0.1 -p "$RMQ_MQTT" -u guest -P guest -t ws/mix2/b -m from-tcp -q 1
     wait "$SUBPID"
     [ "$(messages mixed2)" = "ws/mix2/b from-tcp" ] && ok "TCP publisher, ws subscriber" || ko "TCP publisher, ws subscriber" "$(cat "$WORK/mixed2"*)"
 }
@@ -93,14 +94,14 @@ case_mixed() {
 case_large() {
     head -c 200000 /dev/urandom | base64 -w 0 > "$WORK/big.txt"
     start_sub large ws/big/ready -L "$WSURL" -t ws/big/# -C 2 -W 30 -N || return
-    "$PUB" -L "$WSURL" -t ws/big/data -f "$WORK/big.txt" -q 1
+    bounded 30 "$PUB" -L "$WSURL" -t ws/big/data -f "$WORK/big.txt" -q 1
     wait "$SUBPID"
     { printf ready; cat "$WORK/big.txt"; } > "$WORK/big.want"
     cmp -s "$WORK/big.want" "$WORK/large" && ok "200 KB message over ws" || ko "200 KB message over ws" "$(wc -c "$WORK/large")"
 }
 
 case_bad_path() {
-    "$PUB" -L "ws://127.0.0.1:$RMQ_WS/nowhere" -t t -m x > "$WORK/bad.out" 2>&1
+    bounded 30 "$PUB" -L "ws://127.0.0.1:$RMQ_WS/nowhere" -t t -m x > "$WORK/bad.out" 2>&1
     local rc=$?
     if [ $rc -ne 0 ] && grep -q 'WebSocket upgrade' "$WORK/bad.out" && grep -q '404' "$WORK/bad.out"; then ok "wrong path: refused, says why"
     else ko "wrong path: refused, says why" "exit $rc: $(cat "$WORK/bad.out")"; fi

@@ -63,6 +63,30 @@ static bool strip_optional(mqtt_packet *pkt)
     return had;
 }
 
+/* memory_limit on an outgoing message, as mosquitto's: when writing it would
+ * take the broker above the limit, the message is dropped and its receiver
+ * disconnected (once the current delivery is over: broker_core_resume), and
+ * nothing more is written to it. Except into an empty output: a receiver
+ * that keeps up always gets its next packet (else messages held for it could
+ * never drain), so the limit may be passed by one packet per such receiver.
+ * Control packets are not refused (small, and the DISCONNECT must go out);
+ * no buffer grows past the limit by more than what one packet needs
+ * (broker_buf_reserve_within). */
+static bool publish_within_memory(broker_conn *c, size_t size)
+{
+    broker_core *core = c->core;
+    if (!c->mem_refused && (broker_buf_pending(&c->out) == 0 || !broker_mem_over(core, broker_buf_growth(&c->out, size))))
+        return true;
+    if (!c->mem_refused) {
+        c->mem_refused = true;
+        core->nrefused++;
+        broker_log_conn(c, BROKER_LOG_NOTICE, "LIMIT-memory_limit: a PUBLISH of %zu bytes to it would take the broker above "
+                        "memory_limit %llu (%zu held): dropped, disconnecting it", size,
+                        (unsigned long long)core->opt.memory_limit, broker_mem_held());
+    }
+    return false;
+}
+
 bool broker_send(broker_conn *c, mqtt_packet *pkt)
 {
     broker_core *core = c->core;
@@ -79,7 +103,8 @@ bool broker_send(broker_conn *c, mqtt_packet *pkt)
         broker_log_conn(c, BROKER_LOG_NOTICE, "%s not sent: %s", mqtt_packet_type_name(pkt->type), text);
         return false;
     }
-    uint8_t *dst = broker_buf_reserve(&c->out, size);
+    if (pkt->type == MQTT_PUBLISH && !publish_within_memory(c, size)) return false;
+    uint8_t *dst = broker_buf_reserve_within(&c->out, size, core->opt.memory_limit);
     size_t written = 0;
     st = mqtt_encode(&codec, pkt, dst, size, &written, &err);
     if (st != MQTT_OK) { /* cannot happen after mqtt_encoded_size said OK */

@@ -365,9 +365,31 @@ static size_t process(broker_conn *c, const uint8_t *buf, size_t len)
     return off;
 }
 
+void broker_core_set_memory_limit(broker_core *core, uint64_t limit)
+{
+    core->opt.memory_limit = limit;
+}
+
+/* Receivers a delivery was refused to for memory_limit (broker_send) are
+ * disconnected here, after the delivery that found them: closing inside it
+ * could end a session it is still walking. As mosquitto: "the individual
+ * message will be dropped and the receiving client will be disconnected". */
+static void fail_refused(broker_core *core)
+{
+    core->nrefused = 0;
+    for (broker_conn *c = core->conns; c; c = c->next)
+        if (c->mem_refused && c->state != CONN_CLOSING)
+            broker_conn_fail(c, 0x97, "LIMIT-memory_limit", true, "a delivery to it was dropped at memory_limit %llu",
+                             (unsigned long long)core->opt.memory_limit);
+}
+
 void broker_core_resume(broker_core *core)
 {
-    while (core->nresume) {
+    /* Ends: each round closes at least one connection marked mem_refused,
+     * and a connection is marked once. */
+    while (core->nresume || core->nrefused) {
+        if (core->nrefused) fail_refused(core);
+        if (!core->nresume) continue;
         broker_conn *c = core->resume[--core->nresume];
         c->resuming = false;
         if (c->state == CONN_CLOSING || c->blocked_on) continue;
@@ -416,11 +438,11 @@ void broker_conn_feed(broker_conn *c, const uint8_t *data, size_t len, int64_t n
         /* Zero copy: decode straight from the caller's bytes, keep the rest. */
         size_t used = process(c, data, len);
         if (c->state != CONN_CLOSING && used < len) {
-            memcpy(broker_buf_reserve(&c->in, len - used), data + used, len - used);
+            memcpy(broker_buf_reserve_within(&c->in, len - used, core->opt.memory_limit), data + used, len - used);
             c->in.len += len - used;
         }
     } else {
-        memcpy(broker_buf_reserve(&c->in, len), data, len);
+        memcpy(broker_buf_reserve_within(&c->in, len, core->opt.memory_limit), data, len);
         c->in.len += len;
         /* Framing first: a packet still incomplete is not decoded again (a
          * 255 MiB PUBLISH read in 64 KiB pieces would cost O(n^2)). */

@@ -395,6 +395,14 @@ int pcap_cmd_replay(const pcap_cli *cli)
     int rc = pcap_cli_run(cli, on_event, &cc, NULL);
     if (rc == 2)
         return 2;
+    if (cc.over) {
+        fprintf(stderr, "mqtt-pcap replay: %s: the capture holds more than %zu MiB of packets to replay "
+                        "(PCAP_COLLECT_MAX_BYTES, what replay keeps in memory); split it (e.g. with --conn N)\n",
+                cli->file, PCAP_COLLECT_MAX_BYTES >> 20);
+        pcap_collection_free(&cc);
+        pcap_inproc_free(r.ip);
+        return 1;
+    }
     unsigned maxid = 0;
     for (size_t i = 0; i < cc.n; i++)
         if (cc.items[i].conn > maxid)

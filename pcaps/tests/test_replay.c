@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "pcaps/src/pcap_cli.h"
+#include "pcaps/src/pcap_collect.h"
 #include "pcaps/src/pcap_rxq.h"
 
 #define CLI PCAP_WRITER_CLIENT
@@ -248,4 +249,49 @@ Test(replay, the_receive_queue_decodes_each_packet_once_and_bounds_what_it_holds
     cr_assert_eq(pcap_rxq_next(&q, &codec, &total, SIZE_MAX, NULL), PCAP_RXQ_NEED_MORE);
     pcap_rxq_free(&q, &total);
     cr_assert_eq(total, 0, "everything counted is given back");
+}
+
+/* What replay and to-scenario keep of a capture is bounded (a compressed
+ * file can hold far more than its size): past max_held nothing more is kept
+ * and `over` says so (the commands then fail with a message); below it,
+ * everything is kept. 100 PUBLISH of 10 KB against a bound of 256 KiB. */
+static void collect(mem_cap *m, pcap_collection *c)
+{
+    char e[512];
+    pcap_reader *r = pcap_reader_open_memory(m->buf, m->len, "mem.pcap", e, sizeof e);
+    cr_assert(r, "%s", e);
+    static const uint16_t p1883[] = {1883};
+    pcap_flow_options o = {.ports = p1883, .nports = 1};
+    cr_assert_eq(pcap_flow_run(r, &o, pcap_collect_event, c, NULL, e, sizeof e), 0, "%s", e);
+    pcap_reader_close(r);
+}
+
+Test(replay, what_a_capture_makes_replay_keep_is_bounded)
+{
+    mem_cap m;
+    cap_open(&m, PCAP_WRITER_ETHERNET);
+    pcap_writer_conn c;
+    cr_assert_eq(pcap_writer_conn_init_text(&c, "192.168.1.10", 50000, "192.168.1.1", 1883), 0);
+    cr_assert_eq(pcap_writer_handshake(m.w, &c, m.t++), 0);
+    static uint8_t b[11000];
+    static uint8_t payload[10000];
+    size_t k = enc_connect(MQTT_V311, "big", b, sizeof b);
+    cr_assert_eq(pcap_writer_send(m.w, &c, CLI, b, k, m.t++), 0);
+    for (int i = 0; i < 100; i++) {
+        k = enc_publish(MQTT_V311, MQTT_FROM_CLIENT, 0, 0, "t", payload, sizeof payload, b, sizeof b);
+        cr_assert_eq(pcap_writer_send(m.w, &c, CLI, b, k, m.t++), 0);
+    }
+    cap_close(&m);
+    pcap_collection small = {.max_held = 256 << 10};
+    collect(&m, &small);
+    cr_assert(small.over, "the bound was reached");
+    cr_assert_leq(small.held, small.max_held);
+    cr_assert_lt(small.n, 30, "%zu events kept", small.n);
+    pcap_collection_free(&small);
+    pcap_collection all = {0};
+    collect(&m, &all);
+    cr_assert(!all.over);
+    cr_assert_geq(all.n, 101, "%zu events kept", all.n);
+    pcap_collection_free(&all);
+    cap_free(&m);
 }

@@ -87,6 +87,30 @@ static bool publish_within_memory(broker_conn *c, size_t size)
     return false;
 }
 
+/* Deliveries stop at out_high_water (the session queue takes the rest), but
+ * answers to what the client sends (acks, PINGRESP, SUBACK) are written
+ * whatever its output holds: a client that sends and never reads would make
+ * the broker hold them without bound. Answers written less bytes read (what
+ * the client leaves unread, deliveries aside) past this many times
+ * out_high_water: it is disconnected (after the packet in progress, as for
+ * memory_limit). */
+#define BROKER_UNREAD_FACTOR 16
+
+static bool answers_read(broker_conn *c, size_t size)
+{
+    broker_core *core = c->core;
+    if (c->unread_over) return false;
+    if ((c->unread_answers + size) / BROKER_UNREAD_FACTOR <= core->opt.out_high_water) {
+        c->unread_answers += size;
+        return true;
+    }
+    c->unread_over = true;
+    core->nrefused++;
+    broker_log_conn(c, BROKER_LOG_NOTICE, "LIMIT-unread_output: %zu bytes of answers unread (more than %d x out_high_water %zu): "
+                    "disconnecting it", c->unread_answers, BROKER_UNREAD_FACTOR, core->opt.out_high_water);
+    return false;
+}
+
 bool broker_send(broker_conn *c, mqtt_packet *pkt)
 {
     broker_core *core = c->core;
@@ -104,6 +128,8 @@ bool broker_send(broker_conn *c, mqtt_packet *pkt)
         return false;
     }
     if (pkt->type == MQTT_PUBLISH && !publish_within_memory(c, size)) return false;
+    if (pkt->type != MQTT_PUBLISH && pkt->type != MQTT_DISCONNECT && pkt->type != MQTT_CONNACK && !answers_read(c, size))
+        return false;
     uint8_t *dst = broker_buf_reserve_within(&c->out, size, core->opt.memory_limit);
     size_t written = 0;
     st = mqtt_encode(&codec, pkt, dst, size, &written, &err);

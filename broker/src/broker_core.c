@@ -230,6 +230,7 @@ void broker_conn_output_done(broker_conn *c, size_t n, int64_t now)
     core->now = now;
     if (n > broker_buf_pending(&c->out)) n = broker_buf_pending(&c->out);
     if (n == 0) return;
+    c->unread_answers = n < c->unread_answers ? c->unread_answers - n : 0;
     broker_buf_consume(&c->out, n);
     core->stats.bytes_sent += n;
     broker_conn_output_changed(c);
@@ -370,17 +371,21 @@ void broker_core_set_memory_limit(broker_core *core, uint64_t limit)
     core->opt.memory_limit = limit;
 }
 
-/* Receivers a delivery was refused to for memory_limit (broker_send) are
- * disconnected here, after the delivery that found them: closing inside it
+/* Receivers a delivery was refused to for memory_limit, and clients that
+ * read none of their answers (broker_send), are disconnected here, after the delivery that found them: closing inside it
  * could end a session it is still walking. As mosquitto: "the individual
  * message will be dropped and the receiving client will be disconnected". */
 static void fail_refused(broker_core *core)
 {
     core->nrefused = 0;
-    for (broker_conn *c = core->conns; c; c = c->next)
-        if (c->mem_refused && c->state != CONN_CLOSING)
+    for (broker_conn *c = core->conns; c; c = c->next) {
+        if (c->state == CONN_CLOSING) continue;
+        if (c->mem_refused)
             broker_conn_fail(c, 0x97, "LIMIT-memory_limit", true, "a delivery to it was dropped at memory_limit %llu",
                              (unsigned long long)core->opt.memory_limit);
+        else if (c->unread_over)
+            broker_conn_fail(c, 0x97, "LIMIT-unread_output", true, "it reads none of its answers");
+    }
 }
 
 void broker_core_resume(broker_core *core)

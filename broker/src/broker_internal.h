@@ -277,6 +277,10 @@ struct broker_conn {
     bool mem_refused;                            /* a delivery to it was refused for memory_limit:
                                                     no PUBLISH is written to it any more, and it
                                                     is disconnected (broker_core_resume) */
+    bool unread_over;                            /* it left BROKER_UNREAD_FACTOR x out_high_water
+                                                    of answers unread: disconnected likewise */
+    size_t unread_answers;                       /* bytes of non-PUBLISH packets written, less the
+                                                    bytes it has read since (floor 0) */
     char peer[];                                 /* NUL-terminated */
 };
 
@@ -323,7 +327,7 @@ struct broker_core {
     broker_conn *throttle_on;                    /* a backlogged recipient of the message being routed */
     broker_conn **resume;                        /* publishers released with input still buffered */
     size_t nresume, resume_cap;
-    size_t nrefused;             /* connections newly marked mem_refused, to disconnect */
+    size_t nrefused;             /* connections newly marked mem_refused or unread_over, to disconnect */
 
     broker_policy policies[BROKER_MAX_POLICIES];
 

@@ -274,3 +274,39 @@ Test(broker_memory, held_bytes_are_published_in_sys)
     cr_assert_leq(v, broker_mem_held() + 4096);
     tc_free(b);
 }
+
+/* A client that sends and never reads: deliveries to it stop at
+ * out_high_water, but the answers to what it sends (PINGRESP here) would
+ * pile up without bound. Past 16 x out_high_water of unread answers it is
+ * disconnected (0x97), whatever memory_limit says (none here); a client
+ * that reads what it is sent is never. */
+Test(broker_memory, a_client_that_never_reads_its_answers_is_disconnected)
+{
+    broker_options o;
+    tc_options(&o);
+    o.out_high_water = 16 * 1024; /* 256 KiB of answers unread at most */
+    tc_broker *b = tc_new(&o);
+    tc_client *deaf = tc_connect(b, MQTT_V5, "deaf", true);
+    static uint8_t pings[65536];
+    for (size_t i = 0; i < sizeof pings; i += 2) {
+        pings[i] = 0xC0; /* PINGREQ */
+        pings[i + 1] = 0;
+    }
+    int chunks = 0;
+    while (chunks < 64 && !broker_conn_should_close(deaf->conn)) {
+        tc_send_raw(deaf, pings, sizeof pings);
+        chunks++;
+    }
+    cr_assert(broker_conn_should_close(deaf->conn), "never disconnected after %d x 64 KiB of PINGREQ", chunks);
+    cr_assert_leq(chunks, 6, "disconnected late, after %d x 64 KiB", chunks);
+    cr_assert(tc_log_has(b, "LIMIT-unread_output"));
+    /* One that reads keeps its connection through the same traffic. */
+    tc_client *reader = tc_connect(b, MQTT_V5, "reader", true);
+    for (int i = 0; i < 32; i++) {
+        tc_send_raw(reader, pings, sizeof pings);
+        while (tc_recv(reader)) {
+        }
+        cr_assert(!tc_closed(reader), "a reading client was disconnected after %d x 64 KiB", i + 1);
+    }
+    tc_free(b);
+}

@@ -11,5 +11,7 @@
 #include <stddef.h>
 
 extern size_t test_decoded_bytes;
+/* mqtt_decode calls made. */
+extern size_t test_decode_calls;
 
 #endif

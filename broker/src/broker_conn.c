@@ -63,6 +63,54 @@ static bool strip_optional(mqtt_packet *pkt)
     return had;
 }
 
+/* memory_limit on an outgoing message, as mosquitto's: when writing it would
+ * take the broker above the limit, the message is dropped and its receiver
+ * disconnected (once the current delivery is over: broker_core_resume), and
+ * nothing more is written to it. Except into an empty output: a receiver
+ * that keeps up always gets its next packet (else messages held for it could
+ * never drain), so the limit may be passed by one packet per such receiver.
+ * Control packets are not refused (small, and the DISCONNECT must go out);
+ * no buffer grows past the limit by more than what one packet needs
+ * (broker_buf_reserve_within). */
+static bool publish_within_memory(broker_conn *c, size_t size)
+{
+    broker_core *core = c->core;
+    if (!c->mem_refused && (broker_buf_pending(&c->out) == 0 || !broker_mem_over(core, broker_buf_growth(&c->out, size))))
+        return true;
+    if (!c->mem_refused) {
+        c->mem_refused = true;
+        core->nrefused++;
+        broker_log_conn(c, BROKER_LOG_NOTICE, "LIMIT-memory_limit: a PUBLISH of %zu bytes to it would take the broker above "
+                        "memory_limit %llu (%zu held): dropped, disconnecting it", size,
+                        (unsigned long long)core->opt.memory_limit, broker_mem_held());
+    }
+    return false;
+}
+
+/* Deliveries stop at out_high_water (the session queue takes the rest), but
+ * answers to what the client sends (acks, PINGRESP, SUBACK) are written
+ * whatever its output holds: a client that sends and never reads would make
+ * the broker hold them without bound. Answers written less bytes read (what
+ * the client leaves unread, deliveries aside) past this many times
+ * out_high_water: it is disconnected (after the packet in progress, as for
+ * memory_limit). */
+#define BROKER_UNREAD_FACTOR 16
+
+static bool answers_read(broker_conn *c, size_t size)
+{
+    broker_core *core = c->core;
+    if (c->unread_over) return false;
+    if ((c->unread_answers + size) / BROKER_UNREAD_FACTOR <= core->opt.out_high_water) {
+        c->unread_answers += size;
+        return true;
+    }
+    c->unread_over = true;
+    core->nrefused++;
+    broker_log_conn(c, BROKER_LOG_NOTICE, "LIMIT-unread_output: %zu bytes of answers unread (more than %d x out_high_water %zu): "
+                    "disconnecting it", c->unread_answers, BROKER_UNREAD_FACTOR, core->opt.out_high_water);
+    return false;
+}
+
 bool broker_send(broker_conn *c, mqtt_packet *pkt)
 {
     broker_core *core = c->core;
@@ -79,7 +127,10 @@ bool broker_send(broker_conn *c, mqtt_packet *pkt)
         broker_log_conn(c, BROKER_LOG_NOTICE, "%s not sent: %s", mqtt_packet_type_name(pkt->type), text);
         return false;
     }
-    uint8_t *dst = broker_buf_reserve(&c->out, size);
+    if (pkt->type == MQTT_PUBLISH && !publish_within_memory(c, size)) return false;
+    if (pkt->type != MQTT_PUBLISH && pkt->type != MQTT_DISCONNECT && pkt->type != MQTT_CONNACK && !answers_read(c, size))
+        return false;
+    uint8_t *dst = broker_buf_reserve_within(&c->out, size, core->opt.memory_limit);
     size_t written = 0;
     st = mqtt_encode(&codec, pkt, dst, size, &written, &err);
     if (st != MQTT_OK) { /* cannot happen after mqtt_encoded_size said OK */

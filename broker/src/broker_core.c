@@ -230,6 +230,7 @@ void broker_conn_output_done(broker_conn *c, size_t n, int64_t now)
     core->now = now;
     if (n > broker_buf_pending(&c->out)) n = broker_buf_pending(&c->out);
     if (n == 0) return;
+    c->unread_answers = n < c->unread_answers ? c->unread_answers - n : 0;
     broker_buf_consume(&c->out, n);
     core->stats.bytes_sent += n;
     broker_conn_output_changed(c);
@@ -365,9 +366,35 @@ static size_t process(broker_conn *c, const uint8_t *buf, size_t len)
     return off;
 }
 
+void broker_core_set_memory_limit(broker_core *core, uint64_t limit)
+{
+    core->opt.memory_limit = limit;
+}
+
+/* Receivers a delivery was refused to for memory_limit, and clients that
+ * read none of their answers (broker_send), are disconnected here, after the delivery that found them: closing inside it
+ * could end a session it is still walking. As mosquitto: "the individual
+ * message will be dropped and the receiving client will be disconnected". */
+static void fail_refused(broker_core *core)
+{
+    core->nrefused = 0;
+    for (broker_conn *c = core->conns; c; c = c->next) {
+        if (c->state == CONN_CLOSING) continue;
+        if (c->mem_refused)
+            broker_conn_fail(c, 0x97, "LIMIT-memory_limit", true, "a delivery to it was dropped at memory_limit %llu",
+                             (unsigned long long)core->opt.memory_limit);
+        else if (c->unread_over)
+            broker_conn_fail(c, 0x97, "LIMIT-unread_output", true, "it reads none of its answers");
+    }
+}
+
 void broker_core_resume(broker_core *core)
 {
-    while (core->nresume) {
+    /* Ends: each round closes at least one connection marked mem_refused,
+     * and a connection is marked once. */
+    while (core->nresume || core->nrefused) {
+        if (core->nrefused) fail_refused(core);
+        if (!core->nresume) continue;
         broker_conn *c = core->resume[--core->nresume];
         c->resuming = false;
         if (c->state == CONN_CLOSING || c->blocked_on) continue;
@@ -416,11 +443,11 @@ void broker_conn_feed(broker_conn *c, const uint8_t *data, size_t len, int64_t n
         /* Zero copy: decode straight from the caller's bytes, keep the rest. */
         size_t used = process(c, data, len);
         if (c->state != CONN_CLOSING && used < len) {
-            memcpy(broker_buf_reserve(&c->in, len - used), data + used, len - used);
+            memcpy(broker_buf_reserve_within(&c->in, len - used, core->opt.memory_limit), data + used, len - used);
             c->in.len += len - used;
         }
     } else {
-        memcpy(broker_buf_reserve(&c->in, len), data, len);
+        memcpy(broker_buf_reserve_within(&c->in, len, core->opt.memory_limit), data, len);
         c->in.len += len;
         /* Framing first: a packet still incomplete is not decoded again (a
          * 255 MiB PUBLISH read in 64 KiB pieces would cost O(n^2)). */

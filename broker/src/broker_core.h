@@ -241,6 +241,11 @@ typedef struct {
  * to new CONNECTs, and to the ACL checks of sessions already connected. */
 void broker_core_set_policy(broker_core *core, unsigned index, const broker_policy *p);
 
+/* Sets memory_limit (0: none) while running, as a SIGHUP reload does:
+ * mosquitto's "Reloaded on reload signal". A lower limit frees nothing; it
+ * refuses what would add to the memory held from then on. */
+void broker_core_set_memory_limit(broker_core *core, uint64_t limit);
+
 /* The policy (listener) a connection came through; default 0. Call before
  * feeding it. */
 void broker_conn_set_policy(broker_conn *c, unsigned index);

@@ -58,6 +58,12 @@ static inline bool broker_mem_over(const broker_core *core, size_t more);
 
 /* Makes room for n more bytes after len; returns where to write them. */
 uint8_t *broker_buf_reserve(broker_buf *b, size_t n);
+/* The same, growing geometrically only while that keeps broker_mem_held()
+ * within limit (0: none), else to exactly what n needs, so a buffer never
+ * takes memory_limit over by a growth step. */
+uint8_t *broker_buf_reserve_within(broker_buf *b, size_t n, uint64_t limit);
+/* Bytes the buffer must add at least to take n more (0 if it has room). */
+size_t broker_buf_growth(const broker_buf *b, size_t n);
 void broker_buf_consume(broker_buf *b, size_t n);
 void broker_buf_free(broker_buf *b);
 static inline size_t broker_buf_pending(const broker_buf *b) { return b->len - b->off; }
@@ -268,6 +274,13 @@ struct broker_conn {
     bool congested;                              /* output above out_high_water */
     bool stalled;                                /* backlogged for stall_ms: throttles nobody */
     bool resuming;                               /* on core->resume */
+    bool mem_refused;                            /* a delivery to it was refused for memory_limit:
+                                                    no PUBLISH is written to it any more, and it
+                                                    is disconnected (broker_core_resume) */
+    bool unread_over;                            /* it left BROKER_UNREAD_FACTOR x out_high_water
+                                                    of answers unread: disconnected likewise */
+    size_t unread_answers;                       /* bytes of non-PUBLISH packets written, less the
+                                                    bytes it has read since (floor 0) */
     char peer[];                                 /* NUL-terminated */
 };
 
@@ -314,6 +327,7 @@ struct broker_core {
     broker_conn *throttle_on;                    /* a backlogged recipient of the message being routed */
     broker_conn **resume;                        /* publishers released with input still buffered */
     size_t nresume, resume_cap;
+    size_t nrefused;             /* connections newly marked mem_refused or unread_over, to disconnect */
 
     broker_policy policies[BROKER_MAX_POLICIES];
 

@@ -306,6 +306,8 @@ static void inflight_push(broker_session *s, const broker_delivery *d)
     s->inflight[s->ninflight++] = *d;
 }
 
+static void count_drop(broker_core *core, broker_session *s, const broker_msg *msg, const char *why);
+
 static void send_now(broker_core *core, broker_session *s, broker_delivery *d)
 {
     broker_conn *c = s->conn;
@@ -321,13 +323,22 @@ static void send_now(broker_core *core, broker_session *s, broker_delivery *d)
         return;
     }
     if (d->qos == 0) {
-        send_publish(core, c, d, false);
+        if (!send_publish(core, c, d, false) && c->mem_refused) count_drop(core, s, d->msg, "memory_limit reached");
         broker_delivery_free(d);
         return;
     }
     d->packet_id = next_packet_id(s);
     d->state = d->qos == 1 ? DLV_WAIT_PUBACK : DLV_WAIT_PUBREC;
-    if (!send_publish(core, c, d, false)) {
+    bool sent = send_publish(core, c, d, false);
+    if (!sent && c->mem_refused) {
+        /* memory_limit: its receiver is being disconnected; the session
+         * keeps the message in flight, unsent, for its next connection
+         * (mosquitto keeps it in the client's message list too). */
+        broker_journal_inflight(core, s, d);
+        inflight_push(s, d);
+        return;
+    }
+    if (!sent) {
         /* Too large for this client: dropped as if delivered (MQTT-3.1.2-25). */
         core->stats.publish_dropped++;
         broker_journal_drop(core, s, d->msg);
@@ -396,7 +407,14 @@ static void deliver(broker_core *core, broker_session *s, broker_msg *msg, uint8
     broker_conn *c = s->conn && s->conn->state == CONN_ACTIVE ? s->conn : NULL;
     if (!c && qos == 0) return; /* QoS 0 is not queued for offline clients */
     if (!stored && broker_mem_over(core, 0)) {
+        /* Above the limit already (session and queue arrays are counted
+         * after they grow): dropped, and a connected receiver disconnected
+         * as when its output cannot grow (broker_send). */
         count_drop(core, s, msg, "memory_limit reached");
+        if (c && !c->mem_refused) {
+            c->mem_refused = true;
+            core->nrefused++;
+        }
         return;
     }
     broker_delivery d;
@@ -447,7 +465,7 @@ void broker_session_pump(broker_core *core, broker_session *s)
     broker_conn *c = s->conn;
     if (!c || c->state != CONN_ACTIVE) return;
     size_t window = broker_session_window(s);
-    while (s->qlen && !c->congested && c->state == CONN_ACTIVE) {
+    while (s->qlen && !c->congested && !c->mem_refused && c->state == CONN_ACTIVE) {
         broker_delivery *front = &s->queue[s->qhead];
         if (broker_msg_expired(front->msg, core->now)) {
             broker_delivery d = queue_pop(s);
@@ -457,6 +475,10 @@ void broker_session_pump(broker_core *core, broker_session *s)
             continue;
         }
         if (front->qos > 0 && s->ninflight >= window) break;
+        /* memory_limit: what is queued waits (it is counted already) until
+         * the output drains, rather than costing its receiver the
+         * connection; msg->alloc bounds the packet from above. */
+        if (broker_buf_pending(&c->out) && broker_mem_over(core, broker_buf_growth(&c->out, front->msg->alloc))) break;
         broker_delivery d = queue_pop(s);
         send_now(core, s, &d);
     }
@@ -475,6 +497,7 @@ void broker_session_resend(broker_core *core, broker_session *s)
             broker_session_remove_inflight(s, d);
             i--;
         } else if (!send_publish(core, c, d, d->sent)) {
+            if (c->mem_refused) break; /* kept for the next connection: this one is being disconnected */
             /* Too large for the new connection's Maximum Packet Size. */
             core->stats.publish_dropped++;
             broker_journal_done(core, s, d->packet_id);

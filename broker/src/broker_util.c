@@ -146,7 +146,13 @@ size_t broker_mem_held(void)
     return mem_held;
 }
 
-uint8_t *broker_buf_reserve(broker_buf *b, size_t n)
+size_t broker_buf_growth(const broker_buf *b, size_t n)
+{
+    size_t pending = b->len - b->off;
+    return b->cap - pending >= n ? 0 : pending + n - b->cap;
+}
+
+uint8_t *broker_buf_reserve_within(broker_buf *b, size_t n, uint64_t limit)
 {
     if (b->cap - b->len < n) {
         /* Reclaim consumed space first, then grow geometrically. */
@@ -158,12 +164,25 @@ uint8_t *broker_buf_reserve(broker_buf *b, size_t n)
         if (b->cap - b->len < n) {
             size_t ncap = b->cap ? b->cap : 256;
             while (ncap - b->len < n) ncap *= 2;
+            if (limit && (uint64_t)mem_held + (ncap - b->cap) > limit) {
+                /* No step past the limit: half the room left (so a buffer
+                 * filling up near it is still copied O(log) times), at least
+                 * what n needs. */
+                uint64_t room = limit > mem_held ? limit - mem_held : 0;
+                size_t part = b->cap + (size_t)(room / 2);
+                ncap = part > b->len + n ? part : b->len + n;
+            }
             b->data = broker_xrealloc(b->data, ncap);
             broker_mem_add(ncap - b->cap);
             b->cap = ncap;
         }
     }
     return b->data + b->len;
+}
+
+uint8_t *broker_buf_reserve(broker_buf *b, size_t n)
+{
+    return broker_buf_reserve_within(b, n, 0);
 }
 
 void broker_buf_consume(broker_buf *b, size_t n)

@@ -10,7 +10,8 @@
  * port without a race. Log lines go to the configured destinations
  * (stderr by default); -v adds every packet, through the codec's
  * formatter. SIGHUP reloads the password and ACL files (keeping the old
- * ones if a new one is broken) and reopens log files; connections stay.
+ * ones if a new one is broken), memory_limit from the configuration file,
+ * and reopens log files; connections stay.
  * Exit status: 0 after a clean shutdown (SIGINT/SIGTERM) or a good
  * --test-config, 1 on a usage or configuration error, 2 when it cannot
  * listen or write its persistence files.
@@ -112,6 +113,7 @@ typedef struct {
 
 typedef struct {
     broker_config *cfg;
+    const char *config_path;     /* -c FILE, read again on SIGHUP (reload_options) */
     logger *lg;
     policy_state policies[BROKER_MAX_POLICIES];
     size_t npolicies;
@@ -150,11 +152,37 @@ static void apply_policy(broker_core *core, unsigned index, const policy_state *
     broker_core_set_policy(core, index, &bp);
 }
 
+/* The options mosquitto marks "Reloaded on reload signal" that this broker
+ * reloads too: memory_limit (a lower one frees nothing, as in mosquitto: it
+ * refuses what would add to the memory held). The file is read again; if
+ * it no longer loads, nothing changes. Other options need a restart. */
+static void reload_options(app *a, broker_core *core)
+{
+    if (!a->config_path) return;
+    broker_config *fresh = malloc(sizeof *fresh);
+    if (!fresh) return;
+    broker_config_init(fresh);
+    char err[1024], line[1200];
+    if (broker_config_load(fresh, a->config_path, err, sizeof err) != 0) {
+        snprintf(line, sizeof line, "reload: %s; keeping the options loaded before", err);
+        log_line(a->lg, BROKER_LOG_ERROR, line);
+    } else if (fresh->opts.memory_limit != a->cfg->opts.memory_limit) {
+        snprintf(line, sizeof line, "reload: memory_limit %llu (was %llu)", (unsigned long long)fresh->opts.memory_limit,
+                 (unsigned long long)a->cfg->opts.memory_limit);
+        a->cfg->opts.memory_limit = fresh->opts.memory_limit;
+        broker_core_set_memory_limit(core, fresh->opts.memory_limit);
+        log_line(a->lg, BROKER_LOG_NOTICE, line);
+    }
+    broker_config_free(fresh);
+    free(fresh);
+}
+
 static void reload(void *ctx, broker_core *core)
 {
     app *a = ctx;
     char err[600];
     if (open_logs(a->lg, err, sizeof err) != 0) log_line(a->lg, BROKER_LOG_ERROR, err);
+    reload_options(a, core);
     for (size_t i = 0; i < a->npolicies; i++) {
         policy_state *p = &a->policies[i];
         if (!p->owner || (!p->sec.password_file && !p->sec.acl_file)) continue;
@@ -220,7 +248,7 @@ static void usage(FILE *f)
             "  --test-config  check the configuration (and the files it names) and exit\n"
             "  -h             this help\n"
             "Prints `listening on HOST:PORT` on stdout for each listening socket.\n"
-            "Signals: SIGINT/SIGTERM shut down cleanly, SIGHUP reloads password and ACL files.\n");
+            "Signals: SIGINT/SIGTERM shut down cleanly, SIGHUP reloads password and ACL files and memory_limit.\n");
 }
 
 /* Allows as many connections as the hard limit permits. */
@@ -456,6 +484,7 @@ int main(int argc, char **argv)
     static app A;
     logger lg = {.cfg = &cfg};
     A.cfg = &cfg;
+    A.config_path = o.config_path;
     A.lg = &lg;
     A.npolicies = nl;
     int rc = 1;

@@ -3,7 +3,8 @@
 # (real third-party clients), MQTT 3.1.1 and 5.0:
 #   QoS 0/1/2 round trips, retained messages (store, delete), wills (client
 #   killed with SIGKILL), persistent sessions (-c -i id), user properties (-D),
-#   garbage on the socket, memory_limit from a config file, clean shutdown on
+#   garbage on the socket, memory_limit from a config file (and reloaded on
+#   SIGHUP), clean shutdown on
 #   SIGTERM and SIGINT with no leak
 #   (the broker under test is the ASan build), configuration errors.
 #
@@ -333,6 +334,29 @@ case "$heap" in
     *) [ "$heap" -lt 1000000 ] && ok "\$SYS/broker/heap/current: $heap bytes, under the limit" \
            || bad "\$SYS heap/current over the limit" "$heap" ;;
 esac
+stop_broker TERM
+
+# ---- memory_limit is reloaded on SIGHUP (mosquitto.conf(5): "Reloaded on reload signal")
+printf 'listener 0 127.0.0.1\nallow_anonymous true\n' > "$WORK/memhup.conf"
+start_broker -c "$WORK/memhup.conf"
+bounded 30 "$MOSQ_PUB_BIN" -p "$PORT" -V mqttv5 -i big1 -t it/mem -f "$WORK/big.bin" > /dev/null 2>&1
+wait_for 10 grep -q 'client "big1" .*PUBLISH' "$LOG" && ! grep -q 'client "big1" .*LIMIT-memory_limit' "$LOG" \
+    && ok "no memory_limit: a 2 MB PUBLISH is accepted" || bad "no memory_limit" "$(grep -m2 'big1' "$LOG" | tr '\n' ' ')"
+printf 'listener 0 127.0.0.1\nallow_anonymous true\nmemory_limit 1000000\n' > "$WORK/memhup.conf"
+kill -HUP "$BPID"
+if wait_for 10 grep -q 'reload: memory_limit 1000000 (was 0)' "$LOG"; then
+    bounded 30 "$MOSQ_PUB_BIN" -p "$PORT" -V mqttv5 -i big2 -t it/mem -f "$WORK/big.bin" > /dev/null 2>&1
+    wait_for 10 grep -q 'client "big2" .*LIMIT-memory_limit: packet of 2000013 bytes .*DISCONNECT 0x97' "$LOG" \
+        && ok "SIGHUP: memory_limit 1000000 reloaded and in force (the next 2 MB PUBLISH is refused)" \
+        || bad "SIGHUP memory_limit not in force" "$(grep -m2 'big2' "$LOG" | tr '\n' ' ')"
+else
+    bad "SIGHUP: memory_limit not reloaded" "$(grep -m2 'reload' "$LOG" | tr '\n' ' ')"
+fi
+printf 'listener 0 127.0.0.1\nmemory_limit 12\n' > "$WORK/memhup.conf"
+kill -HUP "$BPID"
+wait_for 10 grep -q 'reload: .*memhup.conf:2.*keeping the options loaded before' "$LOG" \
+    && ok "SIGHUP with a broken configuration: error naming FILE:LINE, options kept" \
+    || bad "SIGHUP broken configuration" "$(grep 'reload' "$LOG" | tail -n 1)"
 stop_broker TERM
 
 # ---- configuration errors --------------------------------------------------------

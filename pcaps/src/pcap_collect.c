@@ -1,7 +1,8 @@
 /*
  * pcap_collect: keeps a capture's events in order, with copies of their bytes
  * and notes (see pcap_collect.h). Invariant: items[0..n) are complete; an
- * allocation failure sets oom and drops that event, never a half-filled item.
+ * allocation failure sets oom and drops that event, never a half-filled item;
+ * reaching the bound (max_held) sets over and keeps nothing more.
  */
 #include "pcaps/src/pcap_collect.h"
 
@@ -11,8 +12,14 @@
 void pcap_collect_event(void *ctx, const pcap_event *ev)
 {
     pcap_collection *c = ctx;
-    if (c->cli && c->cli->conn_filter && ev->conn->id != c->cli->conn_filter)
+    if (c->over || (c->cli && c->cli->conn_filter && ev->conn->id != c->cli->conn_filter))
         return;
+    size_t cost = sizeof(pcap_item) + ev->raw_len + (ev->note ? strlen(ev->note) + 1 : 0);
+    size_t max = c->max_held ? c->max_held : PCAP_COLLECT_MAX_BYTES;
+    if (c->held + cost > max) {
+        c->over = true; /* nothing after is kept: the command says so and fails */
+        return;
+    }
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 256;
         pcap_item *ni = realloc(c->items, cap * sizeof *ni);
@@ -45,6 +52,7 @@ void pcap_collect_event(void *ctx, const pcap_event *ev)
         c->oom = true;
         return;
     }
+    c->held += cost;
     c->n++;
 }
 
@@ -57,4 +65,5 @@ void pcap_collection_free(pcap_collection *c)
     free(c->items);
     c->items = NULL;
     c->n = c->cap = 0;
+    c->held = 0;
 }

@@ -20,11 +20,19 @@ typedef struct {
     char *note;             /* copy of the event's note (owned), NULL if none */
 } pcap_item;
 
+/* Most bytes a collection keeps (the events' bytes and notes and their
+ * items) when max_held is 0: a capture, compressed perhaps 1000:1, cannot
+ * make replay or to-scenario hold more. */
+#define PCAP_COLLECT_MAX_BYTES ((size_t)512 << 20)
+
 typedef struct {
     const pcap_cli *cli;    /* its connection filter applies */
     pcap_item *items;
     size_t n, cap;
     bool oom;               /* an event was lost to a failed allocation */
+    size_t held;            /* bytes kept, counted against max_held */
+    size_t max_held;        /* 0: PCAP_COLLECT_MAX_BYTES */
+    bool over;              /* max_held was reached: later events were not kept */
 } pcap_collection;
 
 /* pcap_event_fn that appends ev to the pcap_collection ctx. */

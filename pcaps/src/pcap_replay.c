@@ -14,8 +14,11 @@
  * acknowledgements are re-encoded with the id the broker used) and the
  * Assigned Client Identifier. A recorded close by the broker must happen;
  * packets the broker sent that the recording lacks are reported at the end.
- * Exit 0 when everything matched, 1 on differences, 2 when the broker cannot
- * be reached.
+ * Broker answers are framed first and decoded once complete, and what waits
+ * unmatched is bounded (pcap_rxq.h, PCAP_REPLAY_MAX_UNMATCHED): a broker that
+ * sends more stops the replay with a message naming the connection.
+ * Exit 0 when everything matched, 1 on differences (the bound above
+ * included), 2 when the broker cannot be reached.
  */
 #include <errno.h>
 #include <poll.h>
@@ -28,12 +31,7 @@
 #include "pcaps/src/pcap_cli.h"
 #include "pcaps/src/pcap_collect.h"
 #include "pcaps/src/pcap_inproc.h"
-
-/* A packet received from the broker and not yet matched. */
-typedef struct {
-    uint8_t *raw;
-    size_t len;
-} rx;
+#include "pcaps/src/pcap_rxq.h"
 
 typedef struct {
     bool include;
@@ -41,10 +39,7 @@ typedef struct {
     mqtt_version version;
     bool peer_closed;
     bool closed;             /* we closed it */
-    uint8_t *buf;            /* bytes received, not yet framed */
-    size_t blen, bcap;
-    rx *inbox;
-    size_t ninbox, capinbox;
+    pcap_rxq q;              /* received, framed, not yet matched (pcap_rxq.h) */
     uint16_t idmap[65536];   /* recorded broker packet id -> live one (0: unknown) */
 } rconn;
 
@@ -56,6 +51,8 @@ typedef struct {
     uint16_t port;
     pcap_inproc *ip;         /* --inproc: the broker in this process, virtual time; NULL: TCP */
     uint64_t sent, compared, diffs, extra;
+    size_t held;             /* what every connection's queue holds (PCAP_REPLAY_MAX_UNMATCHED) */
+    bool full;               /* the bound was hit: the replay stops */
     mqtt_user_property props[1024];
     uint32_t subids[256];
     mqtt_subscription subs[4096];
@@ -95,11 +92,46 @@ static int64_t now_ms(const replay *r)
     return r->ip ? pcap_inproc_now(r->ip) : net_now_ms();
 }
 
+/* Frames and queues what c's buffer holds: each packet is decoded once,
+ * when complete (pcap_rxq). */
+static void frame(replay *r, rconn *c, unsigned id)
+{
+    mqtt_codec codec = {.version = c->version, .from = MQTT_FROM_SERVER,
+                        .user_properties = r->props, .user_properties_cap = 1024,
+                        .subscription_identifiers = r->subids, .subscription_identifiers_cap = 256,
+                        .subscriptions = r->subs, .subscriptions_cap = 4096};
+    for (;;) {
+        mqtt_error err;
+        pcap_rxq_status st = pcap_rxq_next(&c->q, &codec, &r->held, PCAP_REPLAY_MAX_UNMATCHED, &err);
+        if (st == PCAP_RXQ_PACKET)
+            continue;
+        if (st == PCAP_RXQ_BAD || st == PCAP_RXQ_BROKEN) {
+            char e[300];
+            mqtt_format_error(&err, e, sizeof e);
+            r->diffs++;
+            report(r, id, "the broker sent bytes that do not decode: %s%s", e, "");
+            if (st == PCAP_RXQ_BAD)
+                continue;
+        }
+        if (st == PCAP_RXQ_FULL || st == PCAP_RXQ_NOMEM) {
+            /* A broker sending what the capture does not await cannot make
+             * the tool grow without bound: stop with what was exceeded. */
+            fprintf(stderr, "mqtt-pcap replay: c%u: %s: the broker sent more packets than the capture awaits "
+                            "(%zu bytes unmatched, over all connections; the bound is %zu MiB); stopping\n",
+                    id, st == PCAP_RXQ_FULL ? "bound on unmatched broker packets reached" : "out of memory",
+                    r->held, PCAP_REPLAY_MAX_UNMATCHED >> 20);
+            r->diffs++;
+            r->full = true;
+        }
+        return;
+    }
+}
+
 /* Reads what the broker sent on c (waiting at most timeout_ms for the first
- * byte) and frames it into the inbox. */
+ * byte) and frames it into c's queue. */
 static void pump(replay *r, rconn *c, unsigned id, int timeout_ms)
 {
-    if (c->fd < 0 || c->peer_closed)
+    if (c->fd < 0 || c->peer_closed || r->full)
         return;
     uint8_t tmp[65536];
     ssize_t n = r->ip ? pcap_inproc_recv(r->ip, c->fd, tmp, sizeof tmp, timeout_ms)
@@ -110,71 +142,28 @@ static void pump(replay *r, rconn *c, unsigned id, int timeout_ms)
         c->peer_closed = true;
         return;
     }
-    if (c->blen + (size_t)n > c->bcap) {
-        size_t cap = c->bcap ? c->bcap : 65536;
-        while (cap < c->blen + (size_t)n)
-            cap *= 2;
-        uint8_t *nb = realloc(c->buf, cap);
-        if (!nb)
-            return;
-        c->buf = nb;
-        c->bcap = cap;
+    if (!pcap_rxq_append(&c->q, tmp, (size_t)n)) {
+        fprintf(stderr, "mqtt-pcap replay: c%u: out of memory buffering the broker's packets; stopping\n", id);
+        r->diffs++;
+        r->full = true;
+        return;
     }
-    memcpy(c->buf + c->blen, tmp, (size_t)n);
-    c->blen += (size_t)n;
-    size_t off = 0;
-    while (off < c->blen) {
-        mqtt_packet pkt;
-        mqtt_error err;
-        mqtt_status st = decode(r, c->version, MQTT_FROM_SERVER, c->buf + off, c->blen - off,
-                                &pkt, &err);
-        if (st == MQTT_NEED_MORE)
-            break;
-        if (st != MQTT_OK) {
-            char e[300];
-            mqtt_format_error(&err, e, sizeof e);
-            r->diffs++;
-            report(r, id, "the broker sent bytes that do not decode: %s%s", e, "");
-            off = c->blen;
-            break;
-        }
-        if (c->ninbox == c->capinbox) {
-            size_t cap = c->capinbox ? c->capinbox * 2 : 16;
-            rx *ni = realloc(c->inbox, cap * sizeof *ni);
-            if (!ni)
-                break;
-            c->inbox = ni;
-            c->capinbox = cap;
-        }
-        uint8_t *copy = malloc(pkt.length);
-        if (!copy)
-            break;
-        memcpy(copy, c->buf + off, pkt.length);
-        c->inbox[c->ninbox].raw = copy;
-        c->inbox[c->ninbox].len = pkt.length;
-        c->ninbox++;
-        off += pkt.length;
-    }
-    memmove(c->buf, c->buf + off, c->blen - off);
-    c->blen -= off;
+    frame(r, c, id);
 }
 
-/* Takes the oldest inbox packet of `type`; waits for it until the deadline. */
+/* Takes the oldest received packet of `type`; waits for it until the deadline. */
 static bool take(replay *r, rconn *c, unsigned id, mqtt_packet_type type, int64_t deadline,
                  uint8_t **raw, size_t *len)
 {
     for (;;) {
-        for (size_t i = 0; i < c->ninbox; i++) {
-            if ((c->inbox[i].raw[0] >> 4) == (int)type) {
-                *raw = c->inbox[i].raw;
-                *len = c->inbox[i].len;
-                memmove(c->inbox + i, c->inbox + i + 1, (c->ninbox - i - 1) * sizeof *c->inbox);
-                c->ninbox--;
-                return true;
-            }
+        pcap_rx rx;
+        if (pcap_rxq_take(&c->q, type, &r->held, &rx)) {
+            *raw = rx.raw;
+            *len = rx.len;
+            return true;
         }
         int64_t left = deadline - now_ms(r);
-        if (left <= 0 || c->peer_closed || c->fd < 0)
+        if (left <= 0 || c->peer_closed || c->fd < 0 || r->full)
             return false;
         pump(r, c, id, (int)left);
     }
@@ -276,17 +265,14 @@ static void report_extra(replay *r)
             continue;
         if (c->fd >= 0)
             pump(r, c, (unsigned)k, 50);
-        for (size_t i = 0; i < c->ninbox; i++) {
+        for (pcap_rx rx; pcap_rxq_take_oldest(&c->q, &r->held, &rx); free(rx.raw)) {
             mqtt_packet pkt;
             r->extra++;
             r->diffs++;
-            if (decode(r, c->version, MQTT_FROM_SERVER, c->inbox[i].raw, c->inbox[i].len, &pkt,
-                       NULL) == MQTT_OK)
+            if (decode(r, c->version, MQTT_FROM_SERVER, rx.raw, rx.len, &pkt, NULL) == MQTT_OK)
                 report(r, (unsigned)k, "S>C extra: %s (not in the recording)%s",
                        line(r, c->version, &pkt, true), "");
-            free(c->inbox[i].raw);
         }
-        c->ninbox = 0;
     }
 }
 
@@ -323,7 +309,7 @@ static int run(replay *r, pcap_item *items, size_t n)
         }
     }
     int64_t rec0 = n ? items[0].ns : 0, start = now_ms(r);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !r->full; i++) {
         pcap_item *it = &items[i];
         rconn *c = r->c[it->conn];
         if (!c)
@@ -388,7 +374,8 @@ static int run(replay *r, pcap_item *items, size_t n)
                        line(r, it->version, &want, true), "");
         }
     }
-    report_extra(r);
+    if (!r->full)
+        report_extra(r);
     return 0;
 }
 
@@ -408,6 +395,14 @@ int pcap_cmd_replay(const pcap_cli *cli)
     int rc = pcap_cli_run(cli, on_event, &cc, NULL);
     if (rc == 2)
         return 2;
+    if (cc.over) {
+        fprintf(stderr, "mqtt-pcap replay: %s: the capture holds more than %zu MiB of packets to replay "
+                        "(PCAP_COLLECT_MAX_BYTES, what replay keeps in memory); split it (e.g. with --conn N)\n",
+                cli->file, PCAP_COLLECT_MAX_BYTES >> 20);
+        pcap_collection_free(&cc);
+        pcap_inproc_free(r.ip);
+        return 1;
+    }
     unsigned maxid = 0;
     for (size_t i = 0; i < cc.n; i++)
         if (cc.items[i].conn > maxid)
@@ -422,10 +417,7 @@ int pcap_cmd_replay(const pcap_cli *cli)
         conns++;
         if (r.c[k]->fd >= 0)
             close(r.c[k]->fd);
-        for (size_t i = 0; i < r.c[k]->ninbox; i++)
-            free(r.c[k]->inbox[i].raw);
-        free(r.c[k]->inbox);
-        free(r.c[k]->buf);
+        pcap_rxq_free(&r.c[k]->q, &r.held);
         free(r.c[k]);
     }
     free(r.c);

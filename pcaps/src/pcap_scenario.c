@@ -586,6 +586,13 @@ int pcap_cmd_to_scenario(const pcap_cli *cli)
     int rc = pcap_cli_run(cli, pcap_collect_event, &c, NULL);
     if (rc == 2)
         return rc;
+    if (c.over) {
+        fprintf(stderr, "mqtt-pcap to-scenario: %s: the capture holds more than %zu MiB of packets "
+                        "(PCAP_COLLECT_MAX_BYTES, what to-scenario keeps in memory); split it (e.g. with --conn N)\n",
+                cli->file, PCAP_COLLECT_MAX_BYTES >> 20);
+        pcap_collection_free(&c);
+        return 1;
+    }
     if (c.oom) {
         fprintf(stderr, "mqtt-pcap to-scenario: out of memory\n");
         rc = 1;

@@ -167,3 +167,24 @@ Test(seat_stmts, every_listed_client_statement_is_an_id_of_its_version)
     cr_assert_eq(conf_stmt_side(CONF_VI_5, "MQTT-4.13.1-1"), SIDE_BOTH);
     cr_assert_not_null(conf_client_untestable(CONF_VI_5, "MQTT-6.0.0-1"));
 }
+
+/* The classification follows each sentence's subject (3.1.1 / 5.0 texts). */
+Test(seat_stmts, sides_follow_the_wording)
+{
+    /* 3.1.1 MQTT-3.1.2-12 "a Will Message MUST NOT be published" and MQTT-3.8.3-2
+     * "If the Server chooses not to support topic filters that contain wildcard
+     * characters it MUST reject ...": the Server's. */
+    cr_assert_eq(conf_stmt_side(CONF_VI_311, "MQTT-3.1.2-12"), SIDE_SERVER);
+    cr_assert_eq(conf_stmt_side(CONF_VI_311, "MQTT-3.8.3-2"), SIDE_SERVER);
+    /* 3.1.1 MQTT-3.1.2-14 Will QoS "MUST NOT be 3", MQTT-3.1.2-15 Will Retain 0
+     * without a Will, MQTT-3.8.3-3 "at least one Topic Filter / QoS pair": the
+     * CONNECT / SUBSCRIBE the Client writes. */
+    cr_assert_eq(conf_stmt_side(CONF_VI_311, "MQTT-3.1.2-14"), SIDE_CLIENT);
+    cr_assert_eq(conf_stmt_side(CONF_VI_311, "MQTT-3.1.2-15"), SIDE_CLIENT);
+    cr_assert_eq(conf_stmt_side(CONF_VI_311, "MQTT-3.8.3-3"), SIDE_CLIENT);
+    /* 3.1.1 MQTT-2.3.1-6 PUBACK, PUBREC, PUBREL carry the PUBLISH's id: either side. */
+    cr_assert_eq(conf_stmt_side(CONF_VI_311, "MQTT-2.3.1-6"), SIDE_BOTH);
+    /* 5.0 MQTT-3.1.2-30 "the Client MUST NOT send any packets other than AUTH or
+     * DISCONNECT packets until it has received a CONNACK". */
+    cr_assert_eq(conf_stmt_side(CONF_VI_5, "MQTT-3.1.2-30"), SIDE_CLIENT);
+}

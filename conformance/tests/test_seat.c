@@ -187,4 +187,12 @@ Test(seat_stmts, sides_follow_the_wording)
     /* 5.0 MQTT-3.1.2-30 "the Client MUST NOT send any packets other than AUTH or
      * DISCONNECT packets until it has received a CONNACK". */
     cr_assert_eq(conf_stmt_side(CONF_VI_5, "MQTT-3.1.2-30"), SIDE_CLIENT);
+    /* 5.0 MQTT-3.1.2-5 "the Server MUST resume communications" and MQTT-3.1.3-9
+     * "the Server MUST NOT send the Will Message": the Server's. */
+    cr_assert_eq(conf_stmt_side(CONF_VI_5, "MQTT-3.1.2-5"), SIDE_SERVER);
+    cr_assert_eq(conf_stmt_side(CONF_VI_5, "MQTT-3.1.3-9"), SIDE_SERVER);
+    /* "The sender MUST NOT send this property if it would increase the size of
+     * the PUBACK packet beyond the Maximum Packet Size": either side. */
+    cr_assert_eq(conf_stmt_side(CONF_VI_5, "MQTT-3.4.2-3"), SIDE_BOTH);
+    cr_assert_not_null(conf_client_untestable(CONF_VI_311, "MQTT-4.8.0-2"));
 }

@@ -2,7 +2,8 @@
  * Self-contained HTML report: no external scripts, styles or fonts. In the
  * console's order: the summary by verdict and level, the capability table,
  * the findings grouped by area (linked to their runs), the coverage table
- * (every id coloured by state), a table of all runs with a filter (verdict,
+ * (every id coloured by state; for a client run also split into client and
+ * server statements, with the untestable ones and why), a table of all runs with a filter (verdict,
  * area, version; plain JS in the page, works from a file), and per run a
  * <details> with its message, findings, the failing step and an SVG sequence
  * diagram of the exchange (clients on the left, the broker on the right)
@@ -324,6 +325,7 @@ static void coverage(FILE *f, const conf_report *r)
             fprintf(f, "<tr><td>MQTT %s</td><td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td></tr>\n", conf_vi_name(vi),
                     cov[vi].total, cov[vi].checked, cov[vi].passed, cov[vi].failed);
     fprintf(f, "</table>\n");
+    report_sides_html(f, r, cov); /* a client run: client and server statements apart */
     for (int vi = 0; vi < CONF_NVERSIONS; vi++) {
         if (!cov[vi].used) continue;
         size_t n;

@@ -106,3 +106,55 @@ void report_sides_json(FILE *f, const conf_report *r, const report_cov cov[CONF_
     }
     fprintf(f, "\n  }");
 }
+
+/* One side's ids of version vi as coloured spans (the page's .ids / .iN). */
+static void html_side_ids(FILE *f, const report_cov *cov, int vi, bool client)
+{
+    size_t n;
+    const char *const *ids = conf_id_list(vi, &n);
+    fprintf(f, "<details><summary>MQTT %s %s statements (green passed, red failed, grey not checked)</summary>"
+               "<div class=\"ids\">", conf_vi_name(vi), client ? "client" : "server");
+    for (size_t k = 0; k < n; k++) {
+        conf_side s = conf_stmt_side(vi, ids[k]);
+        if (s != SIDE_BOTH && (s == SIDE_CLIENT) != client) continue;
+        fprintf(f, "<span class=\"i%d\">%s</span>", cov->state ? cov->state[k] : 0, ids[k]);
+    }
+    fprintf(f, "</div></details>\n");
+}
+
+void report_sides_html(FILE *f, const conf_report *r, const report_cov cov[CONF_NVERSIONS])
+{
+    if (!report_is_client_run(r)) return;
+    fprintf(f, "<h3>Client and server statements</h3>\n<table><tr><th>version</th><th>side</th><th>ids</th>"
+               "<th>checked</th><th>passed</th><th>failed</th><th>untestable</th></tr>\n");
+    for (int vi = 0; vi < CONF_NVERSIONS; vi++) {
+        if (!cov[vi].used) continue;
+        for (int side = 1; side >= 0; side--) {
+            report_side_cov c;
+            report_side_coverage(&cov[vi], vi, side, &c);
+            fprintf(f, "<tr><td>MQTT %s</td><td>%s</td><td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td>"
+                       "</tr>\n", conf_vi_name(vi), side ? "client" : "server", c.total, c.checked, c.passed, c.failed,
+                    c.untestable);
+        }
+    }
+    fprintf(f, "</table>\n");
+    for (int vi = 0; vi < CONF_NVERSIONS; vi++) {
+        if (!cov[vi].used) continue;
+        html_side_ids(f, &cov[vi], vi, true);
+        html_side_ids(f, &cov[vi], vi, false);
+        size_t n;
+        const char *const *ids = conf_id_list(vi, &n);
+        report_side_cov c;
+        report_side_coverage(&cov[vi], vi, true, &c);
+        fprintf(f, "<details><summary>MQTT %s: %zu client statements the broker seat cannot test, and why</summary>"
+                   "<ul>", conf_vi_name(vi), c.untestable);
+        for (size_t k = 0; k < n; k++) {
+            const char *why = conf_client_untestable(vi, ids[k]);
+            if (!why) continue;
+            fprintf(f, "<li>%s: ", ids[k]);
+            report_xml_escape(f, why);
+            fputs("</li>", f);
+        }
+        fprintf(f, "</ul></details>\n");
+    }
+}

@@ -19,4 +19,6 @@ void report_side_coverage(const report_cov *cov, int vi, bool client, report_sid
 void report_sides_console(FILE *f, const conf_report *r, const report_cov cov[CONF_NVERSIONS]);
 void report_sides_markdown(FILE *f, const conf_report *r, const report_cov cov[CONF_NVERSIONS]);
 void report_sides_json(FILE *f, const conf_report *r, const report_cov cov[CONF_NVERSIONS]);
+/* HTML: the table, each side's ids coloured by state, the untestable ones with why. */
+void report_sides_html(FILE *f, const conf_report *r, const report_cov cov[CONF_NVERSIONS]);
 #endif

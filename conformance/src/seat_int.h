@@ -45,6 +45,7 @@ typedef struct {
     conf_traffic *tr;
     int stream;
     int64_t run_deadline;
+    uint32_t server_mps;    /* Maximum Packet Size the seat's last CONNACK announced (5.0), 0: none */
 } seat_ctx;
 
 /* What a wait ended with. */

@@ -165,6 +165,7 @@ static void adopt(seat_ctx *x, int64_t now)
 {
     if (x->fd >= 0) seat_close(x);
     x->fd = x->pending;
+    x->server_mps = 0; /* a new connection: no CONNACK yet */
     x->pending = -1;
     fcntl(x->fd, F_SETFL, fcntl(x->fd, F_GETFL) | O_NONBLOCK);
     x->peer_closed = x->garbage = x->close_noted = false;

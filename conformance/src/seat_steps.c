@@ -80,6 +80,15 @@ static int step_expect(seat_ctx *x, const conf_step *st)
         eng_rx_free(p);
         return S_END;
     }
+    if (x->server_mps && p->len > x->server_mps) {
+        /* 5.0 MQTT-3.2.2-15: no packet above the server's Maximum Packet Size,
+         * whatever it is (and the Reason String / User Property statements of
+         * each packet type, which the step names with `checks`). */
+        eng_finish(x->r, V_FAIL, now, "expected %s; got %s of %zu bytes, larger than the Maximum Packet Size %u the "
+                   "server announced in CONNACK (5.0 MQTT-3.2.2-15)", what, line, p->len, (unsigned)x->server_mps);
+        eng_rx_free(p);
+        return S_END;
+    }
     eng_check_late(&x->eng, x->r, st, now);
     eng_rx_free(x->last);
     x->last = p;
@@ -220,6 +229,9 @@ static int step_send(seat_ctx *x, const conf_step *st)
                    "forbids)", line, es);
         rc = S_END;
     }
+    if (rc == S_DONE && b->pkt.type == MQTT_CONNACK) /* what binds the client's packets from now on */
+        x->server_mps = MQTT_HAS_PROP(&b->pkt.connack.properties, MQTT_PROP_MAXIMUM_PACKET_SIZE)
+                            ? b->pkt.connack.properties.maximum_packet_size : 0;
     conf_build_free(b);
     free(b);
     if (rc != S_DONE) return rc;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conformance/src/client_stmts.h"
+#include "conformance/src/report.h"
 #include "conformance/src/seat.h"
 #include "conformance/src/spec_ids.h"
 #include "conformance/tests/parse_text.h"
@@ -166,4 +167,82 @@ Test(seat_stmts, every_listed_client_statement_is_an_id_of_its_version)
     cr_assert_eq(conf_stmt_side(CONF_VI_311, "MQTT-3.1.2-24"), SIDE_SERVER);
     cr_assert_eq(conf_stmt_side(CONF_VI_5, "MQTT-4.13.1-1"), SIDE_BOTH);
     cr_assert_not_null(conf_client_untestable(CONF_VI_5, "MQTT-6.0.0-1"));
+}
+
+/* The classification follows each sentence's subject (3.1.1 / 5.0 texts). */
+Test(seat_stmts, sides_follow_the_wording)
+{
+    /* 3.1.1 MQTT-3.1.2-12 "a Will Message MUST NOT be published" and MQTT-3.8.3-2
+     * "If the Server chooses not to support topic filters that contain wildcard
+     * characters it MUST reject ...": the Server's. */
+    cr_assert_eq(conf_stmt_side(CONF_VI_311, "MQTT-3.1.2-12"), SIDE_SERVER);
+    cr_assert_eq(conf_stmt_side(CONF_VI_311, "MQTT-3.8.3-2"), SIDE_SERVER);
+    /* 3.1.1 MQTT-3.1.2-14 Will QoS "MUST NOT be 3", MQTT-3.1.2-15 Will Retain 0
+     * without a Will, MQTT-3.8.3-3 "at least one Topic Filter / QoS pair": the
+     * CONNECT / SUBSCRIBE the Client writes. */
+    cr_assert_eq(conf_stmt_side(CONF_VI_311, "MQTT-3.1.2-14"), SIDE_CLIENT);
+    cr_assert_eq(conf_stmt_side(CONF_VI_311, "MQTT-3.1.2-15"), SIDE_CLIENT);
+    cr_assert_eq(conf_stmt_side(CONF_VI_311, "MQTT-3.8.3-3"), SIDE_CLIENT);
+    /* 3.1.1 MQTT-2.3.1-6 PUBACK, PUBREC, PUBREL carry the PUBLISH's id: either side. */
+    cr_assert_eq(conf_stmt_side(CONF_VI_311, "MQTT-2.3.1-6"), SIDE_BOTH);
+    /* 5.0 MQTT-3.1.2-30 "the Client MUST NOT send any packets other than AUTH or
+     * DISCONNECT packets until it has received a CONNACK". */
+    cr_assert_eq(conf_stmt_side(CONF_VI_5, "MQTT-3.1.2-30"), SIDE_CLIENT);
+    /* 5.0 MQTT-3.1.2-5 "the Server MUST resume communications" and MQTT-3.1.3-9
+     * "the Server MUST NOT send the Will Message": the Server's. */
+    cr_assert_eq(conf_stmt_side(CONF_VI_5, "MQTT-3.1.2-5"), SIDE_SERVER);
+    cr_assert_eq(conf_stmt_side(CONF_VI_5, "MQTT-3.1.3-9"), SIDE_SERVER);
+    /* "The sender MUST NOT send this property if it would increase the size of
+     * the PUBACK packet beyond the Maximum Packet Size": either side. */
+    cr_assert_eq(conf_stmt_side(CONF_VI_5, "MQTT-3.4.2-3"), SIDE_BOTH);
+    cr_assert_not_null(conf_client_untestable(CONF_VI_311, "MQTT-4.8.0-2"));
+}
+
+/* The HTML report of a client run lists client and server statements apart,
+ * each id coloured by its state, and the client statements the broker seat
+ * cannot test with why; a broker run's page has none of it. */
+Test(seat_report, html_splits_client_and_server_statements)
+{
+    conf_scenario *s = parse_text(SEAT "c expect CONNECT checks MQTT-3.1.0-1\n");
+    cr_assert_not_null(s, "%s", parse_errs.count ? parse_errs.msgs[0] : "");
+    conf_run run = {.sc = s, .vi = CONF_VI_5, .verdict = V_PASS, .fail_step = -1};
+    conf_report rep = {.runs = &run, .n = 1, .target = "client c", .time_scale = 1, .jobs = 1};
+    rep.res.died_after = -1;
+    char dir[] = "/tmp/test-seat-html.XXXXXX", path[300], *h = NULL;
+    cr_assert(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/r.html", dir);
+    for (int pass = 0; pass < 2; pass++) {
+        s->broker_seat = pass == 0;
+        cr_assert_eq(report_html(path, &rep), 0);
+        FILE *f = fopen(path, "r");
+        cr_assert_not_null(f);
+        size_t cap = 1 << 20, n;
+        h = calloc(1, cap + 1);
+        n = fread(h, 1, cap, f);
+        fclose(f);
+        h[n] = '\0';
+        if (pass == 1) break;
+        const char *t = strstr(h, "<h3>Client and server statements</h3>");
+        cr_assert_not_null(t);
+        cr_assert_not_null(strstr(t, "<tr><td>MQTT 5.0</td><td>client</td>"));
+        cr_assert_not_null(strstr(t, "<tr><td>MQTT 5.0</td><td>server</td>"));
+        /* the client list holds MQTT-3.1.0-1 (passed) and no server-only id */
+        const char *cl = strstr(t, "MQTT 5.0 client statements");
+        const char *sv = strstr(t, "MQTT 5.0 server statements");
+        cr_assert(cl && sv && cl < sv);
+        const char *hit = strstr(cl, "<span class=\"i1\">MQTT-3.1.0-1</span>");
+        cr_assert(hit && hit < sv);
+        const char *srv_only = strstr(cl, ">MQTT-3.2.2-1<"); /* CONNACK flags: the Server's */
+        cr_assert(srv_only && srv_only > sv);
+        const char *u = strstr(sv, "client statements the broker seat cannot test, and why");
+        cr_assert_not_null(u);
+        cr_assert_not_null(strstr(u, "<li>MQTT-6.0.0-1: the broker seat listens on plain TCP only"));
+        free(h);
+    }
+    cr_assert_null(strstr(h, "Client and server statements"), "a broker run has no split");
+    free(h);
+    conf_scenario_free(s);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
 }

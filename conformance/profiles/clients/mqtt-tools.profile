@@ -25,3 +25,7 @@ cannot pub reconnect=1     "mqtt-pub exits when the server closes the connection
 opt  sub  format          -F {format}
 opt  sub  sub_id          -D subscribe subscription-identifier {sub_id}
 opt  sub  unsub           -U {unsub}
+opt  pub  response_topic  -D publish response-topic {response_topic}
+opt  pub  content_type    -D publish content-type {content_type}
+opt  pub  user_property   -D publish user-property k {user_property}
+opt  pub  message_expiry  -D publish message-expiry-interval {message_expiry}

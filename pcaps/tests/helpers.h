@@ -177,6 +177,18 @@ static inline int run_flow(const void *buf, size_t len, const uint16_t *ports, s
     return rc;
 }
 
+/* Every event of a capture in memory (port 1883) to fn; the run must succeed. */
+static inline void flow_each(const mem_cap *m, pcap_event_fn fn, void *ctx)
+{
+    char e[512];
+    pcap_reader *r = pcap_reader_open_memory(m->buf, m->len, "mem.pcap", e, sizeof e);
+    cr_assert(r, "%s", e);
+    static const uint16_t p1883[] = {1883};
+    pcap_flow_options o = {.ports = p1883, .nports = 1};
+    cr_assert_eq(pcap_flow_run(r, &o, fn, ctx, NULL, e, sizeof e), 0, "%s", e);
+    pcap_reader_close(r);
+}
+
 static inline char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

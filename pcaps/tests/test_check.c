@@ -38,13 +38,7 @@ static const char *check(mem_cap *m, vlog *l)
 {
     memset(l, 0, sizeof *l);
     l->k = pcap_checker_new(on_violation, l);
-    char err[256];
-    pcap_reader *r = pcap_reader_open_memory(m->buf, m->len, "mem", err, sizeof err);
-    cr_assert(r, "%s", err);
-    static const uint16_t ports[] = {1883};
-    pcap_flow_options o = {.ports = ports, .nports = 1};
-    cr_assert_eq(pcap_flow_run(r, &o, on_event, l, NULL, err, sizeof err), 0, "%s", err);
-    pcap_reader_close(r);
+    flow_each(m, on_event, l);
     pcap_checker_free(l->k);
     return l->rules;
 }

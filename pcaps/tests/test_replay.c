@@ -257,13 +257,7 @@ Test(replay, the_receive_queue_decodes_each_packet_once_and_bounds_what_it_holds
  * everything is kept. 100 PUBLISH of 10 KB against a bound of 256 KiB. */
 static void collect(mem_cap *m, pcap_collection *c)
 {
-    char e[512];
-    pcap_reader *r = pcap_reader_open_memory(m->buf, m->len, "mem.pcap", e, sizeof e);
-    cr_assert(r, "%s", e);
-    static const uint16_t p1883[] = {1883};
-    pcap_flow_options o = {.ports = p1883, .nports = 1};
-    cr_assert_eq(pcap_flow_run(r, &o, pcap_collect_event, c, NULL, e, sizeof e), 0, "%s", e);
-    pcap_reader_close(r);
+    flow_each(m, pcap_collect_event, c);
 }
 
 Test(replay, what_a_capture_makes_replay_keep_is_bounded)

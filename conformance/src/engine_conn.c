@@ -145,7 +145,7 @@ int eng_start_connect(engine *e, conf_run *r, client *c, int ci, int64_t now)
     eng_client_clear_aliases(c);
     c->rlen = 0;
     c->wlen = 0;
-    c->peer_closed = c->self_closed = c->garbage = false;
+    c->peer_closed = c->self_closed = c->garbage = c->any_form = false;
     c->why[0] = '\0';
     const conf_transport *t = e->cfg->transport;
     int cerr = 0; /* 0: connected, EINPROGRESS: under way, else failed (net.h) */

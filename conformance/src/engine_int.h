@@ -73,6 +73,8 @@ typedef struct {
     bool peer_closed;      /* the broker closed (EOF or reset) */
     bool self_closed;      /* we closed (disconnect/drop) */
     bool garbage;          /* undecodable bytes arrived */
+    bool any_form;         /* it sent a raw CONNECT of a level this run does not speak: the broker
+                              cannot know which version's form to answer in (5.0 MQTT-3.1.2-2) */
     char why[640];         /* how the connection ended, for messages */
     uint8_t *rbuf;
     size_t rlen, rcap;

@@ -216,6 +216,19 @@ static size_t decode_one(conf_run *r, client *c, int ci, size_t off, int64_t now
     mqtt_error err = {0};
     mqtt_packet tmp;
     mqtt_status s = mqtt_decode(&codec, c->rbuf + off, c->rlen - off, &tmp, &err);
+    /* After a CONNECT of a level the run does not speak, the broker may answer in any
+     * version's form (3.1.1's CONNACK 0x01 or 5.0's 0x84, 5.0 MQTT-3.1.2-2): the others are tried. */
+    static const mqtt_version forms[] = {MQTT_V311, MQTT_V5};
+    for (size_t k = 0; c->any_form && s != MQTT_OK && s != MQTT_NEED_MORE && k < 2; k++) {
+        if (forms[k] == codec.version) continue;
+        mqtt_codec other = codec;
+        other.version = forms[k];
+        mqtt_error e2 = {0};
+        if (mqtt_decode(&other, c->rbuf + off, c->rlen - off, &tmp, &e2) == MQTT_OK) {
+            codec = other;
+            s = MQTT_OK;
+        }
+    }
     if (s != MQTT_OK) {
         if (s != MQTT_NEED_MORE) {
             char e[256], hx[200];

@@ -195,6 +195,20 @@ int eng_send_ack(engine *e, conf_run *r, int ci, mqtt_packet_type t, uint16_t pi
     return rc;
 }
 
+/* The protocol level of a raw CONNECT (fixed header, then the protocol
+ * name's length and bytes, then the level), or -1 when buf holds none. */
+static int raw_connect_level(const uint8_t *buf, size_t n)
+{
+    if (n < 2 || buf[0] != 0x10) return -1;
+    size_t off = 1;
+    while (off < n && off < 5 && (buf[off] & 0x80)) off++;
+    off++; /* the last byte of the remaining length */
+    if (off + 2 > n) return -1;
+    size_t name = ((size_t)buf[off] << 8) | buf[off + 1];
+    off += 2 + name;
+    return off < n ? buf[off] : -1;
+}
+
 int eng_send_raw(engine *e, conf_run *r, const conf_step *st, int64_t now)
 {
     rt_state *rt = r->rt;
@@ -209,6 +223,8 @@ int eng_send_raw(engine *e, conf_run *r, const conf_step *st, int64_t now)
         return fr < 0 && c->state == CS_CLOSED ? not_sent(r, c, st->client, "the frame", now) : fr;
     }
     if (c->state == CS_IDLE) eng_start_connect(e, r, c, st->client, now);
+    int level = raw_connect_level(buf, n);
+    if (level >= 0 && level != (int)conf_vi_version(r->vi)) c->any_form = true;
     char hx[200];
     eng_hexdump(hx, sizeof hx, buf, n);
     conf_run_event(r, st->client, EV_SENT, (int)rt->step, eng_rel(rt, now), "raw %zu bytes [%s]", n, hx);

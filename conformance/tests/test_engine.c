@@ -304,6 +304,33 @@ Test(conform_close, silent_fails_when_a_packet_came_before_the_close)
 static const uint8_t publish_alias[] = {0x30, 0x0a, 0x00, 0x03, 't', '/', 'x', 0x03, 0x23, 0x00, 0x01, 'a',
                                         0x30, 0x07, 0x00, 0x00, 0x03, 0x23, 0x00, 0x01, 'b'};
 
+/* 5.0 MQTT-3.1.2-2: to a CONNECT of a level the run does not speak, the broker
+ * may answer in any version's form; to a CONNECT of the run's own level, a
+ * CONNACK in another version's form is still bytes that do not decode. */
+Test(conform_close, unsupported_level_takes_an_answer_in_any_form)
+{
+    fake f;
+    fake_start(&f, FAKE_V311_ONLY); /* 3.1.1's CONNACK 0x01 to any other level, then a close */
+    const char *head = "title T\nversions 5.0\nrules MQTT-3.1.2-2\nclients a\na open\n";
+    char text[512];
+    snprintf(text, sizeof text, "%sa send raw 10 * s\"MQTT\" 06 02 00 3c 00 s\"id\"\na expect close\n", head);
+    conf_scenario *s = scenario(text);
+    int64_t ms;
+    conf_run r = run_vi(s, CONF_VI_5, f.port, &ms);
+    cr_assert_eq(r.verdict, V_PASS, "%s", r.message ? r.message : "");
+    cr_assert(has_event(&r, 0, EV_RECV, "CONNACK"), "the answer is decoded in 3.1.1's form");
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    snprintf(text, sizeof text, "%sa send raw 10 * s\"MQTT\" 05 02 00 3c 00 s\"id\"\na expect close\n", head);
+    s = scenario(text);
+    r = run_vi(s, CONF_VI_5, f.port, &ms);
+    cr_assert_eq(r.verdict, V_FAIL, "a 3.1.1 CONNACK to a 5.0 CONNECT does not decode as 5.0 (verdict %d: %s)", r.verdict, r.message ? r.message : "");
+    cr_assert(strstr(r.message, "do not decode"), "%s", r.message);
+    conf_run_free(&r);
+    conf_scenario_free(s);
+    fake_stop(&f);
+}
+
 Test(conform_alias, topic_alias_from_the_broker_is_resolved)
 {
     fake f;

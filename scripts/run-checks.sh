@@ -21,7 +21,10 @@ jobs=${CHECK_JOBS:-$(( $(nproc 2>/dev/null || echo 1) + 1 ))}
 mkdir -p "$dir"
 : > "$dir/results"
 start=$(date +%s)
-$make --no-print-directory -k -j"$jobs" --output-sync=target "$@"
+# --output-sync came with GNU make 4.0 (macOS still ships 3.81: output may interleave there).
+sync=--output-sync=target
+$make --version 2>/dev/null | head -n 1 | grep -qE 'Make [4-9]' || sync=
+$make --no-print-directory -k -j"$jobs" $sync "$@"
 rc=$?
 for target in "$@"; do
     name=${target#check-}

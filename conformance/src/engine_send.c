@@ -195,18 +195,15 @@ int eng_send_ack(engine *e, conf_run *r, int ci, mqtt_packet_type t, uint16_t pi
     return rc;
 }
 
-/* The protocol level of a raw CONNECT (fixed header, then the protocol
- * name's length and bytes, then the level), or -1 when buf holds none. */
+/* The protocol level of a raw CONNECT, or -1 when buf holds none: the
+ * codec reads the level before any rule the packet may break later. */
 static int raw_connect_level(const uint8_t *buf, size_t n)
 {
-    if (n < 2 || buf[0] != 0x10) return -1;
-    size_t off = 1;
-    while (off < n && off < 5 && (buf[off] & 0x80)) off++;
-    off++; /* the last byte of the remaining length */
-    if (off + 2 > n) return -1;
-    size_t name = ((size_t)buf[off] << 8) | buf[off + 1];
-    off += 2 + name;
-    return off < n ? buf[off] : -1;
+    mqtt_codec codec = {.version = MQTT_VERSION_UNKNOWN, .from = MQTT_FROM_CLIENT};
+    mqtt_packet pkt;
+    mqtt_status st = mqtt_decode(&codec, buf, n, &pkt, NULL);
+    if (st == MQTT_NEED_MORE || pkt.type != MQTT_CONNECT || !pkt.connect.protocol_level) return -1;
+    return pkt.connect.protocol_level;
 }
 
 int eng_send_raw(engine *e, conf_run *r, const conf_step *st, int64_t now)
